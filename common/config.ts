@@ -1,0 +1,130 @@
+// The one place that reads GUST_* environment variables. Every setting has a documented default;
+// the README's configuration table mirrors this file. Durations are milliseconds.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface GustConfig {
+  /** Directory for runtime state: Temporal's database, dockerd, Cassandra data, SQLite stores. */
+  stateDir: string;
+  /** Where downloads and builds are cached (Temporal CLI, Cassandra jars, images). */
+  cacheDir: string;
+  controller: {
+    id: string;
+    host: string;
+    port: number;
+    /** Refuse to start with OpenWhisk's well-known guest key (production). */
+    production: boolean;
+    /** Bounded per-action queue length before 429/503. */
+    maxQueuePerAction: number;
+    /** Blocking invokes wait this long before answering 202. */
+    blockingWaitMs: number;
+    /** Per-namespace throttles (OpenWhisk standalone defaults). */
+    invocationsPerMinute: number;
+    concurrentInvocations: number;
+  };
+  temporal: {
+    address: string;
+    namespace: string;
+    uiPort: number;
+  };
+  store: {
+    /** `sqlite` (embedded default) or `cassandra`. */
+    kind: 'sqlite' | 'cassandra';
+    sqlitePath: string;
+    cassandraContactPoints: string[];
+    cassandraKeyspace: string;
+    /** Activation records expire after this many seconds (Cassandra TTL). */
+    activationTtlSeconds: number;
+  };
+  agent: {
+    hostId: string;
+    /** `docker` or `process`. */
+    backend: 'docker' | 'process';
+    dockerSocket: string;
+    /** Memory this host offers to action containers. */
+    capacityMB: number;
+  };
+  pools: {
+    /** Stem cells kept per controller for each (kind, memory), e.g. `nodejs:20:256=2`. */
+    stemCells: { kind: string; memoryMB: number; count: number }[];
+    /** Containers idle longer than this are removed by the scale-down schedule. */
+    keepAliveMs: number;
+    scaleDownIntervalMs: number;
+    reconcileIntervalMs: number;
+    /** A controller that has not been heard from for this long loses its leases. */
+    leaseTimeoutMs: number;
+  };
+}
+
+function env(name: string, fallback: string): string {
+  const value = process.env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function int(name: string, fallback: number): number {
+  const raw = env(name, String(fallback));
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+}
+
+function oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+  const value = env(name, fallback);
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}
+
+/** `nodejs:20:256=2,nodejs:20:512=1` → stem-cell targets. */
+export function parseStemCells(spec: string): GustConfig['pools']['stemCells'] {
+  if (spec.trim() === '') return [];
+  return spec.split(',').map((entry) => {
+    const match = /^(.+):(\d+)=(\d+)$/.exec(entry.trim());
+    if (!match) throw new Error(`GUST_STEM_CELLS entry '${entry}' is not <kind>:<memoryMB>=<count>`);
+    return { kind: match[1]!, memoryMB: Number(match[2]), count: Number(match[3]) };
+  });
+}
+
+export function loadConfig(): GustConfig {
+  const stateDir = env('GUST_STATE_DIR', join(homedir(), '.local', 'state', 'gust'));
+  return {
+    stateDir,
+    cacheDir: env('GUST_CACHE_DIR', join(homedir(), '.cache', 'gust')),
+    controller: {
+      id: env('GUST_CONTROLLER_ID', 'controller0'),
+      host: env('GUST_HOST', '127.0.0.1'),
+      port: int('GUST_PORT', 3233),
+      production: env('GUST_PRODUCTION', 'false') === 'true',
+      maxQueuePerAction: int('GUST_MAX_QUEUE_PER_ACTION', 1000),
+      blockingWaitMs: int('GUST_BLOCKING_WAIT_MS', 60_000),
+      invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', 60),
+      concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', 30),
+    },
+    temporal: {
+      address: env('GUST_TEMPORAL_ADDRESS', '127.0.0.1:7233'),
+      namespace: env('GUST_TEMPORAL_NAMESPACE', 'default'),
+      uiPort: int('GUST_TEMPORAL_UI_PORT', 8233),
+    },
+    store: {
+      kind: oneOf('GUST_STORE', 'sqlite', ['sqlite', 'cassandra'] as const),
+      sqlitePath: env('GUST_SQLITE_PATH', join(stateDir, 'gust.sqlite')),
+      cassandraContactPoints: env('GUST_CASSANDRA_CONTACT_POINTS', '127.0.0.1').split(','),
+      cassandraKeyspace: env('GUST_CASSANDRA_KEYSPACE', 'gust'),
+      activationTtlSeconds: int('GUST_ACTIVATION_TTL_SECONDS', 7 * 24 * 3600),
+    },
+    agent: {
+      hostId: env('GUST_HOST_ID', 'host0'),
+      backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process'] as const),
+      dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
+      capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
+    },
+    pools: {
+      stemCells: parseStemCells(env('GUST_STEM_CELLS', 'nodejs:20:256=2')),
+      keepAliveMs: int('GUST_KEEP_ALIVE_MS', 10 * 60_000),
+      scaleDownIntervalMs: int('GUST_SCALE_DOWN_INTERVAL_MS', 10_000),
+      reconcileIntervalMs: int('GUST_RECONCILE_INTERVAL_MS', 60_000),
+      leaseTimeoutMs: int('GUST_LEASE_TIMEOUT_MS', 30_000),
+    },
+  };
+}

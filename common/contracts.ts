@@ -1,0 +1,29 @@
+// The small interfaces between the controller's router and the control path (Temporal).
+// Types only; no Node APIs.
+import type { Action, ContainerUsage, Lease } from './types';
+
+/**
+ * What the control path calls on one controller (activities on `controller-<id>`), implemented
+ * by the router. Workflows push every inventory change through these; routers never poll.
+ */
+export interface RouterLeases {
+  /** Adds containers to this controller's router. Leasing a container twice is a no-op. */
+  lease(leases: Lease[]): void;
+  /** Takes containers away: no new work is sent to them; resolves once their in-flight work is done. */
+  revoke(containerIds: string[]): Promise<void>;
+  /** Idle time and in-flight count of every leased container (for scale-down). */
+  usage(): ContainerUsage[];
+}
+
+/** What the router asks of the control path (implemented with a Temporal client). */
+export interface ControlPlane {
+  /**
+   * Cold path: ask the action's pool workflow for `count` more containers for this controller.
+   * Resolves once the pool has accepted the request; the containers arrive through `RouterLeases.lease`.
+   */
+  requestContainers(action: Action, count: number): Promise<void>;
+  /** A stem cell was claimed (initialised for `action`): the pools replenish and take ownership. */
+  stemCellClaimed(lease: Lease, action: Action): Promise<void>;
+  /** A leased container failed (died, OOM, developer error): remove it and replace if needed. */
+  containerFailed(lease: Lease, reason: string): Promise<void>;
+}

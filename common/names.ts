@@ -1,0 +1,44 @@
+// Every resource name Gust makes, in one place: workflow ids, task queues, container names, labels.
+// No Node APIs: workflow code imports this module.
+import type { ActionRef } from './types';
+
+export const PROVISIONING_TASK_QUEUE = 'gust-provisioning';
+
+export const hostTaskQueue = (hostId: string): string => `host-${hostId}`;
+export const controllerTaskQueue = (controllerId: string): string => `controller-${controllerId}`;
+
+/** Action-pool workflow id. `namespace` may contain a package (`guest/pkg`). */
+export const actionPoolWorkflowId = (namespace: string, action: string): string => `pool/${namespace}/${action}`;
+export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =>
+  `stemcells/${kind}/${memoryMB}mb`;
+export const HOSTS_WORKFLOW_ID = 'hosts';
+export const SCALE_DOWN_SCHEDULE_ID = 'scale-down';
+export const RECONCILE_SCHEDULE_ID = 'reconcile';
+
+/** Fully qualified action name as OpenWhisk writes it: `guest/pkg/name`. */
+export const actionPath = (ref: Pick<ActionRef, 'namespace' | 'name'>): string => `${ref.namespace}/${ref.name}`;
+
+/** Key of one action version in routers and pools. */
+export const actionVersionKey = (ref: ActionRef): string => `${ref.namespace}/${ref.name}@${ref.version}`;
+
+/** Labels every Gust container carries, so a backend can list what Gust owns. */
+export const LABEL_PREFIX = 'io.gust.';
+export const LABELS = {
+  managed: `${LABEL_PREFIX}managed`,
+  host: `${LABEL_PREFIX}host`,
+  kind: `${LABEL_PREFIX}kind`,
+  memory: `${LABEL_PREFIX}memory`,
+  namespace: `${LABEL_PREFIX}namespace`,
+  action: `${LABEL_PREFIX}action`,
+  version: `${LABEL_PREFIX}version`,
+  owner: `${LABEL_PREFIX}owner`,
+} as const;
+
+/**
+ * A container name that is stable across retries of the same create: the owner (pool workflow)
+ * supplies a sequence number it has recorded in its history. Docker names allow [a-zA-Z0-9_.-].
+ */
+export function containerName(owner: string, seq: number): string {
+  const safe = owner.replace(/[^a-zA-Z0-9_.-]+/g, '_').slice(0, 100);
+  return `gust_${safe}_${seq}`;
+}
