@@ -1,0 +1,242 @@
+// The controller's router: which leased container takes the next activation. Owns the slot
+// accounting for every container leased to this controller (see DESIGN.md "Router").
+//
+// Contract (after undici's Pool): `acquire` takes a free slot synchronously or returns undefined,
+// meaning "saturated: claim a stem cell, or queue and ask the pool workflow". Queued requests are
+// served in FIFO order as slots free or new leases arrive. There is never an await between
+// checking a slot and taking it, so two requests cannot take the same slot.
+import type { RouterLeases } from '../common/contracts';
+import { actionVersionKey } from '../common/names';
+import type { ActionRef, ContainerUsage, Lease } from '../common/types';
+
+export class QueueFullError extends Error {
+  constructor(readonly action: string) {
+    super(`The queue of action '${action}' is full.`);
+  }
+}
+
+/** One container leased to this controller. */
+export class LeasedContainer {
+  readonly id: string;
+  /** Concurrent activations the container takes (the action's `limits.concurrency`). */
+  slots: number;
+  action: ActionRef | null;
+  inFlight = 0;
+  lastUsed: number;
+  revoked = false;
+  /** Set while `/init` runs or once it has; every user of the container awaits it. */
+  initialized: Promise<void> | null = null;
+
+  constructor(
+    public lease: Lease,
+    now: number,
+  ) {
+    this.id = lease.container.id;
+    this.slots = Math.max(1, lease.slots);
+    this.action = lease.action;
+    this.lastUsed = now;
+  }
+
+  get address(): string {
+    return this.lease.container.address;
+  }
+
+  get free(): number {
+    return this.revoked ? 0 : this.slots - this.inFlight;
+  }
+}
+
+type Waiter = { resolve: (container: LeasedContainer) => void; reject: (error: Error) => void };
+
+/** The containers of one action version, and the requests waiting for a slot on them. */
+interface ActionEntry {
+  containers: LeasedContainer[];
+  waiters: Waiter[];
+}
+
+export interface RouterOptions {
+  maxQueuePerAction: number;
+  now?: () => number;
+}
+
+const stemCellKey = (kind: string, memoryMB: number): string => `${kind}:${memoryMB}`;
+
+export class Router implements RouterLeases {
+  private readonly actions = new Map<string, ActionEntry>();
+  private readonly stemCells = new Map<string, LeasedContainer[]>();
+  private readonly containers = new Map<string, LeasedContainer>();
+  private readonly drained = new Map<string, () => void>();
+  private readonly maxQueue: number;
+  private readonly now: () => number;
+
+  constructor(options: RouterOptions) {
+    if (!(options.maxQueuePerAction >= 0)) throw new Error('maxQueuePerAction must be >= 0');
+    this.maxQueue = options.maxQueuePerAction;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Takes a free slot on the least loaded warm container of this action version; ties go to the
+   * most recently used, so spare containers stay idle long enough for scale-down to reclaim them.
+   */
+  acquire(ref: ActionRef): LeasedContainer | undefined {
+    const entry = this.actions.get(actionVersionKey(ref));
+    if (!entry) return undefined;
+    let best: LeasedContainer | undefined;
+    for (const container of entry.containers) {
+      if (container.free <= 0) continue;
+      if (
+        !best ||
+        container.inFlight < best.inFlight ||
+        (container.inFlight === best.inFlight && container.lastUsed > best.lastUsed)
+      ) {
+        best = container;
+      }
+    }
+    if (best) this.take(best);
+    return best;
+  }
+
+  /** Waits for a slot on this action version; rejects with QueueFullError past the bound. */
+  enqueue(ref: ActionRef): Promise<LeasedContainer> {
+    const entry = this.entry(ref);
+    if (entry.waiters.length >= this.maxQueue) return Promise.reject(new QueueFullError(actionVersionKey(ref)));
+    return new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
+  }
+
+  /** Requests waiting for this action version. */
+  queued(ref: ActionRef): number {
+    return this.actions.get(actionVersionKey(ref))?.waiters.length ?? 0;
+  }
+
+  /** Claims a stem cell of this kind and memory for the action, taking one slot on it. */
+  claimStemCell(kind: string, memoryMB: number, ref: ActionRef, slots: number): LeasedContainer | undefined {
+    const cells = this.stemCells.get(stemCellKey(kind, memoryMB));
+    const cell = cells?.pop();
+    if (!cell) return undefined;
+    cell.action = ref;
+    cell.slots = Math.max(1, slots);
+    cell.lease = { ...cell.lease, action: ref, slots: cell.slots };
+    this.entry(ref).containers.push(cell);
+    this.take(cell);
+    return cell;
+  }
+
+  /** Gives a slot back; the next queued request of that action takes it at once. */
+  release(container: LeasedContainer): void {
+    container.inFlight--;
+    container.lastUsed = this.now();
+    if (container.revoked) {
+      if (container.inFlight === 0) this.forget(container);
+      return;
+    }
+    this.serveWaiters(container.action);
+  }
+
+  /** Drops a failed container at once; its in-flight work finishes or fails on its own. */
+  remove(containerId: string): LeasedContainer | undefined {
+    const container = this.containers.get(containerId);
+    if (!container) return undefined;
+    container.revoked = true;
+    this.detach(container);
+    if (container.inFlight === 0) this.forget(container);
+    return container;
+  }
+
+  lease(leases: Lease[]): void {
+    for (const lease of leases) {
+      if (this.containers.has(lease.container.id)) continue;
+      const container = new LeasedContainer(lease, this.now());
+      this.containers.set(container.id, container);
+      if (lease.action) {
+        this.entry(lease.action).containers.push(container);
+        this.serveWaiters(lease.action);
+      } else {
+        const key = stemCellKey(lease.container.kind, lease.container.memoryMB);
+        const cells = this.stemCells.get(key) ?? [];
+        cells.push(container);
+        this.stemCells.set(key, cells);
+      }
+    }
+  }
+
+  async revoke(containerIds: string[]): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const id of containerIds) {
+      const container = this.remove(id);
+      if (container && container.inFlight > 0) {
+        pending.push(new Promise((resolve) => this.drained.set(id, resolve)));
+      }
+    }
+    await Promise.all(pending);
+  }
+
+  usage(): ContainerUsage[] {
+    const now = this.now();
+    return [...this.containers.values()].map((c) => ({
+      containerId: c.id,
+      action: c.action,
+      inFlight: c.inFlight,
+      idleMs: c.inFlight > 0 ? 0 : now - c.lastUsed,
+    }));
+  }
+
+  /** Every container currently leased (for shutdown and diagnostics). */
+  leased(): LeasedContainer[] {
+    return [...this.containers.values()];
+  }
+
+  /** Fails every queued request of an action version, e.g. when provisioning failed for good. */
+  failWaiters(ref: ActionRef, error: Error): void {
+    const entry = this.actions.get(actionVersionKey(ref));
+    for (const waiter of entry?.waiters.splice(0) ?? []) waiter.reject(error);
+  }
+
+  private take(container: LeasedContainer): void {
+    container.inFlight++;
+    container.lastUsed = this.now();
+  }
+
+  private serveWaiters(ref: ActionRef | null): void {
+    if (!ref) return;
+    const entry = this.actions.get(actionVersionKey(ref));
+    if (!entry) return;
+    while (entry.waiters.length > 0) {
+      const container = this.acquire(ref);
+      if (!container) return;
+      entry.waiters.shift()!.resolve(container);
+    }
+  }
+
+  private entry(ref: ActionRef): ActionEntry {
+    const key = actionVersionKey(ref);
+    let entry = this.actions.get(key);
+    if (!entry) {
+      entry = { containers: [], waiters: [] };
+      this.actions.set(key, entry);
+    }
+    return entry;
+  }
+
+  private detach(container: LeasedContainer): void {
+    if (container.action) {
+      const key = actionVersionKey(container.action);
+      const entry = this.actions.get(key);
+      if (entry) {
+        entry.containers = entry.containers.filter((c) => c !== container);
+        if (entry.containers.length === 0 && entry.waiters.length === 0) this.actions.delete(key);
+      }
+    } else {
+      const key = stemCellKey(container.lease.container.kind, container.lease.container.memoryMB);
+      const cells = this.stemCells.get(key)?.filter((c) => c !== container) ?? [];
+      if (cells.length > 0) this.stemCells.set(key, cells);
+      else this.stemCells.delete(key);
+    }
+  }
+
+  private forget(container: LeasedContainer): void {
+    this.containers.delete(container.id);
+    this.drained.get(container.id)?.();
+    this.drained.delete(container.id);
+  }
+}

@@ -1,0 +1,168 @@
+import { QueueFullError, Router } from '../../api/router';
+import type { ActionRef, Lease } from '../../common/types';
+
+const hello: ActionRef = { namespace: 'guest', name: 'hello', version: '0.0.1' };
+const helloV2: ActionRef = { ...hello, version: '0.0.2' };
+
+function lease(id: string, action: ActionRef | null, slots = 1, kind = 'nodejs:20', memoryMB = 256): Lease {
+  return {
+    action,
+    slots,
+    container: {
+      id,
+      name: id,
+      host: 'host0',
+      backend: 'process',
+      address: `http://127.0.0.1/${id}`,
+      kind,
+      memoryMB,
+      labels: {},
+      createdAt: 0,
+    },
+  };
+}
+
+function makeRouter(maxQueuePerAction = 10) {
+  let clock = 1000;
+  const router = new Router({ maxQueuePerAction, now: () => clock });
+  return { router, tick: (ms: number) => (clock += ms) };
+}
+
+describe('Router', () => {
+  it('returns undefined when an action has no container', () => {
+    const { router } = makeRouter();
+    expect(router.acquire(hello)).toBeUndefined();
+  });
+
+  it('takes a free slot and refuses a second one on a single-slot container', () => {
+    const { router } = makeRouter();
+    router.lease([lease('c1', hello)]);
+    expect(router.acquire(hello)?.id).toBe('c1');
+    expect(router.acquire(hello)).toBeUndefined();
+  });
+
+  it('prefers the most recently used container when loads are equal', () => {
+    const { router, tick } = makeRouter();
+    router.lease([lease('old', hello), lease('recent', hello)]);
+    tick(10);
+    router.release(router.acquire(hello)!);
+    tick(10);
+    const recent = router.acquire(hello)!;
+    router.release(recent);
+    expect(router.acquire(hello)?.id).toBe(recent.id);
+  });
+
+  it('picks the least loaded container with a free slot', () => {
+    const { router } = makeRouter();
+    router.lease([lease('c1', hello, 3), lease('c2', hello, 3)]);
+    const picks = [router.acquire(hello), router.acquire(hello), router.acquire(hello), router.acquire(hello)];
+    expect(picks.map((c) => c?.id)).toEqual(['c1', 'c2', 'c1', 'c2']);
+    expect(router.usage().map((u) => u.inFlight)).toEqual([2, 2]);
+  });
+
+  it('keeps action versions apart', () => {
+    const { router } = makeRouter();
+    router.lease([lease('c1', hello)]);
+    expect(router.acquire(helloV2)).toBeUndefined();
+    expect(router.acquire(hello)?.id).toBe('c1');
+  });
+
+  it('hands a released slot to the oldest queued request first', async () => {
+    const { router } = makeRouter();
+    router.lease([lease('c1', hello)]);
+    const first = router.acquire(hello)!;
+    const order: string[] = [];
+    const a = router.enqueue(hello).then((c) => order.push(`a:${c.id}`));
+    const b = router.enqueue(hello).then((c) => order.push(`b:${c.id}`));
+    expect(router.queued(hello)).toBe(2);
+    router.release(first);
+    await a;
+    expect(order).toEqual(['a:c1']);
+    router.release(first);
+    await b;
+    expect(order).toEqual(['a:c1', 'b:c1']);
+  });
+
+  it('serves queued requests from a container leased later', async () => {
+    const { router } = makeRouter();
+    const waiting = router.enqueue(hello);
+    router.lease([lease('c9', hello)]);
+    await expect(waiting).resolves.toMatchObject({ id: 'c9', inFlight: 1 });
+  });
+
+  it('rejects a request past the queue bound', async () => {
+    const { router } = makeRouter(1);
+    void router.enqueue(hello);
+    await expect(router.enqueue(hello)).rejects.toBeInstanceOf(QueueFullError);
+  });
+
+  it('ignores a lease of a container it already has', () => {
+    const { router } = makeRouter();
+    router.lease([lease('c1', hello)]);
+    router.acquire(hello);
+    router.lease([lease('c1', hello)]);
+    expect(router.usage()).toHaveLength(1);
+    expect(router.usage()[0]!.inFlight).toBe(1);
+  });
+
+  it('claims a stem cell of the same kind and memory and binds it to the action', () => {
+    const { router } = makeRouter();
+    router.lease([lease('s1', null, 1, 'nodejs:20', 256)]);
+    expect(router.claimStemCell('nodejs:20', 512, hello, 1)).toBeUndefined();
+    const cell = router.claimStemCell('nodejs:20', 256, hello, 4)!;
+    expect(cell.id).toBe('s1');
+    expect(cell.action).toEqual(hello);
+    expect(cell.lease.slots).toBe(4);
+    expect(router.claimStemCell('nodejs:20', 256, hello, 1)).toBeUndefined();
+    expect(router.acquire(hello)?.id).toBe('s1');
+  });
+
+  it('revokes an idle container at once and waits for a busy one to drain', async () => {
+    const { router } = makeRouter();
+    router.lease([lease('busy', hello)]);
+    const busy = router.acquire(hello)!;
+    router.lease([lease('idle', hello)]);
+    let drained = false;
+    const revoked = router.revoke(['idle', 'busy']).then(() => (drained = true));
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    expect(router.acquire(hello)).toBeUndefined();
+    router.release(busy);
+    await revoked;
+    expect(drained).toBe(true);
+    expect(router.usage()).toEqual([]);
+  });
+
+  it('stops routing to a removed container while its work finishes', () => {
+    const { router } = makeRouter();
+    router.lease([lease('c1', hello, 2)]);
+    const c = router.acquire(hello)!;
+    router.remove('c1');
+    expect(router.acquire(hello)).toBeUndefined();
+    expect(router.usage()).toHaveLength(1);
+    router.release(c);
+    expect(router.usage()).toEqual([]);
+  });
+
+  it('reports idle time since the last release, and zero while busy', () => {
+    const { router, tick } = makeRouter();
+    router.lease([lease('c1', hello), lease('c2', hello, 2)]);
+    const c1 = router.acquire(hello)!;
+    tick(500);
+    router.release(c1);
+    tick(250);
+    const usage = Object.fromEntries(router.usage().map((u) => [u.containerId, u]));
+    expect(usage['c1']).toMatchObject({ inFlight: 0, idleMs: 250 });
+    expect(usage['c2']).toMatchObject({ inFlight: 0, idleMs: 750 });
+    expect(router.acquire(hello)?.id).toBe('c1');
+    expect(router.usage().find((u) => u.containerId === 'c1')).toMatchObject({ inFlight: 1, idleMs: 0 });
+  });
+
+  it('fails every queued request of an action on demand', async () => {
+    const { router } = makeRouter();
+    const waiting = router.enqueue(hello);
+    router.failWaiters(hello, new Error('no capacity'));
+    await expect(waiting).rejects.toThrow('no capacity');
+    expect(router.queued(hello)).toBe(0);
+  });
+});
