@@ -97,11 +97,26 @@ export class Router implements RouterLeases {
     return best;
   }
 
-  /** Waits for a slot on this action version; rejects with QueueFullError past the bound. */
-  enqueue(ref: ActionRef): Promise<LeasedContainer> {
+  /**
+   * Waits for a slot on this action version; rejects with QueueFullError past the bound, and
+   * with the signal's reason when it aborts first (the request then leaves the queue).
+   */
+  enqueue(ref: ActionRef, signal?: AbortSignal): Promise<LeasedContainer> {
     const entry = this.entry(ref);
     if (entry.waiters.length >= this.maxQueue) return Promise.reject(new QueueFullError(actionVersionKey(ref)));
-    return new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      entry.waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const index = entry.waiters.indexOf(waiter);
+          if (index >= 0) entry.waiters.splice(index, 1);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        },
+        { once: true },
+      );
+    });
   }
 
   /** Requests waiting for this action version. */

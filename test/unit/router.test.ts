@@ -158,6 +158,18 @@ describe('Router', () => {
     expect(router.usage().find((u) => u.containerId === 'c1')).toMatchObject({ inFlight: 1, idleMs: 0 });
   });
 
+  it('drops a queued request whose signal aborts, keeping the others in order', async () => {
+    const { router } = makeRouter();
+    const abort = new AbortController();
+    const dropped = router.enqueue(hello, abort.signal);
+    const kept = router.enqueue(hello);
+    abort.abort(new Error('gave up'));
+    await expect(dropped).rejects.toThrow('gave up');
+    expect(router.queued(hello)).toBe(1);
+    router.lease([lease('c1', hello)]);
+    await expect(kept).resolves.toMatchObject({ id: 'c1' });
+  });
+
   it('fails every queued request of an action on demand', async () => {
     const { router } = makeRouter();
     const waiting = router.enqueue(hello);
