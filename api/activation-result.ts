@@ -15,23 +15,31 @@ const STATUS_CODES: Record<ActivationStatus, number> = {
 };
 
 export function response(status: ActivationStatus, result: unknown, size?: number): ActivationResponse {
-  const r: ActivationResponse = { status, statusCode: STATUS_CODES[status], success: status === 'success', result };
+  const r: ActivationResponse = {
+    status,
+    statusCode: STATUS_CODES[status],
+    success: status === 'success',
+    result,
+  };
   if (size !== undefined) r.size = size;
   return r;
 }
 
-export const developerError = (error: unknown): ActivationResponse => response('action developer error', { error });
+export const developerError = (error: unknown): ActivationResponse =>
+  response('action developer error', { error });
 export const whiskError = (error: unknown): ActivationResponse => response('whisk internal error', { error });
 
 export const messages = {
   timeout: (ms: number) => `The action exceeded its time limits of ${ms} milliseconds.`,
-  initTimeout: (ms: number) => `The action exceeded its time limits of ${ms} milliseconds during initialization.`,
+  initTimeout: (ms: number) =>
+    `The action exceeded its time limits of ${ms} milliseconds during initialization.`,
   initExited: 'The action did not initialize and exited unexpectedly.',
   runExited: 'The action did not produce a valid response and exited unexpectedly.',
   memoryExhausted: 'The action exhausted its memory and was aborted.',
   provisionFailed: 'Failed to provision resources to run the action.',
   initFailed: (body: string) => `The action failed during initialization: ${body}`,
-  invalidResponse: (body: string) => `The action did not produce a valid JSON or JSON Array response: ${body}`,
+  invalidResponse: (body: string) =>
+    `The action did not produce a valid JSON or JSON Array response: ${body}`,
   tooLarge: (size: number, truncated: string) =>
     `The action produced a response that exceeded the allowed length: ${size} > ${MAX_RESULT_BYTES} bytes. ` +
     `The truncated response was: ${truncated}`,
@@ -49,7 +57,11 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Classifies a /run reply. `size` is the reply's length in bytes. */
-export function classifyRun(statusCode: number, body: string, size = Buffer.byteLength(body)): ActivationResponse {
+export function classifyRun(
+  statusCode: number,
+  body: string,
+  size = Buffer.byteLength(body),
+): ActivationResponse {
   if (size > MAX_RESULT_BYTES) {
     return response('application error', { error: messages.tooLarge(size, body.slice(0, 1024)) }, size);
   }
@@ -72,6 +84,7 @@ export function classifyRun(statusCode: number, body: string, size = Buffer.byte
 /** Classifies a failed /init reply (any status but 200). */
 export function classifyInitFailure(body: string): ActivationResponse {
   const parsed = parseJson(body);
-  if (parsed.ok && isObject(parsed.value) && 'error' in parsed.value) return developerError(parsed.value.error);
+  if (parsed.ok && isObject(parsed.value) && 'error' in parsed.value)
+    return developerError(parsed.value.error);
   return developerError(messages.initFailed(body));
 }

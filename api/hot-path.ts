@@ -80,7 +80,9 @@ export class HotPath implements Invoker {
     if (warm) return warm;
     const cell = router.claimStemCell(action.exec.kind, action.limits.memory, ref, action.limits.concurrency);
     if (cell) {
-      control.stemCellClaimed(cell.lease, action).catch((error) => warn('stem-cell claim report failed', error));
+      control
+        .stemCellClaimed(cell.lease, action)
+        .catch((error) => warn('stem-cell claim report failed', error));
       return cell;
     }
     return this.provision(action, ref);
@@ -106,7 +108,11 @@ export class HotPath implements Invoker {
     }
   }
 
-  private async runOn(container: LeasedContainer, request: InvokeRequest, received: number): Promise<InvokeOutcome> {
+  private async runOn(
+    container: LeasedContainer,
+    request: InvokeRequest,
+    received: number,
+  ): Promise<InvokeOutcome> {
     const { action } = request;
     const timeoutMs = action.limits.timeout;
     let start = this.now();
@@ -131,14 +137,20 @@ export class HotPath implements Invoker {
         await container.initialized;
       } catch (failure) {
         return {
-          activation: this.record(request, start, failure as ActivationResponse, { waitTime: start - received }),
+          activation: this.record(request, start, failure as ActivationResponse, {
+            waitTime: start - received,
+          }),
           logs: Promise.resolve([]),
         };
       }
       start = this.now();
     }
     const runStart = this.now();
-    const reply = await this.deps.runtime.run(container.address, this.runPayload(request, runStart), timeoutMs);
+    const reply = await this.deps.runtime.run(
+      container.address,
+      this.runPayload(request, runStart),
+      timeoutMs,
+    );
     const result = this.interpret(reply, container, timeoutMs, messages.runExited);
     const failed = result.status === 'action developer error' || result.status === 'whisk internal error';
     const logs = this.collectLogs(container, action, failed);
@@ -152,7 +164,10 @@ export class HotPath implements Invoker {
   }
 
   /** Sends /init; resolves with the failure response, or undefined when the container is ready. */
-  private async init(container: LeasedContainer, request: InvokeRequest): Promise<ActivationResponse | undefined> {
+  private async init(
+    container: LeasedContainer,
+    request: InvokeRequest,
+  ): Promise<ActivationResponse | undefined> {
     const { action } = request;
     const payload = {
       value: {
@@ -210,7 +225,9 @@ export class HotPath implements Invoker {
     this.deps.router.remove(container.id);
     this.logReaders.get(container.id)?.close();
     this.logReaders.delete(container.id);
-    this.deps.control.containerFailed(container.lease, reason).catch((error) => warn('failure report failed', error));
+    this.deps.control
+      .containerFailed(container.lease, reason)
+      .catch((error) => warn('failure report failed', error));
   }
 
   /**

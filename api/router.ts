@@ -103,7 +103,8 @@ export class Router implements RouterLeases {
    */
   enqueue(ref: ActionRef, signal?: AbortSignal): Promise<LeasedContainer> {
     const entry = this.entry(ref);
-    if (entry.waiters.length >= this.maxQueue) return Promise.reject(new QueueFullError(actionVersionKey(ref)));
+    if (entry.waiters.length >= this.maxQueue)
+      return Promise.reject(new QueueFullError(actionVersionKey(ref)));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       entry.waiters.push(waiter);

@@ -2,8 +2,7 @@
 import type { ContainerInfo, ContainerSpec } from '../common/types';
 
 export type ContainerEvent =
-  | { type: 'exit'; containerId: string; exitCode: number }
-  | { type: 'oom'; containerId: string };
+  { type: 'exit'; containerId: string; exitCode: number } | { type: 'oom'; containerId: string };
 
 /** Reads a container's log stream activation by activation, split at OpenWhisk's sentinels. */
 export interface ActivationLogReader {

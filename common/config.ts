@@ -64,7 +64,8 @@ function env(name: string, fallback: string): string {
 function int(name: string, fallback: number): number {
   const raw = env(name, String(fallback));
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
   return value;
 }
 

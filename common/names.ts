@@ -8,7 +8,8 @@ export const hostTaskQueue = (hostId: string): string => `host-${hostId}`;
 export const controllerTaskQueue = (controllerId: string): string => `controller-${controllerId}`;
 
 /** Action-pool workflow id. `namespace` may contain a package (`guest/pkg`). */
-export const actionPoolWorkflowId = (namespace: string, action: string): string => `pool/${namespace}/${action}`;
+export const actionPoolWorkflowId = (namespace: string, action: string): string =>
+  `pool/${namespace}/${action}`;
 export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =>
   `stemcells/${kind}/${memoryMB}mb`;
 export const HOSTS_WORKFLOW_ID = 'hosts';
@@ -16,7 +17,8 @@ export const SCALE_DOWN_SCHEDULE_ID = 'scale-down';
 export const RECONCILE_SCHEDULE_ID = 'reconcile';
 
 /** Fully qualified action name as OpenWhisk writes it: `guest/pkg/name`. */
-export const actionPath = (ref: Pick<ActionRef, 'namespace' | 'name'>): string => `${ref.namespace}/${ref.name}`;
+export const actionPath = (ref: Pick<ActionRef, 'namespace' | 'name'>): string =>
+  `${ref.namespace}/${ref.name}`;
 
 /** Key of one action version in routers and pools. */
 export const actionVersionKey = (ref: ActionRef): string => `${ref.namespace}/${ref.name}@${ref.version}`;

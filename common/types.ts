@@ -45,7 +45,8 @@ export interface ActionRef {
   version: string;
 }
 
-export type ActivationStatus = 'success' | 'application error' | 'action developer error' | 'whisk internal error';
+export type ActivationStatus =
+  'success' | 'application error' | 'action developer error' | 'whisk internal error';
 
 /** OpenWhisk's activation record (contract §5). */
 export interface Activation {

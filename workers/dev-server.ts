@@ -30,10 +30,15 @@ async function answers(address: string): Promise<boolean> {
 }
 
 /** Starts `temporal server start-dev` unless a server already answers; waits until it serves. */
-export async function startDevServer(config: GustConfig, cli: string, timeoutMs = 60_000): Promise<DevServer> {
+export async function startDevServer(
+  config: GustConfig,
+  cli: string,
+  timeoutMs = 60_000,
+): Promise<DevServer> {
   const { address, uiPort } = config.temporal;
   if (await answers(address)) return { stop: async () => undefined };
-  if (!existsSync(cli)) throw new Error(`Temporal CLI not found at ${cli}: run 'npm run stack -- start temporal' once`);
+  if (!existsSync(cli))
+    throw new Error(`Temporal CLI not found at ${cli}: run 'npm run stack -- start temporal' once`);
   const [ip, port] = address.split(':');
   const dir = join(config.stateDir, 'temporal');
   mkdirSync(dir, { recursive: true });

@@ -1,0 +1,128 @@
+// The invoke path's decisions, with the runtime and control plane replaced by recording doubles.
+// (The same path runs against real containers in test/e2e.)
+import type { RuntimeCalls, RuntimeReply } from '../../api/hot-path';
+import { HotPath } from '../../api/hot-path';
+import { Router } from '../../api/router';
+import type { ControlPlane } from '../../common/contracts';
+import type { Action, Lease } from '../../common/types';
+
+const action: Action = {
+  namespace: 'guest',
+  name: 'hello',
+  version: '0.0.1',
+  exec: { kind: 'nodejs:20', code: 'function main(){return {}}' },
+  parameters: [],
+  annotations: [],
+  limits: { timeout: 1000, memory: 256, logs: 10, concurrency: 1 },
+  publish: false,
+  updated: 0,
+};
+const ref = { namespace: 'guest', name: 'hello', version: '0.0.1' };
+
+function lease(id: string, withAction: boolean): Lease {
+  return {
+    action: withAction ? ref : null,
+    slots: 1,
+    container: {
+      id,
+      name: id,
+      host: 'h',
+      backend: 'process',
+      address: `http://127.0.0.1/${id}`,
+      kind: 'nodejs:20',
+      memoryMB: 256,
+      labels: {},
+      createdAt: 0,
+    },
+  };
+}
+
+function setup(runReply: RuntimeReply = { kind: 'reply', statusCode: 200, body: '{"ok":true}' }) {
+  const calls: string[] = [];
+  const router = new Router({ maxQueuePerAction: 10 });
+  const runtime: RuntimeCalls = {
+    init: async (address) => (
+      calls.push(`init ${address}`),
+      { kind: 'reply', statusCode: 200, body: '{"OK":true}' }
+    ),
+    run: async (address) => (calls.push(`run ${address}`), runReply),
+  };
+  const control: ControlPlane = {
+    requestContainers: async (a, n) => {
+      calls.push(`request ${a.name} ${n}`);
+      setTimeout(() => router.lease([lease('new', true)]), 5);
+    },
+    stemCellClaimed: async (l) => void calls.push(`claimed ${l.container.id}`),
+    containerFailed: async (l, reason) => void calls.push(`failed ${l.container.id}: ${reason}`),
+  };
+  const hotPath = new HotPath({
+    router,
+    runtime,
+    control,
+    provisionTimeoutMs: 1000,
+    apiHost: 'http://127.0.0.1:3233',
+  });
+  const invoke = () =>
+    hotPath.invoke({
+      action,
+      params: {},
+      activationId: 'a'.repeat(32),
+      namespace: 'guest',
+      subject: 'guest',
+    });
+  return { router, calls, invoke };
+}
+
+const annotation = (record: { annotations: { key: string; value: unknown }[] }, key: string) =>
+  record.annotations.find((a) => a.key === key)?.value;
+
+describe('HotPath', () => {
+  it('runs a warm container without /init and without asking the control plane', async () => {
+    const { router, calls, invoke } = setup();
+    router.lease([lease('warm', true)]);
+    router.leased()[0]!.initialized = Promise.resolve();
+    const { activation } = await invoke();
+    expect(calls).toEqual(['run http://127.0.0.1/warm']);
+    expect(activation.response).toMatchObject({ status: 'success', result: { ok: true } });
+    expect(annotation(activation, 'initTime')).toBeUndefined();
+    expect(router.usage()[0]!.inFlight).toBe(0);
+  });
+
+  it('claims a stem cell, initialises it and reports the claim', async () => {
+    const { router, calls, invoke } = setup();
+    router.lease([lease('cell', false)]);
+    const { activation } = await invoke();
+    expect(calls).toEqual(['claimed cell', 'init http://127.0.0.1/cell', 'run http://127.0.0.1/cell']);
+    expect(annotation(activation, 'initTime')).toEqual(expect.any(Number));
+  });
+
+  it('asks the pool workflow for a container when nothing fits, then runs on the leased one', async () => {
+    const { calls, invoke } = setup();
+    const { activation } = await invoke();
+    expect(calls).toEqual(['request hello 1', 'init http://127.0.0.1/new', 'run http://127.0.0.1/new']);
+    expect(activation.response.success).toBe(true);
+  });
+
+  it('destroys the container after a timeout and marks the record', async () => {
+    const { router, calls, invoke } = setup({ kind: 'timeout' });
+    router.lease([lease('warm', true)]);
+    router.leased()[0]!.initialized = Promise.resolve();
+    const { activation } = await invoke();
+    expect(activation.response).toMatchObject({
+      status: 'action developer error',
+      result: { error: 'The action exceeded its time limits of 1000 milliseconds.' },
+    });
+    expect(annotation(activation, 'timeout')).toBe(true);
+    expect(calls).toContain('failed warm: The action exceeded its time limits of 1000 milliseconds.');
+    expect(router.usage()).toEqual([]);
+  });
+
+  it('keeps the container warm after an application error', async () => {
+    const { router, invoke } = setup({ kind: 'reply', statusCode: 200, body: '{"error":"nope"}' });
+    router.lease([lease('warm', true)]);
+    router.leased()[0]!.initialized = Promise.resolve();
+    const { activation } = await invoke();
+    expect(activation.response).toMatchObject({ status: 'application error', statusCode: 1 });
+    expect(router.usage()).toHaveLength(1);
+  });
+});
