@@ -55,7 +55,12 @@ describe('Router', () => {
   it('picks the least loaded container with a free slot', () => {
     const { router } = makeRouter();
     router.lease([lease('c1', hello, 3), lease('c2', hello, 3)]);
-    const picks = [router.acquire(hello), router.acquire(hello), router.acquire(hello), router.acquire(hello)];
+    const picks = [
+      router.acquire(hello),
+      router.acquire(hello),
+      router.acquire(hello),
+      router.acquire(hello),
+    ];
     expect(picks.map((c) => c?.id)).toEqual(['c1', 'c2', 'c1', 'c2']);
     expect(router.usage().map((u) => u.inFlight)).toEqual([2, 2]);
   });
