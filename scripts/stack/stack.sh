@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The dev stack Gust's tests run against: dockerd, a Temporal dev server and one Cassandra node,
+# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR.
+#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|all]
+set -euo pipefail
+
+# shellcheck source=scripts/stack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/stack/docker.sh
+source "$STACK_DIR/docker.sh"
+# shellcheck source=scripts/stack/temporal.sh
+source "$STACK_DIR/temporal.sh"
+# shellcheck source=scripts/stack/cassandra.sh
+source "$STACK_DIR/cassandra.sh"
+
+usage() {
+  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|all]" >&2
+  exit 2
+}
+
+action="${1:-}"
+target="${2:-all}"
+case "$target" in
+  all) services=(docker temporal cassandra) ;;
+  docker | temporal | cassandra) services=("$target") ;;
+  *) usage ;;
+esac
+
+case "$action" in
+  start)
+    for s in "${services[@]}"; do step "start $s" "${s}_start" || die "$s did not start (see above)"; done
+    ;;
+  install)
+    for s in "${services[@]}"; do
+      case "$s" in
+        temporal) step "install temporal" temporal_binary >/dev/null ;;
+        *) step "install $s" "${s}_install" ;;
+      esac
+    done
+    ;;
+  stop)
+    # Reverse order: nothing depends on docker, but Gust's containers are removed last.
+    for ((i = ${#services[@]} - 1; i >= 0; i--)); do step "stop ${services[i]}" "${services[i]}_stop"; done
+    ;;
+  status)
+    rc=0
+    for s in "${services[@]}"; do "${s}_status" || rc=3; done
+    exit "$rc"
+    ;;
+  *) usage ;;
+esac

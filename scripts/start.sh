@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `npm start`: Gust in one process (controller, provisioner, agent) plus a Temporal dev server
+# that workers/all-in-one.ts starts as its child. This script only prepares what that needs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/stack/lib.sh
+source scripts/stack/lib.sh
+# shellcheck source=scripts/stack/docker.sh
+source scripts/stack/docker.sh
+# shellcheck source=scripts/stack/temporal.sh
+source scripts/stack/temporal.sh
+
+total=$(now_ms)
+
+# The Temporal CLI: on PATH or in the cache, else built with Go.
+GUST_TEMPORAL_CLI=$(step "Temporal CLI" temporal_binary) || die "no Temporal CLI (see above)"
+export GUST_TEMPORAL_CLI
+log "Temporal CLI: $GUST_TEMPORAL_CLI"
+
+export GUST_BACKEND="${GUST_BACKEND:-docker}"
+if [ "$GUST_BACKEND" = docker ]; then
+  # Docker is optional for a laptop: without it, actions run as local processes (no isolation).
+  if (step "dockerd" docker_start); then
+    build_runtime_image
+  else
+    printf '\n%s\n%s\n%s\n\n' \
+      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' \
+      '!!  Docker is not available: falling back to GUST_BACKEND=process (actions run as   !!' \
+      '!!  plain child processes on 127.0.0.1, without isolation). See the messages above. !!' >&2
+    export GUST_BACKEND=process
+  fi
+fi
+
+step "compile TypeScript to dist/" npx tsc -p . || die "tsc failed"
+[ -f dist/workers/all-in-one.js ] || die "dist/workers/all-in-one.js is missing: workers/all-in-one.ts does not exist yet"
+log "ready in $(elapsed_since "$total"); starting Gust (Ctrl-C stops it)"
+# exec: SIGINT/SIGTERM go straight to node, which stops its Temporal child itself.
+exec node dist/workers/all-in-one.js

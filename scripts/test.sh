@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `npm test`: brings up the dev stack, builds the runtime image, lints, runs every jest project.
+# Dependencies come from `npm ci` beforehand (README: `npm ci && npm test`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/stack/lib.sh
+source scripts/stack/lib.sh
+
+GUST_STEP_TIMINGS="$(mktemp)"
+export GUST_STEP_TIMINGS
+trap 'rm -f "$GUST_STEP_TIMINGS"' EXIT
+total=$(now_ms)
+
+summary() {
+  echo
+  echo "---- npm test: step timings ----"
+  cat "$GUST_STEP_TIMINGS"
+  echo "total $(elapsed_since "$total")"
+}
+
+if ! step "dev stack (docker, temporal, cassandra)" bash scripts/stack/stack.sh start all; then
+  summary
+  die "the dev stack did not come up; see the messages above"
+fi
+build_runtime_image || {
+  summary
+  die "building the runtime image failed"
+}
+
+# Lint and jest both run even when one fails, so a CI log shows every problem at once.
+lint=0 tests=0
+step "lint (eslint + prettier)" npm run --silent lint || lint=$?
+step "jest (all projects)" npx jest || tests=$?
+summary
+[ "$lint" -eq 0 ] || die "lint failed"
+[ "$tests" -eq 0 ] || die "tests failed"
