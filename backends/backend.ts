@@ -4,15 +4,35 @@ import type { ContainerInfo, ContainerSpec } from '../common/types';
 export type ContainerEvent =
   { type: 'exit'; containerId: string; exitCode: number } | { type: 'oom'; containerId: string };
 
-/** Reads a container's log stream activation by activation, split at OpenWhisk's sentinels. */
-export interface ActivationLogReader {
+export interface LogCollectOptions {
+  /** The action's `limits.logs` in bytes; past it the rest is dropped and OpenWhisk's truncation notice appended. */
+  limitBytes: number;
+  /** Give up after this long (OpenWhisk: `max(5, logsMB) × 2 s`); a missing sentinel appends OpenWhisk's collection warning. */
+  waitMs: number;
   /**
-   * Lines of the next activation, each `<timestamp> <stream>: <text>`, stopping once both stdout
-   * and stderr have printed the sentinel or `waitMs` has passed. Past `limitBytes` the rest is
-   * dropped and OpenWhisk's truncation notice appended.
+   * false when no sentinel will come (after a developer error, or a blackbox image that prints
+   * none): take what arrives until the stream is quiet for 100 ms. @default true
    */
-  next(limitBytes: number, waitMs: number): Promise<string[]>;
+  sentinels?: boolean;
+}
+
+/**
+ * Reads a container's output activation by activation, split at OpenWhisk's sentinels (contract §6.5).
+ * Call `next` once per activation, in order, never two at a time. The reader reads the container's
+ * output from its start, so create it before the first /init (output of a good /init belongs to the
+ * first activation). Not for containers with overlapping runs: their logs cannot be split.
+ */
+export interface ActivationLogReader {
+  /** Lines of the next activation, each `<timestamp> <stream>: <text>` (`%-30s %s: %s`). */
+  next(options: LogCollectOptions): Promise<string[]>;
   close(): void;
+}
+
+/** What the engine knows of a container; `oomKilled` is how a caller learns it died of OOM. */
+export interface ContainerState {
+  running: boolean;
+  exitCode: number | null;
+  oomKilled: boolean;
 }
 
 export interface ContainerBackend {
@@ -24,6 +44,8 @@ export interface ContainerBackend {
   /** Containers carrying all of `labels`. */
   list(labels: Record<string, string>): Promise<ContainerInfo[]>;
   logs(container: ContainerInfo): ActivationLogReader;
+  /** Current state, or null when the container does not exist. Ask it after a connection error on /run. */
+  state(containerId: string): Promise<ContainerState | null>;
   /** Throws with a clear message when the backend cannot be used. */
   health(): Promise<void>;
   /** Exit and OOM events; returns an unsubscribe function. */
