@@ -1,0 +1,220 @@
+// The process backend: each "container" is the Node.js runtime as a child process on 127.0.0.1.
+// For tests and machines without Docker. It isolates NOTHING: no memory, CPU, pid, file or
+// network limits; actions run with this user's rights. It cannot run images (blackbox actions).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import { LABELS } from '../../common/names';
+import { nodejsRuntimeEntry } from '../../runtimes/nodejs/runtime-entry';
+import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
+import { QueuedActivationLogReader } from '../logs/activation-log-reader';
+import { LineAssembler } from '../logs/line-assembler';
+import { nowTimestamp } from '../logs/log-line';
+
+export interface ProcessBackendOptions {
+  hostId: string;
+  /** The compiled runtime (`runtimes/nodejs/build/app.js`). @default found by nodejsRuntimeEntry() */
+  runtimeEntry?: string;
+  /** How long a child may take to listen. @default 10000 */
+  readyTimeoutMs?: number;
+  /** Print the no-isolation warning. @default true */
+  warn?: boolean;
+}
+
+interface Child {
+  info: ContainerInfo;
+  process: ChildProcess;
+  state: ContainerState;
+  exited: Promise<void>;
+  /** Output before the first `logs()` call waits here, so the first reader sees it all. */
+  firstReader: QueuedActivationLogReader | undefined;
+  readers: Set<QueuedActivationLogReader>;
+}
+
+const WARNING = `
+################################################################################
+# GUST PROCESS BACKEND: actions run as plain child processes of this process.  #
+# There is NO isolation: no memory/CPU/pid limits, full access to files and    #
+# network as this user. Use it for tests and development only.                 #
+################################################################################`;
+
+export class ProcessBackend implements ContainerBackend {
+  readonly name = 'process';
+  readonly #hostId: string;
+  readonly #entry: string;
+  readonly #readyTimeoutMs: number;
+  readonly #children = new Map<string, Child>();
+  readonly #listeners = new Set<(event: ContainerEvent) => void>();
+  /** Kills the children if this process exits without close() (they also exit when our IPC closes). */
+  readonly #killAll = (): void => {
+    for (const child of this.#children.values()) child.process.kill('SIGKILL');
+  };
+
+  constructor(options: ProcessBackendOptions) {
+    if (!options.hostId) throw new Error('ProcessBackend: hostId is required');
+    this.#hostId = options.hostId;
+    this.#entry = options.runtimeEntry ?? nodejsRuntimeEntry();
+    this.#readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+    if (options.warn ?? true) console.warn(WARNING);
+    process.on('exit', this.#killAll);
+  }
+
+  async create(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
+    for (const child of this.#children.values()) if (child.info.name === spec.name) return child.info;
+    if (!spec.kind.startsWith('nodejs')) {
+      throw new Error(
+        `the process backend runs only the Node.js runtime, not image '${spec.image}' (kind ${spec.kind}); use the docker backend`,
+      );
+    }
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...spec.env,
+      __OW_PORT: '0',
+      __OW_HOST: '127.0.0.1',
+    };
+    const child = spawn(process.execPath, [this.#entry], { env, cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const port = await this.#waitForPort(child, options.signal);
+    const id = `process-${child.pid}`;
+    const info: ContainerInfo = {
+      id,
+      name: spec.name,
+      host: this.#hostId,
+      backend: this.name,
+      address: `http://127.0.0.1:${port}`,
+      kind: spec.kind,
+      memoryMB: spec.memoryMB,
+      labels: {
+        ...spec.labels,
+        [LABELS.managed]: 'true',
+        [LABELS.host]: this.#hostId,
+        [LABELS.kind]: spec.kind,
+        [LABELS.memory]: String(spec.memoryMB),
+      },
+      createdAt: Date.now(),
+    };
+    const entry: Child = {
+      info,
+      process: child,
+      state: { running: true, exitCode: null, oomKilled: false },
+      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+      firstReader: undefined,
+      readers: new Set(),
+    };
+    const first: QueuedActivationLogReader = new QueuedActivationLogReader({ onClose: () => entry.readers.delete(first) });
+    entry.firstReader = first;
+    this.#attachOutput(entry);
+    child.once('exit', (code, signal) => this.#onExit(entry, code, signal));
+    this.#children.set(id, entry);
+    return info;
+  }
+
+  #waitForPort(child: ChildProcess, signal: AbortSignal | undefined): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error): void => {
+        cleanup();
+        child.kill('SIGKILL');
+        reject(error);
+      };
+      const onMessage = (message: unknown): void => {
+        const port = (message as { port?: unknown } | null)?.port;
+        if (typeof port !== 'number') return;
+        cleanup();
+        resolve(port);
+      };
+      const onExit = (code: number | null): void => fail(new Error(`the runtime exited with code ${code} before listening`));
+      const onAbort = (): void => fail(new Error('create aborted'));
+      const timer = setTimeout(() => fail(new Error(`the runtime did not listen within ${this.#readyTimeoutMs} ms`)), this.#readyTimeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Always drains both pipes (a full pipe would block the action) into the readers. */
+  #attachOutput(entry: Child): void {
+    const assembler = new LineAssembler();
+    const deliver = (line: Parameters<QueuedActivationLogReader['push']>[0]): void => {
+      entry.firstReader?.push(line);
+      for (const reader of entry.readers) reader.push(line);
+    };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const pipe = entry.process[stream]!;
+      pipe.setEncoding('utf8');
+      pipe.on('data', (text: string) => assembler.push(stream, text, nowTimestamp(), deliver));
+    }
+    entry.process.once('close', () => {
+      assembler.flush(deliver);
+      entry.firstReader?.end();
+      for (const reader of entry.readers) reader.end();
+    });
+  }
+
+  #onExit(entry: Child, code: number | null, signal: NodeJS.Signals | null): void {
+    // Docker reports a signal death as 128 + signal number; do the same.
+    const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 0);
+    entry.state = { running: false, exitCode, oomKilled: false };
+    this.#emit({ type: 'exit', containerId: entry.info.id, exitCode });
+  }
+
+  #emit(event: ContainerEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  async destroy(containerId: string): Promise<void> {
+    const entry = this.#children.get(containerId);
+    if (entry === undefined) return;
+    if (entry.state.running) entry.process.kill('SIGKILL');
+    await entry.exited;
+    this.#children.delete(containerId);
+    entry.firstReader?.close();
+    for (const reader of entry.readers) reader.close();
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const wanted = Object.entries(labels);
+    return [...this.#children.values()]
+      .map((child) => child.info)
+      .filter((info) => wanted.every(([key, value]) => info.labels[key] === value));
+  }
+
+  logs(container: ContainerInfo): ActivationLogReader {
+    const entry = this.#children.get(container.id);
+    if (entry === undefined) throw new Error(`no such container: ${container.id}`);
+    const first = entry.firstReader;
+    if (first !== undefined) {
+      entry.firstReader = undefined;
+      entry.readers.add(first);
+      return first;
+    }
+    const reader: QueuedActivationLogReader = new QueuedActivationLogReader({ onClose: () => entry.readers.delete(reader) });
+    if (!entry.state.running) reader.end();
+    entry.readers.add(reader);
+    return reader;
+  }
+
+  async state(containerId: string): Promise<ContainerState | null> {
+    return this.#children.get(containerId)?.state ?? null;
+  }
+
+  async health(): Promise<void> {
+    // The constructor already found the runtime; nothing else can be missing.
+  }
+
+  onEvent(listener: (event: ContainerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#children.keys()].map((id) => this.destroy(id)));
+    this.#listeners.clear();
+    process.off('exit', this.#killAll);
+  }
+}
