@@ -1,0 +1,103 @@
+// Cluster-wide activities of the provisioner (task queue `gust-provisioning`): the calls one
+// workflow makes on others that Temporal offers only to clients — updates, queries, listing
+// through visibility, signal-with-start. They use the worker's own client (activity context).
+import { ApplicationFailure, getClient } from '@temporalio/activity';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import {
+  adoptContainerSignal,
+  clusterQuery,
+  controllersChangedSignal,
+  inventoryQuery,
+  placeContainerUpdate,
+  type AdoptContainerInput,
+  type ClusterView,
+  type ControllersChanged,
+  type PlaceContainerInput,
+  type PoolInventory,
+} from '../workflows/messages';
+import { scopedNames, type Scope } from '../workflows/scope';
+import { actionPoolStartOptions } from '../workflows/start-options';
+
+const POOL_TYPES = ['actionPoolWorkflow', 'stemCellPoolWorkflow'];
+
+/** Running pool workflows of this scope, through visibility (eventually consistent). */
+async function listPoolIds(client: Client, scope: Scope): Promise<string[]> {
+  const names = scopedNames(scope);
+  const query = `WorkflowType IN (${POOL_TYPES.map((t) => `'${t}'`).join(',')}) AND ExecutionStatus = 'Running'`;
+  const ids = new Set<string>();
+  for await (const wf of client.workflow.list({ query })) {
+    if (names.ownsWorkflowId(wf.workflowId)) ids.add(wf.workflowId);
+  }
+  return [...ids];
+}
+
+function isGone(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'WorkflowNotFoundError' || name === 'WorkflowExecutionAlreadyCompletedError';
+}
+
+export function createClusterActivities() {
+  return {
+    /** Reserves memory on a host through the hosts workflow. Retryable while no host has room. */
+    async placeContainer(scope: Scope, input: PlaceContainerInput): Promise<{ hostId: string }> {
+      const hosts = getClient().workflow.getHandle(scopedNames(scope).hostsWorkflowId);
+      try {
+        return await hosts.executeUpdate(placeContainerUpdate, { args: [input] });
+      } catch (err) {
+        const cause = (err as { cause?: { message?: string; type?: string } }).cause;
+        if (cause?.type === 'NoCapacity') throw ApplicationFailure.retryable(cause.message ?? 'no capacity', 'NoCapacity');
+        throw err;
+      }
+    },
+
+    async describeCluster(scope: Scope): Promise<ClusterView> {
+      return getClient().workflow.getHandle(scopedNames(scope).hostsWorkflowId).query(clusterQuery);
+    },
+
+    /** Tells every running pool which controllers are alive, so they reclaim the others' leases. */
+    async broadcastControllers(scope: Scope, message: ControllersChanged): Promise<number> {
+      const client = getClient();
+      const ids = await listPoolIds(client, scope);
+      await Promise.all(
+        ids.map(async (id) => {
+          try {
+            await client.workflow.getHandle(id).signal(controllersChangedSignal, message);
+          } catch (err) {
+            if (!isGone(err)) throw err;
+          }
+        }),
+      );
+      return ids.length;
+    },
+
+    /** Every container each running pool owns (including those being created). */
+    async listPoolInventories(scope: Scope): Promise<PoolInventory[]> {
+      const client = getClient();
+      const ids = await listPoolIds(client, scope);
+      const inventories = await Promise.all(
+        ids.map(async (id) => {
+          try {
+            return await client.workflow.getHandle(id).query(inventoryQuery);
+          } catch (err) {
+            if (isGone(err)) return null;
+            throw err;
+          }
+        }),
+      );
+      return inventories.filter((i): i is PoolInventory => i !== null);
+    },
+
+    /** Gives a claimed stem cell to its action's pool, starting the pool if it does not exist. */
+    async handOverStemCell(scope: Scope, input: AdoptContainerInput): Promise<void> {
+      await getClient().workflow.signalWithStart('actionPoolWorkflow', {
+        ...actionPoolStartOptions(scope, input.action),
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        signal: adoptContainerSignal,
+        signalArgs: [input],
+      });
+    },
+  };
+}
+
+export type ClusterActivities = ReturnType<typeof createClusterActivities>;

@@ -1,0 +1,83 @@
+// Activities of one agent (task queue `host-<hostId>`): thin and idempotent over a ContainerBackend.
+//   createContainer: by deterministic name, so a retry after a crash finds the first container.
+//   destroyContainer: a container that is already gone counts as destroyed.
+// Timeouts and retries are chosen by the caller, in workflows/activities.ts.
+import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import type { ContainerBackend } from '../backends/backend';
+import { LABELS } from '../common/names';
+import type { ContainerInfo } from '../common/types';
+
+export interface CreateContainerInput {
+  name: string;
+  kind: string;
+  memoryMB: number;
+  /** Blackbox image; otherwise the agent's image for `kind`. */
+  image?: string;
+  /** Extra labels (owner, action, version). */
+  labels: Record<string, string>;
+}
+
+export interface DestroyContainerInput {
+  name: string;
+  /** Backend id, when the create returned one. */
+  containerId?: string;
+}
+
+export interface HostActivitiesOptions {
+  backend: ContainerBackend;
+  hostId: string;
+  /** Runtime image of a kind, e.g. `nodejs:20` → `gust/action-nodejs-v20`. */
+  imageForKind: (kind: string) => string;
+  /** How often a long create heartbeats. Must be well under the caller's heartbeatTimeout. @default 2000 */
+  heartbeatEveryMs?: number;
+}
+
+export function createHostActivities(options: HostActivitiesOptions) {
+  const { backend, hostId, imageForKind } = options;
+  const heartbeatEveryMs = options.heartbeatEveryMs ?? 2000;
+  const ownLabels = { [LABELS.managed]: 'true', [LABELS.host]: hostId };
+
+  async function findByName(name: string): Promise<ContainerInfo | undefined> {
+    return (await backend.list(ownLabels)).find((c) => c.name === name);
+  }
+
+  return {
+    async createContainer(input: CreateContainerInput): Promise<ContainerInfo> {
+      if (activityInfo().attempt > 1) log.info('retrying create', { name: input.name, attempt: activityInfo().attempt });
+      heartbeat();
+      const timer = setInterval(() => heartbeat(), heartbeatEveryMs);
+      try {
+        return await backend.create(
+          {
+            name: input.name,
+            image: input.image ?? imageForKind(input.kind),
+            kind: input.kind,
+            memoryMB: input.memoryMB,
+            env: {},
+            labels: {
+              ...input.labels,
+              ...ownLabels,
+              [LABELS.kind]: input.kind,
+              [LABELS.memory]: String(input.memoryMB),
+            },
+          },
+          { signal: cancellationSignal() },
+        );
+      } finally {
+        clearInterval(timer);
+      }
+    },
+
+    async destroyContainer(input: DestroyContainerInput): Promise<void> {
+      const id = input.containerId ?? (await findByName(input.name))?.id;
+      if (id !== undefined) await backend.destroy(id);
+    },
+
+    /** Every container Gust made on this host. */
+    async listContainers(): Promise<ContainerInfo[]> {
+      return backend.list(ownLabels);
+    },
+  };
+}
+
+export type HostActivities = ReturnType<typeof createHostActivities>;

@@ -1,0 +1,100 @@
+// The agent: one per container host, a Temporal worker on `host-<hostId>` whose activities create,
+// list and destroy containers through this host's ContainerBackend. It registers with the hosts
+// workflow (capacity) and heartbeats; a host not heard from for the lease timeout gets no placements.
+//
+// Public surface:
+//   startAgent(options: AgentOptions): Promise<RunningWorker>
+//   createAgentBackend(config): Promise<ContainerBackend>   (docker, or process as fallback)
+//   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
+import type { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createHostActivities } from '../activities/host';
+import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
+import type { ContainerBackend } from '../backends/backend';
+import { loadConfig, type GustConfig } from '../common/config';
+import { hostHeartbeatSignal } from '../workflows/messages';
+import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
+import { hostsStartOptions } from '../workflows/start-options';
+import { connectTemporal, createTemporalClient, every, heartbeatIntervalMs, runInBackground, type RunningWorker } from './temporal';
+
+export interface AgentOptions {
+  connection: NativeConnection;
+  client: Client;
+  backend: ContainerBackend;
+  config: Pick<GustConfig, 'agent' | 'pools'>;
+  /** @default DEFAULT_SCOPE (no prefix) */
+  scope?: Scope;
+  /** @default the runtime manifest's image of the kind (api/runtimes.ts) */
+  imageForKind?: (kind: string) => string;
+}
+
+export function defaultImageForKind(kind: string): string {
+  const runtime = resolveRuntimeKind(kind);
+  if (!runtime) throw new Error(`no runtime image for kind '${kind}'`);
+  return runtimeImage(runtime);
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningWorker> {
+  const { connection, client, backend, config } = options;
+  const scope = options.scope ?? DEFAULT_SCOPE;
+  const names = scopedNames(scope);
+  const { hostId, capacityMB } = config.agent;
+  const worker = await Worker.create({
+    connection,
+    namespace: client.options.namespace,
+    taskQueue: names.hostQueue(hostId),
+    activities: createHostActivities({ backend, hostId, imageForKind: options.imageForKind ?? defaultImageForKind }),
+  });
+  // Signal-with-start: the agent may come up before the provisioner has started the hosts workflow.
+  const beat = async (): Promise<void> => {
+    await client.workflow.signalWithStart('hostsWorkflow', {
+      ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      signal: hostHeartbeatSignal,
+      signalArgs: [{ hostId, capacityMB }],
+    });
+  };
+  await beat();
+  const stopBeating = every(heartbeatIntervalMs(config), beat, (err) => console.warn(`agent ${hostId}: heartbeat failed`, err));
+  return runInBackground(worker, stopBeating);
+}
+
+/** The configured backend: docker, or the process backend when GUST_BACKEND=process. */
+export async function createAgentBackend(config: Pick<GustConfig, 'agent'>): Promise<ContainerBackend> {
+  if (config.agent.backend === 'process') {
+    const { ProcessBackend } = await import('../backends/process/backend');
+    return new ProcessBackend({ hostId: config.agent.hostId });
+  }
+  // TODO(control-path): a static import once backends/docker/ lands.
+  const dockerModule: string = '../backends/docker/backend';
+  const { DockerBackend } = (await import(dockerModule)) as {
+    DockerBackend: new (options: { hostId: string; socketPath: string }) => ContainerBackend;
+  };
+  return new DockerBackend({ hostId: config.agent.hostId, socketPath: config.agent.dockerSocket });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const backend = await createAgentBackend(config);
+  await backend.health();
+  const connection = await connectTemporal(config);
+  const client = createTemporalClient(connection, config);
+  const running = await startAgent({ connection, client, backend, config });
+  const stop = (): void => void running.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await running.done;
+  } finally {
+    await backend.close();
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

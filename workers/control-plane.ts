@@ -1,0 +1,66 @@
+// The ControlPlane the router calls (common/contracts.ts), over a Temporal client. Only the cold
+// path and after-the-fact reports come here; warm invocations never do.
+//
+// Public surface:
+//   createControlPlane(options: ControlPlaneOptions): ControlPlane
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import type { ControlPlane } from '../common/contracts';
+import type { Action, Lease } from '../common/types';
+import {
+  actionSpecOf,
+  containerFailedSignal,
+  requestContainersUpdate,
+  stemCellClaimedSignal,
+} from '../workflows/messages';
+import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
+import { actionPoolStartOptions } from '../workflows/start-options';
+
+export interface ControlPlaneOptions {
+  client: Client;
+  controllerId: string;
+  /** @default DEFAULT_SCOPE (no prefix) */
+  scope?: Scope;
+}
+
+const isGone = (err: unknown): boolean => (err as { name?: string })?.name === 'WorkflowNotFoundError';
+
+export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
+  const { client, controllerId } = options;
+  const scope = options.scope ?? DEFAULT_SCOPE;
+  const names = scopedNames(scope);
+
+  return {
+    async requestContainers(action: Action, count: number): Promise<void> {
+      const spec = actionSpecOf(action);
+      // Update-with-start: the first request for an action creates its pool.
+      const startWorkflowOperation = new WithStartWorkflowOperation('actionPoolWorkflow', {
+        ...actionPoolStartOptions(scope, spec),
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      });
+      await client.workflow.executeUpdateWithStart(requestContainersUpdate, {
+        args: [{ controllerId, action: spec, count }],
+        startWorkflowOperation,
+      });
+    },
+
+    async stemCellClaimed(lease: Lease, action: Action): Promise<void> {
+      const { kind, memoryMB, id } = lease.container;
+      await client.workflow
+        .getHandle(names.stemCellPoolId(kind, memoryMB))
+        .signal(stemCellClaimedSignal, { containerId: id, controllerId, action: actionSpecOf(action) });
+    },
+
+    async containerFailed(lease: Lease, reason: string): Promise<void> {
+      const { container, action } = lease;
+      const workflowId = action
+        ? names.actionPoolId(action.namespace, action.name)
+        : names.stemCellPoolId(container.kind, container.memoryMB);
+      try {
+        await client.workflow.getHandle(workflowId).signal(containerFailedSignal, { containerId: container.id, reason });
+      } catch (err) {
+        if (!isGone(err)) throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// The controller's side of the control path: a Temporal worker on `controller-<controllerId>` that
+// exposes the router (RouterLeases) to the workflows as activities — leaseContainers,
+// revokeContainers, collectUsage — and keeps the controller registered with the hosts workflow.
+// Each start is a new incarnation: a restarted controller starts empty and the pools reclaim the
+// leases of its previous incarnation.
+//
+// Public surface:
+//   startControllerWorker(options: ControllerWorkerOptions): Promise<RunningController>
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createControllerActivities } from '../activities/controller';
+import type { GustConfig } from '../common/config';
+import type { RouterLeases } from '../common/contracts';
+import { controllerHeartbeatSignal } from '../workflows/messages';
+import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
+import { hostsStartOptions } from '../workflows/start-options';
+import { every, heartbeatIntervalMs, runInBackground, type RunningWorker } from './temporal';
+
+export interface ControllerWorkerOptions {
+  connection: NativeConnection;
+  client: Client;
+  controllerId: string;
+  routerLeases: RouterLeases;
+  config: Pick<GustConfig, 'pools'>;
+  /** @default DEFAULT_SCOPE (no prefix) */
+  scope?: Scope;
+}
+
+export interface RunningController extends RunningWorker {
+  readonly controllerId: string;
+  readonly incarnation: string;
+}
+
+export async function startControllerWorker(options: ControllerWorkerOptions): Promise<RunningController> {
+  const { connection, client, controllerId, routerLeases, config } = options;
+  const scope = options.scope ?? DEFAULT_SCOPE;
+  const incarnation = randomUUID();
+  const worker = await Worker.create({
+    connection,
+    namespace: client.options.namespace,
+    taskQueue: scopedNames(scope).controllerQueue(controllerId),
+    activities: createControllerActivities({ routerLeases, incarnation }),
+  });
+  const beat = async (): Promise<void> => {
+    await client.workflow.signalWithStart('hostsWorkflow', {
+      ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      signal: controllerHeartbeatSignal,
+      signalArgs: [{ controllerId, incarnation }],
+    });
+  };
+  // Registered before polling: no lease can reach this incarnation before the registry knows it.
+  await beat();
+  const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
+    console.warn(`controller ${controllerId}: heartbeat failed`, err),
+  );
+  return { ...runInBackground(worker, stopBeating), controllerId, incarnation };
+}

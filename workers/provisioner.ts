@@ -1,0 +1,148 @@
+// The provisioner: a Temporal worker on `gust-provisioning` running every control-path workflow
+// and the cluster-wide activities. At start it makes sure (idempotently) that the hosts workflow,
+// one stem-cell pool per configured (kind, memory) and the scale-down and reconcile schedules exist.
+//
+// Public surface:
+//   startProvisioner(options: ProvisionerOptions): Promise<RunningWorker>
+//   `node dist/workers/provisioner.js` runs it alone (GUST_* configuration).
+import type { Client } from '@temporalio/client';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { createClusterActivities } from '../activities/cluster';
+import { loadConfig, type GustConfig } from '../common/config';
+import type { HostsInput, ReconcileWorkflowInput, ScaleDownWorkflowInput, StemCellPoolInput } from '../workflows/messages';
+import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
+import { hostsStartOptions, stemCellPoolStartOptions } from '../workflows/start-options';
+import { setStemCellTargetSignal } from '../workflows/messages';
+import {
+  bundleControlPathWorkflows,
+  connectTemporal,
+  createTemporalClient,
+  runInBackground,
+  type RunningWorker,
+} from './temporal';
+
+export interface ProvisionerOptions {
+  connection: NativeConnection;
+  client: Client;
+  /** From bundleControlPathWorkflows(), shared with any other workflow worker of the process. */
+  bundle: WorkflowBundle;
+  config: Pick<GustConfig, 'pools'>;
+  /** @default DEFAULT_SCOPE (no prefix) */
+  scope?: Scope;
+  /** Containers per action (`namespace/name`) that scale-down keeps however idle. @default {} */
+  minContainersPerAction?: Record<string, number>;
+  /** Reconcile leaves alone containers younger than this. @default 60000 */
+  orphanGraceMs?: number;
+  /** Create the scale-down and reconcile schedules. @default true */
+  schedules?: boolean;
+}
+
+export async function startProvisioner(options: ProvisionerOptions): Promise<RunningWorker> {
+  const { connection, client, bundle, config } = options;
+  const scope = options.scope ?? DEFAULT_SCOPE;
+  const names = scopedNames(scope);
+  const worker = await Worker.create({
+    connection,
+    namespace: client.options.namespace,
+    taskQueue: names.provisioningQueue,
+    workflowBundle: bundle,
+    activities: createClusterActivities(),
+  });
+  const running = runInBackground(worker);
+  // The worker polls already, so what we start below makes progress at once.
+  await ensureHostsWorkflow(client, { scope, leaseTimeoutMs: config.pools.leaseTimeoutMs });
+  await ensureStemCellPools(client, scope, config.pools.stemCells);
+  if (options.schedules ?? true) {
+    await ensureSchedules(client, scope, config, options.minContainersPerAction ?? {}, options.orphanGraceMs ?? 60_000);
+  }
+  return running;
+}
+
+export async function ensureHostsWorkflow(client: Client, input: HostsInput): Promise<void> {
+  await client.workflow.start('hostsWorkflow', {
+    ...hostsStartOptions(input),
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}
+
+async function ensureStemCellPools(client: Client, scope: Scope, targets: GustConfig['pools']['stemCells']): Promise<void> {
+  for (const { kind, memoryMB, count } of targets) {
+    const input: StemCellPoolInput = { scope, kind, memoryMB, perController: count };
+    const handle = await client.workflow.start('stemCellPoolWorkflow', {
+      ...stemCellPoolStartOptions(input),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    // An existing pool keeps its state; the configured target still applies.
+    await handle.signal(setStemCellTargetSignal, { perController: count });
+  }
+}
+
+async function ensureSchedules(
+  client: Client,
+  scope: Scope,
+  config: Pick<GustConfig, 'pools'>,
+  minContainers: Record<string, number>,
+  orphanGraceMs: number,
+): Promise<void> {
+  const names = scopedNames(scope);
+  const scaleDown: ScaleDownWorkflowInput = { scope, keepAliveMs: config.pools.keepAliveMs, minContainers };
+  const reconcile: ReconcileWorkflowInput = { scope, orphanGraceMs };
+  await upsertSchedule(client, names.scaleDownScheduleId, config.pools.scaleDownIntervalMs, {
+    type: 'startWorkflow',
+    workflowType: 'scaleDownWorkflow',
+    taskQueue: names.provisioningQueue,
+    args: [scaleDown],
+    workflowId: names.scaleDownScheduleId,
+    staticSummary: `Remove containers idle longer than ${config.pools.keepAliveMs} ms`,
+    workflowExecutionTimeout: '5m',
+  });
+  await upsertSchedule(client, names.reconcileScheduleId, config.pools.reconcileIntervalMs, {
+    type: 'startWorkflow',
+    workflowType: 'reconcileWorkflow',
+    taskQueue: names.provisioningQueue,
+    args: [reconcile],
+    workflowId: names.reconcileScheduleId,
+    staticSummary: 'Remove orphaned containers; replace leased containers that died',
+    workflowExecutionTimeout: '5m',
+  });
+}
+
+type StartWorkflowAction = Parameters<Client['schedule']['create']>[0]['action'];
+
+/** Creates the schedule, or brings an existing one's interval and action up to date. */
+async function upsertSchedule(client: Client, scheduleId: string, everyMs: number, action: StartWorkflowAction): Promise<void> {
+  const spec = { intervals: [{ every: Math.max(1000, everyMs) }] };
+  // A run still going when the next is due is not doubled; missed runs are not caught up.
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 60_000 };
+  try {
+    await client.schedule.create({ scheduleId, spec, action, policies });
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ScheduleAlreadyRunning') throw err;
+    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action, policies }));
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const connection = await connectTemporal(config);
+  const client = createTemporalClient(connection, config);
+  const bundle = await bundleControlPathWorkflows();
+  const running = await startProvisioner({ connection, client, bundle, config });
+  const stop = (): void => void running.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await running.done;
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

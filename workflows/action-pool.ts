@@ -1,0 +1,96 @@
+// The action pool: one entity workflow per action (`pool/<namespace>/<action>`), the
+// authoritative list of the action's containers and the controller each is leased to.
+// Handlers only record (see ActionPool); the loop below runs provision and remove operations.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { ACTION_ATTR, HOST_ATTR, KIND_ATTR, NAMESPACE_ATTR } from '../common/search-attributes';
+import { ActionPool } from './action-pool-state';
+import { Operations, provisionContainer, removeContainer, type PoolContext } from './container-ops';
+import {
+  adoptContainerSignal,
+  containerFailedSignal,
+  controllersChangedSignal,
+  demandSignal,
+  inventoryQuery,
+  repairSignal,
+  requestContainersUpdate,
+  scaleDownSignal,
+  type ActionPoolInput,
+} from './messages';
+import { scopedNames } from './scope';
+import { shouldContinueAsNew } from './history';
+
+export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> {
+  const owner = workflowInfo().workflowId;
+  const pool = new ActionPool(input, owner);
+  const ctx: PoolContext = { scope: input.scope, names: scopedNames(input.scope), owner };
+  const ops = new Operations();
+  let dirty = true;
+  const touch = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
+    fn(...args);
+    dirty = true;
+  };
+
+  setHandler(requestContainersUpdate, touch((req) => pool.request(req)), {
+    validator: (req) => pool.validateRequest(req),
+    description: 'Cold path: record a request for containers; they arrive through the lease activity.',
+  });
+  setHandler(demandSignal, touch((d) => pool.demand(d)));
+  setHandler(adoptContainerSignal, touch((a) => pool.adopt(a)));
+  setHandler(containerFailedSignal, touch(({ containerId, reason }) => pool.failed(containerId, reason)));
+  setHandler(scaleDownSignal, touch((s) => pool.scaleDown(s)));
+  setHandler(repairSignal, touch(({ names }) => pool.repair(names)));
+  setHandler(controllersChangedSignal, touch((change) => pool.controllersChanged(change)));
+  setHandler(inventoryQuery, () => ({ workflowId: owner, containers: pool.state.containers }));
+
+  let searchKey = '';
+  const publish = (): void => {
+    setCurrentDetails(pool.summary());
+    const action = pool.action;
+    if (!action) return;
+    const hosts = [...new Set(pool.live().flatMap((c) => (c.host ? [c.host] : [])))].sort().join(',');
+    const key = `${action.kind}|${hosts}`;
+    if (key === searchKey) return;
+    searchKey = key;
+    upsertSearchAttributes([
+      { key: NAMESPACE_ATTR, value: input.namespace },
+      { key: ACTION_ATTR, value: input.name },
+      { key: KIND_ATTR, value: action.kind },
+      ...(hosts ? [{ key: HOST_ATTR, value: hosts }] : []),
+    ]);
+  };
+
+  for (;;) {
+    await condition(() => dirty || pool.hasWork || pool.toRemove(ops.isRunning.bind(ops)).length > 0 || shouldContinueAsNew());
+    dirty = false;
+    if (shouldContinueAsNew()) break;
+    const action = pool.action;
+    for (const c of pool.startPending(Date.now())) {
+      if (!action) break;
+      ops.run(c.name, () =>
+        provisionContainer(ctx, c, { kind: action.kind, image: action.image, action: action.ref, slots: action.slots }).then(() => {
+          dirty = true;
+        }),
+      );
+    }
+    for (const c of pool.toRemove((name) => ops.isRunning(name))) {
+      ops.run(c.name, () =>
+        removeContainer(ctx, c).then(() => {
+          pool.drop(c);
+          dirty = true;
+        }),
+      );
+    }
+    publish();
+  }
+  // Requests and removal marks that arrive meanwhile are part of the state and carry over.
+  await condition(() => ops.idle && allHandlersFinished());
+  await continueAsNew<typeof actionPoolWorkflow>({ ...input, state: pool.state });
+}

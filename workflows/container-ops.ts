@@ -1,0 +1,121 @@
+// The two multi-step operations every pool runs on one container: provision (place → create →
+// lease) and remove (revoke → destroy → release memory). Shared by the action and stem-cell pools.
+//
+// Contract with the pool:
+//   1. The pool records the container (name, controller) in its state before calling provision.
+//   2. Neither operation throws: a failed provision sets `removal`, and the pool then runs remove.
+//   3. A `removal` set while provisioning is honoured once the current step ends (no lease).
+import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
+import { LABELS } from '../common/names';
+import type { ActionRef } from '../common/types';
+import { clusterActivities, controllerActivities, hostActivities } from './activities';
+import { releaseContainersSignal, type ControllersChanged, type PoolContainer } from './messages';
+import type { Scope, ScopedNames } from './scope';
+
+export interface PoolContext {
+  scope: Scope;
+  names: ScopedNames;
+  /** The pool's workflow id: owner label and placement spread group. */
+  owner: string;
+}
+
+export interface ProvisionSpec {
+  kind: string;
+  image?: string;
+  /** Null for a stem cell. */
+  action: ActionRef | null;
+  slots: number;
+}
+
+const message = (err: unknown): string => (err instanceof Error ? (err.cause as Error)?.message ?? err.message : String(err));
+
+export async function provisionContainer(ctx: PoolContext, c: PoolContainer, spec: ProvisionSpec): Promise<void> {
+  let stage = 'place';
+  try {
+    const { hostId } = await clusterActivities(ctx.names, `place ${c.name}`).place.placeContainer(ctx.scope, {
+      name: c.name,
+      memoryMB: c.memoryMB,
+      group: ctx.owner,
+    });
+    c.host = hostId;
+    stage = 'create';
+    const labels: Record<string, string> = { [LABELS.owner]: ctx.owner };
+    if (spec.action) {
+      labels[LABELS.namespace] = spec.action.namespace;
+      labels[LABELS.action] = spec.action.name;
+      labels[LABELS.version] = spec.action.version;
+    }
+    c.info = await hostActivities(ctx.names, hostId, `create ${c.name} (${spec.kind}, ${c.memoryMB} MB)`).create.createContainer({
+      name: c.name,
+      kind: spec.kind,
+      memoryMB: c.memoryMB,
+      ...(spec.image ? { image: spec.image } : {}),
+      labels,
+    });
+    if (c.removal) return;
+    stage = 'lease';
+    const { incarnation } = await controllerActivities(ctx.names, c.controllerId, `lease ${c.name} to ${c.controllerId}`).lease.leaseContainers([
+      { container: c.info, action: spec.action, slots: spec.slots },
+    ]);
+    c.incarnation = incarnation;
+    c.leasedAt = Date.now();
+    c.state = 'leased';
+  } catch (err) {
+    log.warn('provisioning failed', { name: c.name, stage, error: message(err) });
+    // A lease that timed out may still have reached the router: revoke before destroying.
+    c.removal ??= { revoke: stage === 'lease', reason: `${stage} failed: ${message(err)}` };
+  }
+}
+
+export async function removeContainer(ctx: PoolContext, c: PoolContainer): Promise<void> {
+  const revoke = c.removal?.revoke ?? false;
+  c.state = 'removing';
+  if (revoke && c.info) {
+    try {
+      await controllerActivities(ctx.names, c.controllerId, `drain ${c.name} on ${c.controllerId}`).revoke.revokeContainers([c.info.id]);
+    } catch (err) {
+      log.warn('revoke failed; destroying anyway', { name: c.name, error: message(err) });
+    }
+  }
+  if (c.host !== null) {
+    try {
+      await hostActivities(ctx.names, c.host, `destroy ${c.name}`).destroy.destroyContainer({
+        name: c.name,
+        ...(c.info ? { containerId: c.info.id } : {}),
+      });
+    } catch (err) {
+      log.warn('destroy failed; reconcile will remove it', { name: c.name, error: message(err) });
+    }
+    await getExternalWorkflowHandle(ctx.names.hostsWorkflowId).signal(releaseContainersSignal, { names: [c.name] });
+  }
+}
+
+/**
+ * A lease is stale when its controller is no longer live, or lives on as another incarnation (a
+ * restart starts empty). Leases granted after the list was made are never stale by it.
+ */
+export function isLeaseStale(c: PoolContainer, change: ControllersChanged): boolean {
+  if (c.removal || c.state === 'removing') return false;
+  if ((c.leasedAt ?? c.since) > change.asOf) return false;
+  const live = change.controllers.find((l) => l.controllerId === c.controllerId);
+  if (!live) return c.state === 'leased' || c.state === 'creating';
+  return c.incarnation !== null && c.incarnation !== live.incarnation;
+}
+
+/** Runs operations concurrently, one at a time per container; the pool waits on `idle` to continue-as-new. */
+export class Operations {
+  readonly #running = new Set<string>();
+
+  run(name: string, op: () => Promise<void>): void {
+    this.#running.add(name);
+    void op().finally(() => this.#running.delete(name));
+  }
+
+  isRunning(name: string): boolean {
+    return this.#running.has(name);
+  }
+
+  get idle(): boolean {
+    return this.#running.size === 0;
+  }
+}

@@ -1,0 +1,132 @@
+// The hosts workflow (`hosts`): registry of agents (capacity, reservations, heartbeats) and of
+// controllers (incarnation, heartbeats), and the placement decision. Whenever the set of live
+// controllers changes — one registers, restarts or is not heard from for the lease timeout — it
+// tells every pool, which reclaim the leases of the controllers that are gone.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  setCurrentDetails,
+  setHandler,
+} from '@temporalio/workflow';
+import { clusterActivities } from './activities';
+import {
+  clusterQuery,
+  controllerHeartbeatSignal,
+  hostHeartbeatSignal,
+  placeContainerUpdate,
+  releaseContainersSignal,
+  type ClusterView,
+  type HostsInput,
+  type HostsState,
+  type LiveController,
+} from './messages';
+import { chooseHost, isHostLive, reservedMB } from './placement';
+import { scopedNames } from './scope';
+import { shouldContinueAsNew } from './history';
+
+export async function hostsWorkflow(input: HostsInput): Promise<void> {
+  const names = scopedNames(input.scope);
+  const timeout = input.leaseTimeoutMs;
+  const state: HostsState = input.state ?? { hosts: [], controllers: [] };
+  // A new run tells the pools once, in case a change was pending when the last one ended.
+  let membershipChanged = true;
+
+  const liveControllers = (): LiveController[] =>
+    state.controllers.map(({ controllerId, incarnation }) => ({ controllerId, incarnation }));
+  const view = (): ClusterView => {
+    const now = Date.now();
+    return {
+      hosts: state.hosts
+        .filter((h) => isHostLive(h, now, timeout))
+        .map((h) => ({ id: h.id, capacityMB: h.capacityMB, reservedMB: reservedMB(h) })),
+      controllers: liveControllers(),
+      asOf: now,
+    };
+  };
+
+  setHandler(hostHeartbeatSignal, ({ hostId, capacityMB }) => {
+    const host = state.hosts.find((h) => h.id === hostId);
+    if (host) {
+      host.capacityMB = capacityMB;
+      host.lastHeartbeat = Date.now();
+    } else {
+      state.hosts.push({ id: hostId, capacityMB, lastHeartbeat: Date.now(), reservations: {} });
+    }
+  });
+  setHandler(controllerHeartbeatSignal, ({ controllerId, incarnation }) => {
+    const known = state.controllers.find((c) => c.controllerId === controllerId);
+    if (known && known.incarnation === incarnation) {
+      known.lastSeen = Date.now();
+      return;
+    }
+    // New, or restarted with the same id: the old incarnation's leases are reclaimed.
+    state.controllers = state.controllers.filter((c) => c.controllerId !== controllerId);
+    state.controllers.push({ controllerId, incarnation, lastSeen: Date.now() });
+    membershipChanged = true;
+  });
+  setHandler(
+    placeContainerUpdate,
+    ({ name, memoryMB, group, avoid }) => {
+      const already = state.hosts.find((h) => h.reservations[name]);
+      if (already) return { hostId: already.id };
+      const hostId = chooseHost(state.hosts, { memoryMB, group, avoid }, Date.now(), timeout);
+      if (hostId === null) {
+        throw ApplicationFailure.create({ type: 'NoCapacity', message: `no live host has ${memoryMB} MB free for ${name}` });
+      }
+      state.hosts.find((h) => h.id === hostId)!.reservations[name] = { memoryMB, group };
+      return { hostId };
+    },
+    {
+      validator: ({ name, memoryMB }) => {
+        if (!name || !(memoryMB > 0)) throw new Error('name and a positive memoryMB are required');
+      },
+      description: 'Choose a host for a container and reserve its memory (idempotent by container name).',
+    },
+  );
+  setHandler(releaseContainersSignal, ({ names: released }) => {
+    for (const h of state.hosts) for (const n of released) delete h.reservations[n];
+  });
+  setHandler(clusterQuery, view);
+
+  const nextExpiryMs = (): number | null => {
+    const now = Date.now();
+    const deadlines = state.controllers.map((c) => c.lastSeen + timeout - now);
+    return deadlines.length ? Math.max(1, Math.min(...deadlines) + 1) : null;
+  };
+
+  for (;;) {
+    const wait = nextExpiryMs();
+    const done = () => membershipChanged || shouldContinueAsNew();
+    if (wait === null) await condition(done);
+    else await condition(done, wait);
+
+    const now = Date.now();
+    const expired = state.controllers.filter((c) => now - c.lastSeen > timeout);
+    if (expired.length) {
+      log.info('controllers expired', { controllers: expired.map((c) => c.controllerId) });
+      state.controllers = state.controllers.filter((c) => !expired.includes(c));
+      membershipChanged = true;
+    }
+    if (membershipChanged) {
+      membershipChanged = false;
+      const ids = liveControllers().map((c) => c.controllerId).join(', ') || 'none';
+      try {
+        await clusterActivities(names, `tell pools the live controllers: ${ids}`).other.broadcastControllers(input.scope, {
+          controllers: liveControllers(),
+          asOf: Date.now(),
+        });
+      } catch (err) {
+        log.error('broadcast of live controllers failed', { error: String(err) });
+        membershipChanged = true;
+      }
+    }
+    const v = view();
+    setCurrentDetails(`${v.hosts.length} live hosts, ${v.controllers.length} live controllers`);
+    if (shouldContinueAsNew()) break;
+  }
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof hostsWorkflow>({ ...input, state });
+}

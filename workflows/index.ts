@@ -1,0 +1,6 @@
+// The control-path workflows, bundled once (workers/temporal.ts) for the provisioner.
+export { actionPoolWorkflow } from './action-pool';
+export { stemCellPoolWorkflow } from './stem-cell-pool';
+export { hostsWorkflow } from './hosts';
+export { scaleDownWorkflow } from './scale-down';
+export { reconcileWorkflow } from './reconcile';

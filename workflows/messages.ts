@@ -1,0 +1,229 @@
+// Signals, updates and queries of the control-path workflows, with their input types. Imported by
+// the workflows and by the clients (control plane, activities, tests). No Node APIs.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Action, ActionRef, ContainerInfo, ContainerUsage } from '../common/types';
+import type { Scope } from './scope';
+import type { DemandReport } from './scaling';
+import type { HostRecord } from './placement';
+
+// ---------------------------------------------------------------------------------------------
+// Shared vocabulary
+
+/** What a pool needs to know about an action to run it: never its code (keeps history small). */
+export interface ActionSpec {
+  ref: ActionRef;
+  kind: string;
+  memoryMB: number;
+  /** `limits.concurrency`: requests one container runs at once. */
+  slots: number;
+  /** Blackbox image, when the action brings its own. */
+  image?: string;
+  /** `Action.updated`: orders versions, the newest wins. */
+  updated: number;
+}
+
+export function actionSpecOf(action: Action): ActionSpec {
+  return {
+    ref: { namespace: action.namespace, name: action.name, version: action.version },
+    kind: action.exec.kind,
+    memoryMB: action.limits.memory,
+    slots: Math.max(1, action.limits.concurrency),
+    ...(action.exec.image ? { image: action.exec.image } : {}),
+    updated: action.updated,
+  };
+}
+
+/** One running controller process: a restart with the same id is a new incarnation. */
+export interface LiveController {
+  controllerId: string;
+  incarnation: string;
+}
+
+/**
+ * One container as its pool records it. The name is chosen (and recorded) before the create
+ * activity runs, so retries and reconcile both recognise it.
+ *
+ * Lifecycle: creating → leased → removing → gone. `removal` marks a container for removal; the
+ * pool's loop runs the removal once the current step is done.
+ */
+export interface PoolContainer {
+  name: string;
+  memoryMB: number;
+  /** Null until placed. */
+  host: string | null;
+  /** Action version, or null for a stem cell. */
+  version: string | null;
+  state: 'creating' | 'leased' | 'removing';
+  info: ContainerInfo | null;
+  controllerId: string;
+  incarnation: string | null;
+  /** Workflow time the pool recorded it. */
+  since: number;
+  /** Workflow time of the lease. */
+  leasedAt: number | null;
+  removal: { revoke: boolean; reason: string } | null;
+}
+
+export interface PoolInventory {
+  workflowId: string;
+  containers: PoolContainer[];
+}
+
+/** Sent by the hosts workflow whenever the set of live controllers changes. */
+export interface ControllersChanged {
+  controllers: LiveController[];
+  /** Workflow time the list was computed: leases granted after it are never reclaimed by it. */
+  asOf: number;
+}
+
+export const controllersChangedSignal = defineSignal<[ControllersChanged]>('controllersChanged');
+export const inventoryQuery = defineQuery<PoolInventory>('inventory');
+/** A container a router reported dead or broken; `containerId` is the backend id. */
+export const containerFailedSignal = defineSignal<[{ containerId: string; reason: string }]>('containerFailed');
+/** Reconcile: these containers are gone from their host; replace them. */
+export const repairSignal = defineSignal<[{ names: string[] }]>('repair');
+
+// ---------------------------------------------------------------------------------------------
+// Action pool
+
+export interface ActionPoolInput {
+  scope: Scope;
+  namespace: string;
+  name: string;
+  /** Ceiling on the pool's containers. @default 64 */
+  maxContainers?: number;
+  /** Carried over by continue-as-new. */
+  state?: ActionPoolState;
+}
+
+export interface ActionPoolState {
+  action: ActionSpec | null;
+  nextSeq: number;
+  containers: PoolContainer[];
+  pending: PendingRequest[];
+}
+
+export interface PendingRequest {
+  controllerId: string;
+  count: number;
+}
+
+export interface RequestContainersInput {
+  controllerId: string;
+  action: ActionSpec;
+  count: number;
+}
+
+export interface DemandInput extends DemandReport {
+  action: ActionSpec;
+}
+
+/** Handed over by a stem-cell pool once a router has initialised one of its cells for this action. */
+export interface AdoptContainerInput {
+  action: ActionSpec;
+  container: PoolContainer;
+}
+
+export interface ScaleDownInput {
+  keepAliveMs: number;
+  minContainers: number;
+  usage: ContainerUsage[];
+}
+
+/** Cold path: returns once the request is recorded; containers arrive through the lease activity. */
+export const requestContainersUpdate = defineUpdate<void, [RequestContainersInput]>('requestContainers');
+export const demandSignal = defineSignal<[DemandInput]>('demand');
+export const adoptContainerSignal = defineSignal<[AdoptContainerInput]>('adoptContainer');
+export const scaleDownSignal = defineSignal<[ScaleDownInput]>('scaleDown');
+
+// ---------------------------------------------------------------------------------------------
+// Stem-cell pool
+
+export interface StemCellPoolInput {
+  scope: Scope;
+  kind: string;
+  memoryMB: number;
+  /** Cells kept leased to each live controller. */
+  perController: number;
+  image?: string;
+  state?: StemCellPoolState;
+}
+
+export interface StemCellPoolState {
+  nextSeq: number;
+  cells: PoolContainer[];
+  controllers: ControllersChanged | null;
+  /** Claimed cells on their way to their action's pool (still owned here until it has them). */
+  handOvers: AdoptContainerInput[];
+}
+
+export interface StemCellClaimedInput {
+  /** Backend id of the claimed cell. */
+  containerId: string;
+  controllerId: string;
+  action: ActionSpec;
+}
+
+export const stemCellClaimedSignal = defineSignal<[StemCellClaimedInput]>('stemCellClaimed');
+export const setStemCellTargetSignal = defineSignal<[{ perController: number }]>('setStemCellTarget');
+
+// ---------------------------------------------------------------------------------------------
+// Hosts (agents and controllers registry, placement)
+
+export interface HostsInput {
+  scope: Scope;
+  /** Agents and controllers not heard from for this long are dead. */
+  leaseTimeoutMs: number;
+  state?: HostsState;
+}
+
+export interface ControllerRecord extends LiveController {
+  lastSeen: number;
+}
+
+export interface HostsState {
+  hosts: HostRecord[];
+  controllers: ControllerRecord[];
+}
+
+export interface HostHeartbeat {
+  hostId: string;
+  capacityMB: number;
+}
+
+export interface PlaceContainerInput {
+  /** Container name: placing the same name twice returns the first answer (retries are safe). */
+  name: string;
+  memoryMB: number;
+  group: string;
+  avoid?: string[];
+}
+
+export interface ClusterView {
+  /** Live hosts only. */
+  hosts: { id: string; capacityMB: number; reservedMB: number }[];
+  controllers: LiveController[];
+  asOf: number;
+}
+
+export const hostHeartbeatSignal = defineSignal<[HostHeartbeat]>('hostHeartbeat');
+export const controllerHeartbeatSignal = defineSignal<[LiveController]>('controllerHeartbeat');
+export const placeContainerUpdate = defineUpdate<{ hostId: string }, [PlaceContainerInput]>('placeContainer');
+export const releaseContainersSignal = defineSignal<[{ names: string[] }]>('releaseContainers');
+export const clusterQuery = defineQuery<ClusterView>('cluster');
+
+// ---------------------------------------------------------------------------------------------
+// Scheduled workflows
+
+export interface ScaleDownWorkflowInput {
+  scope: Scope;
+  keepAliveMs: number;
+  /** Per action (`namespace/name`): containers kept however idle. @default 0 */
+  minContainers?: Record<string, number>;
+}
+
+export interface ReconcileWorkflowInput {
+  scope: Scope;
+  /** A container younger than this is never an orphan (its owner may not have recorded it yet). */
+  orphanGraceMs: number;
+}

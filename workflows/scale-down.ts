@@ -1,0 +1,53 @@
+// Scale-down, started by the `scale-down` schedule: collect usage from every live controller's
+// router and tell each action pool which of its containers are idle. The pool decides (keep-alive,
+// per-action minimum, busy containers stay), revokes them (draining in-flight work) and destroys them.
+import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
+import { actionPath } from '../common/names';
+import type { ContainerUsage } from '../common/types';
+import { clusterActivities, controllerActivities } from './activities';
+import { scaleDownSignal, type ScaleDownWorkflowInput } from './messages';
+import { scopedNames } from './scope';
+
+export interface ScaleDownResult {
+  controllers: number;
+  answered: number;
+  pools: number;
+}
+
+export async function scaleDownWorkflow(input: ScaleDownWorkflowInput): Promise<ScaleDownResult> {
+  const names = scopedNames(input.scope);
+  const cluster = await clusterActivities(names, 'which controllers are live').other.describeCluster(input.scope);
+  const reports = await Promise.all(
+    cluster.controllers.map(async ({ controllerId }) => {
+      try {
+        return (await controllerActivities(names, controllerId, `usage of ${controllerId}`).usage.collectUsage()).usage;
+      } catch (err) {
+        log.warn('no usage from controller', { controllerId, error: String(err) });
+        return null;
+      }
+    }),
+  );
+
+  const byPool = new Map<string, { path: string; usage: ContainerUsage[] }>();
+  for (const u of reports.flatMap((r) => r ?? [])) {
+    if (!u.action) continue; // stem cells are kept at target by their own pool
+    const id = names.actionPoolId(u.action.namespace, u.action.name);
+    const entry = byPool.get(id) ?? { path: actionPath(u.action), usage: [] };
+    entry.usage.push(u);
+    byPool.set(id, entry);
+  }
+  await Promise.all(
+    [...byPool].map(async ([id, { path, usage }]) => {
+      try {
+        await getExternalWorkflowHandle(id).signal(scaleDownSignal, {
+          keepAliveMs: input.keepAliveMs,
+          minContainers: input.minContainers?.[path] ?? 0,
+          usage,
+        });
+      } catch (err) {
+        log.warn('pool did not take the scale-down signal', { pool: id, error: String(err) });
+      }
+    }),
+  );
+  return { controllers: cluster.controllers.length, answered: reports.filter((r) => r !== null).length, pools: byPool.size };
+}

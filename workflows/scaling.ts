@@ -1,0 +1,55 @@
+// Scale-up and scale-down decisions of an action pool. Pure functions over plain data.
+import type { ContainerUsage } from '../common/types';
+
+export interface DemandReport {
+  controllerId: string;
+  /** Requests waiting in the controller's queue for this action. */
+  queued: number;
+  /** Requests running in this controller's containers of this action. */
+  inFlight: number;
+  /** Free slots this controller has in its leased containers of this action. */
+  capacity: number;
+}
+
+/**
+ * How many more containers one controller needs: enough slots for what is queued beyond its free
+ * capacity, minus the containers already being created for it, never past `maxTotal`.
+ */
+export function containersToAdd(opts: {
+  demand: DemandReport;
+  slotsPerContainer: number;
+  creatingForController: number;
+  currentTotal: number;
+  maxTotal: number;
+}): number {
+  const { demand, slotsPerContainer, creatingForController, currentTotal, maxTotal } = opts;
+  const missingSlots = demand.queued - demand.capacity;
+  if (missingSlots <= 0) return 0;
+  const wanted = Math.ceil(missingSlots / Math.max(1, slotsPerContainer)) - creatingForController;
+  return Math.max(0, Math.min(wanted, maxTotal - currentTotal));
+}
+
+export interface IdleCandidate {
+  containerId: string;
+  /** Leased and in service (not being created or removed). */
+  leased: boolean;
+}
+
+/**
+ * Containers to remove: reported idle for at least `keepAliveMs` with nothing in flight, keeping
+ * at least `minContainers` of the pool's leased containers (the most recently used stay).
+ * A container with work in flight, or not reported at all, always stays.
+ */
+export function chooseIdleVictims(
+  containers: readonly IdleCandidate[],
+  usage: readonly ContainerUsage[],
+  keepAliveMs: number,
+  minContainers: number,
+): string[] {
+  const leased = new Set(containers.filter((c) => c.leased).map((c) => c.containerId));
+  const idle = usage
+    .filter((u) => leased.has(u.containerId) && u.inFlight === 0 && u.idleMs >= keepAliveMs)
+    .sort((a, b) => b.idleMs - a.idleMs || (a.containerId < b.containerId ? -1 : 1));
+  const removable = Math.max(0, leased.size - minContainers);
+  return idle.slice(0, removable).map((u) => u.containerId);
+}

@@ -1,0 +1,38 @@
+// Names of the control path's Temporal resources, under an optional prefix. Production uses the
+// empty prefix (exactly common/names.ts); each test file uses its own so files can share a server.
+import {
+  HOSTS_WORKFLOW_ID,
+  PROVISIONING_TASK_QUEUE,
+  RECONCILE_SCHEDULE_ID,
+  SCALE_DOWN_SCHEDULE_ID,
+  actionPoolWorkflowId,
+  controllerTaskQueue,
+  hostTaskQueue,
+  stemCellPoolWorkflowId,
+} from '../common/names';
+
+/** Carried in every workflow input so the workflows find each other under the same prefix. */
+export interface Scope {
+  /** '' in production. */
+  prefix: string;
+}
+
+export const DEFAULT_SCOPE: Scope = { prefix: '' };
+
+export function scopedNames(scope: Scope) {
+  const p = scope.prefix;
+  return {
+    provisioningQueue: p + PROVISIONING_TASK_QUEUE,
+    hostQueue: (hostId: string): string => p + hostTaskQueue(hostId),
+    controllerQueue: (controllerId: string): string => p + controllerTaskQueue(controllerId),
+    hostsWorkflowId: p + HOSTS_WORKFLOW_ID,
+    actionPoolId: (namespace: string, action: string): string => p + actionPoolWorkflowId(namespace, action),
+    stemCellPoolId: (kind: string, memoryMB: number): string => p + stemCellPoolWorkflowId(kind, memoryMB),
+    scaleDownScheduleId: p + SCALE_DOWN_SCHEDULE_ID,
+    reconcileScheduleId: p + RECONCILE_SCHEDULE_ID,
+    /** Prefix of every pool workflow id of this scope (action pools and stem-cell pools). */
+    ownsWorkflowId: (workflowId: string): boolean => workflowId.startsWith(p),
+  };
+}
+
+export type ScopedNames = ReturnType<typeof scopedNames>;

@@ -1,0 +1,46 @@
+// How each control-path workflow is started: id, task queue, search attributes, UI summary. Shared
+// by every starter (control plane, provisioner, activities) so a workflow looks the same in the UI
+// whoever created it. No Node APIs.
+import { ACTION_ATTR, KIND_ATTR, NAMESPACE_ATTR } from '../common/search-attributes';
+import type { ActionPoolInput, ActionSpec, HostsInput, StemCellPoolInput } from './messages';
+import { scopedNames, type Scope } from './scope';
+
+export function actionPoolStartOptions(scope: Scope, action: ActionSpec, maxContainers?: number) {
+  const names = scopedNames(scope);
+  const { namespace, name } = action.ref;
+  const args: [ActionPoolInput] = [{ scope, namespace, name, ...(maxContainers ? { maxContainers } : {}) }];
+  return {
+    workflowId: names.actionPoolId(namespace, name),
+    taskQueue: names.provisioningQueue,
+    args,
+    typedSearchAttributes: [
+      { key: NAMESPACE_ATTR, value: namespace },
+      { key: ACTION_ATTR, value: name },
+      { key: KIND_ATTR, value: action.kind },
+    ],
+    staticSummary: `Containers of action ${namespace}/${name} (${action.kind}, ${action.memoryMB} MB)`,
+  };
+}
+
+export function stemCellPoolStartOptions(input: StemCellPoolInput) {
+  const names = scopedNames(input.scope);
+  const args: [StemCellPoolInput] = [input];
+  return {
+    workflowId: names.stemCellPoolId(input.kind, input.memoryMB),
+    taskQueue: names.provisioningQueue,
+    args,
+    typedSearchAttributes: [{ key: KIND_ATTR, value: input.kind }],
+    staticSummary: `Stem cells ${input.kind} ${input.memoryMB} MB, ${input.perController} per controller`,
+  };
+}
+
+export function hostsStartOptions(input: HostsInput) {
+  const names = scopedNames(input.scope);
+  const args: [HostsInput] = [input];
+  return {
+    workflowId: names.hostsWorkflowId,
+    taskQueue: names.provisioningQueue,
+    args,
+    staticSummary: 'Registry of agents and controllers; container placement',
+  };
+}
