@@ -112,7 +112,13 @@ export class RuntimeClient {
     if (timeoutMs <= 0) return { outcome: 'timeout', timeoutMs };
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const response = await this.#pool(address).request({ method: 'POST', path, headers: HEADERS, body, signal });
+      const response = await this.#pool(address).request({
+        method: 'POST',
+        path,
+        headers: HEADERS,
+        body,
+        signal,
+      });
       const length = Number(response.headers['content-length'] ?? NaN);
       const { text, size, truncated } = await this.#readBody(response.body, length);
       let parsed: unknown;
@@ -145,6 +151,10 @@ export class RuntimeClient {
         kept += part.length;
       }
     }
-    return { text: Buffer.concat(chunks, kept).toString('utf8'), size, truncated: size > this.#maxResponseBytes };
+    return {
+      text: Buffer.concat(chunks, kept).toString('utf8'),
+      size,
+      truncated: size > this.#maxResponseBytes,
+    };
   }
 }

@@ -22,7 +22,9 @@ export class LineAssembler {
     if (start < text.length) {
       const partial = this.#partial[stream];
       const piece = text.slice(start);
-      this.#partial[stream] = partial ? { text: partial.text + piece, time: partial.time } : { text: piece, time };
+      this.#partial[stream] = partial
+        ? { text: partial.text + piece, time: partial.time }
+        : { text: piece, time };
     }
   }
 
@@ -39,5 +41,7 @@ export class LineAssembler {
 /** Splits docker's `timestamps=1` prefix off a frame: `<RFC3339Nano> <text>`. */
 export function splitDockerTimestamp(payload: string): { time: string; text: string } {
   const space = payload.indexOf(' ');
-  return space === -1 ? { time: payload, text: '' } : { time: payload.slice(0, space), text: payload.slice(space + 1) };
+  return space === -1
+    ? { time: payload, text: '' }
+    : { time: payload.slice(0, space), text: payload.slice(space + 1) };
 }

@@ -72,7 +72,11 @@ export class ProcessBackend implements ContainerBackend {
       __OW_PORT: '0',
       __OW_HOST: '127.0.0.1',
     };
-    const child = spawn(process.execPath, [this.#entry], { env, cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, [this.#entry], {
+      env,
+      cwd: tmpdir(),
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const port = await this.#waitForPort(child, options.signal);
     const id = `process-${child.pid}`;
     const info: ContainerInfo = {
@@ -100,7 +104,9 @@ export class ProcessBackend implements ContainerBackend {
       firstReader: undefined,
       readers: new Set(),
     };
-    const first: QueuedActivationLogReader = new QueuedActivationLogReader({ onClose: () => entry.readers.delete(first) });
+    const first: QueuedActivationLogReader = new QueuedActivationLogReader({
+      onClose: () => entry.readers.delete(first),
+    });
     entry.firstReader = first;
     this.#attachOutput(entry);
     child.once('exit', (code, signal) => this.#onExit(entry, code, signal));
@@ -121,9 +127,13 @@ export class ProcessBackend implements ContainerBackend {
         cleanup();
         resolve(port);
       };
-      const onExit = (code: number | null): void => fail(new Error(`the runtime exited with code ${code} before listening`));
+      const onExit = (code: number | null): void =>
+        fail(new Error(`the runtime exited with code ${code} before listening`));
       const onAbort = (): void => fail(new Error('create aborted'));
-      const timer = setTimeout(() => fail(new Error(`the runtime did not listen within ${this.#readyTimeoutMs} ms`)), this.#readyTimeoutMs);
+      const timer = setTimeout(
+        () => fail(new Error(`the runtime did not listen within ${this.#readyTimeoutMs} ms`)),
+        this.#readyTimeoutMs,
+      );
       const cleanup = (): void => {
         clearTimeout(timer);
         child.off('message', onMessage);
@@ -193,7 +203,9 @@ export class ProcessBackend implements ContainerBackend {
       entry.readers.add(first);
       return first;
     }
-    const reader: QueuedActivationLogReader = new QueuedActivationLogReader({ onClose: () => entry.readers.delete(reader) });
+    const reader: QueuedActivationLogReader = new QueuedActivationLogReader({
+      onClose: () => entry.readers.delete(reader),
+    });
     if (!entry.state.running) reader.end();
     entry.readers.add(reader);
     return reader;

@@ -9,7 +9,10 @@ createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
-    const body = chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+    const body =
+      chunks.length === 0
+        ? {}
+        : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
     let status = 404;
     let reply: unknown = { error: 'unknown route' };
     if (request.url === '/init') {
@@ -19,7 +22,12 @@ createServer((request, response) => {
       status = 200;
       runs += 1;
       console.log(`blackbox-echo run ${runs}`);
-      reply = { echo: body.value ?? null, activationId: body.activation_id ?? null, runs, runtime: 'blackbox-echo' };
+      reply = {
+        echo: body.value ?? null,
+        activationId: body.activation_id ?? null,
+        runs,
+        runtime: 'blackbox-echo',
+      };
       console.log(SENTINEL);
       console.error(SENTINEL);
     }

@@ -9,7 +9,10 @@ export const NODEJS_RUNTIME_KIND = 'nodejs:20';
 
 export function nodejsRuntimeEntry(): string {
   // From source (jest, node -r) this file is runtimes/nodejs/; compiled, it is dist/runtimes/nodejs/.
-  const candidates = [join(__dirname, 'build', 'app.js'), join(__dirname, '..', '..', '..', 'runtimes', 'nodejs', 'build', 'app.js')];
+  const candidates = [
+    join(__dirname, 'build', 'app.js'),
+    join(__dirname, '..', '..', '..', 'runtimes', 'nodejs', 'build', 'app.js'),
+  ];
   const found = candidates.find((path) => existsSync(path));
   if (found === undefined) {
     throw new Error(

@@ -39,8 +39,9 @@ describe('docker frame demuxer', () => {
 
   it('ignores stdin frames', () => {
     const frames: string[] = [];
-    new DockerFrameDemuxer().push(Buffer.concat([frame(1, 'a'), Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 120])]), (s) =>
-      frames.push(s),
+    new DockerFrameDemuxer().push(
+      Buffer.concat([frame(1, 'a'), Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 120])]),
+      (s) => frames.push(s),
     );
     expect(frames).toEqual(['stdout']);
   });
@@ -70,7 +71,9 @@ describe('line assembler', () => {
 describe('activation log collector', () => {
   it('formats lines as OpenWhisk does', () => {
     expect(formatLogLine(T, 'stdout', 'hello bob!')).toBe(`${T} stdout: hello bob!`);
-    expect(formatLogLine('2016-02-11T16:46:56.842Z', 'stderr', 'x')).toBe('2016-02-11T16:46:56.842Z       stderr: x');
+    expect(formatLogLine('2016-02-11T16:46:56.842Z', 'stderr', 'x')).toBe(
+      '2016-02-11T16:46:56.842Z       stderr: x',
+    );
   });
 
   it('is complete after both sentinels and never keeps them', () => {
@@ -125,7 +128,10 @@ describe('queued activation log reader', () => {
     ]) {
       reader.push(l);
     }
-    expect(await reader.next({ limitBytes: 1000, waitMs: 100 })).toEqual([`${T} stdout: one`, `${T} stderr: one err`]);
+    expect(await reader.next({ limitBytes: 1000, waitMs: 100 })).toEqual([
+      `${T} stdout: one`,
+      `${T} stderr: one err`,
+    ]);
     expect(await reader.next({ limitBytes: 1000, waitMs: 100 })).toEqual([`${T} stdout: two`]);
   });
 
@@ -145,14 +151,18 @@ describe('queued activation log reader', () => {
     reader.push(line('stdout', S));
     const lines = await reader.next({ limitBytes: 1000, waitMs: 30 });
     expect(lines[0]).toBe(`${T} stdout: x`);
-    expect(lines[1]).toMatch(/stderr: There was an issue while collecting your logs. Data might be missing.$/);
+    expect(lines[1]).toMatch(
+      /stderr: There was an issue while collecting your logs. Data might be missing.$/,
+    );
   });
 
   it('without sentinels, returns once the stream is quiet', async () => {
     const reader = new QueuedActivationLogReader();
     reader.push(line('stderr', 'boom'));
     const started = Date.now();
-    expect(await reader.next({ limitBytes: 1000, waitMs: 5000, sentinels: false })).toEqual([`${T} stderr: boom`]);
+    expect(await reader.next({ limitBytes: 1000, waitMs: 5000, sentinels: false })).toEqual([
+      `${T} stderr: boom`,
+    ]);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 

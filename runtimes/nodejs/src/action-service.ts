@@ -42,7 +42,8 @@ function describe(error: unknown): string {
 function copyEnv(env: unknown): void {
   if (env === null || typeof env !== 'object') return;
   for (const [key, value] of Object.entries(env)) {
-    process.env[key] = value !== null && typeof value === 'object' ? JSON.stringify(value) : value ? String(value) : '';
+    process.env[key] =
+      value !== null && typeof value === 'object' ? JSON.stringify(value) : value ? String(value) : '';
   }
 }
 
@@ -156,7 +157,10 @@ export class ActionService {
     const notice = `The action produced a response that exceeded the allowed length: ${size} > ${limit} bytes. The truncated response was: `;
     // Keep the whole reply within the limit so the controller never has to truncate it again.
     const room = Math.max(0, limit - Buffer.byteLength(notice) - 64);
-    const truncated = Buffer.from(json).subarray(0, room).toString('utf8').replace(/\uFFFD+$/, '');
+    const truncated = Buffer.from(json)
+      .subarray(0, room)
+      .toString('utf8')
+      .replace(/\uFFFD+$/, '');
     return errorReply(200, notice + truncated);
   }
 }

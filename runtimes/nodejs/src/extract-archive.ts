@@ -22,7 +22,8 @@ export function extractArchive(archive: Buffer, type: 'zip' | 'tar.gz'): string 
   const entries = type === 'zip' ? readZip(archive) : readTarGz(archive);
   for (const entry of entries) {
     const target = resolve(root, entry.path);
-    if (target !== root && !target.startsWith(root + sep)) throw new Error(`archive entry escapes its directory: ${entry.path}`);
+    if (target !== root && !target.startsWith(root + sep))
+      throw new Error(`archive entry escapes its directory: ${entry.path}`);
     if (entry.type === 'directory') {
       mkdirSync(target, { recursive: true });
     } else {

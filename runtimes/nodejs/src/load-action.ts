@@ -48,7 +48,8 @@ function splitMainHandler(handler: string): [string | undefined, string] | undef
 function loadArchive(message: InitMessage): ActionMain {
   const archive = Buffer.from(message.code, 'base64');
   const type = detectArchiveType(archive);
-  if (type === 'unsupported') throw 'There was an error uncompressing the action archive. The file type is unsupported';
+  if (type === 'unsupported')
+    throw 'There was an error uncompressing the action archive. The file type is unsupported';
   let moduleDir: string;
   try {
     moduleDir = extractArchive(archive, type);

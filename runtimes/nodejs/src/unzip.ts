@@ -30,7 +30,8 @@ export function readZip(zip: Buffer): ArchiveEntry[] {
   let offset = zip.readUInt32LE(end + 16);
   const entries: ArchiveEntry[] = [];
   for (let i = 0; i < count; i++) {
-    if (zip.readUInt32LE(offset) !== CENTRAL_FILE_HEADER) throw new Error('corrupt zip: bad central directory');
+    if (zip.readUInt32LE(offset) !== CENTRAL_FILE_HEADER)
+      throw new Error('corrupt zip: bad central directory');
     const method = zip.readUInt16LE(offset + 10);
     const compressedSize = zip.readUInt32LE(offset + 20);
     const nameLength = zip.readUInt16LE(offset + 28);
@@ -41,8 +42,10 @@ export function readZip(zip: Buffer): ArchiveEntry[] {
     const path = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
     offset += 46 + nameLength + extraLength + commentLength;
 
-    if (zip.readUInt32LE(localOffset) !== LOCAL_FILE_HEADER) throw new Error(`corrupt zip: bad local header for ${path}`);
-    const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
+    if (zip.readUInt32LE(localOffset) !== LOCAL_FILE_HEADER)
+      throw new Error(`corrupt zip: bad local header for ${path}`);
+    const dataStart =
+      localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
     const raw = zip.subarray(dataStart, dataStart + compressedSize);
     // Unix permissions live in the high 16 bits when the archive was made on Unix.
     const mode = externalAttributes >>> 16 || 0o644;

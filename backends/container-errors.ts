@@ -1,0 +1,45 @@
+// How container failures are told apart and worded, as OpenWhisk's invoker words them
+// (contract §6.1, §6.2, §6.4; Container.scala error hierarchy, Messages in ErrorResponse.scala).
+import type { ContainerState } from './backend';
+
+export const CONTAINER_MESSAGES = {
+  memoryExhausted: 'The action exhausted its memory and was aborted.',
+  exitedDuringInit: 'The action did not initialize and exited unexpectedly.',
+  exitedDuringRun: 'The action did not produce a valid response and exited unexpectedly.',
+  provisionFailed: 'Failed to provision resources to run the action.',
+  imageNotFound: (image: string) => `Failed to pull container image '${image}'.`,
+} as const;
+
+/**
+ * A container could not be started. `developerError` marks faults of the user's image (missing
+ * image, no executable: OpenWhisk's BlackboxStartupError); otherwise it is a platform fault
+ * (WhiskContainerStartupError). Checked by `code`, never by instanceof (see style convention 5).
+ */
+export class ContainerStartError extends Error {
+  readonly code: 'GUST_ERR_BACKEND_IMAGE_NOT_FOUND' | 'GUST_ERR_BACKEND_START_FAILED';
+  readonly developerError: boolean;
+  readonly containerName: string;
+
+  constructor(options: {
+    code: ContainerStartError['code'];
+    message: string;
+    developerError: boolean;
+    containerName: string;
+    cause?: unknown;
+  }) {
+    super(options.message, { cause: options.cause });
+    this.name = 'ContainerStartError';
+    this.code = options.code;
+    this.developerError = options.developerError;
+    this.containerName = options.containerName;
+  }
+}
+
+/**
+ * The developer-error text for a container that stopped answering (connection error on /init or
+ * /run): OOM wins when the engine says so. `state` is `backend.state(id)` after the failure.
+ */
+export function describeContainerDeath(state: ContainerState | null, phase: 'init' | 'run'): string {
+  if (state?.oomKilled) return CONTAINER_MESSAGES.memoryExhausted;
+  return phase === 'init' ? CONTAINER_MESSAGES.exitedDuringInit : CONTAINER_MESSAGES.exitedDuringRun;
+}

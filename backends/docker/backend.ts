@@ -1,0 +1,166 @@
+// The docker backend: one per Docker host (run by that host's agent). Brings containers up with
+// OpenWhisk's limits, classifies failures, and removes anything half-created.
+import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
+import { CONTAINER_MESSAGES, ContainerStartError } from '../container-errors';
+import { waitForHttp } from '../wait-for-http';
+import { DockerApi, DockerApiError, type DockerContainerJson } from './api';
+import { ContainerEvents } from './container-events';
+import { followContainerLogs } from './container-logs';
+import {
+  buildContainerConfig,
+  containerInfoFromInspect,
+  containerInfoFromSummary,
+  labelFilters,
+  publishedPort,
+  type HostLimits,
+} from './spec';
+
+export interface DockerBackendOptions extends HostLimits {
+  /** `loadConfig().agent.dockerSocket`. */
+  socketPath: string;
+  /** How long a started container may take to answer HTTP. @default 30000 */
+  readyTimeoutMs?: number;
+}
+
+/** Exit code of a container whose command could not be found (OpenWhisk: a developer error). */
+const EXIT_COMMAND_NOT_FOUND = 127;
+
+export class DockerBackend implements ContainerBackend {
+  readonly name = 'docker';
+  readonly #api: DockerApi;
+  readonly #host: HostLimits;
+  readonly #readyTimeoutMs: number;
+  readonly #events: ContainerEvents;
+
+  constructor(options: DockerBackendOptions) {
+    if (!options.hostId) throw new Error('DockerBackend: hostId is required');
+    if (!(options.capacityMB > 0)) throw new Error('DockerBackend: capacityMB must be positive');
+    this.#api = new DockerApi(options.socketPath);
+    this.#host = { hostId: options.hostId, capacityMB: options.capacityMB };
+    this.#readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+    this.#events = new ContainerEvents(this.#api);
+  }
+
+  /**
+   * Create, start, wait for HTTP. Safe to retry and to call concurrently with the same name: a
+   * container that exists already is started if needed and returned; a dead one is replaced.
+   */
+  async create(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
+    const { signal } = options;
+    let id: string;
+    try {
+      id = await this.#createOrFind(spec, signal);
+    } catch (error) {
+      throw this.#startError(spec, error);
+    }
+    try {
+      await this.#api.startContainer(id, signal);
+      const container = await this.#inspectOrThrow(id);
+      const port = publishedPort(container);
+      if (port === undefined) throw new Error('docker published no host port for 8080/tcp');
+      await waitForHttp('127.0.0.1', port, {
+        timeoutMs: this.#readyTimeoutMs,
+        signal,
+        check: async () => this.#assertRunning(await this.#inspectOrThrow(id), spec),
+      });
+      return containerInfoFromInspect(container);
+    } catch (error) {
+      // Never leave a half-created container behind; the caller may retry with the same name.
+      await this.#api.removeContainer(id).catch(() => undefined);
+      throw this.#startError(spec, error);
+    }
+  }
+
+  async #createOrFind(spec: ContainerSpec, signal: AbortSignal | undefined): Promise<string> {
+    const config = buildContainerConfig(spec, this.#host);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const created = await this.#api.createContainer(spec.name, config, signal);
+      if (created !== null) return created.Id;
+      // 409: a container with that name exists (a retried create, or a concurrent one).
+      const existing = await this.#api.inspectContainer(spec.name);
+      if (existing === null) continue; // removed meanwhile: create again
+      if (existing.State.Status === 'created' || existing.State.Running) return existing.Id;
+      await this.#api.removeContainer(existing.Id); // exited or dead: replace it
+    }
+    throw new Error(`could not create container ${spec.name}: its name stays taken`);
+  }
+
+  async #inspectOrThrow(id: string): Promise<DockerContainerJson> {
+    const container = await this.#api.inspectContainer(id);
+    if (container === null) throw new Error(`container ${id} disappeared while starting`);
+    return container;
+  }
+
+  #assertRunning(container: DockerContainerJson, spec: ContainerSpec): void {
+    if (container.State.Running) return;
+    const code = container.State.ExitCode;
+    throw new ContainerStartError({
+      code: 'GUST_ERR_BACKEND_START_FAILED',
+      message:
+        code === EXIT_COMMAND_NOT_FOUND
+          ? `executable file not found in image '${spec.image}'`
+          : `the container exited with code ${code} before its runtime answered${container.State.Error ? `: ${container.State.Error}` : ''}`,
+      developerError: code === EXIT_COMMAND_NOT_FOUND,
+      containerName: spec.name,
+    });
+  }
+
+  #startError(spec: ContainerSpec, error: unknown): Error {
+    if (error instanceof ContainerStartError || (error as Error).name === 'AbortError') return error as Error;
+    if (error instanceof DockerApiError && error.statusCode === 404 && /image/i.test(error.message)) {
+      // No pulls: images are built or loaded on the host beforehand (runtimes/build-images.sh).
+      return new ContainerStartError({
+        code: 'GUST_ERR_BACKEND_IMAGE_NOT_FOUND',
+        message: `${CONTAINER_MESSAGES.imageNotFound(spec.image)} (${error.message})`,
+        developerError: true,
+        containerName: spec.name,
+        cause: error,
+      });
+    }
+    return new ContainerStartError({
+      code: 'GUST_ERR_BACKEND_START_FAILED',
+      message: `${CONTAINER_MESSAGES.provisionFailed} (${(error as Error).message ?? String(error)})`,
+      developerError: false,
+      containerName: spec.name,
+      cause: error,
+    });
+  }
+
+  async destroy(containerId: string): Promise<void> {
+    await this.#api.removeContainer(containerId);
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const containers = await this.#api.listContainers(labelFilters(labels));
+    return containers.map(containerInfoFromSummary);
+  }
+
+  logs(container: ContainerInfo): ActivationLogReader {
+    return followContainerLogs(this.#api, container.id);
+  }
+
+  async state(containerId: string): Promise<ContainerState | null> {
+    const container = await this.#api.inspectContainer(containerId);
+    if (container === null) return null;
+    const { Running, ExitCode, OOMKilled } = container.State;
+    return { running: Running, exitCode: Running ? null : ExitCode, oomKilled: OOMKilled };
+  }
+
+  async health(): Promise<void> {
+    try {
+      await this.#api.ping();
+    } catch (error) {
+      throw new Error(`the docker engine does not answer: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  onEvent(listener: (event: ContainerEvent) => void): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#events.stop();
+    await this.#api.close();
+  }
+}
