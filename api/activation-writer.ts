@@ -1,0 +1,224 @@
+// Writes completed activation records to the ActivationStore off the hot path: batches of up to
+// `batchSize`, or whatever arrived within `flushIntervalMs`; a failed batch is retried with
+// exponential back-off until it is written. Nothing accepted is dropped: back-pressure is the
+// caller's job, through `saturated` (the invoke route answers 503) and `waitForRoom()`.
+import type { Activation } from '../common/types';
+import type { ActivationStore } from '../store/activation-store';
+
+export interface ActivationWriterOptions {
+  /** @default 100 */
+  batchSize?: number;
+  /** How long a partial batch waits for company. @default 10 */
+  flushIntervalMs?: number;
+  /** Records buffered or being written above which the writer is `saturated`. @default 10_000 */
+  highWaterMark?: number;
+  /** Batches written at the same time. @default 4 */
+  concurrency?: number;
+  /** First retry delay, doubled per failure up to `retryMaxMs`. @default 50 */
+  retryInitialMs?: number;
+  /** @default 2_000 */
+  retryMaxMs?: number;
+  /** Told about every failed attempt (the writer keeps retrying). */
+  onWriteError?: (error: unknown, attempt: number, batchSize: number) => void;
+}
+
+export interface ActivationWriterStats {
+  accepted: number;
+  written: number;
+  pending: number;
+  failedAttempts: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class ActivationWriter {
+  readonly #store: Pick<ActivationStore, 'putBatch'>;
+  readonly #batchSize: number;
+  readonly #flushIntervalMs: number;
+  readonly #highWaterMark: number;
+  readonly #concurrency: number;
+  readonly #retryInitialMs: number;
+  readonly #retryMaxMs: number;
+  readonly #onWriteError: ActivationWriterOptions['onWriteError'];
+
+  #buffer: Activation[] = [];
+  #inFlight = 0;
+  #workers = 0;
+  #retrying = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #flushRequested = 0;
+  #closed = false;
+  #accepted = 0;
+  #written = 0;
+  #failedAttempts = 0;
+  #roomWaiters: (() => void)[] = [];
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(store: Pick<ActivationStore, 'putBatch'>, options: ActivationWriterOptions = {}) {
+    this.#store = store;
+    this.#batchSize = options.batchSize ?? 100;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 10;
+    this.#highWaterMark = options.highWaterMark ?? 10_000;
+    this.#concurrency = options.concurrency ?? 4;
+    this.#retryInitialMs = options.retryInitialMs ?? 50;
+    this.#retryMaxMs = options.retryMaxMs ?? 2_000;
+    this.#onWriteError = options.onWriteError;
+    for (const [name, value] of Object.entries({
+      batchSize: this.#batchSize,
+      highWaterMark: this.#highWaterMark,
+      concurrency: this.#concurrency,
+      retryInitialMs: this.#retryInitialMs,
+    })) {
+      if (!(Number.isInteger(value) && value > 0))
+        throw new Error(`ActivationWriter: ${name} must be a positive integer`);
+    }
+  }
+
+  /** Records accepted and not yet written. */
+  get pending(): number {
+    return this.#buffer.length + this.#inFlight;
+  }
+
+  /** True while `pending` is at or above the high-water mark: callers should stop producing. */
+  get saturated(): boolean {
+    return this.pending >= this.#highWaterMark;
+  }
+
+  stats(): ActivationWriterStats {
+    return {
+      accepted: this.#accepted,
+      written: this.#written,
+      pending: this.pending,
+      failedAttempts: this.#failedAttempts,
+    };
+  }
+
+  /**
+   * Accepts one record; it will be written. Returns false when the writer is now saturated
+   * (like `stream.write`): the caller should `await waitForRoom()` before producing more.
+   * Throws only after `close()`.
+   */
+  write(record: Activation): boolean {
+    if (this.#closed) throw new Error('ActivationWriter is closed');
+    this.#buffer.push(record);
+    this.#accepted += 1;
+    this.#schedule();
+    return !this.saturated;
+  }
+
+  /** Resolves once `pending` is below the high-water mark. */
+  waitForRoom(): Promise<void> {
+    if (!this.saturated) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /** Resolves once every record accepted so far is written (retrying as long as it takes). */
+  flush(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    this.#flushRequested += 1;
+    const drained = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    this.#pump();
+    return drained.finally(() => {
+      this.#flushRequested -= 1;
+    });
+  }
+
+  /**
+   * Stops accepting records and flushes. If `timeoutMs` passes first, rejects with the number
+   * of records still unwritten (they keep being retried while the process lives).
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
+    this.#closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `ActivationWriter: ${this.pending} activation records not yet written after ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.flush(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#buffer.length >= this.#batchSize || this.#flushRequested > 0) {
+      this.#pump();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#pump();
+      }, this.#flushIntervalMs);
+    }
+  }
+
+  /** Starts workers while there is work, capacity, and no batch is backing off. */
+  #pump(): void {
+    while (
+      this.#buffer.length > 0 &&
+      this.#workers < this.#concurrency &&
+      (this.#retrying === 0 || this.#workers === 0)
+    ) {
+      this.#workers += 1;
+      void this.#runWorker();
+    }
+  }
+
+  async #runWorker(): Promise<void> {
+    try {
+      while (this.#buffer.length > 0) {
+        const batch = this.#buffer.splice(0, this.#batchSize);
+        this.#inFlight += batch.length;
+        await this.#writeUntilStored(batch);
+        this.#inFlight -= batch.length;
+        this.#written += batch.length;
+        this.#notify();
+        // A partial batch waits for the timer unless someone is flushing.
+        if (this.#buffer.length < this.#batchSize && this.#flushRequested === 0) break;
+      }
+    } finally {
+      this.#workers -= 1;
+      if (this.#buffer.length > 0) this.#schedule();
+      this.#notify();
+    }
+  }
+
+  async #writeUntilStored(batch: Activation[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#store.putBatch(batch);
+        return;
+      } catch (error) {
+        this.#failedAttempts += 1;
+        this.#onWriteError?.(error, attempt, batch.length);
+        const delay = Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** (attempt - 1));
+        this.#retrying += 1;
+        try {
+          await sleep(delay * (0.75 + Math.random() * 0.5));
+        } finally {
+          this.#retrying -= 1;
+        }
+      }
+    }
+  }
+
+  #notify(): void {
+    if (!this.saturated && this.#roomWaiters.length > 0) {
+      const waiters = this.#roomWaiters;
+      this.#roomWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    if (this.pending === 0 && this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+}

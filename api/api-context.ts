@@ -1,0 +1,18 @@
+// What the REST plugins share, built once in buildApp and passed to each as its options.
+import type { GustConfig } from '../common/config';
+import type { ActivationStore } from '../store/activation-store';
+import type { ActivationWriter } from './activation-writer';
+import type { Authenticator } from './authenticator';
+import type { EntityCache } from './entity-cache';
+import type { Invocations } from './invocations';
+import type { NamespaceThrottles } from './namespace-throttles';
+
+export interface ApiContext {
+  config: GustConfig;
+  entities: EntityCache;
+  activations: ActivationStore;
+  writer: ActivationWriter;
+  invocations: Invocations;
+  throttles: NamespaceThrottles;
+  auth: Authenticator;
+}

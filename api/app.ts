@@ -1,0 +1,103 @@
+// The controller's HTTP app: OpenWhisk's REST API under /api/v1, built from encapsulated plugins.
+// Never listens; workers/ do. Tests drive it with `app.inject()` or a listener on 127.0.0.1:0.
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { GustConfig } from '../common/config';
+import type { ActivationStore } from '../store/activation-store';
+import type { EntityStore } from '../store/entity-store';
+import { SIZE_LIMITS } from './action-limits';
+import type { ActivationWriter } from './activation-writer';
+import type { ApiContext } from './api-context';
+import { prepareAuthKeys } from './auth-bootstrap';
+import { makeAuthenticateHook } from './authenticate';
+import type { Authenticator } from './authenticator';
+import { EntityCache } from './entity-cache';
+import httpConventions from './http-conventions';
+import { Invocations } from './invocations';
+import type { Invoker } from './invoker';
+import { NamespaceThrottles } from './namespace-throttles';
+import './request-context';
+import { actionRoutes } from './routes/action-routes';
+import { activationRoutes } from './routes/activation-routes';
+import { infoRoutes } from './routes/info-routes';
+import { invokeRoutes } from './routes/invoke-routes';
+import { namespaceRoutes } from './routes/namespace-routes';
+import { packageRoutes } from './routes/package-routes';
+import { readOnlyCollectionRoutes } from './routes/read-only-collection-routes';
+import { transactionIdFor } from './transaction-id';
+
+export interface AppDeps {
+  config: GustConfig;
+  entities: EntityStore;
+  activations: ActivationStore;
+  writer: ActivationWriter;
+  invoker: Invoker;
+  auth: Authenticator;
+  /** Shared with other parts of the controller that must see entity changes; created if absent. */
+  entityCache?: EntityCache;
+  /** Pino logger or options; logging is off if absent. */
+  logger?: FastifyBaseLogger | boolean;
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
+    logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
+    bodyLimit: SIZE_LIMITS.requestBody,
+    genReqId: (request) => transactionIdFor(request.headers['x-request-id']),
+    // Query values stay strings so list parameters get OpenWhisk's own messages; bodies are not coerced.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+    return503OnClosing: true,
+  });
+
+  const throttles = new NamespaceThrottles({
+    invocationsPerMinute: deps.config.controller.invocationsPerMinute,
+    concurrentInvocations: deps.config.controller.concurrentInvocations,
+  });
+  const ctx: ApiContext = {
+    config: deps.config,
+    entities: deps.entityCache ?? new EntityCache(deps.entities),
+    activations: deps.activations,
+    writer: deps.writer,
+    throttles,
+    auth: deps.auth,
+    invocations: new Invocations({
+      invoker: deps.invoker,
+      writer: deps.writer,
+      throttles,
+      onError: (message, error) => app.log.error({ err: error }, message),
+    }),
+  };
+
+  app.decorateRequest('identity', null);
+  app.decorateRequest('namespace', '');
+  app.addHook('onReady', () =>
+    prepareAuthKeys(deps.entities, { production: deps.config.controller.production }),
+  );
+
+  void app.register(httpConventions);
+  void app.register(infoRoutes, ctx);
+  app.options('/*', { schema: {} }, async (_request, reply) => reply.code(200).send());
+  void app.register(
+    async (api) => {
+      api.addHook('onRequest', makeAuthenticateHook(deps.auth));
+      void api.register(namespaceRoutes, ctx);
+      void api.register(actionRoutes, { ...ctx, prefix: '/namespaces/:namespace/actions' });
+      void api.register(invokeRoutes, { ...ctx, prefix: '/namespaces/:namespace/actions' });
+      void api.register(activationRoutes, { ...ctx, prefix: '/namespaces/:namespace/activations' });
+      void api.register(packageRoutes, { ...ctx, prefix: '/namespaces/:namespace/packages' });
+      void api.register(readOnlyCollectionRoutes, {
+        ctx,
+        collection: 'triggers',
+        prefix: '/namespaces/:namespace/triggers',
+      });
+      void api.register(readOnlyCollectionRoutes, {
+        ctx,
+        collection: 'rules',
+        prefix: '/namespaces/:namespace/rules',
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

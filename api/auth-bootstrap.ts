@@ -1,0 +1,29 @@
+// Start-up rules for API keys: the embedded default provisions OpenWhisk's well-known guest key;
+// a production controller refuses to start while that key exists.
+import type { EntityStore } from '../store/entity-store';
+import {
+  GUEST_API_KEY,
+  GUEST_NAMESPACE,
+  GUEST_UUID,
+  makeAuthKey,
+  parseApiKey,
+  secretMatches,
+} from './api-keys';
+
+export async function prepareAuthKeys(store: EntityStore, options: { production: boolean }): Promise<void> {
+  const existing = await store.getAuthKey(GUEST_UUID);
+  const guestSecret = parseApiKey(GUEST_API_KEY)!.secret;
+  const wellKnown = existing !== undefined && secretMatches(existing, guestSecret);
+  if (options.production) {
+    if (wellKnown) {
+      throw new Error(
+        `refusing to start in production: namespace '${existing.namespace}' has OpenWhisk's well-known guest key ` +
+          `(${GUEST_UUID}); delete it with 'npm run admin -- key delete ${GUEST_UUID}'`,
+      );
+    }
+    return;
+  }
+  if (!existing) {
+    await store.putAuthKey(makeAuthKey(GUEST_NAMESPACE, { apiKey: GUEST_API_KEY }).record);
+  }
+}

@@ -1,0 +1,30 @@
+// The onRequest hook of the namespaced API: authentication, then `_` resolution and entitlement
+// (a caller may only touch its own namespace), before any body is read (contract §3.2 check order).
+import type { FastifyRequest } from 'fastify';
+import type { Authenticator } from './authenticator';
+import { assertNamespaceName, resolveNamespace } from './entity-names';
+import { apiError } from './errors';
+
+interface NamespacedParams {
+  namespace?: string;
+  pkg?: string;
+  name?: string;
+}
+
+export function makeAuthenticateHook(auth: Authenticator) {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const identity = await auth.authenticate(request.headers.authorization);
+    request.identity = identity;
+    const params = request.params as NamespacedParams;
+    if (params.namespace === undefined) return;
+    const namespace = resolveNamespace(params.namespace, identity.namespace);
+    assertNamespaceName(namespace);
+    if (namespace !== identity.namespace) {
+      const resource = [namespace, params.pkg, params.name]
+        .filter((part) => part !== undefined && part !== '')
+        .join('/');
+      throw apiError('GUST_ERR_AUTH_FORBIDDEN', resource);
+    }
+    request.namespace = namespace;
+  };
+}

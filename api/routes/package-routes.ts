@@ -1,0 +1,141 @@
+// /api/v1/namespaces/:namespace/packages: list, get, create/update, delete (contract §3.3, §4.4).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Action } from '../../common/types';
+import { bumpPatchVersion } from '../action-model';
+import type { ApiContext } from '../api-context';
+import { assertEntityName, entityNamespace, resolveNamespace } from '../entity-names';
+import { apiError } from '../errors';
+import type { ListQuery } from '../list-params';
+import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
+import type { Package, PackagePut } from '../package-model';
+import { assertPackageNameAllowed, buildPackage, packageSummary, packageView } from '../package-model';
+import {
+  BOOLEAN_STRING,
+  ENTITY_PARAMS,
+  NAMESPACE_PARAMS,
+  PACKAGE,
+  PACKAGE_PUT_BODY,
+  countBody,
+} from '../schemas';
+
+interface PackageRoute {
+  Params: { namespace: string; name: string };
+}
+
+export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const { entities } = ctx;
+
+  async function contentsOf(namespace: string, name: string): Promise<Action[]> {
+    const packagePath = entityNamespace(namespace, name);
+    return (await entities.list<Action>('actions', namespace)).filter(
+      (action) => action.namespace === packagePath,
+    );
+  }
+
+  app.get<{ Querystring: ListQuery }>(
+    '/',
+    {
+      schema: {
+        params: NAMESPACE_PARAMS,
+        querystring: { type: 'object', properties: LIST_QUERY_PROPERTIES },
+        response: {
+          200: {
+            anyOf: [
+              { type: 'array', items: { type: 'object', additionalProperties: true } },
+              countBody('packages'),
+            ],
+          },
+        },
+      },
+    },
+    async (request) => {
+      const params = parseListParams('packages', request.query);
+      const packages = await entities.list<Package>('packages', request.namespace);
+      if (params.count) return { packages: packages.length };
+      return page(packages, params).map(packageSummary);
+    },
+  );
+
+  app.get<PackageRoute>(
+    '/:name',
+    { schema: { params: ENTITY_PARAMS, response: { 200: PACKAGE } } },
+    async (request) => {
+      const { name } = request.params;
+      assertEntityName(name);
+      const pkg = await entities.get<Package>('packages', request.namespace, name);
+      if (!pkg) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      const source = pkg.binding ? { namespace: pkg.binding.namespace, name: pkg.binding.name } : pkg;
+      const actions = (await contentsOf(source.namespace, source.name)).map((a) => ({
+        name: a.name,
+        version: a.version,
+        annotations: a.annotations,
+      }));
+      return { ...packageView(pkg), actions, feeds: [] };
+    },
+  );
+
+  app.put<PackageRoute & { Querystring: { overwrite?: string }; Body: PackagePut }>(
+    '/:name',
+    {
+      schema: {
+        params: ENTITY_PARAMS,
+        querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
+        body: PACKAGE_PUT_BODY,
+        response: { 200: PACKAGE },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      assertEntityName(name);
+      assertPackageNameAllowed(name);
+      const body: PackagePut = { ...(request.body ?? {}) };
+      if (body.binding) body.binding = await checkBinding(request, body.binding);
+      const existing = await entities.store.get<Package>('packages', request.namespace, name);
+      if (existing && request.query.overwrite !== 'true') throw apiError('GUST_ERR_ENTITY_EXISTS');
+      const pkg = buildPackage(request.namespace, name, body, existing, Date.now(), bumpPatchVersion);
+      const written = await entities.put('packages', pkg, existing ? 'overwrite' : 'create');
+      if (!written) throw apiError('GUST_ERR_ENTITY_CONFLICT');
+      return packageView(pkg);
+    },
+  );
+
+  /** A binding names an existing, non-binding package the caller may read. */
+  async function checkBinding(
+    request: FastifyRequest,
+    binding: { namespace: string; name: string },
+  ): Promise<{ namespace: string; name: string }> {
+    const namespace = resolveNamespace(binding.namespace, request.namespace);
+    const target = await entities.get<Package>('packages', namespace, binding.name);
+    if (namespace !== request.namespace && target && !target.publish) {
+      throw apiError('GUST_ERR_AUTH_FORBIDDEN', `${namespace}/${binding.name}`);
+    }
+    if (!target || target.binding) {
+      throw apiError('GUST_ERR_REQUEST_MALFORMED', 'Binding references a package that does not exist.');
+    }
+    return { namespace, name: binding.name };
+  }
+
+  app.delete<PackageRoute & { Querystring: { force?: string } }>(
+    '/:name',
+    {
+      schema: {
+        params: ENTITY_PARAMS,
+        querystring: { type: 'object', properties: { force: BOOLEAN_STRING } },
+        response: { 200: PACKAGE },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      assertEntityName(name);
+      const pkg = await entities.store.get<Package>('packages', request.namespace, name);
+      if (!pkg) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      const contents = pkg.binding ? [] : await contentsOf(request.namespace, name);
+      if (contents.length > 0 && request.query.force !== 'true') {
+        throw apiError('GUST_ERR_PACKAGE_NOT_EMPTY', contents.length);
+      }
+      for (const action of contents) await entities.delete('actions', action.namespace, action.name);
+      await entities.delete('packages', request.namespace, name);
+      return packageView(pkg);
+    },
+  );
+}

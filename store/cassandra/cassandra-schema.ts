@@ -1,0 +1,43 @@
+// Gust's Cassandra schema, created by Gust itself. Every statement is IF NOT EXISTS, so running
+// the migration again (on every start, from many controllers) is a no-op.
+import type { Client } from 'cassandra-driver';
+
+/** Activations are listed per namespace and day, so no partition grows without bound. */
+export const DAY_MS = 86_400_000;
+export const dayOf = (epochMs: number): number => Math.floor(epochMs / DAY_MS);
+
+function schemaStatements(keyspace: string, replicationFactor: number): string[] {
+  const ks = keyspace;
+  return [
+    `CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}`,
+    // One table for all four collections: same shape, and a namespace listing is one partition.
+    `CREATE TABLE IF NOT EXISTS ${ks}.entities (
+       collection text, root_namespace text, name text, updated bigint, doc text,
+       PRIMARY KEY ((collection, root_namespace), name))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.auth_keys (uuid text PRIMARY KEY, namespace text, doc text)`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.activations_by_id (
+       namespace text, activation_id text, doc text,
+       PRIMARY KEY ((namespace, activation_id)))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.activations_by_namespace (
+       namespace text, day int, start bigint, activation_id text, doc text,
+       PRIMARY KEY ((namespace, day), start, activation_id))
+     WITH CLUSTERING ORDER BY (start DESC, activation_id DESC)`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.activations_by_name (
+       namespace text, name text, day int, start bigint, activation_id text, doc text,
+       PRIMARY KEY ((namespace, name, day), start, activation_id))
+     WITH CLUSTERING ORDER BY (start DESC, activation_id DESC)`,
+  ];
+}
+
+export async function migrateCassandraSchema(
+  client: Client,
+  keyspace: string,
+  replicationFactor = 1,
+): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,47}$/.test(keyspace))
+    throw new Error(`invalid Cassandra keyspace name '${keyspace}'`);
+  for (const cql of schemaStatements(keyspace, replicationFactor)) {
+    await client.execute(cql);
+  }
+  // The driver waits for schema agreement after each DDL statement (maxSchemaAgreementWaitSeconds).
+}

@@ -1,0 +1,61 @@
+// The entity store contract: actions, packages, triggers and rules as documents, plus API keys.
+// Implementations: store/sqlite (embedded default) and store/cassandra. Both pass
+// test/integration/store-contract.test.ts.
+
+/** The entity collections of OpenWhisk's REST API. */
+export type Collection = 'actions' | 'packages' | 'triggers' | 'rules';
+
+/**
+ * Every entity document carries these. `namespace` is the full path (`guest` or `guest/pkg`);
+ * the store keys documents by (root namespace, qualified name) where the qualified name is
+ * `name` or `pkg/name`.
+ */
+export interface EntityDocument {
+  namespace: string;
+  name: string;
+  updated: number;
+}
+
+/** `create` fails when the document exists; `overwrite` replaces or creates. */
+export type PutMode = 'create' | 'overwrite';
+
+/** One API key. The secret is never stored: only a salted hash of it. */
+export interface AuthKeyRecord {
+  uuid: string;
+  namespace: string;
+  subject: string;
+  /** Hex salt and hex sha256(salt || secret). */
+  salt: string;
+  hash: string;
+  created: number;
+}
+
+export interface EntityStore {
+  /** `namespace` may contain a package (`guest/pkg`). */
+  get<T extends EntityDocument>(
+    collection: Collection,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined>;
+  /** Returns false (and changes nothing) when mode is `create` and the document already exists. */
+  put(collection: Collection, doc: EntityDocument, mode: PutMode): Promise<boolean>;
+  /** Returns false when there was nothing to delete. */
+  delete(collection: Collection, namespace: string, name: string): Promise<boolean>;
+  /** Every document under a root namespace, packages' contents included, newest `updated` first. */
+  list<T extends EntityDocument>(collection: Collection, rootNamespace: string): Promise<T[]>;
+
+  getAuthKey(uuid: string): Promise<AuthKeyRecord | undefined>;
+  putAuthKey(record: AuthKeyRecord): Promise<void>;
+  deleteAuthKey(uuid: string): Promise<boolean>;
+  /** All keys, or a namespace's keys. */
+  listAuthKeys(namespace?: string): Promise<AuthKeyRecord[]>;
+
+  close(): Promise<void>;
+}
+
+/** `guest/pkg` + `name` → root `guest`, qualified `pkg/name`. */
+export function splitEntityKey(namespace: string, name: string): { root: string; qualified: string } {
+  const slash = namespace.indexOf('/');
+  if (slash < 0) return { root: namespace, qualified: name };
+  return { root: namespace.slice(0, slash), qualified: `${namespace.slice(slash + 1)}/${name}` };
+}

@@ -1,0 +1,85 @@
+// EntityStore on SQLite (the embedded default).
+import type { AuthKeyRecord, Collection, EntityDocument, EntityStore, PutMode } from '../entity-store';
+import { splitEntityKey } from '../entity-store';
+import type { SqliteDatabase } from './open-database';
+
+export class SqliteEntityStore implements EntityStore {
+  readonly #db: SqliteDatabase;
+  readonly #ownsDb: boolean;
+  readonly #stmt;
+
+  constructor(db: SqliteDatabase, options: { ownsDb?: boolean } = {}) {
+    this.#db = db;
+    this.#ownsDb = options.ownsDb ?? false;
+    this.#stmt = {
+      get: db.prepare('SELECT doc FROM entities WHERE collection = ? AND root_namespace = ? AND name = ?'),
+      insert: db.prepare(
+        'INSERT OR IGNORE INTO entities (collection, root_namespace, name, updated, doc) VALUES (?, ?, ?, ?, ?)',
+      ),
+      upsert: db.prepare(
+        'INSERT OR REPLACE INTO entities (collection, root_namespace, name, updated, doc) VALUES (?, ?, ?, ?, ?)',
+      ),
+      delete: db.prepare('DELETE FROM entities WHERE collection = ? AND root_namespace = ? AND name = ?'),
+      list: db.prepare(
+        'SELECT doc FROM entities WHERE collection = ? AND root_namespace = ? ORDER BY updated DESC',
+      ),
+      getKey: db.prepare('SELECT doc FROM auth_keys WHERE uuid = ?'),
+      putKey: db.prepare('INSERT OR REPLACE INTO auth_keys (uuid, namespace, doc) VALUES (?, ?, ?)'),
+      deleteKey: db.prepare('DELETE FROM auth_keys WHERE uuid = ?'),
+      listKeys: db.prepare('SELECT doc FROM auth_keys ORDER BY namespace, uuid'),
+      listKeysOf: db.prepare('SELECT doc FROM auth_keys WHERE namespace = ? ORDER BY uuid'),
+    };
+  }
+
+  async get<T extends EntityDocument>(
+    collection: Collection,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined> {
+    const { root, qualified } = splitEntityKey(namespace, name);
+    const row = this.#stmt.get.get(collection, root, qualified) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as T) : undefined;
+  }
+
+  async put(collection: Collection, doc: EntityDocument, mode: PutMode): Promise<boolean> {
+    const { root, qualified } = splitEntityKey(doc.namespace, doc.name);
+    const statement = mode === 'create' ? this.#stmt.insert : this.#stmt.upsert;
+    return statement.run(collection, root, qualified, doc.updated, JSON.stringify(doc)).changes > 0;
+  }
+
+  async delete(collection: Collection, namespace: string, name: string): Promise<boolean> {
+    const { root, qualified } = splitEntityKey(namespace, name);
+    return this.#stmt.delete.run(collection, root, qualified).changes > 0;
+  }
+
+  async list<T extends EntityDocument>(collection: Collection, rootNamespace: string): Promise<T[]> {
+    const rows = this.#stmt.list.all(collection, rootNamespace) as { doc: string }[];
+    return rows.map((row) => JSON.parse(row.doc) as T);
+  }
+
+  async getAuthKey(uuid: string): Promise<AuthKeyRecord | undefined> {
+    const row = this.#stmt.getKey.get(uuid) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as AuthKeyRecord) : undefined;
+  }
+
+  async putAuthKey(record: AuthKeyRecord): Promise<void> {
+    this.#stmt.putKey.run(record.uuid, record.namespace, JSON.stringify(record));
+  }
+
+  async deleteAuthKey(uuid: string): Promise<boolean> {
+    return this.#stmt.deleteKey.run(uuid).changes > 0;
+  }
+
+  async listAuthKeys(namespace?: string): Promise<AuthKeyRecord[]> {
+    const rows = (
+      namespace === undefined ? this.#stmt.listKeys.all() : this.#stmt.listKeysOf.all(namespace)
+    ) as {
+      doc: string;
+    }[];
+    return rows.map((row) => JSON.parse(row.doc) as AuthKeyRecord);
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsDb && this.#db.open) this.#db.close();
+  }
+}
