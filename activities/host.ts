@@ -2,7 +2,7 @@
 //   createContainer: by deterministic name, so a retry after a crash finds the first container.
 //   destroyContainer: a container that is already gone counts as destroyed.
 // Timeouts and retries are chosen by the caller, in workflows/activities.ts.
-import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { ContainerBackend } from '../backends/backend';
 import { LABELS } from '../common/names';
 import type { ContainerInfo } from '../common/types';
@@ -63,6 +63,11 @@ export function createHostActivities(options: HostActivitiesOptions) {
           },
           { signal: cancellationSignal() },
         );
+      } catch (err) {
+        // A developer error (no such image, no executable) fails the same way every time.
+        const e = err as { developerError?: boolean; code?: string; message?: string };
+        if (e.developerError) throw ApplicationFailure.nonRetryable(e.message ?? String(err), e.code ?? 'DeveloperError');
+        throw err;
       } finally {
         clearInterval(timer);
       }

@@ -66,12 +66,9 @@ export async function createAgentBackend(config: Pick<GustConfig, 'agent'>): Pro
     const { ProcessBackend } = await import('../backends/process/backend');
     return new ProcessBackend({ hostId: config.agent.hostId });
   }
-  // TODO(control-path): a static import once backends/docker/ lands.
-  const dockerModule: string = '../backends/docker/backend';
-  const { DockerBackend } = (await import(dockerModule)) as {
-    DockerBackend: new (options: { hostId: string; socketPath: string }) => ContainerBackend;
-  };
-  return new DockerBackend({ hostId: config.agent.hostId, socketPath: config.agent.dockerSocket });
+  const { DockerBackend } = await import('../backends/docker/backend');
+  const { hostId, capacityMB, dockerSocket } = config.agent;
+  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket });
 }
 
 async function main(): Promise<void> {

@@ -23,6 +23,7 @@ import {
   type AdoptContainerInput,
   type ControllersChanged,
   type PoolContainer,
+  type StemCellClaimedInput,
   type StemCellPoolInput,
   type StemCellPoolState,
 } from './messages';
@@ -53,14 +54,24 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     onControllers(change);
     dirty = true;
   });
-  setHandler(stemCellClaimedSignal, ({ containerId, controllerId, action }) => {
-    const cell = state.cells.find((c) => c.info?.id === containerId);
-    if (!cell || cell.state !== 'leased') {
-      log.warn('claim of an unknown stem cell', { containerId, controllerId });
-      return;
-    }
-    state.cells = state.cells.filter((c) => c !== cell);
-    handOvers.push({ action, container: { ...cell, version: action.ref.version }, started: false });
+  // A router may claim a cell the moment its lease arrives, before this workflow has seen the lease
+  // activity complete: such a claim waits here until the cell is leased.
+  let claims: StemCellClaimedInput[] = [];
+  const takeClaims = (): void => {
+    claims = claims.filter((claim) => {
+      const cell = state.cells.find((c) => c.info?.id === claim.containerId);
+      if (!cell) {
+        log.warn('claim of an unknown stem cell', { containerId: claim.containerId, controllerId: claim.controllerId });
+        return false;
+      }
+      if (cell.state !== 'leased') return true;
+      state.cells = state.cells.filter((c) => c !== cell);
+      handOvers.push({ action: claim.action, container: { ...cell, version: claim.action.ref.version }, started: false });
+      return false;
+    });
+  };
+  setHandler(stemCellClaimedSignal, (claim) => {
+    claims.push(claim);
     dirty = true;
   });
   setHandler(containerFailedSignal, ({ containerId, reason }) => {
@@ -90,6 +101,7 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     await condition(() => dirty || shouldContinueAsNew());
     dirty = false;
     if (shouldContinueAsNew()) break;
+    takeClaims();
 
     for (const h of handOvers.filter((x) => !x.started)) {
       h.started = true;
@@ -145,6 +157,7 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     setCurrentDetails(`${leased} stem cells leased to ${state.controllers?.controllers.length ?? 0} controllers, target ${perController} each`);
   }
   await condition(() => ops.idle && allHandlersFinished());
+  takeClaims();
   const carried = handOvers.map(({ action, container }) => ({ action, container }));
   await continueAsNew<typeof stemCellPoolWorkflow>({ ...input, perController, state: { ...state, handOvers: carried } });
 }

@@ -1,0 +1,188 @@
+// Test harness for the control-path integration tests: a provisioner, agents and controllers on
+// the shared Temporal dev server, all under one id/task-queue prefix, plus a recording router.
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ContainerBackend } from '../../backends/backend';
+import type { GustConfig } from '../../common/config';
+import type { RouterLeases } from '../../common/contracts';
+import type { Action, ContainerUsage, Lease } from '../../common/types';
+import { startAgent } from '../../workers/agent';
+import { startControllerWorker, type RunningController } from '../../workers/controller-worker';
+import { createControlPlane } from '../../workers/control-plane';
+import { startProvisioner } from '../../workers/provisioner';
+import { bundleControlPathWorkflows, type RunningWorker } from '../../workers/temporal';
+import { inventoryQuery, type PoolInventory } from '../../workflows/messages';
+import { scopedNames, type Scope } from '../../workflows/scope';
+
+export const TEMPORAL_ADDRESS = process.env.GUST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+
+let runtimeInstalled = false;
+export function quietTemporalLogs(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** The test's stand-in for a controller's router: records what the workflows lease and revoke. */
+export class RecordingRouter implements RouterLeases {
+  readonly leases = new Map<string, Lease>();
+  readonly revoked: string[] = [];
+  /** Usage the test wants scale-down to see, by container id. */
+  readonly usageById = new Map<string, { idleMs: number; inFlight: number }>();
+
+  lease(leases: Lease[]): void {
+    for (const l of leases) this.leases.set(l.container.id, l);
+  }
+  async revoke(containerIds: string[]): Promise<void> {
+    for (const id of containerIds) {
+      this.leases.delete(id);
+      this.revoked.push(id);
+    }
+  }
+  usage(): ContainerUsage[] {
+    return [...this.leases.values()].map((l) => ({
+      containerId: l.container.id,
+      action: l.action,
+      inFlight: this.usageById.get(l.container.id)?.inFlight ?? 0,
+      idleMs: this.usageById.get(l.container.id)?.idleMs ?? 0,
+    }));
+  }
+  forAction(name: string): Lease[] {
+    return [...this.leases.values()].filter((l) => l.action?.name === name);
+  }
+  stemCells(): Lease[] {
+    return [...this.leases.values()].filter((l) => l.action === null);
+  }
+}
+
+export function testConfig(overrides: Partial<GustConfig['pools']> = {}): Pick<GustConfig, 'pools' | 'agent'> {
+  return {
+    pools: {
+      stemCells: [],
+      keepAliveMs: 2000,
+      scaleDownIntervalMs: 1000,
+      reconcileIntervalMs: 1000,
+      leaseTimeoutMs: 3000,
+      ...overrides,
+    },
+    agent: { hostId: 'unused', backend: 'process', dockerSocket: '', capacityMB: 4096 },
+  };
+}
+
+export function testAction(namespace: string, name: string, version = '0.0.1', updated = 1): Action {
+  return {
+    namespace,
+    name,
+    version,
+    exec: { kind: 'nodejs:20', code: 'function main(){return {}}' },
+    parameters: [],
+    annotations: [],
+    limits: { timeout: 60_000, memory: 256, logs: 10, concurrency: 1 },
+    publish: false,
+    updated,
+  };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  timeoutMs = 30_000,
+  everyMs = 200,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as NonNullable<T>;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface ControlPathHarness {
+  scope: Scope;
+  names: ReturnType<typeof scopedNames>;
+  connection: NativeConnection;
+  client: Client;
+  bundle: WorkflowBundle;
+  config: Pick<GustConfig, 'pools' | 'agent'>;
+  startProvisioner(opts?: { orphanGraceMs?: number; minContainersPerAction?: Record<string, number> }): Promise<RunningWorker>;
+  startAgent(hostId: string, backend: ContainerBackend, capacityMB?: number): Promise<RunningWorker>;
+  startController(controllerId: string, router?: RecordingRouter): Promise<{ router: RecordingRouter; running: RunningController }>;
+  controlPlane(controllerId: string): ReturnType<typeof createControlPlane>;
+  inventory(workflowId: string): Promise<PoolInventory>;
+  recordHistories(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(prefix: string, config = testConfig(), bundle?: WorkflowBundle): Promise<ControlPathHarness> {
+  quietTemporalLogs();
+  const scope: Scope = { prefix };
+  const names = scopedNames(scope);
+  const connection = await NativeConnection.connect({ address: TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: 'default' });
+  const workflowBundle = bundle ?? (await bundleControlPathWorkflows());
+  const workers: RunningWorker[] = [];
+
+  const harness: ControlPathHarness = {
+    scope,
+    names,
+    connection,
+    client,
+    bundle: workflowBundle,
+    config,
+    async startProvisioner(opts = {}) {
+      const w = await startProvisioner({ connection, client, bundle: workflowBundle, config, scope, orphanGraceMs: 1000, ...opts });
+      workers.push(w);
+      return w;
+    },
+    async startAgent(hostId, backend, capacityMB = 4096) {
+      const w = await startAgent({
+        connection,
+        client,
+        backend,
+        config: { ...config, agent: { ...config.agent, hostId, capacityMB } },
+        scope,
+      });
+      workers.push(w);
+      return w;
+    },
+    async startController(controllerId, router = new RecordingRouter()) {
+      const running = await startControllerWorker({ connection, client, controllerId, routerLeases: router, config, scope });
+      workers.push(running);
+      return { router, running };
+    },
+    controlPlane: (controllerId) => createControlPlane({ client, controllerId, scope }),
+    inventory: (workflowId) => client.workflow.getHandle(workflowId).query(inventoryQuery),
+    async recordHistories() {
+      if (process.env.GUST_RECORD_HISTORIES !== '1') return;
+      const dir = join(__dirname, '..', 'fixtures', 'histories');
+      mkdirSync(dir, { recursive: true });
+      const seen = new Set<string>();
+      for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
+        if (seen.has(wf.type)) continue;
+        seen.add(wf.type);
+        const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+        writeFileSync(join(dir, `${wf.type}.json`), JSON.stringify(history));
+      }
+    },
+    async close() {
+      for (const id of [names.scaleDownScheduleId, names.reconcileScheduleId]) {
+        await client.schedule.getHandle(id).delete().catch(() => undefined);
+      }
+      for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'` })) {
+        await client.workflow.getHandle(wf.workflowId).terminate('test over').catch(() => undefined);
+      }
+      await Promise.allSettled(workers.map((w) => w.stop()));
+      await connection.close();
+    },
+  };
+  return harness;
+}

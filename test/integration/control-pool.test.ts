@@ -1,0 +1,190 @@
+// The control path end to end on the real Temporal server, with the process backend: pools lease
+// containers to controllers, stem cells stay at target, scale-down, lease reclaim, reconcile, and
+// the pools' search attributes through the Temporal UI's HTTP API.
+import { LABELS } from '../../common/names';
+import { ProcessBackend } from '../../backends/process/backend';
+import {
+  createHarness,
+  RecordingRouter,
+  testAction,
+  testConfig,
+  waitFor,
+  type ControlPathHarness,
+} from './control-harness';
+
+jest.setTimeout(90_000);
+
+const RUN = Math.random().toString(36).slice(2, 8);
+const PREFIX = `cpool${RUN}-`;
+const NS = `guest${RUN}`;
+const LEASE_TIMEOUT_MS = 3000;
+const HOST_IDS = [`${PREFIX}h1`, `${PREFIX}h2`];
+
+let h: ControlPathHarness;
+let hosts: ProcessBackend[];
+let c1: RecordingRouter;
+
+const poolId = (name: string): string => h.names.actionPoolId(NS, name);
+const running = async (backend: ProcessBackend): Promise<string[]> =>
+  (await backend.list({ [LABELS.managed]: 'true' })).map((c) => c.id);
+
+beforeAll(async () => {
+  h = await createHarness(
+    PREFIX,
+    testConfig({ stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 2 }], leaseTimeoutMs: LEASE_TIMEOUT_MS }),
+  );
+  hosts = HOST_IDS.map((hostId) => new ProcessBackend({ hostId, warn: false }));
+  await h.startProvisioner();
+  for (const [i, backend] of hosts.entries()) await h.startAgent(HOST_IDS[i]!, backend);
+  c1 = (await h.startController('c1')).router;
+});
+
+afterAll(async () => {
+  await h?.recordHistories();
+  await h?.close();
+  for (const backend of hosts ?? []) await backend.close();
+});
+
+test('demand for an action leads to containers leased to the requesting controller, spread over the hosts', async () => {
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a1'), 2);
+  const leases = await waitFor('two leases of a1', () => (c1.forAction('a1').length === 2 ? c1.forAction('a1') : null));
+  expect(leases.map((l) => l.action)).toEqual([
+    { namespace: NS, name: 'a1', version: '0.0.1' },
+    { namespace: NS, name: 'a1', version: '0.0.1' },
+  ]);
+  expect(new Set(leases.map((l) => l.container.host)).size).toBe(2);
+  const inventory = await h.inventory(poolId('a1'));
+  expect(inventory.containers.map((c) => [c.state, c.controllerId])).toEqual([
+    ['leased', 'c1'],
+    ['leased', 'c1'],
+  ]);
+  const all = [...(await running(hosts[0]!)), ...(await running(hosts[1]!))];
+  for (const l of leases) expect(all).toContain(l.container.id);
+});
+
+test('stem cells stay at target and are replenished after a claim, and the action pool adopts the claimed cell', async () => {
+  const cells = await waitFor('two stem cells', () => (c1.stemCells().length === 2 ? c1.stemCells() : null));
+  const claimed = cells[0]!;
+  c1.leases.delete(claimed.container.id); // the router claims it locally and /inits it
+  await h.controlPlane('c1').stemCellClaimed(claimed, testAction(NS, 'a2'));
+
+  await waitFor('a replacement stem cell', () => c1.stemCells().length === 2);
+  expect(c1.stemCells().map((l) => l.container.id)).not.toContain(claimed.container.id);
+  const adopted = await waitFor('the a2 pool to own the claimed cell', async () => {
+    const inv = await h.inventory(poolId('a2'));
+    return inv.containers.find((c) => c.info?.id === claimed.container.id);
+  });
+  expect(adopted).toMatchObject({ state: 'leased', controllerId: 'c1', version: '0.0.1' });
+});
+
+test('an idle container is removed by the scheduled scale-down after the keep-alive while a busy one stays', async () => {
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a3'), 2);
+  const [idle, busy] = await waitFor('two leases of a3', () => (c1.forAction('a3').length === 2 ? c1.forAction('a3') : null));
+  c1.usageById.set(idle!.container.id, { idleMs: 60_000, inFlight: 0 });
+  c1.usageById.set(busy!.container.id, { idleMs: 60_000, inFlight: 1 });
+
+  await waitFor('the idle container to be revoked and destroyed', async () => {
+    const inv = await h.inventory(poolId('a3'));
+    return c1.revoked.includes(idle!.container.id) && inv.containers.length === 1;
+  });
+  await waitFor('the idle container to leave its host', async () => {
+    const all = [...(await running(hosts[0]!)), ...(await running(hosts[1]!))];
+    return !all.includes(idle!.container.id);
+  });
+  await new Promise((r) => setTimeout(r, 3000)); // a few more scale-down runs
+  expect(c1.forAction('a3').map((l) => l.container.id)).toEqual([busy!.container.id]);
+  expect((await h.inventory(poolId('a3'))).containers.map((c) => c.info?.id)).toEqual([busy!.container.id]);
+});
+
+test('killing a controller returns its containers within the lease timeout', async () => {
+  const { running: c2 } = await h.startController('c2');
+  await h.controlPlane('c2').requestContainers(testAction(NS, 'a4'), 2);
+  const ids = await waitFor('two a4 containers leased to c2', async () => {
+    const inv = await h.inventory(poolId('a4'));
+    const leased = inv.containers.filter((c) => c.state === 'leased');
+    return leased.length === 2 ? leased.map((c) => c.info!.id) : null;
+  });
+  await waitFor('c2 stem cells', async () => {
+    const inv = await h.inventory(h.names.stemCellPoolId('nodejs:20', 256));
+    return inv.containers.filter((c) => c.controllerId === 'c2' && c.state === 'leased').length === 2;
+  });
+
+  await c2.stop(); // no more heartbeats, no more activities
+  const stoppedAt = Date.now();
+  await waitFor(
+    'c2 containers to be reclaimed and destroyed',
+    async () => {
+      const pool = await h.inventory(poolId('a4'));
+      const cells = await h.inventory(h.names.stemCellPoolId('nodejs:20', 256));
+      const all = [...(await running(hosts[0]!)), ...(await running(hosts[1]!))];
+      return (
+        pool.containers.length === 0 &&
+        !cells.containers.some((c) => c.controllerId === 'c2') &&
+        ids.every((id) => !all.includes(id))
+      );
+    },
+    LEASE_TIMEOUT_MS + 10_000,
+  );
+  expect(Date.now() - stoppedAt).toBeLessThan(LEASE_TIMEOUT_MS + 10_000);
+});
+
+test('a controller restarted with the same id starts empty: its old leases are reclaimed', async () => {
+  const first = await h.startController('c3');
+  await h.controlPlane('c3').requestContainers(testAction(NS, 'a5'), 1);
+  await waitFor('an a5 lease', () => first.router.forAction('a5').length === 1);
+  await first.running.stop();
+  const second = await h.startController('c3'); // well within the lease timeout
+  await waitFor('the old incarnation’s a5 container to be reclaimed', async () => {
+    const inv = await h.inventory(poolId('a5'));
+    return inv.containers.length === 0;
+  });
+  expect(second.router.forAction('a5')).toEqual([]);
+  await waitFor('stem cells for the new incarnation', () => second.router.stemCells().length === 2);
+  await second.running.stop();
+});
+
+test('a container removed behind Gust’s back is noticed by reconcile and replaced', async () => {
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a6'), 1);
+  const [lease] = await waitFor('an a6 lease', () => (c1.forAction('a6').length === 1 ? c1.forAction('a6') : null));
+  const backend = hosts[HOST_IDS.indexOf(lease!.container.host)]!;
+  await backend.destroy(lease!.container.id);
+
+  const replacement = await waitFor('a replacement a6 lease', () => {
+    const now = c1.forAction('a6');
+    return now.length === 1 && now[0]!.container.id !== lease!.container.id ? now[0] : null;
+  });
+  expect(c1.revoked).toContain(lease!.container.id);
+  expect(replacement!.action?.name).toBe('a6');
+});
+
+test('reconcile destroys a container no pool owns', async () => {
+  const orphan = await hosts[0]!.create({
+    name: `gust_${PREFIX}orphan`,
+    image: 'gust/action-nodejs:20',
+    kind: 'nodejs:20',
+    memoryMB: 128,
+    env: {},
+    labels: { [LABELS.managed]: 'true', [LABELS.host]: `${PREFIX}h1` },
+  });
+  await waitFor('the orphan to be destroyed', async () => !(await running(hosts[0]!)).includes(orphan.id));
+});
+
+test('the Temporal UI lists the pool workflows with their search attributes', async () => {
+  const query = encodeURIComponent(`GustNamespace = '${NS}' AND ExecutionStatus = 'Running'`);
+  const res = await fetch(`http://127.0.0.1:8233/api/v1/namespaces/default/workflows?query=${query}`);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as {
+    executions: { execution: { workflowId: string }; searchAttributes?: { indexedFields?: Record<string, { data: string }> } }[];
+  };
+  const decode = (f?: { data: string }): unknown => (f ? JSON.parse(Buffer.from(f.data, 'base64').toString()) : undefined);
+  const pools = body.executions
+    .map((e) => ({
+      id: e.execution.workflowId,
+      namespace: decode(e.searchAttributes?.indexedFields?.GustNamespace),
+      action: decode(e.searchAttributes?.indexedFields?.GustAction),
+      kind: decode(e.searchAttributes?.indexedFields?.GustKind),
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  expect(pools.map((p) => p.id)).toEqual(expect.arrayContaining([poolId('a1'), poolId('a3'), poolId('a6')]));
+  expect(pools.find((p) => p.id === poolId('a1'))).toEqual({ id: poolId('a1'), namespace: NS, action: 'a1', kind: 'nodejs:20' });
+});
