@@ -1,6 +1,7 @@
 // The invoke path: router → (stem cell or pool workflow on a cold start) → /init → /run → record.
 // No Temporal call and no database read happen here when a warm container exists.
-import type { ActivationLogReader } from '../backends/backend';
+import type { ActivationLogReader, ContainerState } from '../backends/backend';
+import type { RuntimeCallResult, RuntimeClient } from '../runtimes/runtime-client';
 import type { ControlPlane } from '../common/contracts';
 import { actionPath } from '../common/names';
 import type { Action, ActionRef, Activation, ContainerInfo, KeyValue } from '../common/types';
@@ -9,34 +10,25 @@ import { classifyInitFailure, classifyRun, developerError, messages, whiskError 
 import type { InvokeOutcome, InvokeRequest, Invoker } from './invoker';
 import type { LeasedContainer, Router } from './router';
 
-/** A reply from the action runtime, or why there is none. */
-export type RuntimeReply =
-  | { kind: 'reply'; statusCode: number; body: string }
-  | { kind: 'timeout' }
-  | { kind: 'connection-error'; message: string };
-
-/** The two calls of OpenWhisk's runtime protocol, over pooled HTTP. */
-export interface RuntimeCalls {
-  init(address: string, payload: unknown, timeoutMs: number): Promise<RuntimeReply>;
-  run(address: string, payload: unknown, timeoutMs: number): Promise<RuntimeReply>;
-}
+/** The two calls of OpenWhisk's runtime protocol (implemented by runtimes/runtime-client.ts). */
+export type RuntimeCalls = Pick<RuntimeClient, 'init' | 'run'>;
 
 export interface HotPathDeps {
   router: Router;
-  runtime: RuntimeCalls;
+  runtime: RuntimeCalls & { close(address: string): Promise<void> };
   control: ControlPlane;
   /** Opens the log stream of a container; undefined when this controller cannot read its logs. */
   openLogs?: (container: ContainerInfo) => ActivationLogReader | undefined;
-  /** True when the backend saw the container killed for exceeding its memory. */
-  wasOomKilled?: (containerId: string) => boolean;
+  /** What the backend knows of a container that dropped a connection (was it OOM-killed?). */
+  containerState?: (container: ContainerInfo) => Promise<ContainerState | null>;
   /** How long a cold start may wait for the pool workflow to lease a container. */
   provisionTimeoutMs: number;
   apiHost: string;
   now?: () => number;
 }
 
-/** Longest a log collection waits for the sentinels after a run (OpenWhisk waits up to 2 s idle). */
-const LOG_WAIT_MS = 2_000;
+/** Longest a log collection waits for the sentinels: OpenWhisk's `max(5, logsMB) × 2 s`. */
+const logWaitMs = (logsMB: number): number => Math.max(5, logsMB) * 2_000;
 
 export class HotPath implements Invoker {
   private readonly logReaders = new Map<string, ActivationLogReader>();
@@ -45,6 +37,10 @@ export class HotPath implements Invoker {
   constructor(private readonly deps: HotPathDeps) {
     if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
     this.now = deps.now ?? Date.now;
+    deps.router.onRemoved((container) => {
+      this.closeLogs(container.id);
+      deps.runtime.close(container.address).catch((error) => warn('closing a container pool failed', error));
+    });
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
@@ -118,6 +114,7 @@ export class HotPath implements Invoker {
     let start = this.now();
     let initTime: number | undefined;
     if (!container.initialized) {
+      this.openLogs(container, action);
       container.initialized = this.init(container, request).then((failure) => {
         if (failure) throw failure;
       });
@@ -151,14 +148,14 @@ export class HotPath implements Invoker {
       this.runPayload(request, runStart),
       timeoutMs,
     );
-    const result = this.interpret(reply, container, timeoutMs, messages.runExited);
+    const result = await this.interpret(reply, container, timeoutMs, messages.runExited);
     const failed = result.status === 'action developer error' || result.status === 'whisk internal error';
     const logs = this.collectLogs(container, action, failed);
     if (failed) this.fail(container, String((result.result as { error?: unknown })?.error ?? result.status));
     const activation = this.record(request, start, result, {
       waitTime: start - received,
       initTime,
-      timeout: reply.kind === 'timeout',
+      timeout: reply.outcome === 'timeout',
     });
     return { activation, logs };
   }
@@ -184,27 +181,28 @@ export class HotPath implements Invoker {
       },
     };
     const reply = await this.deps.runtime.init(container.address, payload, action.limits.timeout);
-    if (reply.kind === 'reply' && reply.statusCode === 200) return undefined;
+    if (reply.outcome === 'response' && reply.status === 200) return undefined;
     const failure =
-      reply.kind === 'reply'
-        ? classifyInitFailure(reply.body)
-        : this.interpret(reply, container, action.limits.timeout, messages.initExited, true);
+      reply.outcome === 'response'
+        ? classifyInitFailure(reply.text)
+        : await this.interpret(reply, container, action.limits.timeout, messages.initExited, true);
     this.fail(container, String((failure.result as { error?: unknown }).error));
     return failure;
   }
 
-  private interpret(
-    reply: RuntimeReply,
+  private async interpret(
+    reply: RuntimeCallResult,
     container: LeasedContainer,
     timeoutMs: number,
     exitedMessage: string,
     duringInit = false,
-  ): ActivationResponse {
-    if (reply.kind === 'reply') return classifyRun(reply.statusCode, reply.body);
-    if (reply.kind === 'timeout') {
+  ): Promise<ActivationResponse> {
+    if (reply.outcome === 'response') return classifyRun(reply.status, reply.text, reply.size);
+    if (reply.outcome === 'timeout') {
       return developerError(duringInit ? messages.initTimeout(timeoutMs) : messages.timeout(timeoutMs));
     }
-    return developerError(this.deps.wasOomKilled?.(container.id) ? messages.memoryExhausted : exitedMessage);
+    const state = await this.deps.containerState?.(container.lease.container).catch(() => null);
+    return developerError(state?.oomKilled ? messages.memoryExhausted : exitedMessage);
   }
 
   private runPayload(request: InvokeRequest, runStart: number) {
@@ -223,31 +221,45 @@ export class HotPath implements Invoker {
   /** A developer or whisk error destroys the container, as OpenWhisk's invoker does. */
   private fail(container: LeasedContainer, reason: string): void {
     this.deps.router.remove(container.id);
-    this.logReaders.get(container.id)?.close();
-    this.logReaders.delete(container.id);
     this.deps.control
       .containerFailed(container.lease, reason)
       .catch((error) => warn('failure report failed', error));
   }
 
   /**
+   * The log stream is opened before the first /init: output of loading the code belongs to the
+   * first activation. Interleaved logs of concurrent runs cannot be split, so containers with
+   * concurrency > 1 collect none (as OpenWhisk).
+   */
+  private openLogs(container: LeasedContainer, action: Action): void {
+    if (action.limits.logs === 0 || container.slots > 1 || !this.deps.openLogs) return;
+    const reader = this.deps.openLogs(container.lease.container);
+    if (reader) this.logReaders.set(container.id, reader);
+  }
+
+  /**
    * Logs are read after the result (sentinel framing). Called before the slot is released, so
-   * reads on one container are queued in activation order. Interleaved logs of concurrent runs
-   * cannot be split, so containers with concurrency > 1 collect none (as OpenWhisk).
+   * reads on one container are queued in activation order.
    */
   private collectLogs(container: LeasedContainer, action: Action, failed: boolean): Promise<string[]> {
-    if (action.limits.logs === 0 || container.slots > 1 || !this.deps.openLogs) return Promise.resolve([]);
-    let reader = this.logReaders.get(container.id);
-    if (!reader) {
-      reader = this.deps.openLogs(container.lease.container);
-      if (!reader) return Promise.resolve([]);
-      this.logReaders.set(container.id, reader);
-    }
-    const limitBytes = action.limits.logs * 1024 * 1024;
-    return reader.next(limitBytes, failed ? 500 : LOG_WAIT_MS).catch((error) => {
+    const reader = this.logReaders.get(container.id);
+    if (!reader) return Promise.resolve([]);
+    const collected = reader.next({
+      limitBytes: action.limits.logs * 1024 * 1024,
+      waitMs: logWaitMs(action.limits.logs),
+      sentinels: !failed,
+    });
+    if (failed) this.closeLogs(container.id, collected);
+    return collected.catch((error) => {
       warn('log collection failed', error);
       return ['There was an issue while collecting your logs. Data might be missing.'];
     });
+  }
+
+  private closeLogs(containerId: string, after: Promise<unknown> = Promise.resolve()): void {
+    const reader = this.logReaders.get(containerId);
+    this.logReaders.delete(containerId);
+    if (reader) void after.finally(() => reader.close());
   }
 
   private record(

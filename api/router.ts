@@ -66,6 +66,7 @@ export class Router implements RouterLeases {
   private readonly stemCells = new Map<string, LeasedContainer[]>();
   private readonly containers = new Map<string, LeasedContainer>();
   private readonly drained = new Map<string, () => void>();
+  private readonly removedListeners: ((container: LeasedContainer) => void)[] = [];
   private readonly maxQueue: number;
   private readonly now: () => number;
 
@@ -197,6 +198,11 @@ export class Router implements RouterLeases {
     }));
   }
 
+  /** Called once a removed or revoked container has no work left (close its connections and logs). */
+  onRemoved(listener: (container: LeasedContainer) => void): void {
+    this.removedListeners.push(listener);
+  }
+
   /** Every container currently leased (for shutdown and diagnostics). */
   leased(): LeasedContainer[] {
     return [...this.containers.values()];
@@ -254,5 +260,6 @@ export class Router implements RouterLeases {
     this.containers.delete(container.id);
     this.drained.get(container.id)?.();
     this.drained.delete(container.id);
+    for (const listener of this.removedListeners) listener(container);
   }
 }

@@ -1,6 +1,6 @@
 // The invoke path's decisions, with the runtime and control plane replaced by recording doubles.
 // (The same path runs against real containers in test/e2e.)
-import type { RuntimeCalls, RuntimeReply } from '../../api/hot-path';
+import type { RuntimeCallResult } from '../../runtimes/runtime-client';
 import { HotPath } from '../../api/hot-path';
 import { Router } from '../../api/router';
 import type { ControlPlane } from '../../common/contracts';
@@ -37,15 +37,22 @@ function lease(id: string, withAction: boolean): Lease {
   };
 }
 
-function setup(runReply: RuntimeReply = { kind: 'reply', statusCode: 200, body: '{"ok":true}' }) {
+const reply = (status: number, text: string): RuntimeCallResult => ({
+  outcome: 'response',
+  status,
+  text,
+  body: JSON.parse(text),
+  size: text.length,
+  truncated: false,
+});
+
+function setup(runReply: RuntimeCallResult = reply(200, '{"ok":true}')) {
   const calls: string[] = [];
   const router = new Router({ maxQueuePerAction: 10 });
-  const runtime: RuntimeCalls = {
-    init: async (address) => (
-      calls.push(`init ${address}`),
-      { kind: 'reply', statusCode: 200, body: '{"OK":true}' }
-    ),
-    run: async (address) => (calls.push(`run ${address}`), runReply),
+  const runtime = {
+    init: async (address: string) => (calls.push(`init ${address}`), reply(200, '{"OK":true}')),
+    run: async (address: string) => (calls.push(`run ${address}`), runReply),
+    close: async (address: string) => void calls.push(`close ${address}`),
   };
   const control: ControlPlane = {
     requestContainers: async (a, n) => {
@@ -104,7 +111,7 @@ describe('HotPath', () => {
   });
 
   it('destroys the container after a timeout and marks the record', async () => {
-    const { router, calls, invoke } = setup({ kind: 'timeout' });
+    const { router, calls, invoke } = setup({ outcome: 'timeout', timeoutMs: 1000 });
     router.lease([lease('warm', true)]);
     router.leased()[0]!.initialized = Promise.resolve();
     const { activation } = await invoke();
@@ -114,11 +121,12 @@ describe('HotPath', () => {
     });
     expect(annotation(activation, 'timeout')).toBe(true);
     expect(calls).toContain('failed warm: The action exceeded its time limits of 1000 milliseconds.');
+    expect(calls).toContain('close http://127.0.0.1/warm');
     expect(router.usage()).toEqual([]);
   });
 
   it('keeps the container warm after an application error', async () => {
-    const { router, invoke } = setup({ kind: 'reply', statusCode: 200, body: '{"error":"nope"}' });
+    const { router, invoke } = setup(reply(200, '{"error":"nope"}'));
     router.lease([lease('warm', true)]);
     router.leased()[0]!.initialized = Promise.resolve();
     const { activation } = await invoke();
