@@ -18,6 +18,10 @@ export interface GustConfig {
     maxQueuePerAction: number;
     /** Blocking invokes wait this long before answering 202. */
     blockingWaitMs: number;
+    /** A cold start waits this long for the pool workflow to lease a container. */
+    provisionTimeoutMs: number;
+    /** The API URL actions are told (`__OW_API_HOST`). */
+    apiHost: string;
     /** Per-namespace throttles (OpenWhisk standalone defaults). */
     invocationsPerMinute: number;
     concurrentInvocations: number;
@@ -99,6 +103,8 @@ export function loadConfig(): GustConfig {
       production: env('GUST_PRODUCTION', 'false') === 'true',
       maxQueuePerAction: int('GUST_MAX_QUEUE_PER_ACTION', 1000),
       blockingWaitMs: int('GUST_BLOCKING_WAIT_MS', 60_000),
+      provisionTimeoutMs: int('GUST_PROVISION_TIMEOUT_MS', 60_000),
+      apiHost: env('GUST_API_HOST', `http://${env('GUST_HOST', '127.0.0.1')}:${int('GUST_PORT', 3233)}`),
       invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', 60),
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', 30),
     },

@@ -1,0 +1,122 @@
+// The controller process: the OpenWhisk REST API (Fastify), the router and hot path, the
+// activation writer, and the Temporal worker through which workflows lease containers to it.
+//
+// Public surface:
+//   startController(options: ControllerOptions): Promise<RunningController>
+//   `node dist/workers/controller.js` runs it alone (GUST_* configuration).
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app';
+import { ActivationWriter } from '../api/activation-writer';
+import { Authenticator } from '../api/authenticator';
+import { HotPath } from '../api/hot-path';
+import { Router } from '../api/router';
+import type { ContainerBackend } from '../backends/backend';
+import { loadConfig, type GustConfig } from '../common/config';
+import { RuntimeClient } from '../runtimes/runtime-client';
+import { openStores } from '../store/open-stores';
+import { DEFAULT_SCOPE, type Scope } from '../workflows/scope';
+import { createAgentBackend } from './agent';
+import { createControlPlane } from './control-plane';
+import { startControllerWorker } from './controller-worker';
+import { connectTemporal, createTemporalClient } from './temporal';
+
+export interface ControllerOptions {
+  config: GustConfig;
+  connection: NativeConnection;
+  client: Client;
+  /** This host's backend: the controller reads container logs and OOM state through it. */
+  backend?: ContainerBackend;
+  /** @default DEFAULT_SCOPE (no prefix) */
+  scope?: Scope;
+  /** Listen on this port instead of the configured one (0: any free port). */
+  port?: number;
+  logger?: boolean;
+}
+
+export interface RunningController {
+  app: FastifyInstance;
+  /** e.g. `http://127.0.0.1:3233` */
+  url: string;
+  router: Router;
+  writer: ActivationWriter;
+  /** Stops taking requests, finishes in-flight ones, flushes activation records, closes everything. */
+  stop(): Promise<void>;
+}
+
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const { config, connection, client, backend } = options;
+  const { controller } = config;
+  const stores = await openStores(config.store);
+  const writer = new ActivationWriter(stores.activations, {
+    onWriteError: (error, attempt, size) =>
+      console.warn(`activation store: writing ${size} records failed (attempt ${attempt}), retrying`, error),
+  });
+  const router = new Router({ maxQueuePerAction: controller.maxQueuePerAction });
+  const runtime = new RuntimeClient();
+  const hotPath = new HotPath({
+    router,
+    runtime,
+    control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
+    openLogs: backend && ((container) => backend.logs(container)),
+    containerState: backend && ((container) => backend.state(container.id)),
+    provisionTimeoutMs: controller.provisionTimeoutMs,
+    apiHost: controller.apiHost,
+  });
+  const app = buildApp({
+    config,
+    entities: stores.entities,
+    activations: stores.activations,
+    writer,
+    invoker: hotPath,
+    auth: new Authenticator(stores.entities),
+    logger: options.logger ?? false,
+  });
+  const worker = await startControllerWorker({
+    connection,
+    client,
+    controllerId: controller.id,
+    routerLeases: router,
+    config,
+    scope: options.scope ?? DEFAULT_SCOPE,
+  });
+  const url = await app.listen({ host: controller.host, port: options.port ?? controller.port });
+  return {
+    app,
+    url,
+    router,
+    writer,
+    async stop() {
+      await app.close();
+      await worker.stop();
+      await writer.close();
+      hotPath.close();
+      await runtime.closeAll();
+      await stores.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const connection = await connectTemporal(config);
+  const client = createTemporalClient(connection, config);
+  const backend = await createAgentBackend(config);
+  const running = await startController({ config, connection, client, backend, logger: true });
+  console.log(`controller ${config.controller.id} listening on ${running.url}`);
+  const shutdown = async (): Promise<void> => {
+    await running.stop();
+    await backend.close();
+    await connection.close();
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
