@@ -44,8 +44,12 @@ export interface ContainerBackend {
   /** Containers carrying all of `labels`. */
   list(labels: Record<string, string>): Promise<ContainerInfo[]>;
   logs(container: ContainerInfo): ActivationLogReader;
-  /** Current state, or null when the container does not exist. Ask it after a connection error on /run. */
-  state(containerId: string): Promise<ContainerState | null>;
+  /**
+   * Current state, or null when the container does not exist. Ask it after a connection error on
+   * /init or /run with `awaitExitMs` (say 2000): the connection can break before the engine has
+   * recorded the exit, so this waits up to that long for the container to stop before answering.
+   */
+  state(containerId: string, options?: { awaitExitMs?: number }): Promise<ContainerState | null>;
   /** Throws with a clear message when the backend cannot be used. */
   health(): Promise<void>;
   /** Exit and OOM events; returns an unsubscribe function. */

@@ -128,6 +128,15 @@ export class DockerApi {
     }
   }
 
+  /** Resolves when the container is not running (or gone); rejects when `signal` aborts first. */
+  async waitForStop(id: string, signal: AbortSignal): Promise<void> {
+    await this.#call('wait', 'POST', `/containers/${id}/wait`, {
+      query: { condition: 'not-running' },
+      ok: [200, 404],
+      signal,
+    });
+  }
+
   /** Force-removes a container and its anonymous volumes; gone already (404) or going (409) is fine. */
   async removeContainer(id: string): Promise<void> {
     await this.#call('remove', 'DELETE', `/containers/${id}`, {

@@ -140,7 +140,13 @@ export class DockerBackend implements ContainerBackend {
     return followContainerLogs(this.#api, container.id);
   }
 
-  async state(containerId: string): Promise<ContainerState | null> {
+  async state(containerId: string, options: { awaitExitMs?: number } = {}): Promise<ContainerState | null> {
+    if (options.awaitExitMs !== undefined && options.awaitExitMs > 0) {
+      // Still running after the wait is an answer too (the runtime hung up but lives).
+      await this.#api
+        .waitForStop(containerId, AbortSignal.timeout(options.awaitExitMs))
+        .catch(() => undefined);
+    }
     const container = await this.#api.inspectContainer(containerId);
     if (container === null) return null;
     const { Running, ExitCode, OOMKilled } = container.State;

@@ -211,8 +211,16 @@ export class ProcessBackend implements ContainerBackend {
     return reader;
   }
 
-  async state(containerId: string): Promise<ContainerState | null> {
-    return this.#children.get(containerId)?.state ?? null;
+  async state(containerId: string, options: { awaitExitMs?: number } = {}): Promise<ContainerState | null> {
+    const entry = this.#children.get(containerId);
+    if (entry === undefined) return null;
+    const wait = options.awaitExitMs ?? 0;
+    if (entry.state.running && wait > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([entry.exited, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
+      clearTimeout(timer);
+    }
+    return entry.state;
   }
 
   async health(): Promise<void> {

@@ -148,7 +148,7 @@ it('reports an action that exhausts 128 MB as OOM: connection error, state, even
   await client.init(info.address, { value: { name: 't', main: 'main', code, binary: false } }, 5000);
   const run = await client.run(info.address, runPayload, 30_000);
   expect(run.outcome).toBe('connection-error');
-  const state = await backend.state(info.id);
+  const state = await backend.state(info.id, { awaitExitMs: 5000 });
   expect(state).toEqual({ running: false, exitCode: 137, oomKilled: true });
   expect(describeContainerDeath(state, 'run')).toBe(CONTAINER_MESSAGES.memoryExhausted);
   const deadline = Date.now() + 5000;

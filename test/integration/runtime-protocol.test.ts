@@ -7,6 +7,7 @@ import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
 import type { ContainerInfo } from '../../common/types';
 import type { ActivationLogReader, ContainerBackend } from '../../backends/backend';
+import { CONTAINER_MESSAGES, describeContainerDeath } from '../../backends/container-errors';
 import { DockerBackend } from '../../backends/docker/backend';
 import { ProcessBackend } from '../../backends/process/backend';
 import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
@@ -319,6 +320,15 @@ describe.each(backends)('the Node.js runtime on the %s backend', (_name, makeBac
       status: 403,
       body: { error: 'System not ready, status is running.' },
     });
+  });
+
+  it('reports a runtime that dies during /run as a connection error and an exit state', async () => {
+    const s = await launch();
+    await init(s, 'function main() { process.exit(3); }');
+    expect(await run(s)).toMatchObject({ outcome: 'connection-error' });
+    const state = await backend.state(s.container.id, { awaitExitMs: 5000 });
+    expect(state).toEqual({ running: false, exitCode: 3, oomKilled: false });
+    expect(describeContainerDeath(state, 'run')).toBe(CONTAINER_MESSAGES.exitedDuringRun);
   });
 
   it('runs a zip action (package.json main)', async () => {
