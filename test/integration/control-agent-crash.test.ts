@@ -95,7 +95,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   child?.kill('SIGKILL');
-  await h?.recordHistories();
+  await h?.recordHistories('agent-crash');
   await h?.close();
   for (const c of (await docker?.list({ [LABELS.host]: HOST_ID })) ?? []) await docker.destroy(c.id);
   await docker?.close();

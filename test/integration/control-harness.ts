@@ -118,7 +118,8 @@ export interface ControlPathHarness {
   startController(controllerId: string, router?: RecordingRouter): Promise<{ router: RecordingRouter; running: RunningController }>;
   controlPlane(controllerId: string): ReturnType<typeof createControlPlane>;
   inventory(workflowId: string): Promise<PoolInventory>;
-  recordHistories(): Promise<void>;
+  /** With GUST_RECORD_HISTORIES=1: writes test/fixtures/histories/<workflowType>.<label>.json. */
+  recordHistories(label: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -161,17 +162,18 @@ export async function createHarness(prefix: string, config = testConfig(), bundl
     },
     controlPlane: (controllerId) => createControlPlane({ client, controllerId, scope }),
     inventory: (workflowId) => client.workflow.getHandle(workflowId).query(inventoryQuery),
-    async recordHistories() {
+    async recordHistories(label) {
       if (process.env.GUST_RECORD_HISTORIES !== '1') return;
       const dir = join(__dirname, '..', 'fixtures', 'histories');
       mkdirSync(dir, { recursive: true });
-      const seen = new Set<string>();
+      // Per workflow type, the longest history this file produced: it exercises the most code.
+      const best = new Map<string, { length: number; json: string }>();
       for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
-        if (seen.has(wf.type)) continue;
-        seen.add(wf.type);
         const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-        writeFileSync(join(dir, `${wf.type}.json`), JSON.stringify(history));
+        const length = history.events?.length ?? 0;
+        if ((best.get(wf.type)?.length ?? -1) < length) best.set(wf.type, { length, json: JSON.stringify(history) });
       }
+      for (const [type, { json }] of best) writeFileSync(join(dir, `${type}.${label}.json`), json);
     },
     async close() {
       for (const id of [names.scaleDownScheduleId, names.reconcileScheduleId]) {

@@ -3,9 +3,10 @@
 // the pools' search attributes through the Temporal UI's HTTP API.
 import { LABELS } from '../../common/names';
 import { ProcessBackend } from '../../backends/process/backend';
+import type {
+  RecordingRouter} from './control-harness';
 import {
   createHarness,
-  RecordingRouter,
   testAction,
   testConfig,
   waitFor,
@@ -40,7 +41,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await h?.recordHistories();
+  await h?.recordHistories('pool');
   await h?.close();
   for (const backend of hosts ?? []) await backend.close();
 });
