@@ -48,6 +48,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Query values stay strings so list parameters get OpenWhisk's own messages; bodies are not coerced.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
+    // Entity names may be 256 characters (Fastify answers 414 above its default of 100).
+    routerOptions: { maxParamLength: 1024 },
   });
 
   const throttles = new NamespaceThrottles({

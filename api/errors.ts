@@ -163,8 +163,16 @@ export const API_ERRORS = {
     429,
     (count, allowed) => `Too many concurrent requests in flight (count: ${count}, allowed: ${allowed}).`,
   ),
-  GUST_ERR_OVERLOADED: spec('GUST_ERR_OVERLOADED', 503, () => 'System is overloaded, try again later.'),
-  GUST_ERR_INTERNAL: spec('GUST_ERR_INTERNAL', 500, () => 'There was an internal server error.'),
+  GUST_ERR_LOAD_OVERLOADED: spec(
+    'GUST_ERR_LOAD_OVERLOADED',
+    503,
+    () => 'System is overloaded, try again later.',
+  ),
+  GUST_ERR_SERVER_INTERNAL: spec(
+    'GUST_ERR_SERVER_INTERNAL',
+    500,
+    () => 'There was an internal server error.',
+  ),
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

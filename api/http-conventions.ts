@@ -61,7 +61,7 @@ export function describeError(
     };
   }
   if (statusCode >= 400 && statusCode < 500) return { statusCode, message: err.message, internal: false };
-  return { statusCode: 500, message: API_ERRORS.GUST_ERR_INTERNAL.message(), internal: true };
+  return { statusCode: 500, message: API_ERRORS.GUST_ERR_SERVER_INTERNAL.message(), internal: true };
 }
 
 async function httpConventions(app: FastifyInstance): Promise<void> {

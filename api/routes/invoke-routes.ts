@@ -58,7 +58,7 @@ export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promi
       throw apiError('GUST_ERR_REQUEST_BAD_PARAMETERS');
     }
     // Accepting more work than the writer can store would mean dropping records later.
-    if (writer.saturated) throw apiError('GUST_ERR_OVERLOADED');
+    if (writer.saturated) throw apiError('GUST_ERR_LOAD_OVERLOADED');
 
     const { activationId, completion } = invocations.start(
       action,
@@ -71,7 +71,7 @@ export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const done = await settledWithin(completion, waitMs);
     if (done === undefined) return reply.code(202).send({ activationId });
     if (done.platformError !== undefined && isOverload(done.platformError))
-      throw apiError('GUST_ERR_OVERLOADED');
+      throw apiError('GUST_ERR_LOAD_OVERLOADED');
     const { activation } = done;
     const result = activation.response.result;
     const body =

@@ -2,6 +2,17 @@
 // under Jest on Node 20: light-my-request needs the ESM-only `cookie` 2.)
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
+import { GUEST_API_KEY } from '../../api/api-keys';
+import { ActivationWriter } from '../../api/activation-writer';
+import { buildApp } from '../../api/app';
+import { Authenticator } from '../../api/authenticator';
+import type { InvokeOutcome, InvokeRequest, Invoker } from '../../api/invoker';
+import type { GustConfig } from '../../common/config';
+import { loadConfig } from '../../common/config';
+import type { Activation, ActivationStatus } from '../../common/types';
+import { openSqliteDatabase } from '../../store/sqlite/open-database';
+import { SqliteActivationStore } from '../../store/sqlite/sqlite-activation-store';
+import { SqliteEntityStore } from '../../store/sqlite/sqlite-entity-store';
 
 export interface TestResponse {
   statusCode: number;
@@ -24,7 +35,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function listenForTest(app: FastifyInstance, defaultHeaders: Record<string, string> = {}): Promise<TestServer> {
+export async function listenForTest(
+  app: FastifyInstance,
+  defaultHeaders: Record<string, string> = {},
+): Promise<TestServer> {
   const origin = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     origin,
@@ -46,5 +60,114 @@ export async function listenForTest(app: FastifyInstance, defaultHeaders: Record
       };
     },
     close: () => app.close(),
+  };
+}
+
+// ---- A whole controller app over in-memory SQLite, with a scripted Invoker -------------------
+
+export const basicAuth = (apiKey: string): string => `Basic ${Buffer.from(apiKey).toString('base64')}`;
+export const GUEST_AUTH = basicAuth(GUEST_API_KEY);
+
+const STATUS_CODES: Record<ActivationStatus, number> = {
+  success: 0,
+  'application error': 1,
+  'action developer error': 2,
+  'whisk internal error': 3,
+};
+
+/** A completed record as an invoker would make it. */
+export function completedRecord(
+  request: InvokeRequest,
+  status: ActivationStatus,
+  result: unknown,
+): Activation {
+  const statusCode = STATUS_CODES[status];
+  return {
+    namespace: request.namespace,
+    name: request.action.name,
+    version: request.action.version,
+    subject: request.subject,
+    activationId: request.activationId,
+    start: Date.now(),
+    end: Date.now() + 1,
+    duration: 1,
+    statusCode,
+    response: { status, statusCode, success: statusCode === 0, result },
+    logs: [],
+    annotations: [{ key: 'waitTime', value: 1 }],
+    publish: false,
+  };
+}
+
+/**
+ * Behaviour by action name: `app-error`, `dev-error`, `whisk-error`, `array`, `slow` (waits
+ * `params.ms`), `overloaded` (rejects with statusCode 503), `crash` (rejects); otherwise success
+ * with `{ params }` as result and one log line.
+ */
+export class ScriptedInvoker implements Invoker {
+  readonly requests: InvokeRequest[] = [];
+  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    this.requests.push(request);
+    const logs = Promise.resolve([`2024-01-01T00:00:00.000000000Z stdout: ran ${request.action.name}`]);
+    switch (request.action.name) {
+      case 'app-error':
+        return { activation: completedRecord(request, 'application error', { error: 'app' }), logs };
+      case 'dev-error':
+        return { activation: completedRecord(request, 'action developer error', { error: 'dev' }), logs };
+      case 'whisk-error':
+        return { activation: completedRecord(request, 'whisk internal error', { error: 'whisk' }), logs };
+      case 'array':
+        return { activation: completedRecord(request, 'success', [1, 2, 3]), logs };
+      case 'slow':
+        await new Promise((resolve) => setTimeout(resolve, Number(request.params.ms ?? 100)));
+        return { activation: completedRecord(request, 'success', { slept: true }), logs };
+      case 'overloaded':
+        throw Object.assign(new Error('queue full'), { statusCode: 503 });
+      case 'crash':
+        throw new Error('boom');
+      default:
+        return { activation: completedRecord(request, 'success', { params: request.params }), logs };
+    }
+  }
+}
+
+export interface TestApp {
+  server: TestServer;
+  config: GustConfig;
+  writer: ActivationWriter;
+  entities: SqliteEntityStore;
+  activations: SqliteActivationStore;
+  auth: Authenticator;
+  invoker: ScriptedInvoker;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(
+  controller: Partial<GustConfig['controller']> = {},
+  options: { invoker?: ScriptedInvoker; writerHighWaterMark?: number } = {},
+): Promise<TestApp> {
+  const base = loadConfig();
+  const config: GustConfig = { ...base, controller: { ...base.controller, ...controller } };
+  const db = openSqliteDatabase(':memory:');
+  const entities = new SqliteEntityStore(db);
+  const activations = new SqliteActivationStore(db, { ttlSeconds: 3600 });
+  const writer = new ActivationWriter(activations, { highWaterMark: options.writerHighWaterMark });
+  const auth = new Authenticator(entities);
+  const invoker = options.invoker ?? new ScriptedInvoker();
+  const app = buildApp({ config, entities, activations, writer, invoker, auth });
+  const server = await listenForTest(app, { authorization: GUEST_AUTH });
+  return {
+    server,
+    config,
+    writer,
+    entities,
+    activations,
+    auth,
+    invoker,
+    close: async () => {
+      await server.close();
+      await writer.close();
+      db.close();
+    },
   };
 }

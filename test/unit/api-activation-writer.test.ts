@@ -1,0 +1,155 @@
+// ActivationWriter: batching, retry until stored, back-pressure, flush/close. The store is an
+// in-memory fake that fails on demand (pure logic under test).
+import { ActivationWriter } from '../../api/activation-writer';
+import type { Activation } from '../../common/types';
+
+function record(i: number): Activation {
+  return {
+    namespace: 'guest',
+    name: 'a',
+    version: '0.0.1',
+    subject: 'guest',
+    activationId: i.toString(16).padStart(32, '0'),
+    start: i,
+    end: i + 1,
+    duration: 1,
+    statusCode: 0,
+    response: { status: 'success', statusCode: 0, success: true, result: {} },
+    logs: [],
+    annotations: [],
+    publish: false,
+  };
+}
+
+class FakeStore {
+  batches: number[] = [];
+  stored = new Map<string, Activation>();
+  failing = false;
+  attempts = 0;
+  delayMs = 0;
+  async putBatch(records: readonly Activation[]): Promise<void> {
+    this.attempts += 1;
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.failing) throw new Error('store unavailable');
+    this.batches.push(records.length);
+    for (const r of records) this.stored.set(r.activationId, r);
+  }
+}
+
+describe('ActivationWriter', () => {
+  test('a full batch is written at once, in one putBatch', async () => {
+    const store = new FakeStore();
+    const writer = new ActivationWriter(store, { batchSize: 5, flushIntervalMs: 1_000 });
+    for (let i = 0; i < 5; i++) writer.write(record(i));
+    await writer.flush();
+    expect(store.batches).toEqual([5]);
+  });
+
+  test('a partial batch is written after the flush interval', async () => {
+    const store = new FakeStore();
+    const writer = new ActivationWriter(store, { batchSize: 100, flushIntervalMs: 20 });
+    writer.write(record(1));
+    writer.write(record(2));
+    expect(store.batches).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(store.batches).toEqual([2]);
+  });
+
+  test('many records are split into batches of batchSize', async () => {
+    const store = new FakeStore();
+    const writer = new ActivationWriter(store, { batchSize: 100, flushIntervalMs: 5, concurrency: 2 });
+    for (let i = 0; i < 1_050; i++) writer.write(record(i));
+    await writer.flush();
+    expect(store.stored.size).toBe(1_050);
+    expect(Math.max(...store.batches)).toBeLessThanOrEqual(100);
+    expect(writer.stats()).toMatchObject({ accepted: 1_050, written: 1_050, pending: 0 });
+  });
+
+  test('failed batches are retried with back-off until the store recovers; nothing is lost', async () => {
+    const store = new FakeStore();
+    const errors: number[] = [];
+    const writer = new ActivationWriter(store, {
+      batchSize: 10,
+      flushIntervalMs: 1,
+      retryInitialMs: 5,
+      retryMaxMs: 20,
+      onWriteError: (_error, attempt) => errors.push(attempt),
+    });
+    store.failing = true;
+    for (let i = 0; i < 35; i++) writer.write(record(i));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(store.stored.size).toBe(0);
+    expect(writer.pending).toBe(35);
+    expect(errors.length).toBeGreaterThan(3);
+    // Back-off: the attempts in 150 ms are far fewer than a tight loop would make.
+    expect(store.attempts).toBeLessThan(60);
+    store.failing = false;
+    await writer.flush();
+    expect(store.stored.size).toBe(35);
+    expect(writer.stats().failedAttempts).toBe(errors.length);
+  });
+
+  test('over the high-water mark write() returns false and waitForRoom() waits for the store', async () => {
+    const store = new FakeStore();
+    store.failing = true;
+    const writer = new ActivationWriter(store, {
+      batchSize: 2,
+      highWaterMark: 4,
+      flushIntervalMs: 1,
+      retryInitialMs: 5,
+    });
+    expect(writer.write(record(1))).toBe(true);
+    expect(writer.write(record(2))).toBe(true);
+    expect(writer.write(record(3))).toBe(true);
+    expect(writer.write(record(4))).toBe(false);
+    expect(writer.saturated).toBe(true);
+    // Still accepted, never dropped.
+    expect(writer.write(record(5))).toBe(false);
+    let roomMade = false;
+    const room = writer.waitForRoom().then(() => {
+      roomMade = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(roomMade).toBe(false);
+    store.failing = false;
+    await room;
+    await writer.flush();
+    expect(store.stored.size).toBe(5);
+    expect(writer.saturated).toBe(false);
+  });
+
+  test('flush() waits for batches already in flight', async () => {
+    const store = new FakeStore();
+    store.delayMs = 30;
+    const writer = new ActivationWriter(store, { batchSize: 3, flushIntervalMs: 1 });
+    for (let i = 0; i < 3; i++) writer.write(record(i));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await writer.flush();
+    expect(store.stored.size).toBe(3);
+  });
+
+  test('close() flushes, then refuses new records', async () => {
+    const store = new FakeStore();
+    const writer = new ActivationWriter(store, { batchSize: 50, flushIntervalMs: 1_000 });
+    writer.write(record(1));
+    await writer.close();
+    expect(store.stored.size).toBe(1);
+    expect(() => writer.write(record(2))).toThrow('closed');
+  });
+
+  test('close() with the store down rejects, naming how many records are unwritten', async () => {
+    const store = new FakeStore();
+    store.failing = true;
+    const writer = new ActivationWriter(store, { batchSize: 50, flushIntervalMs: 1, retryInitialMs: 5 });
+    writer.write(record(1));
+    writer.write(record(2));
+    await expect(writer.close(50)).rejects.toThrow('2 activation records not yet written');
+    store.failing = false;
+    await writer.flush();
+    expect(store.stored.size).toBe(2);
+  });
+
+  test('constructor options are validated', () => {
+    expect(() => new ActivationWriter(new FakeStore(), { batchSize: 0 })).toThrow('batchSize');
+  });
+});
