@@ -60,7 +60,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     runtime,
     control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
     openLogs: backend && ((container) => backend.logs(container)),
-    containerState: backend && ((container) => backend.state(container.id)),
+    containerState: backend && ((container) => backend.state(container.id, { awaitExitMs: 2_000 })),
     provisionTimeoutMs: controller.provisionTimeoutMs,
     apiHost: controller.apiHost,
   });
