@@ -36,7 +36,8 @@ export interface RunningController extends RunningWorker {
 export async function startControllerWorker(options: ControllerWorkerOptions): Promise<RunningController> {
   const { connection, client, controllerId, routerLeases, config } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
-  const incarnation = randomUUID();
+  // Sortable by start time (isLeaseStale compares them), unique by the random part.
+  const incarnation = `${String(Date.now()).padStart(15, '0')}-${randomUUID()}`;
   const worker = await Worker.create({
     connection,
     namespace: client.options.namespace,

@@ -27,7 +27,7 @@ export class ActionPool {
     readonly input: ActionPoolInput,
     readonly owner: string,
   ) {
-    this.state = input.state ?? { action: null, nextSeq: 0, containers: [], pending: [] };
+    this.state = input.state ?? { action: null, nextSeq: 0, containers: [], pending: [], controllers: null };
     this.maxContainers = input.maxContainers ?? DEFAULT_MAX_CONTAINERS;
   }
 
@@ -113,11 +113,18 @@ export class ActionPool {
   }
 
   controllersChanged(change: ControllersChanged): void {
+    if (this.state.controllers && change.asOf < this.state.controllers.asOf) return;
+    this.state.controllers = change;
+    this.reclaimStaleLeases();
+  }
+
+  /** Marks leases of controllers that are gone (run again whenever a lease completes). */
+  reclaimStaleLeases(): void {
+    const change = this.state.controllers;
+    if (!change) return;
     for (const c of this.live()) {
       if (isLeaseStale(c, change)) c.removal = { revoke: false, reason: `controller ${c.controllerId} is gone` };
     }
-    const live = new Set(change.controllers.map((l) => l.controllerId));
-    this.state.pending = this.state.pending.filter((p) => live.has(p.controllerId));
   }
 
   /** Turns pending requests into container records (named now, so retries and reconcile know them). */

@@ -71,6 +71,7 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
     await condition(() => dirty || pool.hasWork || pool.toRemove(ops.isRunning.bind(ops)).length > 0 || shouldContinueAsNew());
     dirty = false;
     if (shouldContinueAsNew()) break;
+    pool.reclaimStaleLeases();
     const action = pool.action;
     for (const c of pool.startPending(Date.now())) {
       if (!action) break;

@@ -91,15 +91,16 @@ export async function removeContainer(ctx: PoolContext, c: PoolContainer): Promi
 }
 
 /**
- * A lease is stale when its controller is no longer live, or lives on as another incarnation (a
- * restart starts empty). Leases granted after the list was made are never stale by it.
+ * A lease is stale when its controller is not in the list of live controllers (and the record is
+ * older than the list), or when the list holds a newer incarnation of it (a restart starts empty).
+ * Incarnations sort by their start time (workers/controller-worker.ts), so a list older than a
+ * controller's restart never condemns the new incarnation's leases.
  */
 export function isLeaseStale(c: PoolContainer, change: ControllersChanged): boolean {
   if (c.removal || c.state === 'removing') return false;
-  if ((c.leasedAt ?? c.since) > change.asOf) return false;
   const live = change.controllers.find((l) => l.controllerId === c.controllerId);
-  if (!live) return c.state === 'leased' || c.state === 'creating';
-  return c.incarnation !== null && c.incarnation !== live.incarnation;
+  if (!live) return (c.leasedAt ?? c.since) <= change.asOf;
+  return c.incarnation !== null && c.incarnation < live.incarnation;
 }
 
 /** Runs operations concurrently, one at a time per container; the pool waits on `idle` to continue-as-new. */

@@ -36,6 +36,7 @@ export function actionSpecOf(action: Action): ActionSpec {
 /** One running controller process: a restart with the same id is a new incarnation. */
 export interface LiveController {
   controllerId: string;
+  /** Sorts by the process's start time: a later restart has a greater incarnation. */
   incarnation: string;
 }
 
@@ -101,6 +102,8 @@ export interface ActionPoolState {
   nextSeq: number;
   containers: PoolContainer[];
   pending: PendingRequest[];
+  /** The latest list of live controllers; leases that complete later are checked against it too. */
+  controllers: ControllersChanged | null;
 }
 
 export interface PendingRequest {

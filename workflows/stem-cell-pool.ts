@@ -101,6 +101,7 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     await condition(() => dirty || shouldContinueAsNew());
     dirty = false;
     if (shouldContinueAsNew()) break;
+    if (state.controllers) onControllers(state.controllers); // leases completed since the last list
     takeClaims();
 
     for (const h of handOvers.filter((x) => !x.started)) {
