@@ -1,0 +1,248 @@
+// Gust composed in this process the way workers/all-in-one.ts does it (provisioner, agent and
+// controller over one NativeConnection, docker backend), but isolated for a benchmark: its own
+// Temporal scope prefix, host id and controller id (`bench-<pid>`), an ephemeral port, throttles
+// raised, and an activation store that can be switched to "discard" between runs.
+// `stop()` leaves nothing behind: workflows of the scope terminated, workers stopped, every
+// container of the bench host removed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, type NativeConnection } from '@temporalio/worker';
+import type {
+  ActivationLogReader,
+  ContainerBackend,
+  ContainerEvent,
+  ContainerState,
+} from '../../backends/backend';
+import { DockerBackend } from '../../backends/docker/backend';
+import { loadConfig, type GustConfig } from '../../common/config';
+import type { ControlPlane } from '../../common/contracts';
+import { LABELS } from '../../common/names';
+import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import type { Router } from '../../api/router';
+import type { ActivationWriter } from '../../api/activation-writer';
+import * as openStoresModule from '../../store/open-stores';
+import { startAgent } from '../../workers/agent';
+import { createControlPlane } from '../../workers/control-plane';
+import { startController } from '../../workers/controller';
+import { startProvisioner } from '../../workers/provisioner';
+import {
+  bundleControlPathWorkflows,
+  connectTemporal,
+  createTemporalClient,
+  type RunningWorker,
+} from '../../workers/temporal';
+import type { Scope } from '../../workflows/scope';
+import { SwitchableActivationStore } from './discard-store';
+
+/**
+ * The agent's backend, unchanged except that every container may overlap /run calls
+ * (`__OW_ALLOW_CONCURRENT=true`): actions with `limits.concurrency` > 1 need it, and
+ * activities/host.ts does not pass it yet. Records whether the platform already did.
+ */
+export class ConcurrentRunsBackend implements ContainerBackend {
+  readonly name: string;
+  /** true once a create arrived with the variable already set by the platform. */
+  platformSetsAllowConcurrent = false;
+  creates = 0;
+
+  constructor(readonly inner: ContainerBackend) {
+    this.name = inner.name;
+  }
+  create(spec: ContainerSpec, options?: { signal?: AbortSignal }): Promise<ContainerInfo> {
+    this.creates++;
+    if (spec.env.__OW_ALLOW_CONCURRENT === 'true') this.platformSetsAllowConcurrent = true;
+    return this.inner.create({ ...spec, env: { __OW_ALLOW_CONCURRENT: 'true', ...spec.env } }, options);
+  }
+  destroy(containerId: string): Promise<void> {
+    return this.inner.destroy(containerId);
+  }
+  list(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    return this.inner.list(labels);
+  }
+  logs(container: ContainerInfo): ActivationLogReader {
+    return this.inner.logs(container);
+  }
+  state(containerId: string, options?: { awaitExitMs?: number }): Promise<ContainerState | null> {
+    return this.inner.state(containerId, options);
+  }
+  health(): Promise<void> {
+    return this.inner.health();
+  }
+  onEvent(listener: (event: ContainerEvent) => void): () => void {
+    return this.inner.onEvent(listener);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+export interface BenchStack {
+  config: GustConfig;
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  router: Router;
+  writer: ActivationWriter;
+  controlPlane: ControlPlane;
+  client: Client;
+  /** The docker backend (wrapped); direct floors use it too, labelled as the bench host's. */
+  backend: ConcurrentRunsBackend;
+  activations: SwitchableActivationStore;
+  storeKind: 'cassandra' | 'sqlite';
+  hostId: string;
+  controllerId: string;
+  scope: Scope;
+  /** Labels that mark a container as this bench's (cleanup lists by them). */
+  labels: Record<string, string>;
+  stop(): Promise<{ containersRemoved: number; workflowsTerminated: number }>;
+}
+
+export interface BenchStackOptions {
+  /** Stem cells kept for this controller (kind nodejs:20, memory 256). */
+  stemCells: number;
+  /** Use Cassandra for both stores (else SQLite in a temporary file). */
+  cassandra: boolean;
+  log: (line: string) => void;
+}
+
+let runtimeInstalled = false;
+
+/** Runs `fn` while store/open-stores.ts hands out `wrap(activations)` instead of the store itself. */
+async function withWrappedActivations<T>(store: SwitchableActivationStore, fn: () => Promise<T>): Promise<T> {
+  // startController opens its own stores; there is no option to pass one in (see the report), so
+  // the module's export is swapped for the duration of the start. Compiled CommonJS reads the
+  // export at call time, so the controller gets the wrapped store.
+  const mod = openStoresModule as { openStores: typeof openStoresModule.openStores };
+  const original = mod.openStores;
+  mod.openStores = async (config) => {
+    const stores = await original(config);
+    store.inner = stores.activations;
+    return { ...stores, activations: store };
+  };
+  try {
+    return await fn();
+  } finally {
+    mod.openStores = original;
+  }
+}
+
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const base = loadConfig();
+  const pid = process.pid;
+  const hostId = `bench${pid}`;
+  const controllerId = `bench-${pid}`;
+  const scope: Scope = { prefix: `bench${pid}-` };
+  const sqliteDir = options.cassandra ? undefined : mkdtempSync(join(tmpdir(), 'gust-bench-'));
+  const config: GustConfig = {
+    ...base,
+    controller: {
+      ...base.controller,
+      id: controllerId,
+      host: '127.0.0.1',
+      port: 0,
+      // Throttles out of the way: the bench measures the platform, not its limits.
+      invocationsPerMinute: 1_000_000_000,
+      concurrentInvocations: 1_000_000,
+      maxQueuePerAction: 100_000,
+    },
+    store: {
+      ...base.store,
+      kind: options.cassandra ? 'cassandra' : 'sqlite',
+      sqlitePath: sqliteDir ? join(sqliteDir, 'gust.sqlite') : base.store.sqlitePath,
+    },
+    agent: { ...base.agent, backend: 'docker', hostId, capacityMB: 64 * 1024 },
+    pools: {
+      ...base.pools,
+      stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: options.stemCells }],
+      keepAliveMs: 60 * 60_000,
+    },
+  };
+  const connection: NativeConnection = await connectTemporal(config);
+  const client = createTemporalClient(connection, config);
+  const backend = new ConcurrentRunsBackend(
+    new DockerBackend({ hostId, capacityMB: config.agent.capacityMB, socketPath: config.agent.dockerSocket }),
+  );
+  await backend.health();
+  const bundle = await bundleControlPathWorkflows();
+  const workers: RunningWorker[] = [];
+  workers.push(await startProvisioner({ connection, client, bundle, config, scope, schedules: false }));
+  workers.push(await startAgent({ connection, client, backend, config, scope }));
+  const activations = new SwitchableActivationStore();
+  const controller = await withWrappedActivations(activations, () =>
+    startController({ config, connection, client, backend, scope, port: 0 }),
+  );
+  const labels = { [LABELS.managed]: 'true', [LABELS.host]: hostId };
+
+  let stopped = false;
+  return {
+    config,
+    url: controller.url,
+    router: controller.router,
+    writer: controller.writer,
+    controlPlane: createControlPlane({ client, controllerId, scope }),
+    client,
+    backend,
+    activations,
+    storeKind: config.store.kind,
+    hostId,
+    controllerId,
+    scope,
+    labels,
+    async stop() {
+      if (stopped) return { containersRemoved: 0, workflowsTerminated: 0 };
+      stopped = true;
+      const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+        try {
+          await fn();
+        } catch (error) {
+          options.log(`cleanup: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      };
+      await step('controller stop', () => controller.stop());
+      // No pool may create more containers once we start removing them.
+      let workflowsTerminated = 0;
+      await step('terminate workflows', async () => {
+        const query = `WorkflowId STARTS_WITH '${scope.prefix}' AND ExecutionStatus = 'Running'`;
+        for await (const wf of client.workflow.list({ query })) {
+          await client.workflow
+            .getHandle(wf.workflowId)
+            .terminate('benchmark over')
+            .then(() => workflowsTerminated++)
+            .catch(() => undefined);
+        }
+      });
+      for (const worker of workers.reverse()) await step('worker stop', () => worker.stop());
+      let containersRemoved = 0;
+      await step('remove containers', async () => {
+        // Twice: a create that was in flight when the workers stopped may land after the first pass.
+        for (let pass = 0; pass < 2; pass++) {
+          const leftovers = await backend.list({ [LABELS.host]: hostId });
+          await inParallel(leftovers, 6, (c) => backend.destroy(c.id));
+          containersRemoved += leftovers.length;
+        }
+      });
+      await step('backend close', () => backend.close());
+      await step('connection close', () => connection.close());
+      if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
+      return { containersRemoved, workflowsTerminated };
+    },
+  };
+}
+
+export async function inParallel<T>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(width, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}

@@ -1,0 +1,191 @@
+// The Markdown summary of a benchmark run: the figures table (value, floor, ratio, target, met?),
+// the machine, the noise across repeats, and the detail tables behind the figures.
+import type { LatencySummary, Spread } from './latency';
+import type { MachineInfo } from './machine';
+
+export interface Figure {
+  figure: string;
+  value: number;
+  unit: string;
+  floor?: number;
+  floorName?: string;
+  /** value / floor (or the ratio the figure is about, e.g. Gust / direct throughput). */
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+  /** min / median / max over repeats (of the ratio when there is one). */
+  noise?: Spread;
+}
+
+/** The parts of the suite's report this renderer reads. */
+export interface ReportView {
+  mode: string;
+  at: string;
+  durationMs?: number;
+  machine: { before: MachineInfo; after?: MachineInfo };
+  settings: { repeats: number; warmupMs: number; durationMs: number };
+  setup: {
+    store: string;
+    loadGenerator: string;
+    controllerId: string;
+    notes: string[];
+    allowConcurrentSetByPlatform?: boolean;
+  };
+  figures: Figure[];
+  errors: { phase: string; error: string }[];
+  warm?: {
+    closed: {
+      concurrency: number;
+      target: string;
+      latency: LatencySummary;
+      throughput: number;
+      statuses: Record<string, number>;
+    }[];
+    open: {
+      target: string;
+      rate: number;
+      result: { latency: LatencySummary; throughput: number; overflow?: number };
+    }[];
+  };
+  cold?: {
+    stemCell: { e2e: number; waitTime: number; initTime: number; run: number; other: number }[];
+    newContainer: { e2e: number; waitTime: number; initTime: number; run: number; other: number }[];
+    floor: { create: number[]; init: number[]; run: number[] };
+  };
+  burst?: { statuses: Record<string, number>; containers: number; latency: LatencySummary };
+  cleanup?: { containersRemoved: number; workflowsTerminated: number; actionsDeleted: number };
+}
+
+const num = (v: number | undefined, digits = 2): string =>
+  v === undefined ? '' : !Number.isFinite(v) ? 'n/a' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(digits);
+
+const percentOrTimes = (ratio: number | undefined): string =>
+  ratio === undefined
+    ? ''
+    : !Number.isFinite(ratio)
+      ? 'n/a'
+      : ratio < 2
+        ? `${(ratio * 100).toFixed(1)}%`
+        : `×${ratio.toFixed(2)}`;
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function renderMarkdown(report: ReportView, svgs: Record<string, string>): string {
+  const m = report.machine.before;
+  const lines: string[] = [
+    `# Gust benchmark — ${report.mode} mode, ${report.at}`,
+    '',
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB RAM, ${m.os}, Node ${m.node}; load average ${m.loadAverage.join(' / ')} before` +
+      (report.machine.after ? `, ${report.machine.after.loadAverage.join(' / ')} after` : '') +
+      `. Run took ${num((report.durationMs ?? 0) / 1000, 0)} s.`,
+    '',
+    `Setup: Gust in one process (provisioner, agent, controller \`${report.setup.controllerId}\`, docker backend, ${report.setup.store} store); load from a separate process (${report.setup.loadGenerator}). ` +
+      `${report.settings.repeats} repeats of ${report.settings.durationMs} ms after ${report.settings.warmupMs} ms warm-up per closed-loop run; a figure is the median of the repeats, noise is min / median / max.`,
+    '',
+    '| figure | value | floor | ratio | target | met? | noise (min / median / max) |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const f of report.figures) {
+    const floor =
+      f.floor === undefined
+        ? ''
+        : `${num(f.floor)} ${f.unit === 'ms' || f.unit.includes('/s') ? f.unit : ''} (${f.floorName ?? ''})`;
+    const noise = f.noise
+      ? `${num(f.noise.min, 3)} / ${num(f.noise.median, 3)} / ${num(f.noise.max, 3)}`
+      : '';
+    const met = f.met === undefined ? '' : f.met ? 'yes' : '**no**';
+    lines.push(
+      `| ${f.figure} | ${num(f.value)} ${f.unit} | ${floor} | ${percentOrTimes(f.ratio)} | ${f.target ?? ''} | ${met} | ${noise} |`,
+    );
+  }
+  lines.push('');
+  for (const [name, file] of Object.entries(svgs)) lines.push(`![${name}](${file})`);
+  lines.push('');
+
+  if (report.warm) {
+    lines.push(
+      '## Warm path (closed loop, median of repeats)',
+      '',
+      '| c | target | req/s | p50 | p90 | p99 | p99.9 | max | non-200 |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    const keys = [...new Set(report.warm.closed.map((r) => `${r.concurrency}|${r.target}`))];
+    for (const key of keys) {
+      const [c, target] = key.split('|') as [string, string];
+      const runs = report.warm.closed.filter((r) => String(r.concurrency) === c && r.target === target);
+      const med = (f: (l: LatencySummary) => number) => num(median(runs.map((r) => f(r.latency))), 3);
+      const bad = runs.reduce(
+        (n, r) => n + Object.entries(r.statuses).reduce((s, [k, v]) => s + (k === '200' ? 0 : v), 0),
+        0,
+      );
+      lines.push(
+        `| ${c} | ${target} | ${num(median(runs.map((r) => r.throughput)), 0)} | ${med((l) => l.p50)} | ${med((l) => l.p90)} | ${med((l) => l.p99)} | ${med((l) => l.p999)} | ${med((l) => l.max)} | ${bad} |`,
+      );
+    }
+    lines.push(
+      '',
+      '| open loop | rate | achieved req/s | p50 | p90 | p99 | p99.9 | overflow |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const o of report.warm.open) {
+      const l = o.result.latency;
+      lines.push(
+        `| ${o.target} | ${o.rate} | ${num(o.result.throughput, 0)} | ${num(l.p50, 3)} | ${num(l.p90, 3)} | ${num(l.p99, 3)} | ${num(l.p999, 3)} | ${o.result.overflow ?? 0} |`,
+      );
+    }
+    lines.push('');
+  }
+  if (report.cold) {
+    const row = (
+      name: string,
+      s: { e2e: number; waitTime: number; initTime: number; run: number; other: number }[],
+    ) => {
+      const p = (f: (x: (typeof s)[number]) => number, q: number) => {
+        const v = s.map(f).sort((a, b) => a - b);
+        return v.length ? num(v[Math.min(v.length - 1, Math.ceil((q / 100) * v.length) - 1)]!, 1) : 'n/a';
+      };
+      return `| ${name} | ${s.length} | ${p((x) => x.e2e, 50)} | ${p((x) => x.e2e, 95)} | ${p((x) => x.waitTime, 50)} | ${p((x) => x.initTime, 50)} | ${p((x) => x.run, 50)} | ${p((x) => x.other, 50)} |`;
+    };
+    const f = report.cold.floor;
+    lines.push(
+      '## Cold start (ms; parts are p50 of each part)',
+      '',
+      '| path | n | end-to-end p50 | p95 | waitTime | initTime | run | other |',
+      '|---|---|---|---|---|---|---|---|',
+      row('stem cell', report.cold.stemCell),
+      row('new container', report.cold.newContainer),
+      `| floor: direct create / /init / /run | ${f.create.length} | ${num(median(f.create.map((v, i) => v + f.init[i]! + f.run[i]!)), 1)} | | ${num(median(f.create), 1)} (create) | ${num(median(f.init), 1)} | ${num(median(f.run), 1)} | |`,
+      '',
+    );
+  }
+  if (report.burst) {
+    lines.push(
+      `## Burst`,
+      '',
+      `Statuses ${JSON.stringify(report.burst.statuses)}; ${report.burst.containers} containers served it; latency of the successes p50 ${num(report.burst.latency.p50, 0)} ms, max ${num(report.burst.latency.max, 0)} ms.`,
+      '',
+    );
+  }
+  if (report.setup.notes.length > 0)
+    lines.push('## Notes', '', ...report.setup.notes.map((n) => `- ${n}`), '');
+  if (report.errors.length > 0) {
+    lines.push(
+      '## Errors',
+      '',
+      ...report.errors.map((e) => `- **${e.phase}**: \`${e.error.split('\n')[0]}\``),
+      '',
+    );
+  }
+  if (report.cleanup) {
+    lines.push(
+      `Cleanup: ${report.cleanup.actionsDeleted} actions deleted, ${report.cleanup.workflowsTerminated} workflows terminated, ${report.cleanup.containersRemoved} containers removed.`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}

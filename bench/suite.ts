@@ -1,0 +1,946 @@
+// `npm run bench [-- --quick]`: every performance regime of Gust in one run, each figure against
+// its floor measured in the same run on the same machine (see README "Benchmarks").
+//   1 warm path      Gust blocking invoke vs the same container's /run, c = 1, 8, 32, closed loop;
+//                    plus an open loop at half the direct maximum rate
+//   2 cold start     from a stem cell, and with a new container (no stem cell of 384 MB), split
+//                    into waitTime / initTime / run / other; floor: backend create + /init + /run
+//   3 provisioning   containers per second through the pool workflow vs backend.create directly
+//   4 many actions   1, 10, 100 (quick: 30) warm actions at the same total load (c = 32)
+//   5 store          warm throughput with the Cassandra store vs records discarded
+//   6 burst          0 → 100 concurrent requests on a new action: success, time, 5xx
+// Gust runs in this process (provisioner, agent, controller as workers/all-in-one.ts composes
+// them); the load comes from a child process (bench/lib/load-worker.ts). Writes
+// bench/results/<timestamp>.{json,md}, three SVG charts, and the *latest* copies.
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { GUEST_API_KEY } from '../api/api-keys';
+import type { Action } from '../common/types';
+import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../runtimes/nodejs/runtime-entry';
+import { RuntimeClient } from '../runtimes/runtime-client';
+import { startBenchStack, inParallel, type BenchStack } from './lib/gust-stack';
+import { spread, summarizeLatency, type LatencySummary, type Spread } from './lib/latency';
+import { LoadGenerator } from './lib/load-client';
+import type { LoadResult, RequestTemplate } from './lib/load-worker';
+import { describeMachine, type MachineInfo } from './lib/machine';
+import { renderMarkdown, type Figure } from './lib/report';
+import { groupedBars, stackedBars } from './lib/svg';
+
+const QUICK = process.argv.includes('--quick');
+const NO_CASSANDRA = process.argv.includes('--sqlite');
+const REPO = join(__dirname, '..', '..');
+const RESULTS = join(REPO, 'bench', 'results');
+
+const SETTINGS = QUICK
+  ? {
+      mode: 'quick' as const,
+      repeats: 2,
+      warmupMs: 300,
+      durationMs: 1500,
+      openDurationMs: 2000,
+      concurrencies: [1, 8, 32],
+      coldStemSamples: 5,
+      coldNewSamples: 3,
+      floorSamples: 3,
+      provisionContainers: 4,
+      provisionRepeats: 1,
+      manyActions: [1, 10, 30],
+      burstRequests: 100,
+      burstConcurrency: 10,
+      deadlineMs: 240_000,
+    }
+  : {
+      mode: 'full' as const,
+      repeats: 3,
+      warmupMs: 1000,
+      durationMs: 5000,
+      openDurationMs: 5000,
+      concurrencies: [1, 8, 32],
+      coldStemSamples: 10,
+      coldNewSamples: 8,
+      floorSamples: 6,
+      provisionContainers: 8,
+      provisionRepeats: 2,
+      manyActions: [1, 10, 100],
+      burstRequests: 100,
+      burstConcurrency: 10,
+      deadlineMs: 40 * 60_000,
+    };
+
+const TARGETS = {
+  warmAddedP50Ms: 1,
+  throughputRatioC32: 0.7,
+  stemCellColdP50Ms: 50,
+  newContainerColdP50Ms: 500,
+  manyActionsRatio: 0.8,
+  storeRatio: 0.9,
+};
+
+const NOOP_CODE = 'function main() { return {}; }';
+const AUTH = `Basic ${Buffer.from(GUEST_API_KEY).toString('base64')}`;
+const PREFIX = `bench-${process.pid}`;
+const started = Date.now();
+const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+const log = (line: string): void => console.log(`[bench +${elapsed()}] ${line}`);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (n: number, digits = 3): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
+
+// ---------------------------------------------------------------------------------------------
+// The API, from this process (setup only: actions are created and deleted here, never timed).
+
+async function api(
+  stack: BenchStack,
+  method: 'PUT' | 'DELETE',
+  name: string,
+  body?: unknown,
+): Promise<number> {
+  const response = await request(
+    `${stack.url}/api/v1/namespaces/_/actions/${name}${method === 'PUT' ? '?overwrite=true' : ''}`,
+    {
+      method,
+      headers: { authorization: AUTH, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+  );
+  const text = await response.body.text();
+  if (response.statusCode >= 300 && !(method === 'DELETE' && response.statusCode === 404))
+    throw new Error(`${method} action ${name}: ${response.statusCode} ${text}`);
+  return response.statusCode;
+}
+
+const created = new Set<string>();
+async function putAction(
+  stack: BenchStack,
+  name: string,
+  limits: { memory: number; concurrency: number },
+): Promise<void> {
+  await api(stack, 'PUT', name, { exec: { kind: NODEJS_RUNTIME_KIND, code: NOOP_CODE }, limits });
+  created.add(name);
+}
+
+const invokeTemplate = (name: string): RequestTemplate => ({
+  path: `/api/v1/namespaces/_/actions/${name}?blocking=true`,
+  headers: { authorization: AUTH, 'content-type': 'application/json' },
+  body: '{}',
+});
+
+const RUN_BODY = JSON.stringify({
+  value: {},
+  namespace: 'guest',
+  action_name: '/guest/noop',
+  activation_id: '0'.repeat(32),
+  deadline: String(Date.now() + 24 * 3600_000),
+});
+const directTemplate: RequestTemplate = {
+  path: '/run',
+  headers: { 'content-type': 'application/json' },
+  body: RUN_BODY,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Router observations
+
+const stemCells = (stack: BenchStack, memoryMB = 256): number =>
+  stack.router
+    .leased()
+    .filter((c) => c.action === null && !c.revoked && c.lease.container.memoryMB === memoryMB).length;
+const containersOf = (stack: BenchStack, name: string) =>
+  stack.router.leased().filter((c) => c.action?.name === name && !c.revoked);
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      log(`  (gave up waiting for ${what} after ${timeoutMs} ms)`);
+      return false;
+    }
+    await sleep(20);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+interface ClosedRun {
+  concurrency: number;
+  target: 'gust' | 'direct';
+  latency: LatencySummary;
+  throughput: number;
+  statuses: Record<string, number>;
+}
+
+interface ColdSample {
+  e2e: number;
+  waitTime: number;
+  initTime: number;
+  run: number;
+  other: number;
+  status: string;
+}
+
+interface Report {
+  benchmark: 'gust';
+  mode: 'quick' | 'full';
+  at: string;
+  machine: { before: MachineInfo; after?: MachineInfo };
+  settings: typeof SETTINGS;
+  setup: {
+    store: string;
+    loadGenerator: string;
+    controllerId: string;
+    scope: string;
+    allowConcurrentSetByPlatform?: boolean;
+    notes: string[];
+  };
+  warm?: {
+    closed: ClosedRun[];
+    open: { target: 'gust' | 'direct'; rate: number; result: LoadResult }[];
+    summary: Record<string, { addedP50: Spread; addedP99: Spread; throughputRatio: Spread }>;
+  };
+  cold?: {
+    stemCell: ColdSample[];
+    newContainer: ColdSample[];
+    floor: { create: number[]; init: number[]; run: number[] };
+  };
+  provisioning?: { containers: number; directPerSecond: number[]; workflowsPerSecond: number[] };
+  manyActions?: {
+    counts: number[];
+    runs: {
+      actions: number;
+      throughput: number;
+      latency: LatencySummary;
+      statuses: Record<string, number>;
+    }[];
+  };
+  store?: { runs: { store: 'cassandra' | 'discard'; throughput: number; latency: LatencySummary }[] };
+  burst?: {
+    requests: number;
+    actionConcurrency: number;
+    statuses: Record<string, number>;
+    successRate: number;
+    timeUntilAllSucceededMs: number | null;
+    fiveXX: number;
+    latency: LatencySummary;
+    containers: number;
+  };
+  figures: Figure[];
+  errors: { phase: string; error: string }[];
+  cleanup?: { containersRemoved: number; workflowsTerminated: number; actionsDeleted: number };
+  durationMs?: number;
+}
+
+const report: Report = {
+  benchmark: 'gust',
+  mode: SETTINGS.mode,
+  at: new Date().toISOString(),
+  machine: { before: describeMachine() },
+  settings: SETTINGS,
+  setup: { store: '', loadGenerator: '', controllerId: '', scope: '', notes: [] },
+  figures: [],
+  errors: [],
+};
+
+async function phase(name: string, fn: () => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  log(`phase ${name}: start`);
+  try {
+    await fn();
+    log(`phase ${name}: done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  } catch (error) {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    report.errors.push({ phase: name, error: message });
+    log(`phase ${name}: FAILED after ${((Date.now() - t0) / 1000).toFixed(1)}s: ${message.split('\n')[0]}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Warm path
+
+async function warmPath(stack: BenchStack, load: LoadGenerator): Promise<void> {
+  const name = `${PREFIX}-noop`;
+  await putAction(stack, name, { memory: 256, concurrency: 32 });
+  const first = await load.run({
+    type: 'single',
+    origin: stack.url,
+    request: invokeTemplate(name),
+    timeoutMs: 60_000,
+  });
+  if (first.status !== '200') throw new Error(`first invoke of ${name}: ${first.status} ${first.body}`);
+  const container = containersOf(stack, name)[0];
+  if (!container) throw new Error(`no leased container for ${name}`);
+  log(
+    `  warm container ${container.id.slice(0, 12)} at ${container.address} (first invoke ${first.ms.toFixed(1)} ms)`,
+  );
+
+  const closed: ClosedRun[] = [];
+  const measure = async (target: 'gust' | 'direct', concurrency: number): Promise<void> => {
+    const result = await load.run({
+      type: 'closed',
+      origin: target === 'gust' ? stack.url : container.address,
+      requests: [target === 'gust' ? invokeTemplate(name) : directTemplate],
+      concurrency,
+      warmupMs: SETTINGS.warmupMs,
+      durationMs: SETTINGS.durationMs,
+    });
+    closed.push({
+      concurrency,
+      target,
+      latency: result.latency,
+      throughput: result.throughput,
+      statuses: result.statuses,
+    });
+    const bad = Object.entries(result.statuses).filter(([s]) => s !== '200');
+    log(
+      `  ${target.padEnd(6)} c=${String(concurrency).padEnd(2)} ${result.throughput.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} ms${bad.length ? `  non-200: ${JSON.stringify(Object.fromEntries(bad))}` : ''}`,
+    );
+  };
+  for (let rep = 0; rep < SETTINGS.repeats; rep++) {
+    for (const c of SETTINGS.concurrencies) {
+      // Alternate which side goes first, so drift over a repeat does not favour one.
+      const order: ('gust' | 'direct')[] = rep % 2 === 0 ? ['direct', 'gust'] : ['gust', 'direct'];
+      for (const target of order) await measure(target, c);
+    }
+  }
+  const summary: NonNullable<Report['warm']>['summary'] = {};
+  for (const c of SETTINGS.concurrencies) {
+    const pairs = Array.from({ length: SETTINGS.repeats }, (_, rep) => {
+      const of = (t: 'gust' | 'direct') => closed.filter((r) => r.concurrency === c && r.target === t)[rep]!;
+      return { gust: of('gust'), direct: of('direct') };
+    });
+    summary[`c${c}`] = {
+      addedP50: spread(pairs.map((p) => p.gust.latency.p50 - p.direct.latency.p50)),
+      addedP99: spread(pairs.map((p) => p.gust.latency.p99 - p.direct.latency.p99)),
+      throughputRatio: spread(pairs.map((p) => p.gust.throughput / p.direct.throughput)),
+    };
+  }
+
+  // Open loop at half the best direct rate: what a steady arrival rate costs, queueing included.
+  const directMax = Math.max(
+    ...SETTINGS.concurrencies.map(
+      (c) =>
+        spread(closed.filter((r) => r.concurrency === c && r.target === 'direct').map((r) => r.throughput))
+          .median,
+    ),
+  );
+  const rate = Math.max(10, Math.round(directMax * 0.5));
+  const open: NonNullable<Report['warm']>['open'] = [];
+  for (const target of ['direct', 'gust'] as const) {
+    const result = await load.run({
+      type: 'open',
+      origin: target === 'gust' ? stack.url : container.address,
+      requests: [target === 'gust' ? invokeTemplate(name) : directTemplate],
+      ratePerSecond: rate,
+      warmupMs: SETTINGS.warmupMs,
+      durationMs: SETTINGS.openDurationMs,
+      maxOutstanding: 512,
+    });
+    open.push({ target, rate, result });
+    log(
+      `  open   ${target.padEnd(6)} at ${rate} req/s: achieved ${result.throughput.toFixed(0)} req/s, p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} p99.9 ${result.latency.p999.toFixed(2)} ms, overflow ${result.overflow}`,
+    );
+  }
+  report.warm = { closed, open, summary };
+
+  const c1 = summary.c1!;
+  const c32 = summary.c32!;
+  const median = (c: number, t: 'gust' | 'direct', f: (r: ClosedRun) => number) =>
+    spread(closed.filter((r) => r.concurrency === c && r.target === t).map(f)).median;
+  report.figures.push(
+    {
+      figure: 'Warm added latency p50, c=1 (Gust − direct)',
+      value: c1.addedP50.median,
+      unit: 'ms',
+      floor: median(1, 'direct', (r) => r.latency.p50),
+      floorName: 'direct /run p50',
+      ratio: median(1, 'gust', (r) => r.latency.p50) / median(1, 'direct', (r) => r.latency.p50),
+      target: `≤ ${TARGETS.warmAddedP50Ms} ms`,
+      met: c1.addedP50.median <= TARGETS.warmAddedP50Ms,
+      noise: c1.addedP50,
+    },
+    {
+      figure: 'Warm added latency p99, c=1',
+      value: c1.addedP99.median,
+      unit: 'ms',
+      floor: median(1, 'direct', (r) => r.latency.p99),
+      floorName: 'direct /run p99',
+      ratio: median(1, 'gust', (r) => r.latency.p99) / median(1, 'direct', (r) => r.latency.p99),
+      noise: c1.addedP99,
+    },
+    {
+      figure: 'Warm throughput, c=32 (Gust / direct)',
+      value: median(32, 'gust', (r) => r.throughput),
+      unit: 'req/s',
+      floor: median(32, 'direct', (r) => r.throughput),
+      floorName: 'direct /run c=32',
+      ratio: c32.throughputRatio.median,
+      target: `≥ ${TARGETS.throughputRatioC32 * 100}% of direct`,
+      met: c32.throughputRatio.median >= TARGETS.throughputRatioC32,
+      noise: c32.throughputRatio,
+    },
+  );
+  for (const c of SETTINGS.concurrencies.filter((c) => c !== 1 && c !== 32)) {
+    report.figures.push({
+      figure: `Warm throughput, c=${c} (Gust / direct)`,
+      value: median(c, 'gust', (r) => r.throughput),
+      unit: 'req/s',
+      floor: median(c, 'direct', (r) => r.throughput),
+      floorName: `direct /run c=${c}`,
+      ratio: summary[`c${c}`]!.throughputRatio.median,
+      noise: summary[`c${c}`]!.throughputRatio,
+    });
+  }
+  const [openDirect, openGust] = [
+    open.find((o) => o.target === 'direct')!,
+    open.find((o) => o.target === 'gust')!,
+  ];
+  report.figures.push({
+    figure: `Open loop at ${rate} req/s: added p99 (Gust − direct)`,
+    value: openGust.result.latency.p99 - openDirect.result.latency.p99,
+    unit: 'ms',
+    floor: openDirect.result.latency.p99,
+    floorName: 'direct /run p99 at the same rate',
+    ratio: openGust.result.latency.p99 / openDirect.result.latency.p99,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Cold starts
+
+function parseCold(body: string, e2e: number, status: string): ColdSample {
+  const activation = JSON.parse(body) as {
+    duration?: number;
+    annotations?: { key: string; value: unknown }[];
+  };
+  const annotation = (key: string): number =>
+    Number(activation.annotations?.find((a) => a.key === key)?.value ?? 0);
+  const waitTime = annotation('waitTime');
+  const initTime = annotation('initTime');
+  const duration = Number(activation.duration ?? NaN);
+  return { e2e, waitTime, initTime, run: duration - initTime, other: e2e - waitTime - duration, status };
+}
+
+async function coldStarts(stack: BenchStack, load: LoadGenerator): Promise<void> {
+  const runtime = new RuntimeClient();
+  const floor = { create: [] as number[], init: [] as number[], run: [] as number[] };
+  const stemCell: ColdSample[] = [];
+  const newContainer: ColdSample[] = [];
+  let seq = 0;
+  const directSample = async (): Promise<void> => {
+    let t = performance.now();
+    const container = await stack.backend.inner.create({
+      name: `gust_${PREFIX}_floor_${seq++}`,
+      image: NODEJS_RUNTIME_IMAGE,
+      kind: NODEJS_RUNTIME_KIND,
+      memoryMB: 384,
+      env: {},
+      labels: stack.labels,
+    });
+    floor.create.push(performance.now() - t);
+    t = performance.now();
+    const init = await runtime.init(
+      container.address,
+      { value: { name: 'noop', main: 'main', code: NOOP_CODE, binary: false } },
+      10_000,
+    );
+    floor.init.push(performance.now() - t);
+    t = performance.now();
+    const run = await runtime.run(container.address, JSON.parse(RUN_BODY), 10_000);
+    floor.run.push(performance.now() - t);
+    if (init.outcome !== 'response' || run.outcome !== 'response')
+      throw new Error('direct floor container failed');
+    await runtime.close(container.address);
+    await stack.backend.inner.destroy(container.id);
+  };
+  try {
+    const target = stack.config.pools.stemCells[0]!.count;
+    for (let i = 0; i < SETTINGS.coldStemSamples; i++) {
+      // Stem cells back at target: no replenishing create competes with the sample.
+      await waitFor('stem cells at target', () => stemCells(stack) >= target, 30_000);
+      const name = `${PREFIX}-cold-s${i}`;
+      await putAction(stack, name, { memory: 256, concurrency: 1 });
+      const res = await load.run({
+        type: 'single',
+        origin: stack.url,
+        request: invokeTemplate(name),
+        timeoutMs: 60_000,
+      });
+      if (res.status !== '200') throw new Error(`stem-cell cold start ${name}: ${res.status} ${res.body}`);
+      stemCell.push(parseCold(res.body, res.ms, res.status));
+    }
+    const s = summarizeLatency(stemCell.map((x) => x.e2e));
+    log(`  stem cell: p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms (n=${s.count})`);
+    for (let i = 0; i < Math.max(SETTINGS.coldNewSamples, SETTINGS.floorSamples); i++) {
+      if (i < SETTINGS.floorSamples) await directSample();
+      if (i >= SETTINGS.coldNewSamples) continue;
+      const name = `${PREFIX}-cold-n${i}`;
+      await putAction(stack, name, { memory: 384, concurrency: 1 });
+      const res = await load.run({
+        type: 'single',
+        origin: stack.url,
+        request: invokeTemplate(name),
+        timeoutMs: 90_000,
+      });
+      if (res.status !== '200')
+        throw new Error(`new-container cold start ${name}: ${res.status} ${res.body}`);
+      newContainer.push(parseCold(res.body, res.ms, res.status));
+    }
+    const n = summarizeLatency(newContainer.map((x) => x.e2e));
+    log(`  new container: p50 ${n.p50.toFixed(1)} ms, p95 ${n.p95.toFixed(1)} ms (n=${n.count})`);
+  } finally {
+    report.cold = { stemCell, newContainer, floor };
+    await runtime.closeAll();
+  }
+  const p50 = (xs: number[]) => summarizeLatency(xs).p50;
+  const floorStem = p50(floor.init.map((v, i) => v + floor.run[i]!));
+  const floorNew = p50(floor.create.map((v, i) => v + floor.init[i]! + floor.run[i]!));
+  const stemP50 = p50(stemCell.map((x) => x.e2e));
+  const newP50 = p50(newContainer.map((x) => x.e2e));
+  report.figures.push(
+    {
+      figure: 'Cold start from a stem cell, p50',
+      value: stemP50,
+      unit: 'ms',
+      floor: floorStem,
+      floorName: 'direct /init + /run on a started container',
+      ratio: stemP50 / floorStem,
+      target: `≤ ${TARGETS.stemCellColdP50Ms} ms`,
+      met: stemP50 <= TARGETS.stemCellColdP50Ms,
+      noise: spread(stemCell.map((x) => x.e2e)),
+    },
+    {
+      figure: 'Cold start from a stem cell, p95',
+      value: summarizeLatency(stemCell.map((x) => x.e2e)).p95,
+      unit: 'ms',
+    },
+    {
+      figure: 'Cold start with a new container (384 MB), p50',
+      value: newP50,
+      unit: 'ms',
+      floor: floorNew,
+      floorName: 'direct docker create + /init + /run',
+      ratio: newP50 / floorNew,
+      target: `≤ ${TARGETS.newContainerColdP50Ms} ms`,
+      met: newP50 <= TARGETS.newContainerColdP50Ms,
+      noise: spread(newContainer.map((x) => x.e2e)),
+    },
+    {
+      figure: 'Cold start with a new container, p95',
+      value: summarizeLatency(newContainer.map((x) => x.e2e)).p95,
+      unit: 'ms',
+    },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Provisioning throughput
+
+async function provisioning(stack: BenchStack): Promise<void> {
+  const n = SETTINGS.provisionContainers;
+  const direct: number[] = [];
+  const workflows: number[] = [];
+  for (let rep = 0; rep < SETTINGS.provisionRepeats; rep++) {
+    let t = performance.now();
+    const made = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        stack.backend.inner.create({
+          name: `gust_${PREFIX}_prov_${rep}_${i}`,
+          image: NODEJS_RUNTIME_IMAGE,
+          kind: NODEJS_RUNTIME_KIND,
+          memoryMB: 256,
+          env: {},
+          labels: stack.labels,
+        }),
+      ),
+    );
+    direct.push(n / ((performance.now() - t) / 1000));
+    await inParallel(made, 6, (c) => stack.backend.inner.destroy(c.id));
+
+    const name = `${PREFIX}-prov${rep}`;
+    const action: Action = {
+      namespace: 'guest',
+      name,
+      version: '0.0.1',
+      exec: { kind: NODEJS_RUNTIME_KIND, code: NOOP_CODE },
+      parameters: [],
+      annotations: [],
+      limits: { timeout: 60_000, memory: 256, logs: 10, concurrency: 1 },
+      publish: false,
+      updated: Date.now(),
+    };
+    t = performance.now();
+    await stack.controlPlane.requestContainers(action, n);
+    const ok = await waitFor(
+      `${n} leased containers of ${name}`,
+      () => containersOf(stack, name).length >= n,
+      120_000,
+    );
+    if (!ok) throw new Error(`only ${containersOf(stack, name).length}/${n} containers leased`);
+    workflows.push(n / ((performance.now() - t) / 1000));
+    log(
+      `  ${n} containers: ${direct.at(-1)!.toFixed(2)}/s directly, ${workflows.at(-1)!.toFixed(2)}/s through the workflows`,
+    );
+  }
+  report.provisioning = { containers: n, directPerSecond: direct, workflowsPerSecond: workflows };
+  const d = spread(direct).median;
+  const w = spread(workflows).median;
+  report.figures.push({
+    figure: `Provisioning, ${n} containers at once (pool workflow → leased)`,
+    value: w,
+    unit: 'containers/s',
+    floor: d,
+    floorName: 'backend.create directly',
+    ratio: w / d,
+    noise: spread(workflows.map((v, i) => v / direct[i]!)),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Many actions
+
+async function manyActions(stack: BenchStack, load: LoadGenerator): Promise<void> {
+  const counts = SETTINGS.manyActions;
+  const max = Math.max(...counts);
+  const names = Array.from({ length: max }, (_, i) => `${PREFIX}-many${i}`);
+  await inParallel(names, 8, (name) => putAction(stack, name, { memory: 128, concurrency: 32 }));
+  // One warm container per action (128 MB: no stem cell, each comes through its pool workflow).
+  let failed = 0;
+  await inParallel(names, 8, async (name) => {
+    const res = await load.run({
+      type: 'single',
+      origin: stack.url,
+      request: invokeTemplate(name),
+      timeoutMs: 90_000,
+    });
+    if (res.status !== '200') failed++;
+  });
+  if (failed > 0) throw new Error(`${failed} of ${max} actions did not warm up`);
+  log(`  ${max} actions warm (${stack.router.leased().length} containers leased to the controller)`);
+  const runs: NonNullable<Report['manyActions']>['runs'] = [];
+  for (let rep = 0; rep < SETTINGS.repeats; rep++) {
+    for (const count of rep % 2 === 0 ? counts : [...counts].reverse()) {
+      const result = await load.run({
+        type: 'closed',
+        origin: stack.url,
+        requests: names.slice(0, count).map(invokeTemplate),
+        concurrency: 32,
+        warmupMs: SETTINGS.warmupMs,
+        durationMs: SETTINGS.durationMs,
+      });
+      runs.push({
+        actions: count,
+        throughput: result.throughput,
+        latency: result.latency,
+        statuses: result.statuses,
+      });
+      log(
+        `  ${String(count).padStart(3)} actions c=32: ${result.throughput.toFixed(0)} req/s, p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} ms`,
+      );
+    }
+  }
+  report.manyActions = { counts, runs };
+  const of = (count: number) => runs.filter((r) => r.actions === count).map((r) => r.throughput);
+  const one = of(1);
+  for (const count of counts.filter((c) => c !== 1)) {
+    const ratios = of(count).map((v, i) => v / one[i]!);
+    const ratio = spread(ratios).median;
+    report.figures.push({
+      figure: `${count} warm actions, c=32 total: throughput vs 1 action`,
+      value: spread(of(count)).median,
+      unit: 'req/s',
+      floor: spread(one).median,
+      floorName: '1 action, c=32',
+      ratio,
+      target:
+        count === max
+          ? `≥ ${TARGETS.manyActionsRatio * 100}% of 1 action${max < 100 ? ` (100 in full mode)` : ''}`
+          : undefined,
+      met: count === max ? ratio >= TARGETS.manyActionsRatio : undefined,
+      noise: spread(ratios),
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Activation store
+
+async function store(stack: BenchStack, load: LoadGenerator): Promise<void> {
+  const name = `${PREFIX}-noop`;
+  if (containersOf(stack, name).length === 0) throw new Error('the warm-path action is not warm');
+  const runs: NonNullable<Report['store']>['runs'] = [];
+  for (let rep = 0; rep < SETTINGS.repeats; rep++) {
+    for (const kind of rep % 2 === 0
+      ? (['cassandra', 'discard'] as const)
+      : (['discard', 'cassandra'] as const)) {
+      stack.activations.discard = kind === 'discard';
+      await stack.writer.flush();
+      const result = await load.run({
+        type: 'closed',
+        origin: stack.url,
+        requests: [invokeTemplate(name)],
+        concurrency: 32,
+        warmupMs: SETTINGS.warmupMs,
+        durationMs: SETTINGS.durationMs,
+      });
+      runs.push({ store: kind, throughput: result.throughput, latency: result.latency });
+      log(
+        `  ${kind.padEnd(9)} c=32: ${result.throughput.toFixed(0)} req/s, p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} ms`,
+      );
+    }
+  }
+  stack.activations.discard = false;
+  await stack.writer.flush();
+  report.store = { runs };
+  const of = (kind: 'cassandra' | 'discard') => runs.filter((r) => r.store === kind).map((r) => r.throughput);
+  const ratios = of('cassandra').map((v, i) => v / of('discard')[i]!);
+  const ratio = spread(ratios).median;
+  report.figures.push({
+    figure: `Warm throughput c=32 with the ${stack.storeKind} store vs records discarded`,
+    value: spread(of('cassandra')).median,
+    unit: 'req/s',
+    floor: spread(of('discard')).median,
+    floorName: 'ActivationStore that discards',
+    ratio,
+    target: `≥ ${TARGETS.storeRatio * 100}% of no store`,
+    met: ratio >= TARGETS.storeRatio,
+    noise: spread(ratios),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Burst
+
+async function burst(stack: BenchStack, load: LoadGenerator): Promise<void> {
+  const name = `${PREFIX}-burst`;
+  const target = stack.config.pools.stemCells[0]!.count;
+  await waitFor('stem cells at target', () => stemCells(stack) >= target, 30_000);
+  await putAction(stack, name, { memory: 256, concurrency: SETTINGS.burstConcurrency });
+  const result = await load.run({
+    type: 'burst',
+    origin: stack.url,
+    request: invokeTemplate(name),
+    count: SETTINGS.burstRequests,
+    timeoutMs: 90_000,
+  });
+  const ok = result.requests.filter((r) => r.status === '200');
+  const fiveXX = result.requests.filter((r) => r.status.startsWith('5')).length;
+  const successRate = ok.length / result.requests.length;
+  const allMs = successRate === 1 ? Math.max(...ok.map((r) => r.ms)) : null;
+  report.burst = {
+    requests: SETTINGS.burstRequests,
+    actionConcurrency: SETTINGS.burstConcurrency,
+    statuses: result.statuses,
+    successRate,
+    timeUntilAllSucceededMs: allMs,
+    fiveXX,
+    latency: summarizeLatency(ok.map((r) => r.ms)),
+    containers: containersOf(stack, name).length,
+  };
+  log(
+    `  ${SETTINGS.burstRequests} requests: ${JSON.stringify(result.statuses)}, all done in ${allMs?.toFixed(0) ?? 'n/a'} ms, ${report.burst.containers} containers`,
+  );
+  const newFloor = report.cold
+    ? summarizeLatency(
+        report.cold.floor.create.map((v, i) => v + report.cold!.floor.init[i]! + report.cold!.floor.run[i]!),
+      ).p50
+    : NaN;
+  report.figures.push(
+    {
+      figure: `Burst 0 → ${SETTINGS.burstRequests} concurrent on a new action (concurrency ${SETTINGS.burstConcurrency}): success`,
+      value: successRate * 100,
+      unit: '%',
+      target: '100%, no 5xx',
+      met: successRate === 1 && fiveXX === 0,
+    },
+    {
+      figure: 'Burst: time until all succeeded',
+      value: allMs ?? NaN,
+      unit: 'ms',
+      floor: newFloor,
+      floorName: 'one direct create + /init + /run',
+      ratio: (allMs ?? NaN) / newFloor,
+    },
+    { figure: 'Burst: 5xx answers', value: fiveXX, unit: 'count', target: '0', met: fiveXX === 0 },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function charts(): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (report.warm) {
+    const groups: { label: string; values: number[] }[] = [];
+    for (const c of SETTINGS.concurrencies) {
+      for (const [p, key] of [
+        ['p50', 'p50'],
+        ['p90', 'p90'],
+        ['p99', 'p99'],
+        ['p99.9', 'p999'],
+      ] as const) {
+        const med = (t: 'gust' | 'direct') =>
+          spread(
+            report
+              .warm!.closed.filter((r) => r.concurrency === c && r.target === t)
+              .map((r) => r.latency[key]),
+          ).median;
+        groups.push({ label: `c=${c} ${p}`, values: [med('direct'), med('gust')] });
+      }
+    }
+    out.latency = groupedBars({
+      title: 'Warm no-op latency: Gust blocking invoke vs direct /run (closed loop, median of repeats)',
+      yLabel: 'ms',
+      series: ['direct /run (floor)', 'Gust'],
+      groups,
+    });
+  }
+  if (report.cold) {
+    const med = (xs: number[]) => summarizeLatency(xs).p50;
+    const bar = (label: string, s: ColdSample[]) => ({
+      label,
+      values: [
+        med(s.map((x) => x.waitTime)),
+        med(s.map((x) => x.initTime)),
+        med(s.map((x) => x.run)),
+        med(s.map((x) => x.other)),
+      ],
+    });
+    const f = report.cold.floor;
+    out['cold-start'] = stackedBars({
+      title: 'Cold start, p50 of each part (ms)',
+      yLabel: 'ms',
+      segments: ['wait / create', 'init', 'run', 'other (HTTP, auth, record)'],
+      bars: [
+        { label: 'floor: direct\n/init + /run', values: [0, med(f.init), med(f.run), 0] },
+        bar('Gust\nstem cell', report.cold.stemCell),
+        {
+          label: 'floor: direct create\n+ /init + /run',
+          values: [med(f.create), med(f.init), med(f.run), 0],
+        },
+        bar('Gust new\ncontainer (384 MB)', report.cold.newContainer),
+      ],
+    });
+  }
+  if (report.manyActions) {
+    const { counts, runs } = report.manyActions;
+    const one = spread(runs.filter((r) => r.actions === 1).map((r) => r.throughput)).median;
+    out['many-actions'] = groupedBars({
+      title: 'Throughput at c=32 spread over N warm actions (median of repeats)',
+      yLabel: 'req/s',
+      series: ['Gust'],
+      groups: counts.map((n) => ({
+        label: `${n} action${n === 1 ? '' : 's'}`,
+        values: [spread(runs.filter((r) => r.actions === n).map((r) => r.throughput)).median],
+      })),
+      reference: {
+        value: one * TARGETS.manyActionsRatio,
+        label: `target: ${TARGETS.manyActionsRatio * 100}% of 1 action`,
+      },
+    });
+  }
+  return out;
+}
+
+function writeOutputs(): string {
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = report.at.replace(/[:.]/g, '-');
+  const svgs = charts();
+  const svgFiles: Record<string, string> = {};
+  for (const [name, svg] of Object.entries(svgs)) {
+    const file = `${stamp}-${name}.svg`;
+    writeFileSync(join(RESULTS, file), svg);
+    copyFileSync(join(RESULTS, file), join(RESULTS, `${name}-latest.svg`));
+    svgFiles[name] = `${name}-latest.svg`;
+  }
+  const json = `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' ? round(v) : v), 2)}\n`;
+  writeFileSync(join(RESULTS, `${stamp}.json`), json);
+  const md = renderMarkdown(report, svgFiles);
+  writeFileSync(join(RESULTS, `${stamp}.md`), md);
+  copyFileSync(join(RESULTS, `${stamp}.json`), join(RESULTS, 'latest.json'));
+  copyFileSync(join(RESULTS, `${stamp}.md`), join(RESULTS, 'latest.md'));
+  return join(RESULTS, `${stamp}.md`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  log(`mode ${SETTINGS.mode}; machine ${JSON.stringify(report.machine.before)}`);
+  const load = new LoadGenerator();
+  report.setup.loadGenerator = `child process pid ${load.pid} (bench/lib/load-worker.ts, undici Pool); controller, provisioner and agent in the parent pid ${process.pid}`;
+  let stack: BenchStack | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      let actionsDeleted = 0;
+      if (stack) {
+        log('cleanup: deleting actions, stopping workers, removing containers');
+        await inParallel([...created], 8, async (name) => {
+          await api(stack!, 'DELETE', name)
+            .then(() => actionsDeleted++)
+            .catch(() => undefined);
+        });
+        const result = await stack.stop();
+        report.cleanup = { ...result, actionsDeleted };
+        log(
+          `cleanup: ${actionsDeleted} actions deleted, ${result.workflowsTerminated} workflows terminated, ${result.containersRemoved} containers removed`,
+        );
+      }
+      await load.close();
+    })());
+  const deadline = setTimeout(() => {
+    log(`deadline of ${SETTINGS.deadlineMs / 1000}s passed: cleaning up and exiting`);
+    report.errors.push({ phase: 'deadline', error: `the run passed ${SETTINGS.deadlineMs} ms` });
+    void cleanup().finally(() => {
+      writeOutputs();
+      process.exit(2);
+    });
+  }, SETTINGS.deadlineMs);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    await phase('setup (Temporal workers, agent, controller)', async () => {
+      stack = await startBenchStack({ stemCells: 2, cassandra: !NO_CASSANDRA, log });
+      report.setup.store = stack.storeKind;
+      report.setup.controllerId = stack.controllerId;
+      report.setup.scope = stack.scope.prefix;
+      log(
+        `  controller ${stack.controllerId} at ${stack.url}, ${stack.storeKind} store, host ${stack.hostId}`,
+      );
+      await waitFor('stem cells', () => stemCells(stack!) >= 2, 60_000);
+    });
+    if (!stack) throw new Error('the stack did not start');
+    const s = stack;
+    await phase('1 warm path', () => warmPath(s, load));
+    report.setup.allowConcurrentSetByPlatform = s.backend.platformSetsAllowConcurrent;
+    if (!s.backend.platformSetsAllowConcurrent)
+      report.setup.notes.push(
+        'activities/host.ts creates containers with env {} (no __OW_ALLOW_CONCURRENT=true): the bench wraps the agent backend to add it, otherwise actions with limits.concurrency > 1 get 403 from the runtime on overlapping /run.',
+      );
+    await phase('5 activation store', () => store(s, load));
+    await phase('2 cold start', () => coldStarts(s, load));
+    await phase('3 provisioning', () => provisioning(s));
+    await phase('6 burst', () => burst(s, load));
+    await phase('4 many actions', () => manyActions(s, load));
+  } finally {
+    await cleanup();
+    clearTimeout(deadline);
+    report.machine.after = describeMachine();
+    report.durationMs = Date.now() - started;
+    const file = writeOutputs();
+    log(`wrote ${file} (and latest.{json,md}, *-latest.svg)`);
+  }
+  if (report.errors.length > 0) {
+    log(`${report.errors.length} phase(s) failed: ${report.errors.map((e) => e.phase).join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

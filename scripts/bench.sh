@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `npm run bench [-- --quick] [-- --sqlite]`: brings up what the benchmarks need (dockerd, Temporal
+# dev server, Cassandra: scripts/stack/stack.sh start all, idempotent; the action image; tsc), then
+# runs bench/suite.ts, which composes Gust in-process and writes bench/results/<timestamp>.{json,md},
+# SVG charts and the latest.* copies.
+#   BENCH_CPU_PROF=1   also writes a V8 CPU profile of the Gust process to bench/results/profiles/
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+total=$(date +%s%3N)
+say() { printf '[bench.sh +%ss] %s\n' "$(awk -v d="$(($(date +%s%3N) - total))" 'BEGIN { printf "%.1f", d / 1000 }')" "$*"; }
+
+say "stack: dockerd, Temporal, Cassandra"
+bash scripts/stack/stack.sh start all
+say "action image"
+bash runtimes/build-images.sh
+say "compile TypeScript to dist/"
+# Other parts of the tree may be mid-edit: errors outside bench/ do not stop the benchmark (tsc
+# still emits), errors in bench/ do.
+if ! out=$(npx tsc -p . 2>&1); then
+  if grep -q '^bench/' <<<"$out"; then
+    printf '%s\n' "$out" >&2
+    exit 1
+  fi
+  say "tsc reported errors outside bench/ (ignored here):"
+  grep -E '^[a-z].*error TS' <<<"$out" | head -5 >&2 || true
+fi
+[ -f dist/bench/suite.js ] || { echo "dist/bench/suite.js is missing" >&2; exit 1; }
+
+node_args=()
+if [ "${BENCH_CPU_PROF:-}" = 1 ]; then
+  mkdir -p bench/results/profiles
+  node_args+=(--cpu-prof --cpu-prof-dir bench/results/profiles)
+fi
+say "running bench/suite.ts $*"
+node "${node_args[@]}" dist/bench/suite.js "$@"
+say "done"
