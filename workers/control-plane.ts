@@ -2,7 +2,8 @@
 // path and after-the-fact reports come here; warm invocations never do.
 //
 // Public surface:
-//   createControlPlane(options: ControlPlaneOptions): ControlPlane
+//   createControlPlane(options: ControlPlaneOptions): GustControlPlane
+//   (ControlPlane plus reportDemand, the demand signal a router may send when it queues requests)
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { ControlPlane } from '../common/contracts';
@@ -10,6 +11,7 @@ import type { Action, Lease } from '../common/types';
 import {
   actionSpecOf,
   containerFailedSignal,
+  demandSignal,
   requestContainersUpdate,
   stemCellClaimedSignal,
 } from '../workflows/messages';
@@ -23,9 +25,21 @@ export interface ControlPlaneOptions {
   scope?: Scope;
 }
 
+/** The router's queue for one action, as the pool's scale-up decision reads it (workflows/scaling.ts). */
+export interface DemandSnapshot {
+  queued: number;
+  inFlight: number;
+  capacity: number;
+}
+
+export interface GustControlPlane extends ControlPlane {
+  /** Fire-and-forget demand signal (signal-with-start): the pool adds containers if the queue outgrows capacity. */
+  reportDemand(action: Action, demand: DemandSnapshot): Promise<void>;
+}
+
 const isGone = (err: unknown): boolean => (err as { name?: string })?.name === 'WorkflowNotFoundError';
 
-export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
+export function createControlPlane(options: ControlPlaneOptions): GustControlPlane {
   const { client, controllerId } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
@@ -41,6 +55,16 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       await client.workflow.executeUpdateWithStart(requestContainersUpdate, {
         args: [{ controllerId, action: spec, count }],
         startWorkflowOperation,
+      });
+    },
+
+    async reportDemand(action: Action, demand: DemandSnapshot): Promise<void> {
+      const spec = actionSpecOf(action);
+      await client.workflow.signalWithStart('actionPoolWorkflow', {
+        ...actionPoolStartOptions(scope, spec),
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        signal: demandSignal,
+        signalArgs: [{ ...demand, controllerId, action: spec }],
       });
     },
 

@@ -63,6 +63,38 @@ test('demand for an action leads to containers leased to the requesting controll
   for (const l of leases) expect(all).toContain(l.container.id);
 });
 
+test('a demand signal with requests queued beyond capacity scales the pool up', async () => {
+  await h.controlPlane('c1').reportDemand(testAction(NS, 'a7'), { queued: 3, inFlight: 0, capacity: 1 });
+  await waitFor('two a7 leases', () => c1.forAction('a7').length === 2);
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(c1.forAction('a7')).toHaveLength(2);
+});
+
+test('a newer action version drains and removes the old version’s containers', async () => {
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1);
+  const [old] = await waitFor('a v1 lease', () => (c1.forAction('a8').length === 1 ? c1.forAction('a8') : null));
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.2', 2), 1);
+  await waitFor('only the v2 container', async () => {
+    const inv = await h.inventory(poolId('a8'));
+    return inv.containers.length === 1 && inv.containers[0]!.version === '0.0.2' && inv.containers[0]!.state === 'leased';
+  });
+  expect(c1.revoked).toContain(old!.container.id);
+  expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual(['0.0.2']);
+  await expect(h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1)).rejects.toThrow();
+});
+
+test('a container the router reports failed is removed and destroyed', async () => {
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a9'), 1);
+  const [lease] = await waitFor('an a9 lease', () => (c1.forAction('a9').length === 1 ? c1.forAction('a9') : null));
+  c1.leases.delete(lease!.container.id); // the router drops it at once
+  await h.controlPlane('c1').containerFailed(lease!, 'connection refused');
+  await waitFor('the failed container to be gone', async () => {
+    const inv = await h.inventory(poolId('a9'));
+    const all = [...(await running(hosts[0]!)), ...(await running(hosts[1]!))];
+    return inv.containers.length === 0 && !all.includes(lease!.container.id);
+  });
+});
+
 test('stem cells stay at target and are replenished after a claim, and the action pool adopts the claimed cell', async () => {
   const cells = await waitFor('two stem cells', () => (c1.stemCells().length === 2 ? c1.stemCells() : null));
   const claimed = cells[0]!;
