@@ -176,13 +176,14 @@ export async function createHarness(prefix: string, config = testConfig(), bundl
       for (const [type, { json }] of best) writeFileSync(join(dir, `${type}.${label}.json`), json);
     },
     async close() {
+      // Workers first: a running agent or controller would restart the hosts workflow with its heartbeat.
+      await Promise.allSettled(workers.map((w) => w.stop()));
       for (const id of [names.scaleDownScheduleId, names.reconcileScheduleId]) {
         await client.schedule.getHandle(id).delete().catch(() => undefined);
       }
       for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'` })) {
         await client.workflow.getHandle(wf.workflowId).terminate('test over').catch(() => undefined);
       }
-      await Promise.allSettled(workers.map((w) => w.stop()));
       await connection.close();
     },
   };
