@@ -53,7 +53,9 @@ export function createHostActivities(options: HostActivitiesOptions) {
             image: input.image ?? imageForKind(input.kind),
             kind: input.kind,
             memoryMB: input.memoryMB,
-            env: {},
+            // The router enforces each action's concurrency limit, so the runtime may overlap runs
+            // whenever the router sends them (OpenWhisk sets the same variable deployment-wide).
+            env: { __OW_ALLOW_CONCURRENT: 'true' },
             labels: {
               ...input.labels,
               ...ownLabels,
