@@ -31,7 +31,8 @@ export interface HotPathDeps {
 const logWaitMs = (logsMB: number): number => Math.max(5, logsMB) * 2_000;
 
 export class HotPath implements Invoker {
-  private readonly logReaders = new Map<string, ActivationLogReader>();
+  /** Per container: its log reader and the collection in progress (reads must not overlap). */
+  private readonly logReaders = new Map<string, { reader: ActivationLogReader; last: Promise<unknown> }>();
   private readonly now: () => number;
 
   constructor(private readonly deps: HotPathDeps) {
@@ -66,7 +67,7 @@ export class HotPath implements Invoker {
 
   /** Closes every log stream (shutdown). */
   close(): void {
-    for (const reader of this.logReaders.values()) reader.close();
+    for (const { reader } of this.logReaders.values()) reader.close();
     this.logReaders.clear();
   }
 
@@ -234,21 +235,23 @@ export class HotPath implements Invoker {
   private openLogs(container: LeasedContainer, action: Action): void {
     if (action.limits.logs === 0 || container.slots > 1 || !this.deps.openLogs) return;
     const reader = this.deps.openLogs(container.lease.container);
-    if (reader) this.logReaders.set(container.id, reader);
+    if (reader) this.logReaders.set(container.id, { reader, last: Promise.resolve() });
   }
 
   /**
-   * Logs are read after the result (sentinel framing). Called before the slot is released, so
-   * reads on one container are queued in activation order.
+   * Logs are read after the result (sentinel framing). Called before the slot is released and
+   * chained after the previous read, so reads on one container follow activation order.
    */
   private collectLogs(container: LeasedContainer, action: Action, failed: boolean): Promise<string[]> {
-    const reader = this.logReaders.get(container.id);
-    if (!reader) return Promise.resolve([]);
-    const collected = reader.next({
+    const logs = this.logReaders.get(container.id);
+    if (!logs) return Promise.resolve([]);
+    const options = {
       limitBytes: action.limits.logs * 1024 * 1024,
       waitMs: logWaitMs(action.limits.logs),
       sentinels: !failed,
-    });
+    };
+    const collected = logs.last.then(() => logs.reader.next(options));
+    logs.last = collected.catch(() => undefined);
     if (failed) this.closeLogs(container.id, collected);
     return collected.catch((error) => {
       warn('log collection failed', error);
@@ -256,10 +259,10 @@ export class HotPath implements Invoker {
     });
   }
 
-  private closeLogs(containerId: string, after: Promise<unknown> = Promise.resolve()): void {
-    const reader = this.logReaders.get(containerId);
+  private closeLogs(containerId: string, after?: Promise<unknown>): void {
+    const logs = this.logReaders.get(containerId);
     this.logReaders.delete(containerId);
-    if (reader) void after.finally(() => reader.close());
+    if (logs) void (after ?? logs.last).finally(() => logs.reader.close());
   }
 
   private record(
