@@ -28,6 +28,12 @@ import { groupedBars, stackedBars } from './lib/svg';
 
 const QUICK = process.argv.includes('--quick');
 const NO_CASSANDRA = process.argv.includes('--sqlite');
+/** `--only=warm,store` runs those phases alone (warm, store, cold, provisioning, burst, many). */
+const ONLY = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const wanted = (phase: string): boolean => ONLY === undefined || ONLY.includes(phase);
 const REPO = join(__dirname, '..', '..');
 const RESULTS = join(REPO, 'bench', 'results');
 
@@ -83,6 +89,7 @@ const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 const log = (line: string): void => console.log(`[bench +${elapsed()}] ${line}`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
 const round = (n: number, digits = 3): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
 
 // ---------------------------------------------------------------------------------------------
@@ -168,6 +175,8 @@ interface ClosedRun {
   latency: LatencySummary;
   throughput: number;
   statuses: Record<string, number>;
+  /** CPU of this (the Gust) process per completed request, ms: all its threads, Temporal's included. */
+  gustCpuMsPerRequest: number;
 }
 
 interface ColdSample {
@@ -275,6 +284,7 @@ async function warmPath(stack: BenchStack, load: LoadGenerator): Promise<void> {
 
   const closed: ClosedRun[] = [];
   const measure = async (target: 'gust' | 'direct', concurrency: number): Promise<void> => {
+    const cpu0 = process.cpuUsage();
     const result = await load.run({
       type: 'closed',
       origin: target === 'gust' ? stack.url : container.address,
@@ -289,6 +299,7 @@ async function warmPath(stack: BenchStack, load: LoadGenerator): Promise<void> {
       latency: result.latency,
       throughput: result.throughput,
       statuses: result.statuses,
+      gustCpuMsPerRequest: cpuMs(process.cpuUsage(cpu0)) / Math.max(1, result.completed),
     });
     const bad = Object.entries(result.statuses).filter(([s]) => s !== '200');
     log(
@@ -323,9 +334,23 @@ async function warmPath(stack: BenchStack, load: LoadGenerator): Promise<void> {
           .median,
     ),
   );
+  const gustMax = Math.max(
+    ...SETTINGS.concurrencies.map(
+      (c) =>
+        spread(closed.filter((r) => r.concurrency === c && r.target === 'gust').map((r) => r.throughput))
+          .median,
+    ),
+  );
   const rate = Math.max(10, Math.round(directMax * 0.5));
+  const gentle = Math.max(10, Math.round(gustMax * 0.5));
   const open: NonNullable<Report['warm']>['open'] = [];
-  for (const target of ['direct', 'gust'] as const) {
+  const pairs = [
+    ['direct', gentle],
+    ['gust', gentle],
+    ['direct', rate],
+    ['gust', rate],
+  ] as const;
+  for (const [target, rate] of pairs) {
     const result = await load.run({
       type: 'open',
       origin: target === 'gust' ? stack.url : container.address,
@@ -378,6 +403,15 @@ async function warmPath(stack: BenchStack, load: LoadGenerator): Promise<void> {
       met: c32.throughputRatio.median >= TARGETS.throughputRatioC32,
       noise: c32.throughputRatio,
     },
+    {
+      figure: 'Gust process CPU per warm request, c=32 (why throughput is what it is)',
+      value: median(32, 'gust', (r) => r.gustCpuMsPerRequest),
+      unit: 'ms',
+      floor: 1000 / median(32, 'direct', (r) => r.throughput),
+      floorName: 'wall time per request of direct /run c=32',
+      ratio:
+        median(32, 'gust', (r) => r.gustCpuMsPerRequest) / (1000 / median(32, 'direct', (r) => r.throughput)),
+    },
   );
   for (const c of SETTINGS.concurrencies.filter((c) => c !== 1 && c !== 32)) {
     report.figures.push({
@@ -395,7 +429,7 @@ async function warmPath(stack: BenchStack, load: LoadGenerator): Promise<void> {
     open.find((o) => o.target === 'gust')!,
   ];
   report.figures.push({
-    figure: `Open loop at ${rate} req/s: added p99 (Gust − direct)`,
+    figure: `Open loop at ${rate} req/s (half of direct's max): added p99 (Gust − direct)`,
     value: openGust.result.latency.p99 - openDirect.result.latency.p99,
     unit: 'ms',
     floor: openDirect.result.latency.p99,
@@ -849,15 +883,18 @@ function writeOutputs(): string {
   for (const [name, svg] of Object.entries(svgs)) {
     const file = `${stamp}-${name}.svg`;
     writeFileSync(join(RESULTS, file), svg);
-    copyFileSync(join(RESULTS, file), join(RESULTS, `${name}-latest.svg`));
-    svgFiles[name] = `${name}-latest.svg`;
+    if (ONLY === undefined) copyFileSync(join(RESULTS, file), join(RESULTS, `${name}-latest.svg`));
+    svgFiles[name] = ONLY === undefined ? `${name}-latest.svg` : file;
   }
   const json = `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' ? round(v) : v), 2)}\n`;
   writeFileSync(join(RESULTS, `${stamp}.json`), json);
   const md = renderMarkdown(report, svgFiles);
   writeFileSync(join(RESULTS, `${stamp}.md`), md);
-  copyFileSync(join(RESULTS, `${stamp}.json`), join(RESULTS, 'latest.json'));
-  copyFileSync(join(RESULTS, `${stamp}.md`), join(RESULTS, 'latest.md'));
+  // A partial run (--only) is not "the latest figures".
+  if (ONLY === undefined) {
+    copyFileSync(join(RESULTS, `${stamp}.json`), join(RESULTS, 'latest.json'));
+    copyFileSync(join(RESULTS, `${stamp}.md`), join(RESULTS, 'latest.md'));
+  }
   return join(RESULTS, `${stamp}.md`);
 }
 
@@ -915,17 +952,17 @@ async function main(): Promise<void> {
     });
     if (!stack) throw new Error('the stack did not start');
     const s = stack;
-    await phase('1 warm path', () => warmPath(s, load));
+    if (wanted('warm') || wanted('store')) await phase('1 warm path', () => warmPath(s, load));
     report.setup.allowConcurrentSetByPlatform = s.backend.platformSetsAllowConcurrent;
     if (!s.backend.platformSetsAllowConcurrent)
       report.setup.notes.push(
         'activities/host.ts creates containers with env {} (no __OW_ALLOW_CONCURRENT=true): the bench wraps the agent backend to add it, otherwise actions with limits.concurrency > 1 get 403 from the runtime on overlapping /run.',
       );
-    await phase('5 activation store', () => store(s, load));
-    await phase('2 cold start', () => coldStarts(s, load));
-    await phase('3 provisioning', () => provisioning(s));
-    await phase('6 burst', () => burst(s, load));
-    await phase('4 many actions', () => manyActions(s, load));
+    if (wanted('store')) await phase('5 activation store', () => store(s, load));
+    if (wanted('cold')) await phase('2 cold start', () => coldStarts(s, load));
+    if (wanted('provisioning')) await phase('3 provisioning', () => provisioning(s));
+    if (wanted('burst')) await phase('6 burst', () => burst(s, load));
+    if (wanted('many')) await phase('4 many actions', () => manyActions(s, load));
   } finally {
     await cleanup();
     clearTimeout(deadline);

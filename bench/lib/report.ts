@@ -40,6 +40,7 @@ export interface ReportView {
       latency: LatencySummary;
       throughput: number;
       statuses: Record<string, number>;
+      gustCpuMsPerRequest: number;
     }[];
     open: {
       target: string;
@@ -124,7 +125,7 @@ export function renderMarkdown(report: ReportView, svgs: Record<string, string>)
         0,
       );
       lines.push(
-        `| ${c} | ${target} | ${num(median(runs.map((r) => r.throughput)), 0)} | ${med((l) => l.p50)} | ${med((l) => l.p90)} | ${med((l) => l.p99)} | ${med((l) => l.p999)} | ${med((l) => l.max)} | ${bad} |`,
+        `| ${c} | ${target} | ${num(median(runs.map((r) => r.throughput)), 0)} | ${med((l) => l.p50)} | ${med((l) => l.p90)} | ${med((l) => l.p99)} | ${med((l) => l.p999)} | ${med((l) => l.max)} | ${bad} | ${target === 'gust' ? num(median(runs.map((r) => r.gustCpuMsPerRequest)), 3) : ''} |`,
       );
     }
     lines.push(
