@@ -1,0 +1,107 @@
+// The ActivationWriter against real Cassandra through an outage: records keep arriving while the
+// Cassandra JVM is frozen (SIGSTOP) for several seconds; afterwards every record is stored.
+// Cassandra is a shared service: the outage is short and SIGCONT is sent in afterAll whatever happens.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from 'cassandra-driver';
+import { ActivationWriter } from '../../api/activation-writer';
+import type { Activation } from '../../common/types';
+import { CassandraActivationStore } from '../../store/cassandra/cassandra-activation-store';
+import { createCassandraClient } from '../../store/cassandra/cassandra-client';
+import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
+
+jest.setTimeout(120_000);
+
+const KEYSPACE = 'gust_outage_test';
+const RECORDS = 3_000;
+const OUTAGE_MS = 6_000;
+const PID_FILE = join(process.env.GUST_STATE_DIR ?? join(homedir(), '.local', 'state', 'gust'), 'cassandra', 'pid');
+
+let client: Client;
+let cassandraPid: number | undefined;
+let frozen = false;
+
+function resumeCassandra(): void {
+  if (frozen && cassandraPid !== undefined) {
+    process.kill(cassandraPid, 'SIGCONT');
+    frozen = false;
+  }
+}
+
+beforeAll(async () => {
+  cassandraPid = Number(readFileSync(PID_FILE, 'utf8').trim());
+  process.kill(cassandraPid, 0); // throws if Cassandra is not running
+  process.once('exit', resumeCassandra);
+  client = createCassandraClient({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE });
+  await client.connect();
+  await migrateCassandraSchema(client, KEYSPACE);
+});
+
+afterAll(async () => {
+  resumeCassandra();
+  await client?.shutdown();
+});
+
+function record(namespace: string, i: number): Activation {
+  return {
+    namespace,
+    name: 'burst',
+    version: '0.0.1',
+    subject: namespace,
+    activationId: `${namespace.slice(-8)}${i.toString(16).padStart(24, '0')}`,
+    start: Date.now(),
+    end: Date.now() + 1,
+    duration: 1,
+    statusCode: 0,
+    response: { status: 'success', statusCode: 0, success: true, result: { i } },
+    logs: [`line ${i}`],
+    annotations: [{ key: 'path', value: `${namespace}/burst` }],
+    publish: false,
+  };
+}
+
+test('every accepted record is stored although Cassandra is frozen for several seconds', async () => {
+  const namespace = `outage${Date.now().toString(16).slice(-8)}`;
+  const store = new CassandraActivationStore(client, KEYSPACE, { ttlSeconds: 3600 });
+  const failures: number[] = [];
+  const writer = new ActivationWriter(store, {
+    retryInitialMs: 100,
+    retryMaxMs: 1_000,
+    highWaterMark: RECORDS * 2,
+    onWriteError: (_error, attempt) => failures.push(attempt),
+  });
+
+  const started = Date.now();
+  let resumedAt = 0;
+  const outage = (async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    process.kill(cassandraPid!, 'SIGSTOP');
+    frozen = true;
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    resumeCassandra();
+    resumedAt = Date.now();
+  })();
+
+  // ~3,000 records over ~7.5 s, before, during and after the outage.
+  for (let i = 0; i < RECORDS; i++) {
+    writer.write(record(namespace, i));
+    if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await outage;
+  const pendingAtResume = writer.pending;
+  await writer.flush();
+  const recoveredMs = Date.now() - resumedAt;
+
+  const count = await store.count(namespace, {});
+  const sample = await store.get(namespace, record(namespace, RECORDS - 1).activationId);
+  console.log(
+    `outage test: ${RECORDS} records in ${Date.now() - started} ms; ${OUTAGE_MS} ms frozen; ` +
+      `${failures.length} failed attempts; ${pendingAtResume} pending at resume, all written ${recoveredMs} ms after`,
+  );
+  expect(failures.length).toBeGreaterThan(0);
+  expect(writer.stats()).toMatchObject({ accepted: RECORDS, written: RECORDS, pending: 0 });
+  expect(count).toBe(RECORDS);
+  expect(sample?.logs).toEqual([`line ${RECORDS - 1}`]);
+  await writer.close();
+});
