@@ -26,7 +26,7 @@ cassandra_install() {
   log "resolving cassandra-all $CASSANDRA_VERSION and its runtime dependencies into $CASSANDRA_LIB"
   rm -rf "$CASSANDRA_LIB.partial"
   # Maven's local repository lives in our cache too, so a cold GUST_CACHE_DIR really is cold.
-  JAVA_HOME="$(dirname "$(dirname "$CASSANDRA_JAVA")")" mvn -B -q -ntp \
+  JAVA_HOME="$(dirname "$(dirname "$CASSANDRA_JAVA")")" mvn -B -q -ntp -Dstyle.color=never \
     -f "$CASSANDRA_CONF/pom.xml" \
     -Dmaven.repo.local="$GUST_CACHE_DIR/m2" \
     org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \

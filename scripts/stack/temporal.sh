@@ -36,8 +36,8 @@ temporal_install() {
     GOFLAGS=-modcacherw CGO_ENABLED=0 \
     "$go" install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" ||
     die "go install github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION failed (is the Go module proxy reachable?)"
-  # The build cache is large and only useful for rebuilding the same binary.
-  rm -rf "$GUST_CACHE_DIR/go/build"
+  # The module and build caches (~2 GB) are only useful for rebuilding the same binary.
+  rm -rf "$GUST_CACHE_DIR/go"
 }
 
 temporal_healthy() {
