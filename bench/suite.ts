@@ -166,6 +166,24 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs: number
   return true;
 }
 
+/**
+ * Lets the previous phase's after-effects die down: records written, no container being created
+ * (an overloaded run makes the router ask for more), stem cells back at target.
+ */
+async function settle(stack: BenchStack): Promise<void> {
+  const t0 = Date.now();
+  await Promise.race([stack.writer.flush(), sleep(30_000)]);
+  let creates = -1;
+  while (creates !== stack.backend.creates && Date.now() - t0 < 60_000) {
+    creates = stack.backend.creates;
+    await sleep(1_500);
+  }
+  const target = stack.config.pools.stemCells[0]!.count;
+  await waitFor('stem cells at target', () => stemCells(stack) >= target, 30_000);
+  const waited = Date.now() - t0;
+  if (waited > 2_000) log(`  settled in ${(waited / 1000).toFixed(1)}s`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Results
 
@@ -958,10 +976,15 @@ async function main(): Promise<void> {
       report.setup.notes.push(
         'activities/host.ts creates containers with env {} (no __OW_ALLOW_CONCURRENT=true): the bench wraps the agent backend to add it, otherwise actions with limits.concurrency > 1 get 403 from the runtime on overlapping /run.',
       );
+    await settle(s);
     if (wanted('store')) await phase('5 activation store', () => store(s, load));
+    await settle(s);
     if (wanted('cold')) await phase('2 cold start', () => coldStarts(s, load));
+    await settle(s);
     if (wanted('provisioning')) await phase('3 provisioning', () => provisioning(s));
+    await settle(s);
     if (wanted('burst')) await phase('6 burst', () => burst(s, load));
+    await settle(s);
     if (wanted('many')) await phase('4 many actions', () => manyActions(s, load));
   } finally {
     await cleanup();
