@@ -32,7 +32,9 @@ async function openSqlite(): Promise<Stores> {
     entities: new SqliteEntityStore(db),
     activations: new SqliteActivationStore(db, { ttlSeconds: 3600 }),
     withTtl: (ttlSeconds) => new SqliteActivationStore(db, { ttlSeconds }),
-    close: async () => db.close(),
+    close: async () => {
+      db.close();
+    },
   };
 }
 
@@ -42,7 +44,13 @@ async function openCassandra(): Promise<Stores> {
   await migrateCassandraSchema(client, KEYSPACE);
   // Idempotent: a second run of the migration is a no-op.
   await migrateCassandraSchema(client, KEYSPACE);
-  for (const table of ['entities', 'auth_keys', 'activations_by_id', 'activations_by_namespace', 'activations_by_name']) {
+  for (const table of [
+    'entities',
+    'auth_keys',
+    'activations_by_id',
+    'activations_by_namespace',
+    'activations_by_name',
+  ]) {
     await client.execute(`TRUNCATE ${KEYSPACE}.${table}`);
   }
   return {
@@ -57,7 +65,12 @@ interface Doc extends EntityDocument {
   body: string;
 }
 
-const doc = (namespace: string, name: string, updated: number, body = 'x'): Doc => ({ namespace, name, updated, body });
+const doc = (namespace: string, name: string, updated: number, body = 'x'): Doc => ({
+  namespace,
+  name,
+  updated,
+  body,
+});
 
 function activation(namespace: string, name: string, start: number, id: number, path?: string): Activation {
   return {
@@ -102,7 +115,10 @@ describe.each([
       await s.entities.put('actions', doc('ns2', 'outer', 4), 'create');
       await s.entities.put('actions', doc('ns3', 'elsewhere', 9), 'create');
       expect(await s.entities.get('actions', 'ns2', 'a')).toBeUndefined();
-      expect(await s.entities.get('actions', 'ns2/a', 'inner')).toMatchObject({ namespace: 'ns2/a', name: 'inner' });
+      expect(await s.entities.get('actions', 'ns2/a', 'inner')).toMatchObject({
+        namespace: 'ns2/a',
+        name: 'inner',
+      });
       const listed = await s.entities.list<Doc>('actions', 'ns2');
       expect(listed.map((d) => `${d.namespace}/${d.name}`)).toEqual(['ns2/a/inner', 'ns2/outer']);
       expect((await s.entities.list('packages', 'ns2')).length).toBe(1);
@@ -116,11 +132,20 @@ describe.each([
     });
 
     test('auth keys: put, get, list by namespace, delete', async () => {
-      const key = (uuid: string, namespace: string) => ({ uuid, namespace, subject: namespace, salt: 'aa', hash: 'bb', created: 1 });
+      const key = (uuid: string, namespace: string) => ({
+        uuid,
+        namespace,
+        subject: namespace,
+        salt: 'aa',
+        hash: 'bb',
+        created: 1,
+      });
       await s.entities.putAuthKey(key('11111111-1111-1111-1111-111111111111', 'k1'));
       await s.entities.putAuthKey(key('22222222-2222-2222-2222-222222222222', 'k1'));
       await s.entities.putAuthKey(key('33333333-3333-3333-3333-333333333333', 'k2'));
-      expect(await s.entities.getAuthKey('33333333-3333-3333-3333-333333333333')).toMatchObject({ namespace: 'k2' });
+      expect(await s.entities.getAuthKey('33333333-3333-3333-3333-333333333333')).toMatchObject({
+        namespace: 'k2',
+      });
       expect((await s.entities.listAuthKeys('k1')).map((k) => k.uuid)).toEqual([
         '11111111-1111-1111-1111-111111111111',
         '22222222-2222-2222-2222-222222222222',
@@ -162,9 +187,13 @@ describe.each([
     test('list: name filter (plain and pkg/name), since and upto', async () => {
       expect(ids(await s.activations.list('act', { name: 'a', skip: 0, limit: 30 }))).toEqual([3, 1]);
       expect(ids(await s.activations.list('act', { name: 'pkg/a', skip: 0, limit: 30 }))).toEqual([4]);
-      expect(ids(await s.activations.list('act', { since: base + 2, skip: 0, limit: 30 }))).toEqual([4, 3, 2]);
+      expect(ids(await s.activations.list('act', { since: base + 2, skip: 0, limit: 30 }))).toEqual([
+        4, 3, 2,
+      ]);
       expect(ids(await s.activations.list('act', { upto: base + 2, skip: 0, limit: 30 }))).toEqual([2, 1]);
-      expect(ids(await s.activations.list('act', { since: base + 2, upto: base + 3, skip: 0, limit: 30 }))).toEqual([3, 2]);
+      expect(
+        ids(await s.activations.list('act', { since: base + 2, upto: base + 3, skip: 0, limit: 30 })),
+      ).toEqual([3, 2]);
     });
 
     test('count with the same filters', async () => {
