@@ -131,7 +131,10 @@ describe('the openwhisk client against Gust', () => {
     zip.addFile('package.json', Buffer.from(JSON.stringify({ name: 'zipped', main: 'index.js' })));
     zip.addFile('index.js', Buffer.from('exports.main = (p) => ({ zipped: true, got: p.x });'));
     await ow.actions.create({ name: 'zipped', action: zip.toBuffer(), kind: 'nodejs:20' });
-    const getWithoutCode = ow.actions.get as (o: { name: string; code: boolean }) => Promise<unknown>;
+    const getWithoutCode = ow.actions.get.bind(ow.actions) as (o: {
+      name: string;
+      code: boolean;
+    }) => Promise<unknown>;
     expect(await getWithoutCode({ name: 'zipped', code: false })).toMatchObject({ exec: { binary: true } });
     expect(
       await ow.actions.invoke({ name: 'zipped', blocking: true, result: true, params: { x: 7 } }),

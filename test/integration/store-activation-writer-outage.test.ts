@@ -16,7 +16,11 @@ jest.setTimeout(120_000);
 const KEYSPACE = 'gust_outage_test';
 const RECORDS = 3_000;
 const OUTAGE_MS = 6_000;
-const PID_FILE = join(process.env.GUST_STATE_DIR ?? join(homedir(), '.local', 'state', 'gust'), 'cassandra', 'pid');
+const PID_FILE = join(
+  process.env.GUST_STATE_DIR ?? join(homedir(), '.local', 'state', 'gust'),
+  'cassandra',
+  'pid',
+);
 
 let client: Client;
 let cassandraPid: number | undefined;
