@@ -9,6 +9,7 @@ DOCKER_SOCK="$DOCKER_STATE/docker.sock" # = GUST_DOCKER_SOCKET's default in comm
 DOCKER_TIMEOUT=60
 
 docker_install() {
+  command -v curl >/dev/null || apt_install curl # health checks talk to the socket with curl
   command -v dockerd >/dev/null && return 0
   apt_install docker.io
   command -v dockerd >/dev/null || die "dockerd still missing after installing docker.io"

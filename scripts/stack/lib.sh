@@ -2,6 +2,8 @@
 # Shared helpers for the dev stack scripts: paths, logging, step timing, pid files, health waits.
 # Sourced (not executed) by stack.sh, test.sh and start.sh.
 
+# Same fallback as Node's os.homedir(), so the scripts and common/config.ts agree on the paths.
+export HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
 # Downloads and builds live outside the work tree so a fresh clone reuses them.
 GUST_CACHE_DIR="${GUST_CACHE_DIR:-$HOME/.cache/gust}"
 GUST_STATE_DIR="${GUST_STATE_DIR:-$HOME/.local/state/gust}"
