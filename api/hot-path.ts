@@ -8,6 +8,7 @@ import type { Action, ActionRef, Activation, ContainerInfo, KeyValue } from '../
 import type { ActivationResponse } from './activation-result';
 import { classifyInitFailure, classifyRun, developerError, messages, whiskError } from './activation-result';
 import type { InvokeOutcome, InvokeRequest, Invoker } from './invoker';
+import { CapacityRequests } from './capacity-requests';
 import type { LeasedContainer, Router } from './router';
 
 /** The two calls of OpenWhisk's runtime protocol (implemented by runtimes/runtime-client.ts). */
@@ -34,10 +35,12 @@ export class HotPath implements Invoker {
   /** Per container: its log reader and the collection in progress (reads must not overlap). */
   private readonly logReaders = new Map<string, { reader: ActivationLogReader; last: Promise<unknown> }>();
   private readonly now: () => number;
+  private readonly capacity: CapacityRequests;
 
   constructor(private readonly deps: HotPathDeps) {
     if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
     this.now = deps.now ?? Date.now;
+    this.capacity = new CapacityRequests(deps.router, deps.control);
     deps.router.onRemoved((container) => {
       this.closeLogs(container.id);
       deps.runtime.close(container.address).catch((error) => warn('closing a container pool failed', error));
@@ -85,19 +88,15 @@ export class HotPath implements Invoker {
     return this.provision(action, ref);
   }
 
-  /** Cold path without a stem cell: queue, and ask the action's pool workflow for a container. */
+  /** Cold path without a stem cell: queue, and ask the action's pool workflow for containers. */
   private async provision(action: Action, ref: ActionRef): Promise<LeasedContainer> {
-    const { router, control } = this.deps;
     const abort = new AbortController();
-    const waiting = router.enqueue(ref, abort.signal);
-    // One container per `concurrency` queued requests: the pool coalesces duplicates.
-    if ((router.queued(ref) - 1) % action.limits.concurrency === 0) {
-      control.requestContainers(action, 1).catch((error) => {
-        warn(`container request for ${actionPath(action)} failed`, error);
-        router.failWaiters(ref, error instanceof Error ? error : new Error(String(error)));
-      });
-    }
-    const timer = setTimeout(() => abort.abort(), this.deps.provisionTimeoutMs);
+    const waiting = this.deps.router.enqueue(ref, abort.signal);
+    this.capacity.topUp(action, ref);
+    const timer = setTimeout(() => {
+      abort.abort(new Error(`no container within ${this.deps.provisionTimeoutMs} ms`));
+      this.capacity.gaveUp(ref);
+    }, this.deps.provisionTimeoutMs);
     try {
       return await waiting;
     } finally {

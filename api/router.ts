@@ -67,6 +67,7 @@ export class Router implements RouterLeases {
   private readonly containers = new Map<string, LeasedContainer>();
   private readonly drained = new Map<string, () => void>();
   private readonly removedListeners: ((container: LeasedContainer) => void)[] = [];
+  private readonly leasedListeners: ((container: LeasedContainer) => void)[] = [];
   private readonly maxQueue: number;
   private readonly now: () => number;
 
@@ -167,6 +168,7 @@ export class Router implements RouterLeases {
       this.containers.set(container.id, container);
       if (lease.action) {
         this.entry(lease.action).containers.push(container);
+        for (const listener of this.leasedListeners) listener(container);
         this.serveWaiters(lease.action);
       } else {
         const key = stemCellKey(lease.container.kind, lease.container.memoryMB);
@@ -198,6 +200,11 @@ export class Router implements RouterLeases {
     }));
   }
 
+  /** Called when a container leased for an action arrives (before queued requests take it). */
+  onLeased(listener: (container: LeasedContainer) => void): void {
+    this.leasedListeners.push(listener);
+  }
+
   /** Called once a removed or revoked container has no work left (close its connections and logs). */
   onRemoved(listener: (container: LeasedContainer) => void): void {
     this.removedListeners.push(listener);
@@ -206,12 +213,6 @@ export class Router implements RouterLeases {
   /** Every container currently leased (for shutdown and diagnostics). */
   leased(): LeasedContainer[] {
     return [...this.containers.values()];
-  }
-
-  /** Fails every queued request of an action version, e.g. when provisioning failed for good. */
-  failWaiters(ref: ActionRef, error: Error): void {
-    const entry = this.actions.get(actionVersionKey(ref));
-    for (const waiter of entry?.waiters.splice(0) ?? []) waiter.reject(error);
   }
 
   private take(container: LeasedContainer): void {

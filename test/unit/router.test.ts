@@ -175,11 +175,4 @@ describe('Router', () => {
     await expect(kept).resolves.toMatchObject({ id: 'c1' });
   });
 
-  it('fails every queued request of an action on demand', async () => {
-    const { router } = makeRouter();
-    const waiting = router.enqueue(hello);
-    router.failWaiters(hello, new Error('no capacity'));
-    await expect(waiting).rejects.toThrow('no capacity');
-    expect(router.queued(hello)).toBe(0);
-  });
 });

@@ -1,0 +1,77 @@
+// Asks action pools for containers on the cold path, one request in flight per action version.
+// Demand that arrives while a request is on its way is added up and sent next; containers asked
+// for count as on their way until their lease arrives, so a burst does not ask twice. A failed
+// request is retried with back-off: queued requests fail only at their provisioning timeout.
+import type { ControlPlane } from '../common/contracts';
+import { actionPath, actionVersionKey } from '../common/names';
+import type { Action, ActionRef } from '../common/types';
+import type { Router } from './router';
+
+/** The pool workflow accepts at most this many containers in one request. */
+const MAX_PER_REQUEST = 32;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2_000;
+
+interface Demand {
+  action: Action;
+  /** Containers asked for whose lease has not arrived. */
+  onTheirWay: number;
+  sending: boolean;
+  retryMs: number;
+}
+
+export class CapacityRequests {
+  private readonly demands = new Map<string, Demand>();
+
+  constructor(
+    private readonly router: Router,
+    private readonly control: ControlPlane,
+  ) {
+    router.onLeased((container) => {
+      const demand = container.action && this.demands.get(actionVersionKey(container.action));
+      if (demand && demand.onTheirWay > 0) demand.onTheirWay--;
+    });
+  }
+
+  /** Makes sure enough containers are on their way for the requests queued on this action version. */
+  topUp(action: Action, ref: ActionRef): void {
+    const key = actionVersionKey(ref);
+    let demand = this.demands.get(key);
+    if (!demand) {
+      demand = { action, onTheirWay: 0, sending: false, retryMs: RETRY_FIRST_MS };
+      this.demands.set(key, demand);
+    }
+    if (demand.sending) return;
+    const needed = Math.ceil(this.router.queued(ref) / action.limits.concurrency) - demand.onTheirWay;
+    if (needed <= 0) {
+      if (this.router.queued(ref) === 0 && demand.onTheirWay === 0) this.demands.delete(key);
+      return;
+    }
+    const count = Math.min(needed, MAX_PER_REQUEST);
+    demand.sending = true;
+    this.control.requestContainers(action, count).then(
+      () => {
+        demand.sending = false;
+        demand.onTheirWay += count;
+        demand.retryMs = RETRY_FIRST_MS;
+        this.topUp(action, ref);
+      },
+      (error: unknown) => {
+        process.emitWarning(
+          `container request for ${actionPath(action)} failed, retrying in ${demand.retryMs} ms: ${String(error)}`,
+        );
+        setTimeout(() => {
+          demand.sending = false;
+          this.topUp(action, ref);
+        }, demand.retryMs).unref();
+        demand.retryMs = Math.min(demand.retryMs * 2, RETRY_MAX_MS);
+      },
+    );
+  }
+
+  /** A queued request gave up waiting: what was asked for is no longer counted as coming. */
+  gaveUp(ref: ActionRef): void {
+    const demand = this.demands.get(actionVersionKey(ref));
+    if (demand) demand.onTheirWay = 0;
+  }
+}
