@@ -110,14 +110,16 @@ export class RuntimeClient {
 
   async #post(address: string, path: string, body: string, timeoutMs: number): Promise<RuntimeCallResult> {
     if (timeoutMs <= 0) return { outcome: 'timeout', timeoutMs };
-    const signal = AbortSignal.timeout(timeoutMs);
     try {
+      // undici's own timers, not an AbortSignal per call: this runs on every invocation. The
+      // runtime answers in one piece after the action ends, so waiting for headers is the limit.
       const response = await this.#pool(address).request({
         method: 'POST',
         path,
         headers: HEADERS,
         body,
-        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       const length = Number(response.headers['content-length'] ?? NaN);
       const { text, size, truncated } = await this.#readBody(response.body, length);
@@ -131,8 +133,11 @@ export class RuntimeClient {
       }
       return { outcome: 'response', status: response.statusCode, body: parsed, text, size, truncated };
     } catch (error) {
-      if (signal.aborted) return { outcome: 'timeout', timeoutMs };
       const { code, message } = error as { code?: string; message?: string };
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        // The connection is unusable now; the pool drops it, and the caller drops the container.
+        return { outcome: 'timeout', timeoutMs };
+      }
       return { outcome: 'connection-error', code: code ?? 'UNKNOWN', message: message ?? String(error) };
     }
   }

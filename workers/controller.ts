@@ -15,7 +15,7 @@ import { Router } from '../api/router';
 import type { ContainerBackend } from '../backends/backend';
 import { loadConfig, type GustConfig } from '../common/config';
 import { RuntimeClient } from '../runtimes/runtime-client';
-import { openStores } from '../store/open-stores';
+import { openStores, type Stores } from '../store/open-stores';
 import { DEFAULT_SCOPE, type Scope } from '../workflows/scope';
 import { createAgentBackend } from './agent';
 import { createControlPlane } from './control-plane';
@@ -30,6 +30,8 @@ export interface ControllerOptions {
   backend?: ContainerBackend;
   /** @default DEFAULT_SCOPE (no prefix) */
   scope?: Scope;
+  /** Stores to use instead of the configured ones (benchmarks swap the activation store). */
+  stores?: Stores;
   /** Listen on this port instead of the configured one (0: any free port). */
   port?: number;
   logger?: boolean;
@@ -48,7 +50,7 @@ export interface RunningController {
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const { config, connection, client, backend } = options;
   const { controller } = config;
-  const stores = await openStores(config.store);
+  const stores = options.stores ?? (await openStores(config.store));
   const writer = new ActivationWriter(stores.activations, {
     onWriteError: (error, attempt, size) =>
       console.warn(`activation store: writing ${size} records failed (attempt ${attempt}), retrying`, error),

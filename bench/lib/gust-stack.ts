@@ -22,7 +22,7 @@ import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import type { Router } from '../../api/router';
 import type { ActivationWriter } from '../../api/activation-writer';
-import * as openStoresModule from '../../store/open-stores';
+import { openStores } from '../../store/open-stores';
 import { startAgent } from '../../workers/agent';
 import { createControlPlane } from '../../workers/control-plane';
 import { startController } from '../../workers/controller';
@@ -108,25 +108,6 @@ export interface BenchStackOptions {
 
 let runtimeInstalled = false;
 
-/** Runs `fn` while store/open-stores.ts hands out `wrap(activations)` instead of the store itself. */
-async function withWrappedActivations<T>(store: SwitchableActivationStore, fn: () => Promise<T>): Promise<T> {
-  // startController opens its own stores; there is no option to pass one in (see the report), so
-  // the module's export is swapped for the duration of the start. Compiled CommonJS reads the
-  // export at call time, so the controller gets the wrapped store.
-  const mod = openStoresModule as { openStores: typeof openStoresModule.openStores };
-  const original = mod.openStores;
-  mod.openStores = async (config) => {
-    const stores = await original(config);
-    store.inner = stores.activations;
-    return { ...stores, activations: store };
-  };
-  try {
-    return await fn();
-  } finally {
-    mod.openStores = original;
-  }
-}
-
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -173,9 +154,17 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   workers.push(await startProvisioner({ connection, client, bundle, config, scope, schedules: false }));
   workers.push(await startAgent({ connection, client, backend, config, scope }));
   const activations = new SwitchableActivationStore();
-  const controller = await withWrappedActivations(activations, () =>
-    startController({ config, connection, client, backend, scope, port: 0 }),
-  );
+  const stores = await openStores(config.store);
+  activations.inner = stores.activations;
+  const controller = await startController({
+    config,
+    connection,
+    client,
+    backend,
+    scope,
+    port: 0,
+    stores: { ...stores, activations },
+  });
   const labels = { [LABELS.managed]: 'true', [LABELS.host]: hostId };
 
   let stopped = false;

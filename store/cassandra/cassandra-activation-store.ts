@@ -41,7 +41,7 @@ export class CassandraActivationStore implements ActivationStore {
     for (const r of records) {
       const full = JSON.stringify(r);
       // Listings carry no logs (they can be megabytes); `get` reads the full record.
-      const listed = JSON.stringify({ ...r, logs: [] });
+      const listed = r.logs.length === 0 ? full : JSON.stringify({ ...r, logs: [] });
       const day = dayOf(r.start);
       statements.push(
         { query: this.#cql.putById, params: [r.namespace, r.activationId, full, ttl] },
