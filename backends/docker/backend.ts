@@ -74,12 +74,17 @@ export class DockerBackend implements ContainerBackend {
 
   async #createOrFind(spec: ContainerSpec, signal: AbortSignal | undefined): Promise<string> {
     const config = buildContainerConfig(spec, this.#host);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 20; attempt++) {
       const created = await this.#api.createContainer(spec.name, config, signal);
       if (created !== null) return created.Id;
       // 409: a container with that name exists (a retried create, or a concurrent one).
       const existing = await this.#api.inspectContainer(spec.name);
-      if (existing === null) continue; // removed meanwhile: create again
+      if (existing === null) {
+        // Removed meanwhile, or a concurrent create has reserved the name but not made the
+        // container yet (slow under load): give it a moment, then try again.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
       if (existing.State.Status === 'created' || existing.State.Running) return existing.Id;
       await this.#api.removeContainer(existing.Id); // exited or dead: replace it
     }

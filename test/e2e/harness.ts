@@ -1,6 +1,7 @@
-// Starts a whole Gust for end-to-end tests: provisioner, one agent (process backend) and a
-// controller on 127.0.0.1:<ephemeral>, on the shared Temporal dev server under a scope of its own,
-// with a fresh SQLite store. Tests talk to it only through the official `openwhisk` client.
+// Starts a whole Gust for end-to-end tests: provisioner, one agent and a controller on
+// 127.0.0.1:<ephemeral>, on the shared Temporal dev server under a scope of its own. By default
+// the real stack: docker backend and the Cassandra store (keyspace gust_e2e, emptied first).
+// Tests talk to it only through the official `openwhisk` client.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { GUEST_API_KEY } from '../../api/api-keys';
 import type { GustConfig } from '../../common/config';
 import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
+import { createCassandraClient } from '../../store/cassandra/cassandra-client';
+import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import { createAgentBackend, startAgent } from '../../workers/agent';
 import { startController } from '../../workers/controller';
 import { startProvisioner } from '../../workers/provisioner';
@@ -27,6 +30,31 @@ export interface GustUnderTest {
 
 export interface StartGustOptions {
   controller?: Partial<GustConfig['controller']>;
+  /** @default 'docker' */
+  backend?: GustConfig['agent']['backend'];
+  /** @default 'cassandra' */
+  store?: GustConfig['store']['kind'];
+}
+
+const E2E_KEYSPACE = 'gust_e2e';
+
+/** Creates the e2e keyspace if needed and empties it, so every run starts from nothing. */
+async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
+  const client = createCassandraClient({
+    contactPoints: config.store.cassandraContactPoints,
+    keyspace: E2E_KEYSPACE,
+  });
+  try {
+    await client.connect();
+    await migrateCassandraSchema(client, E2E_KEYSPACE);
+    const tables = await client.execute(
+      'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
+      [E2E_KEYSPACE],
+    );
+    for (const row of tables.rows) await client.execute(`TRUNCATE ${E2E_KEYSPACE}.${row['table_name']}`);
+  } finally {
+    await client.shutdown();
+  }
 }
 
 let runtimeInstalled = false;
@@ -43,10 +71,17 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     ...base,
     stateDir,
     controller: { ...base.controller, id: `e2e-${id}`, port: 0, ...options.controller },
-    store: { ...base.store, kind: 'sqlite', sqlitePath: join(stateDir, 'gust.sqlite') },
-    agent: { ...base.agent, hostId: `e2e-${id}`, backend: 'process' },
-    pools: { ...base.pools, stemCells: [] },
+    store: {
+      ...base.store,
+      kind: options.store ?? 'cassandra',
+      sqlitePath: join(stateDir, 'gust.sqlite'),
+      cassandraKeyspace: E2E_KEYSPACE,
+    },
+    agent: { ...base.agent, hostId: `e2e-${id}`, backend: options.backend ?? 'docker' },
+    // One stem cell, so the cold path from a stem cell runs end to end too.
+    pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
   };
+  if (config.store.kind === 'cassandra') await emptyCassandraKeyspace(config);
   const scope = { prefix: `e2e-${id}-` };
   const connection = await connectTemporal(config);
   const temporal = createTemporalClient(connection, config);

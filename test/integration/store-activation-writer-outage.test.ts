@@ -103,7 +103,9 @@ test('every accepted record is stored although Cassandra is frozen for several s
     `outage test: ${RECORDS} records in ${Date.now() - started} ms; ${OUTAGE_MS} ms frozen; ` +
       `${failures.length} failed attempts; ${pendingAtResume} pending at resume, all written ${recoveredMs} ms after`,
   );
-  expect(failures.length).toBeGreaterThan(0);
+  // The outage was felt: records piled up behind the frozen node (failed attempts depend on
+  // whether the driver's read timeout fired before the resume, so they are reported, not asserted).
+  expect(pendingAtResume).toBeGreaterThan(0);
   expect(writer.stats()).toMatchObject({ accepted: RECORDS, written: RECORDS, pending: 0 });
   expect(count).toBe(RECORDS);
   expect(sample?.logs).toEqual([`line ${RECORDS - 1}`]);

@@ -174,5 +174,4 @@ describe('Router', () => {
     router.lease([lease('c1', hello)]);
     await expect(kept).resolves.toMatchObject({ id: 'c1' });
   });
-
 });
