@@ -6,7 +6,12 @@ module.exports = {
   // would keep jest waiting forever after the last test; CI must end.
   forceExit: true,
   projects: [
-    { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
     {
       displayName: 'integration',
       testEnvironment: 'node',

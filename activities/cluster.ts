@@ -46,7 +46,8 @@ export function createClusterActivities() {
         return await hosts.executeUpdate(placeContainerUpdate, { args: [input] });
       } catch (err) {
         const cause = (err as { cause?: { message?: string; type?: string } }).cause;
-        if (cause?.type === 'NoCapacity') throw ApplicationFailure.retryable(cause.message ?? 'no capacity', 'NoCapacity');
+        if (cause?.type === 'NoCapacity')
+          throw ApplicationFailure.retryable(cause.message ?? 'no capacity', 'NoCapacity');
         throw err;
       }
     },

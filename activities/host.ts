@@ -43,7 +43,8 @@ export function createHostActivities(options: HostActivitiesOptions) {
 
   return {
     async createContainer(input: CreateContainerInput): Promise<ContainerInfo> {
-      if (activityInfo().attempt > 1) log.info('retrying create', { name: input.name, attempt: activityInfo().attempt });
+      if (activityInfo().attempt > 1)
+        log.info('retrying create', { name: input.name, attempt: activityInfo().attempt });
       heartbeat();
       const timer = setInterval(() => heartbeat(), heartbeatEveryMs);
       try {
@@ -68,7 +69,8 @@ export function createHostActivities(options: HostActivitiesOptions) {
       } catch (err) {
         // A developer error (no such image, no executable) fails the same way every time.
         const e = err as { developerError?: boolean; code?: string; message?: string };
-        if (e.developerError) throw ApplicationFailure.nonRetryable(e.message ?? String(err), e.code ?? 'DeveloperError');
+        if (e.developerError)
+          throw ApplicationFailure.nonRetryable(e.message ?? String(err), e.code ?? 'DeveloperError');
         throw err;
       } finally {
         clearInterval(timer);

@@ -100,8 +100,21 @@ async function main(): Promise<void> {
   const router = new WaitingRouter();
   const workers = [
     await startProvisioner({ connection, client, bundle, config: { pools }, scope, schedules: false }),
-    await startAgent({ connection, client, backend, config: { pools, agent: { ...config.agent, hostId: HOST_ID, capacityMB: 1 << 20 } }, scope }),
-    await startControllerWorker({ connection, client, controllerId: 'c1', routerLeases: router, config: { pools }, scope }),
+    await startAgent({
+      connection,
+      client,
+      backend,
+      config: { pools, agent: { ...config.agent, hostId: HOST_ID, capacityMB: 1 << 20 } },
+      scope,
+    }),
+    await startControllerWorker({
+      connection,
+      client,
+      controllerId: 'c1',
+      routerLeases: router,
+      config: { pools },
+      scope,
+    }),
   ];
   const controlPlane = createControlPlane({ client, controllerId: 'c1', scope });
 
@@ -117,7 +130,11 @@ async function main(): Promise<void> {
       labels: { [LABELS.managed]: 'true', [LABELS.host]: HOST_ID },
     });
     let start = process.hrtime.bigint();
-    await inBatches([...Array(CONTAINERS).keys()], CONCURRENCY, async () => void (await backend.create(spec())));
+    await inBatches(
+      [...Array(CONTAINERS).keys()],
+      CONCURRENCY,
+      async () => void (await backend.create(spec())),
+    );
     const directMs = elapsedMs(start);
     await destroyAll(backend);
     const directCold: number[] = [];
@@ -183,12 +200,21 @@ async function main(): Promise<void> {
     const file = join(dir, `provisioning-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      JSON.stringify({ backend: BACKEND, throughput, workflowOverheadRatio: ratio, latencyMs: Object.fromEntries(rows) }, null, 2),
+      JSON.stringify(
+        { backend: BACKEND, throughput, workflowOverheadRatio: ratio, latencyMs: Object.fromEntries(rows) },
+        null,
+        2,
+      ),
     );
     console.log(`wrote ${file}`);
   } finally {
-    for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${PREFIX}' AND ExecutionStatus = 'Running'` })) {
-      await client.workflow.getHandle(wf.workflowId).terminate('benchmark over').catch(() => undefined);
+    for await (const wf of client.workflow.list({
+      query: `WorkflowId STARTS_WITH '${PREFIX}' AND ExecutionStatus = 'Running'`,
+    })) {
+      await client.workflow
+        .getHandle(wf.workflowId)
+        .terminate('benchmark over')
+        .catch(() => undefined);
     }
     for (const w of workers) await w.stop();
     await destroyAll(backend);

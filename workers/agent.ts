@@ -16,7 +16,14 @@ import { loadConfig, type GustConfig } from '../common/config';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
-import { connectTemporal, createTemporalClient, every, heartbeatIntervalMs, runInBackground, type RunningWorker } from './temporal';
+import {
+  connectTemporal,
+  createTemporalClient,
+  every,
+  heartbeatIntervalMs,
+  runInBackground,
+  type RunningWorker,
+} from './temporal';
 
 export interface AgentOptions {
   connection: NativeConnection;
@@ -44,7 +51,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
     connection,
     namespace: client.options.namespace,
     taskQueue: names.hostQueue(hostId),
-    activities: createHostActivities({ backend, hostId, imageForKind: options.imageForKind ?? defaultImageForKind }),
+    activities: createHostActivities({
+      backend,
+      hostId,
+      imageForKind: options.imageForKind ?? defaultImageForKind,
+    }),
   });
   // Signal-with-start: the agent may come up before the provisioner has started the hosts workflow.
   const beat = async (): Promise<void> => {
@@ -56,7 +67,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
     });
   };
   await beat();
-  const stopBeating = every(heartbeatIntervalMs(config), beat, (err) => console.warn(`agent ${hostId}: heartbeat failed`, err));
+  const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
+    console.warn(`agent ${hostId}: heartbeat failed`, err),
+  );
   return runInBackground(worker, stopBeating);
 }
 

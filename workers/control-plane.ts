@@ -81,7 +81,9 @@ export function createControlPlane(options: ControlPlaneOptions): GustControlPla
         ? names.actionPoolId(action.namespace, action.name)
         : names.stemCellPoolId(container.kind, container.memoryMB);
       try {
-        await client.workflow.getHandle(workflowId).signal(containerFailedSignal, { containerId: container.id, reason });
+        await client.workflow
+          .getHandle(workflowId)
+          .signal(containerFailedSignal, { containerId: container.id, reason });
       } catch (err) {
         if (!isGone(err)) throw err;
       }

@@ -11,7 +11,12 @@ import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
 import { loadConfig, type GustConfig } from '../common/config';
-import type { HostsInput, ReconcileWorkflowInput, ScaleDownWorkflowInput, StemCellPoolInput } from '../workflows/messages';
+import type {
+  HostsInput,
+  ReconcileWorkflowInput,
+  ScaleDownWorkflowInput,
+  StemCellPoolInput,
+} from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions, stemCellPoolStartOptions } from '../workflows/start-options';
 import { setStemCellTargetSignal } from '../workflows/messages';
@@ -55,7 +60,13 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
   await ensureHostsWorkflow(client, { scope, leaseTimeoutMs: config.pools.leaseTimeoutMs });
   await ensureStemCellPools(client, scope, config.pools.stemCells);
   if (options.schedules ?? true) {
-    await ensureSchedules(client, scope, config, options.minContainersPerAction ?? {}, options.orphanGraceMs ?? 60_000);
+    await ensureSchedules(
+      client,
+      scope,
+      config,
+      options.minContainersPerAction ?? {},
+      options.orphanGraceMs ?? 60_000,
+    );
   }
   return running;
 }
@@ -67,7 +78,11 @@ export async function ensureHostsWorkflow(client: Client, input: HostsInput): Pr
   });
 }
 
-async function ensureStemCellPools(client: Client, scope: Scope, targets: GustConfig['pools']['stemCells']): Promise<void> {
+async function ensureStemCellPools(
+  client: Client,
+  scope: Scope,
+  targets: GustConfig['pools']['stemCells'],
+): Promise<void> {
   for (const { kind, memoryMB, count } of targets) {
     const input: StemCellPoolInput = { scope, kind, memoryMB, perController: count };
     const handle = await client.workflow.start('stemCellPoolWorkflow', {
@@ -112,7 +127,12 @@ async function ensureSchedules(
 type StartWorkflowAction = Parameters<Client['schedule']['create']>[0]['action'];
 
 /** Creates the schedule, or brings an existing one's interval and action up to date. */
-async function upsertSchedule(client: Client, scheduleId: string, everyMs: number, action: StartWorkflowAction): Promise<void> {
+async function upsertSchedule(
+  client: Client,
+  scheduleId: string,
+  everyMs: number,
+  action: StartWorkflowAction,
+): Promise<void> {
   const spec = { intervals: [{ every: Math.max(1000, everyMs) }] };
   // A run still going when the next is due is not doubled; missed runs are not caught up.
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 60_000 };
@@ -120,7 +140,9 @@ async function upsertSchedule(client: Client, scheduleId: string, everyMs: numbe
     await client.schedule.create({ scheduleId, spec, action, policies });
   } catch (err) {
     if ((err as { name?: string }).name !== 'ScheduleAlreadyRunning') throw err;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action, policies }));
+    await client.schedule
+      .getHandle(scheduleId)
+      .update((previous) => ({ ...previous, spec, action, policies }));
   }
 }
 

@@ -13,7 +13,10 @@ export async function connectTemporal(config: Pick<GustConfig, 'temporal'>): Pro
 }
 
 /** A Client over the process's NativeConnection (needed for eager start; no second connection). */
-export function createTemporalClient(connection: NativeConnection, config: Pick<GustConfig, 'temporal'>): Client {
+export function createTemporalClient(
+  connection: NativeConnection,
+  config: Pick<GustConfig, 'temporal'>,
+): Client {
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
@@ -49,7 +52,11 @@ export function runInBackground(worker: Worker, onStop: () => void = () => {}): 
 }
 
 /** Heartbeats on an interval, never overlapping, errors reported and survived. Returns a stop function. */
-export function every(intervalMs: number, beat: () => Promise<void>, onError: (err: unknown) => void): () => void {
+export function every(
+  intervalMs: number,
+  beat: () => Promise<void>,
+  onError: (err: unknown) => void,
+): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async (): Promise<void> => {

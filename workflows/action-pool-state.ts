@@ -46,7 +46,9 @@ export class ActionPool {
       throw new Error(`this pool runs ${this.input.namespace}/${name}, not ${namespace}/${name}`);
     }
     if (this.action && req.action.updated < this.action.updated) {
-      throw new Error(`stale action version ${req.action.ref.version}; the pool runs ${this.action.ref.version}`);
+      throw new Error(
+        `stale action version ${req.action.ref.version}; the pool runs ${this.action.ref.version}`,
+      );
     }
   }
 
@@ -77,7 +79,8 @@ export class ActionPool {
     this.state.action = spec;
     if (current && current.ref.version !== spec.ref.version) {
       for (const c of this.live()) {
-        if (c.version !== spec.ref.version) c.removal = { revoke: true, reason: `replaced by version ${spec.ref.version}` };
+        if (c.version !== spec.ref.version)
+          c.removal = { revoke: true, reason: `replaced by version ${spec.ref.version}` };
       }
     }
   }
@@ -86,7 +89,8 @@ export class ActionPool {
     if (this.state.containers.some((c) => c.name === a.container.name)) return;
     this.observe(a.action);
     const c: PoolContainer = { ...a.container, version: a.action.ref.version, removal: null };
-    if (this.action && c.version !== this.action.ref.version) c.removal = { revoke: true, reason: 'adopted an old version' };
+    if (this.action && c.version !== this.action.ref.version)
+      c.removal = { revoke: true, reason: 'adopted an old version' };
     this.state.containers.push(c);
   }
 
@@ -96,8 +100,13 @@ export class ActionPool {
   }
 
   scaleDown(input: ScaleDownInput): void {
-    const candidates = this.live().map((c) => ({ containerId: c.info?.id ?? c.name, leased: c.state === 'leased' }));
-    const victims = new Set(chooseIdleVictims(candidates, input.usage, input.keepAliveMs, input.minContainers));
+    const candidates = this.live().map((c) => ({
+      containerId: c.info?.id ?? c.name,
+      leased: c.state === 'leased',
+    }));
+    const victims = new Set(
+      chooseIdleVictims(candidates, input.usage, input.keepAliveMs, input.minContainers),
+    );
     for (const c of this.live()) {
       if (c.info && victims.has(c.info.id)) c.removal = { revoke: true, reason: 'idle past keep-alive' };
     }
@@ -123,7 +132,8 @@ export class ActionPool {
     const change = this.state.controllers;
     if (!change) return;
     for (const c of this.live()) {
-      if (isLeaseStale(c, change)) c.removal = { revoke: false, reason: `controller ${c.controllerId} is gone` };
+      if (isLeaseStale(c, change))
+        c.removal = { revoke: false, reason: `controller ${c.controllerId} is gone` };
     }
   }
 
@@ -175,7 +185,9 @@ export class ActionPool {
 
   summary(): string {
     const count = (s: PoolContainer['state']) => this.state.containers.filter((c) => c.state === s).length;
-    return `${count('leased')} leased, ${count('creating')} creating, ${count('removing')} removing` +
-      (this.action ? ` — version ${this.action.ref.version}` : '');
+    return (
+      `${count('leased')} leased, ${count('creating')} creating, ${count('removing')} removing` +
+      (this.action ? ` — version ${this.action.ref.version}` : '')
+    );
   }
 }

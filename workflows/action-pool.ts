@@ -33,21 +33,45 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
   const ctx: PoolContext = { scope: input.scope, names: scopedNames(input.scope), owner };
   const ops = new Operations();
   let dirty = true;
-  const touch = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
-    fn(...args);
-    dirty = true;
-  };
+  const touch =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A) => {
+      fn(...args);
+      dirty = true;
+    };
 
-  setHandler(requestContainersUpdate, touch((req) => pool.request(req)), {
-    validator: (req) => pool.validateRequest(req),
-    description: 'Cold path: record a request for containers; they arrive through the lease activity.',
-  });
-  setHandler(demandSignal, touch((d) => pool.demand(d)));
-  setHandler(adoptContainerSignal, touch((a) => pool.adopt(a)));
-  setHandler(containerFailedSignal, touch(({ containerId, reason }) => pool.failed(containerId, reason)));
-  setHandler(scaleDownSignal, touch((s) => pool.scaleDown(s)));
-  setHandler(repairSignal, touch(({ names }) => pool.repair(names)));
-  setHandler(controllersChangedSignal, touch((change) => pool.controllersChanged(change)));
+  setHandler(
+    requestContainersUpdate,
+    touch((req) => pool.request(req)),
+    {
+      validator: (req) => pool.validateRequest(req),
+      description: 'Cold path: record a request for containers; they arrive through the lease activity.',
+    },
+  );
+  setHandler(
+    demandSignal,
+    touch((d) => pool.demand(d)),
+  );
+  setHandler(
+    adoptContainerSignal,
+    touch((a) => pool.adopt(a)),
+  );
+  setHandler(
+    containerFailedSignal,
+    touch(({ containerId, reason }) => pool.failed(containerId, reason)),
+  );
+  setHandler(
+    scaleDownSignal,
+    touch((s) => pool.scaleDown(s)),
+  );
+  setHandler(
+    repairSignal,
+    touch(({ names }) => pool.repair(names)),
+  );
+  setHandler(
+    controllersChangedSignal,
+    touch((change) => pool.controllersChanged(change)),
+  );
   setHandler(inventoryQuery, () => ({ workflowId: owner, containers: pool.state.containers }));
 
   let searchKey = '';
@@ -68,7 +92,10 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
   };
 
   for (;;) {
-    await condition(() => dirty || pool.hasWork || pool.toRemove(ops.isRunning.bind(ops)).length > 0 || shouldContinueAsNew());
+    await condition(
+      () =>
+        dirty || pool.hasWork || pool.toRemove(ops.isRunning.bind(ops)).length > 0 || shouldContinueAsNew(),
+    );
     dirty = false;
     if (shouldContinueAsNew()) break;
     pool.reclaimStaleLeases();
@@ -76,7 +103,12 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
     for (const c of pool.startPending(Date.now())) {
       if (!action) break;
       ops.run(c.name, () =>
-        provisionContainer(ctx, c, { kind: action.kind, image: action.image, action: action.ref, slots: action.slots }).then(() => {
+        provisionContainer(ctx, c, {
+          kind: action.kind,
+          image: action.image,
+          action: action.ref,
+          slots: action.slots,
+        }).then(() => {
           dirty = true;
         }),
       );

@@ -82,9 +82,21 @@ export const hostActivities = (names: ScopedNames, hostId: string, summary: stri
 });
 
 export const controllerActivities = (names: ScopedNames, controllerId: string, summary: string) => ({
-  lease: proxyActivities<ControllerActivities>({ ...LEASE, taskQueue: names.controllerQueue(controllerId), summary }),
-  revoke: proxyActivities<ControllerActivities>({ ...REVOKE, taskQueue: names.controllerQueue(controllerId), summary }),
-  usage: proxyActivities<ControllerActivities>({ ...USAGE, taskQueue: names.controllerQueue(controllerId), summary }),
+  lease: proxyActivities<ControllerActivities>({
+    ...LEASE,
+    taskQueue: names.controllerQueue(controllerId),
+    summary,
+  }),
+  revoke: proxyActivities<ControllerActivities>({
+    ...REVOKE,
+    taskQueue: names.controllerQueue(controllerId),
+    summary,
+  }),
+  usage: proxyActivities<ControllerActivities>({
+    ...USAGE,
+    taskQueue: names.controllerQueue(controllerId),
+    summary,
+  }),
 });
 
 export const clusterActivities = (names: ScopedNames, summary?: string) => ({

@@ -27,9 +27,14 @@ export interface ProvisionSpec {
   slots: number;
 }
 
-const message = (err: unknown): string => (err instanceof Error ? (err.cause as Error)?.message ?? err.message : String(err));
+const message = (err: unknown): string =>
+  err instanceof Error ? ((err.cause as Error)?.message ?? err.message) : String(err);
 
-export async function provisionContainer(ctx: PoolContext, c: PoolContainer, spec: ProvisionSpec): Promise<void> {
+export async function provisionContainer(
+  ctx: PoolContext,
+  c: PoolContainer,
+  spec: ProvisionSpec,
+): Promise<void> {
   let stage = 'place';
   try {
     const { hostId } = await clusterActivities(ctx.names, `place ${c.name}`).place.placeContainer(ctx.scope, {
@@ -45,7 +50,11 @@ export async function provisionContainer(ctx: PoolContext, c: PoolContainer, spe
       labels[LABELS.action] = spec.action.name;
       labels[LABELS.version] = spec.action.version;
     }
-    c.info = await hostActivities(ctx.names, hostId, `create ${c.name} (${spec.kind}, ${c.memoryMB} MB)`).create.createContainer({
+    c.info = await hostActivities(
+      ctx.names,
+      hostId,
+      `create ${c.name} (${spec.kind}, ${c.memoryMB} MB)`,
+    ).create.createContainer({
       name: c.name,
       kind: spec.kind,
       memoryMB: c.memoryMB,
@@ -54,9 +63,11 @@ export async function provisionContainer(ctx: PoolContext, c: PoolContainer, spe
     });
     if (c.removal) return;
     stage = 'lease';
-    const { incarnation } = await controllerActivities(ctx.names, c.controllerId, `lease ${c.name} to ${c.controllerId}`).lease.leaseContainers([
-      { container: c.info, action: spec.action, slots: spec.slots },
-    ]);
+    const { incarnation } = await controllerActivities(
+      ctx.names,
+      c.controllerId,
+      `lease ${c.name} to ${c.controllerId}`,
+    ).lease.leaseContainers([{ container: c.info, action: spec.action, slots: spec.slots }]);
     c.incarnation = incarnation;
     c.leasedAt = Date.now();
     c.state = 'leased';
@@ -72,7 +83,11 @@ export async function removeContainer(ctx: PoolContext, c: PoolContainer): Promi
   c.state = 'removing';
   if (revoke && c.info) {
     try {
-      await controllerActivities(ctx.names, c.controllerId, `drain ${c.name} on ${c.controllerId}`).revoke.revokeContainers([c.info.id]);
+      await controllerActivities(
+        ctx.names,
+        c.controllerId,
+        `drain ${c.name} on ${c.controllerId}`,
+      ).revoke.revokeContainers([c.info.id]);
     } catch (err) {
       log.warn('revoke failed; destroying anyway', { name: c.name, error: message(err) });
     }
@@ -86,7 +101,9 @@ export async function removeContainer(ctx: PoolContext, c: PoolContainer): Promi
     } catch (err) {
       log.warn('destroy failed; reconcile will remove it', { name: c.name, error: message(err) });
     }
-    await getExternalWorkflowHandle(ctx.names.hostsWorkflowId).signal(releaseContainersSignal, { names: [c.name] });
+    await getExternalWorkflowHandle(ctx.names.hostsWorkflowId).signal(releaseContainersSignal, {
+      names: [c.name],
+    });
   }
 }
 

@@ -74,7 +74,10 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
       if (already) return { hostId: already.id };
       const hostId = chooseHost(state.hosts, { memoryMB, group, avoid }, Date.now(), timeout);
       if (hostId === null) {
-        throw ApplicationFailure.create({ type: 'NoCapacity', message: `no live host has ${memoryMB} MB free for ${name}` });
+        throw ApplicationFailure.create({
+          type: 'NoCapacity',
+          message: `no live host has ${memoryMB} MB free for ${name}`,
+        });
       }
       state.hosts.find((h) => h.id === hostId)!.reservations[name] = { memoryMB, group };
       return { hostId };
@@ -112,12 +115,18 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
     }
     if (membershipChanged) {
       membershipChanged = false;
-      const ids = liveControllers().map((c) => c.controllerId).join(', ') || 'none';
+      const ids =
+        liveControllers()
+          .map((c) => c.controllerId)
+          .join(', ') || 'none';
       try {
-        await clusterActivities(names, `tell pools the live controllers: ${ids}`).other.broadcastControllers(input.scope, {
-          controllers: liveControllers(),
-          asOf: Date.now(),
-        });
+        await clusterActivities(names, `tell pools the live controllers: ${ids}`).other.broadcastControllers(
+          input.scope,
+          {
+            controllers: liveControllers(),
+            asOf: Date.now(),
+          },
+        );
       } catch (err) {
         log.error('broadcast of live controllers failed', { error: String(err) });
         membershipChanged = true;

@@ -80,7 +80,8 @@ export interface ControllersChanged {
 export const controllersChangedSignal = defineSignal<[ControllersChanged]>('controllersChanged');
 export const inventoryQuery = defineQuery<PoolInventory>('inventory');
 /** A container a router reported dead or broken; `containerId` is the backend id. */
-export const containerFailedSignal = defineSignal<[{ containerId: string; reason: string }]>('containerFailed');
+export const containerFailedSignal =
+  defineSignal<[{ containerId: string; reason: string }]>('containerFailed');
 /** Reconcile: these containers are gone from their host; replace them. */
 export const repairSignal = defineSignal<[{ names: string[] }]>('repair');
 

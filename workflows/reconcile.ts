@@ -30,7 +30,9 @@ export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<
   );
   // Inventories are read after the listings: a container created in between is younger than the
   // grace period, and one recorded in between is owned — either way it is not taken for an orphan.
-  const inventories = await clusterActivities(names, 'what the pools own').other.listPoolInventories(input.scope);
+  const inventories = await clusterActivities(names, 'what the pools own').other.listPoolInventories(
+    input.scope,
+  );
   const owned = new Set(inventories.flatMap((i) => i.containers.map((c) => c.name)));
 
   const now = Date.now();
@@ -43,14 +45,19 @@ export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<
   await Promise.all(
     orphans.map(async ({ host, info }) => {
       try {
-        await hostActivities(names, host, `destroy orphan ${info.name}`).destroy.destroyContainer({ name: info.name, containerId: info.id });
+        await hostActivities(names, host, `destroy orphan ${info.name}`).destroy.destroyContainer({
+          name: info.name,
+          containerId: info.id,
+        });
       } catch (err) {
         log.warn('could not destroy orphan', { name: info.name, error: String(err) });
       }
     }),
   );
   if (orphans.length) {
-    await getExternalWorkflowHandle(names.hostsWorkflowId).signal(releaseContainersSignal, { names: orphans.map((o) => o.info.name) });
+    await getExternalWorkflowHandle(names.hostsWorkflowId).signal(releaseContainersSignal, {
+      names: orphans.map((o) => o.info.name),
+    });
   }
 
   const missing: string[] = [];

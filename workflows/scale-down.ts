@@ -16,11 +16,15 @@ export interface ScaleDownResult {
 
 export async function scaleDownWorkflow(input: ScaleDownWorkflowInput): Promise<ScaleDownResult> {
   const names = scopedNames(input.scope);
-  const cluster = await clusterActivities(names, 'which controllers are live').other.describeCluster(input.scope);
+  const cluster = await clusterActivities(names, 'which controllers are live').other.describeCluster(
+    input.scope,
+  );
   const reports = await Promise.all(
     cluster.controllers.map(async ({ controllerId }) => {
       try {
-        return (await controllerActivities(names, controllerId, `usage of ${controllerId}`).usage.collectUsage()).usage;
+        return (
+          await controllerActivities(names, controllerId, `usage of ${controllerId}`).usage.collectUsage()
+        ).usage;
       } catch (err) {
         log.warn('no usage from controller', { controllerId, error: String(err) });
         return null;
@@ -49,5 +53,9 @@ export async function scaleDownWorkflow(input: ScaleDownWorkflowInput): Promise<
       }
     }),
   );
-  return { controllers: cluster.controllers.length, answered: reports.filter((r) => r !== null).length, pools: byPool.size };
+  return {
+    controllers: cluster.controllers.length,
+    answered: reports.filter((r) => r !== null).length,
+    pools: byPool.size,
+  };
 }

@@ -12,7 +12,13 @@ import {
 } from '@temporalio/workflow';
 import { containerName } from '../common/names';
 import { clusterActivities } from './activities';
-import { isLeaseStale, Operations, provisionContainer, removeContainer, type PoolContext } from './container-ops';
+import {
+  isLeaseStale,
+  Operations,
+  provisionContainer,
+  removeContainer,
+  type PoolContext,
+} from './container-ops';
 import {
   containerFailedSignal,
   controllersChangedSignal,
@@ -47,7 +53,9 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
   const onControllers = (change: ControllersChanged): void => {
     if (state.controllers && change.asOf < state.controllers.asOf) return;
     state.controllers = change;
-    for (const c of live()) if (isLeaseStale(c, change)) c.removal = { revoke: false, reason: `controller ${c.controllerId} is gone` };
+    for (const c of live())
+      if (isLeaseStale(c, change))
+        c.removal = { revoke: false, reason: `controller ${c.controllerId} is gone` };
   };
 
   setHandler(controllersChangedSignal, (change) => {
@@ -61,12 +69,19 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     claims = claims.filter((claim) => {
       const cell = state.cells.find((c) => c.info?.id === claim.containerId);
       if (!cell) {
-        log.warn('claim of an unknown stem cell', { containerId: claim.containerId, controllerId: claim.controllerId });
+        log.warn('claim of an unknown stem cell', {
+          containerId: claim.containerId,
+          controllerId: claim.controllerId,
+        });
         return false;
       }
       if (cell.state !== 'leased') return true;
       state.cells = state.cells.filter((c) => c !== cell);
-      handOvers.push({ action: claim.action, container: { ...cell, version: claim.action.ref.version }, started: false });
+      handOvers.push({
+        action: claim.action,
+        container: { ...cell, version: claim.action.ref.version },
+        started: false,
+      });
       return false;
     });
   };
@@ -80,7 +95,9 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     dirty = true;
   });
   setHandler(repairSignal, ({ names }) => {
-    for (const c of live()) if (names.includes(c.name) && c.state === 'leased') c.removal = { revoke: true, reason: 'gone from its host' };
+    for (const c of live())
+      if (names.includes(c.name) && c.state === 'leased')
+        c.removal = { revoke: true, reason: 'gone from its host' };
     dirty = true;
   });
   setHandler(setStemCellTargetSignal, ({ perController: n }) => {
@@ -93,7 +110,9 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
   }));
 
   if (!state.controllers) {
-    const view = await clusterActivities(ctx.names, 'which controllers are live').other.describeCluster(input.scope);
+    const view = await clusterActivities(ctx.names, 'which controllers are live').other.describeCluster(
+      input.scope,
+    );
     onControllers({ controllers: view.controllers, asOf: view.asOf });
   }
 
@@ -108,9 +127,15 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
       h.started = true;
       ops.run(`handover:${h.container.name}`, async () => {
         try {
-          await clusterActivities(ctx.names, `hand ${h.container.name} to ${h.action.ref.name}`).other.handOverStemCell(input.scope, h);
+          await clusterActivities(
+            ctx.names,
+            `hand ${h.container.name} to ${h.action.ref.name}`,
+          ).other.handOverStemCell(input.scope, h);
         } catch (err) {
-          log.error('hand-over failed; the action pool does not own the cell', { name: h.container.name, error: String(err) });
+          log.error('hand-over failed; the action pool does not own the cell', {
+            name: h.container.name,
+            error: String(err),
+          });
         }
         handOvers.splice(handOvers.indexOf(h), 1);
       });
@@ -135,18 +160,27 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
         };
         state.cells.push(cell);
         ops.run(cell.name, () =>
-          provisionContainer(ctx, cell, { kind: input.kind, image: input.image, action: null, slots: 1 }).then(() => {
+          provisionContainer(ctx, cell, {
+            kind: input.kind,
+            image: input.image,
+            action: null,
+            slots: 1,
+          }).then(() => {
             dirty = true;
           }),
         );
       }
       // Shrink to the target when it was lowered.
-      for (const extra of live().filter((c) => c.controllerId === controller.controllerId && c.state === 'leased').slice(perController)) {
+      for (const extra of live()
+        .filter((c) => c.controllerId === controller.controllerId && c.state === 'leased')
+        .slice(perController)) {
         extra.removal = { revoke: true, reason: 'above target' };
       }
     }
 
-    for (const c of state.cells.filter((x) => x.removal && x.state !== 'removing' && !ops.isRunning(x.name))) {
+    for (const c of state.cells.filter(
+      (x) => x.removal && x.state !== 'removing' && !ops.isRunning(x.name),
+    )) {
       ops.run(c.name, () =>
         removeContainer(ctx, c).then(() => {
           state.cells = state.cells.filter((x) => x !== c);
@@ -155,10 +189,16 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
       );
     }
     const leased = state.cells.filter((c) => c.state === 'leased').length;
-    setCurrentDetails(`${leased} stem cells leased to ${state.controllers?.controllers.length ?? 0} controllers, target ${perController} each`);
+    setCurrentDetails(
+      `${leased} stem cells leased to ${state.controllers?.controllers.length ?? 0} controllers, target ${perController} each`,
+    );
   }
   await condition(() => ops.idle && allHandlersFinished());
   takeClaims();
   const carried = handOvers.map(({ action, container }) => ({ action, container }));
-  await continueAsNew<typeof stemCellPoolWorkflow>({ ...input, perController, state: { ...state, handOvers: carried } });
+  await continueAsNew<typeof stemCellPoolWorkflow>({
+    ...input,
+    perController,
+    state: { ...state, handOvers: carried },
+  });
 }

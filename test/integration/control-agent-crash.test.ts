@@ -65,7 +65,10 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
   return file;
 }
 
-function startAgentChild(script: string, slowMs: number): { child: ChildProcess; created: string[]; ready: Promise<void> } {
+function startAgentChild(
+  script: string,
+  slowMs: number,
+): { child: ChildProcess; created: string[]; ready: Promise<void> } {
   const proc = spawn(process.execPath, [script, PREFIX, HOST_ID, SOCKET, '30000', String(slowMs)], {
     cwd: ROOT,
     env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
@@ -87,7 +90,10 @@ const owned = async (): Promise<string[]> =>
   (await docker.list({ [LABELS.managed]: 'true', [LABELS.host]: HOST_ID })).map((c) => c.name).sort();
 
 beforeAll(async () => {
-  h = await createHarness(PREFIX, testConfig({ leaseTimeoutMs: 30_000, scaleDownIntervalMs: 60_000, reconcileIntervalMs: 60_000 }));
+  h = await createHarness(
+    PREFIX,
+    testConfig({ leaseTimeoutMs: 30_000, scaleDownIntervalMs: 60_000, reconcileIntervalMs: 60_000 }),
+  );
   docker = new DockerBackend({ hostId: HOST_ID, capacityMB: 4096, socketPath: SOCKET });
   await docker.health();
   await h.startProvisioner({ orphanGraceMs: 60_000 });
@@ -109,7 +115,10 @@ test('killing the docker agent mid-create and restarting it ends with exactly th
   const { router } = await h.startController('c1');
 
   await h.controlPlane('c1').requestContainers(testAction(NS, 'crash'), 2);
-  await waitFor('both containers to exist while their creates are in progress', () => first.created.length === 2);
+  await waitFor(
+    'both containers to exist while their creates are in progress',
+    () => first.created.length === 2,
+  );
   expect(router.forAction('crash')).toEqual([]);
   first.child.kill('SIGKILL');
   await new Promise((r) => first.child.once('exit', r));
@@ -120,7 +129,11 @@ test('killing the docker agent mid-create and restarting it ends with exactly th
   child = second.child;
   await second.ready;
   // The retries run once the killed attempts miss their 10 s heartbeat timeout.
-  const leases = await waitFor('two leases after the restart', () => (router.forAction('crash').length === 2 ? router.forAction('crash') : null), 60_000);
+  const leases = await waitFor(
+    'two leases after the restart',
+    () => (router.forAction('crash').length === 2 ? router.forAction('crash') : null),
+    60_000,
+  );
 
   expect(await owned()).toEqual(before); // the same two containers: no duplicates, no orphans
   expect(leases.map((l) => l.container.name).sort()).toEqual(before);

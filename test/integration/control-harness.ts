@@ -57,7 +57,9 @@ export class RecordingRouter implements RouterLeases {
   }
 }
 
-export function testConfig(overrides: Partial<GustConfig['pools']> = {}): Pick<GustConfig, 'pools' | 'agent'> {
+export function testConfig(
+  overrides: Partial<GustConfig['pools']> = {},
+): Pick<GustConfig, 'pools' | 'agent'> {
   return {
     pools: {
       stemCells: [],
@@ -101,7 +103,8 @@ export async function waitFor<T>(
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -113,9 +116,15 @@ export interface ControlPathHarness {
   client: Client;
   bundle: WorkflowBundle;
   config: Pick<GustConfig, 'pools' | 'agent'>;
-  startProvisioner(opts?: { orphanGraceMs?: number; minContainersPerAction?: Record<string, number> }): Promise<RunningWorker>;
+  startProvisioner(opts?: {
+    orphanGraceMs?: number;
+    minContainersPerAction?: Record<string, number>;
+  }): Promise<RunningWorker>;
   startAgent(hostId: string, backend: ContainerBackend, capacityMB?: number): Promise<RunningWorker>;
-  startController(controllerId: string, router?: RecordingRouter): Promise<{ router: RecordingRouter; running: RunningController }>;
+  startController(
+    controllerId: string,
+    router?: RecordingRouter,
+  ): Promise<{ router: RecordingRouter; running: RunningController }>;
   controlPlane(controllerId: string): ReturnType<typeof createControlPlane>;
   inventory(workflowId: string): Promise<PoolInventory>;
   /** With GUST_RECORD_HISTORIES=1: writes test/fixtures/histories/<workflowType>.<label>.json. */
@@ -123,7 +132,11 @@ export interface ControlPathHarness {
   close(): Promise<void>;
 }
 
-export async function createHarness(prefix: string, config = testConfig(), bundle?: WorkflowBundle): Promise<ControlPathHarness> {
+export async function createHarness(
+  prefix: string,
+  config = testConfig(),
+  bundle?: WorkflowBundle,
+): Promise<ControlPathHarness> {
   quietTemporalLogs();
   const scope: Scope = { prefix };
   const names = scopedNames(scope);
@@ -140,7 +153,15 @@ export async function createHarness(prefix: string, config = testConfig(), bundl
     bundle: workflowBundle,
     config,
     async startProvisioner(opts = {}) {
-      const w = await startProvisioner({ connection, client, bundle: workflowBundle, config, scope, orphanGraceMs: 1000, ...opts });
+      const w = await startProvisioner({
+        connection,
+        client,
+        bundle: workflowBundle,
+        config,
+        scope,
+        orphanGraceMs: 1000,
+        ...opts,
+      });
       workers.push(w);
       return w;
     },
@@ -156,7 +177,14 @@ export async function createHarness(prefix: string, config = testConfig(), bundl
       return w;
     },
     async startController(controllerId, router = new RecordingRouter()) {
-      const running = await startControllerWorker({ connection, client, controllerId, routerLeases: router, config, scope });
+      const running = await startControllerWorker({
+        connection,
+        client,
+        controllerId,
+        routerLeases: router,
+        config,
+        scope,
+      });
       workers.push(running);
       return { router, running };
     },
@@ -171,7 +199,8 @@ export async function createHarness(prefix: string, config = testConfig(), bundl
       for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
         const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
         const length = history.events?.length ?? 0;
-        if ((best.get(wf.type)?.length ?? -1) < length) best.set(wf.type, { length, json: JSON.stringify(history) });
+        if ((best.get(wf.type)?.length ?? -1) < length)
+          best.set(wf.type, { length, json: JSON.stringify(history) });
       }
       for (const [type, { json }] of best) writeFileSync(join(dir, `${type}.${label}.json`), json);
     },
@@ -179,10 +208,18 @@ export async function createHarness(prefix: string, config = testConfig(), bundl
       // Workers first: a running agent or controller would restart the hosts workflow with its heartbeat.
       await Promise.allSettled(workers.map((w) => w.stop()));
       for (const id of [names.scaleDownScheduleId, names.reconcileScheduleId]) {
-        await client.schedule.getHandle(id).delete().catch(() => undefined);
+        await client.schedule
+          .getHandle(id)
+          .delete()
+          .catch(() => undefined);
       }
-      for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'` })) {
-        await client.workflow.getHandle(wf.workflowId).terminate('test over').catch(() => undefined);
+      for await (const wf of client.workflow.list({
+        query: `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`,
+      })) {
+        await client.workflow
+          .getHandle(wf.workflowId)
+          .terminate('test over')
+          .catch(() => undefined);
       }
       await connection.close();
     },

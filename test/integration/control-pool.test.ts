@@ -3,15 +3,8 @@
 // the pools' search attributes through the Temporal UI's HTTP API.
 import { LABELS } from '../../common/names';
 import { ProcessBackend } from '../../backends/process/backend';
-import type {
-  RecordingRouter} from './control-harness';
-import {
-  createHarness,
-  testAction,
-  testConfig,
-  waitFor,
-  type ControlPathHarness,
-} from './control-harness';
+import type { RecordingRouter } from './control-harness';
+import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
 
 jest.setTimeout(90_000);
 
@@ -32,7 +25,10 @@ const running = async (backend: ProcessBackend): Promise<string[]> =>
 beforeAll(async () => {
   h = await createHarness(
     PREFIX,
-    testConfig({ stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 2 }], leaseTimeoutMs: LEASE_TIMEOUT_MS }),
+    testConfig({
+      stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 2 }],
+      leaseTimeoutMs: LEASE_TIMEOUT_MS,
+    }),
   );
   hosts = HOST_IDS.map((hostId) => new ProcessBackend({ hostId, warn: false }));
   await h.startProvisioner();
@@ -48,7 +44,9 @@ afterAll(async () => {
 
 test('demand for an action leads to containers leased to the requesting controller, spread over the hosts', async () => {
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a1'), 2);
-  const leases = await waitFor('two leases of a1', () => (c1.forAction('a1').length === 2 ? c1.forAction('a1') : null));
+  const leases = await waitFor('two leases of a1', () =>
+    c1.forAction('a1').length === 2 ? c1.forAction('a1') : null,
+  );
   expect(leases.map((l) => l.action)).toEqual([
     { namespace: NS, name: 'a1', version: '0.0.1' },
     { namespace: NS, name: 'a1', version: '0.0.1' },
@@ -72,11 +70,17 @@ test('a demand signal with requests queued beyond capacity scales the pool up', 
 
 test('a newer action version drains and removes the old version’s containers', async () => {
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1);
-  const [old] = await waitFor('a v1 lease', () => (c1.forAction('a8').length === 1 ? c1.forAction('a8') : null));
+  const [old] = await waitFor('a v1 lease', () =>
+    c1.forAction('a8').length === 1 ? c1.forAction('a8') : null,
+  );
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.2', 2), 1);
   await waitFor('only the v2 container', async () => {
     const inv = await h.inventory(poolId('a8'));
-    return inv.containers.length === 1 && inv.containers[0]!.version === '0.0.2' && inv.containers[0]!.state === 'leased';
+    return (
+      inv.containers.length === 1 &&
+      inv.containers[0]!.version === '0.0.2' &&
+      inv.containers[0]!.state === 'leased'
+    );
   });
   expect(c1.revoked).toContain(old!.container.id);
   expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual(['0.0.2']);
@@ -85,7 +89,9 @@ test('a newer action version drains and removes the old version’s containers',
 
 test('a container the router reports failed is removed and destroyed', async () => {
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a9'), 1);
-  const [lease] = await waitFor('an a9 lease', () => (c1.forAction('a9').length === 1 ? c1.forAction('a9') : null));
+  const [lease] = await waitFor('an a9 lease', () =>
+    c1.forAction('a9').length === 1 ? c1.forAction('a9') : null,
+  );
   c1.leases.delete(lease!.container.id); // the router drops it at once
   await h.controlPlane('c1').containerFailed(lease!, 'connection refused');
   await waitFor('the failed container to be gone', async () => {
@@ -112,7 +118,9 @@ test('stem cells stay at target and are replenished after a claim, and the actio
 
 test('an idle container is removed by the scheduled scale-down after the keep-alive while a busy one stays', async () => {
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a3'), 2);
-  const [idle, busy] = await waitFor('two leases of a3', () => (c1.forAction('a3').length === 2 ? c1.forAction('a3') : null));
+  const [idle, busy] = await waitFor('two leases of a3', () =>
+    c1.forAction('a3').length === 2 ? c1.forAction('a3') : null,
+  );
   c1.usageById.set(idle!.container.id, { idleMs: 60_000, inFlight: 0 });
   c1.usageById.set(busy!.container.id, { idleMs: 60_000, inFlight: 1 });
 
@@ -178,7 +186,9 @@ test('a controller restarted with the same id starts empty: its old leases are r
 
 test('a container removed behind Gust’s back is noticed by reconcile and replaced', async () => {
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a6'), 1);
-  const [lease] = await waitFor('an a6 lease', () => (c1.forAction('a6').length === 1 ? c1.forAction('a6') : null));
+  const [lease] = await waitFor('an a6 lease', () =>
+    c1.forAction('a6').length === 1 ? c1.forAction('a6') : null,
+  );
   const backend = hosts[HOST_IDS.indexOf(lease!.container.host)]!;
   await backend.destroy(lease!.container.id);
 
@@ -207,9 +217,13 @@ test('the Temporal UI lists the pool workflows with their search attributes', as
   const res = await fetch(`http://127.0.0.1:8233/api/v1/namespaces/default/workflows?query=${query}`);
   expect(res.status).toBe(200);
   const body = (await res.json()) as {
-    executions: { execution: { workflowId: string }; searchAttributes?: { indexedFields?: Record<string, { data: string }> } }[];
+    executions: {
+      execution: { workflowId: string };
+      searchAttributes?: { indexedFields?: Record<string, { data: string }> };
+    }[];
   };
-  const decode = (f?: { data: string }): unknown => (f ? JSON.parse(Buffer.from(f.data, 'base64').toString()) : undefined);
+  const decode = (f?: { data: string }): unknown =>
+    f ? JSON.parse(Buffer.from(f.data, 'base64').toString()) : undefined;
   const pools = body.executions
     .map((e) => ({
       id: e.execution.workflowId,
@@ -219,5 +233,10 @@ test('the Temporal UI lists the pool workflows with their search attributes', as
     }))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
   expect(pools.map((p) => p.id)).toEqual(expect.arrayContaining([poolId('a1'), poolId('a3'), poolId('a6')]));
-  expect(pools.find((p) => p.id === poolId('a1'))).toEqual({ id: poolId('a1'), namespace: NS, action: 'a1', kind: 'nodejs:20' });
+  expect(pools.find((p) => p.id === poolId('a1'))).toEqual({
+    id: poolId('a1'),
+    namespace: NS,
+    action: 'a1',
+    kind: 'nodejs:20',
+  });
 });

@@ -11,7 +11,13 @@ import { quietTemporalLogs } from './control-harness';
 jest.setTimeout(120_000);
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
-const WORKFLOW_TYPES = ['actionPoolWorkflow', 'stemCellPoolWorkflow', 'hostsWorkflow', 'scaleDownWorkflow', 'reconcileWorkflow'];
+const WORKFLOW_TYPES = [
+  'actionPoolWorkflow',
+  'stemCellPoolWorkflow',
+  'hostsWorkflow',
+  'scaleDownWorkflow',
+  'reconcileWorkflow',
+];
 
 test('every control-path workflow has a recorded history', () => {
   const recorded = new Set(readdirSync(DIR).map((f) => f.split('.')[0]));

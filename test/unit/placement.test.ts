@@ -3,17 +3,37 @@ import { chooseHost, type HostRecord } from '../../workflows/placement';
 const NOW = 1_000_000;
 const TIMEOUT = 30_000;
 
-function host(id: string, capacityMB: number, reservations: [string, number, string][] = [], ageMs = 0): HostRecord {
+function host(
+  id: string,
+  capacityMB: number,
+  reservations: [string, number, string][] = [],
+  ageMs = 0,
+): HostRecord {
   return {
     id,
     capacityMB,
     lastHeartbeat: NOW - ageMs,
-    reservations: Object.fromEntries(reservations.map(([name, memoryMB, group]) => [name, { memoryMB, group }])),
+    reservations: Object.fromEntries(
+      reservations.map(([name, memoryMB, group]) => [name, { memoryMB, group }]),
+    ),
   };
 }
 
-const rows: { name: string; hosts: HostRecord[]; memoryMB: number; group: string; avoid?: string[]; want: string | null }[] = [
-  { name: 'places on the only host when it has room', hosts: [host('a', 1024)], memoryMB: 256, group: 'p', want: 'a' },
+const rows: {
+  name: string;
+  hosts: HostRecord[];
+  memoryMB: number;
+  group: string;
+  avoid?: string[];
+  want: string | null;
+}[] = [
+  {
+    name: 'places on the only host when it has room',
+    hosts: [host('a', 1024)],
+    memoryMB: 256,
+    group: 'p',
+    want: 'a',
+  },
   { name: 'returns null when there are no hosts', hosts: [], memoryMB: 256, group: 'p', want: null },
   {
     name: 'never exceeds a host capacity',
@@ -38,7 +58,13 @@ const rows: { name: string; hosts: HostRecord[]; memoryMB: number; group: string
   },
   {
     name: 'spreads one action across hosts before bin-packing',
-    hosts: [host('a', 2048, [['c1', 256, 'p'], ['c2', 1024, 'q']]), host('b', 2048)],
+    hosts: [
+      host('a', 2048, [
+        ['c1', 256, 'p'],
+        ['c2', 1024, 'q'],
+      ]),
+      host('b', 2048),
+    ],
     memoryMB: 256,
     group: 'p',
     want: 'b',
