@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm start`: Gust in one process (controller, provisioner, agent) plus a Temporal dev server
-# that workers/all-in-one.ts starts as its child. This script only prepares what that needs.
+# that workers/all-in-one.ts starts as its child. This script prepares what that needs, and
+# stops dockerd again afterwards if it was the one to start it: nothing is left running.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/stack/lib.sh
@@ -18,7 +19,9 @@ export GUST_TEMPORAL_CLI
 log "Temporal CLI: $GUST_TEMPORAL_CLI"
 
 export GUST_BACKEND="${GUST_BACKEND:-docker}"
+started_docker=false
 if [ "$GUST_BACKEND" = docker ]; then
+  docker_healthy || started_docker=true
   # Docker is optional for a laptop: without it, actions run as local processes (no isolation).
   if (step "dockerd" docker_start); then
     build_runtime_image
@@ -28,11 +31,22 @@ if [ "$GUST_BACKEND" = docker ]; then
       '!!  Docker is not available: falling back to GUST_BACKEND=process (actions run as   !!' \
       '!!  plain child processes on 127.0.0.1, without isolation). See the messages above. !!' >&2
     export GUST_BACKEND=process
+    started_docker=false
   fi
 fi
 
 step "compile TypeScript to dist/" npx tsc -p . || die "tsc failed"
 [ -f dist/workers/all-in-one.js ] || die "dist/workers/all-in-one.js is missing: workers/all-in-one.ts does not exist yet"
 log "ready in $(elapsed_since "$total"); starting Gust (Ctrl-C stops it)"
-# exec: SIGINT/SIGTERM go straight to node, which stops its Temporal child itself.
-exec node dist/workers/all-in-one.js
+if [ "$started_docker" = false ]; then
+  # exec: SIGINT/SIGTERM go straight to node, which stops its Temporal child itself.
+  exec node dist/workers/all-in-one.js
+fi
+# Node stops its Temporal child and its containers; this shell then stops the dockerd it started.
+node dist/workers/all-in-one.js &
+gust=$!
+trap 'kill -TERM "$gust" 2>/dev/null || true' INT TERM
+rc=0
+while kill -0 "$gust" 2>/dev/null; do wait "$gust" || rc=$?; done
+bash scripts/stack/stack.sh stop docker
+exit "$rc"

@@ -40,10 +40,7 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
     console.log(`${signal}: stopping Gust`);
     await controller.stop();
     await agent.stop();
@@ -56,17 +53,20 @@ async function main(): Promise<void> {
     await devServer.stop();
     console.log(`stopped; removed ${leftovers.length} containers`);
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      shutdown(signal).then(
-        () => process.exit(0),
-        (error) => {
-          console.error('shutdown failed', error);
-          process.exit(1);
-        },
-      );
-    });
-  }
+  // A second signal (a terminal's SIGINT and a wrapper's SIGTERM often come together) must not
+  // cut the first shutdown short.
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stopping ??= shutdown(signal).then(
+      () => process.exit(0),
+      (error) => {
+        console.error('shutdown failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 main().catch((error) => {
