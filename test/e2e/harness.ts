@@ -10,13 +10,9 @@ import openwhisk from 'openwhisk';
 import { GUEST_API_KEY } from '../../api/api-keys';
 import type { GustConfig } from '../../common/config';
 import { loadConfig } from '../../common/config';
-import { LABELS } from '../../common/names';
 import { createCassandraClient } from '../../store/cassandra/cassandra-client';
 import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
-import { createAgentBackend, startAgent } from '../../workers/agent';
-import { startController } from '../../workers/controller';
-import { startProvisioner } from '../../workers/provisioner';
-import { bundleControlPathWorkflows, connectTemporal, createTemporalClient } from '../../workers/temporal';
+import { startEmbeddedGust } from '../../workers/embedded';
 
 export interface GustUnderTest {
   /** `http://127.0.0.1:<port>` */
@@ -82,23 +78,13 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
   };
   if (config.store.kind === 'cassandra') await emptyCassandraKeyspace(config);
-  const scope = { prefix: `e2e-${id}-` };
-  const connection = await connectTemporal(config);
-  const temporal = createTemporalClient(connection, config);
-  const backend = await createAgentBackend(config);
-  await backend.health();
-  const bundle = await bundleControlPathWorkflows();
-  const provisioner = await startProvisioner({
-    connection,
-    client: temporal,
-    bundle,
+  const gust = await startEmbeddedGust({
     config,
-    scope,
+    scope: { prefix: `e2e-${id}-` },
     schedules: false,
+    port: 0,
   });
-  const agent = await startAgent({ connection, client: temporal, backend, config, scope });
-  const controller = await startController({ config, connection, client: temporal, backend, scope, port: 0 });
-  const apihost = controller.url;
+  const apihost = gust.controller.url;
 
   return {
     apihost,
@@ -106,13 +92,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     config,
     client: (o = {}) => openwhisk({ apihost, api_key: o.apiKey ?? GUEST_API_KEY, namespace: o.namespace }),
     async stop() {
-      await controller.stop();
-      await agent.stop();
-      await provisioner.stop();
-      const leftovers = await backend.list({ [LABELS.managed]: 'true', [LABELS.host]: config.agent.hostId });
-      await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
-      await backend.close();
-      await connection.close();
+      await gust.stop();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,83 @@
+// Gust in one process: the provisioner, one agent and a controller over one NativeConnection and
+// one workflow bundle. `npm start` (workers/all-in-one.ts) and the end-to-end tests run this.
+//
+// Public surface:
+//   startEmbeddedGust(options: EmbeddedOptions): Promise<EmbeddedGust>
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import type { ContainerBackend } from '../backends/backend';
+import type { GustConfig } from '../common/config';
+import { LABELS } from '../common/names';
+import type { Stores } from '../store/open-stores';
+import type { Scope } from '../workflows/scope';
+import { createAgentBackend, startAgent } from './agent';
+import { type RunningController, startController } from './controller';
+import { startProvisioner } from './provisioner';
+import { bundleControlPathWorkflows, connectTemporal, createTemporalClient } from './temporal';
+
+export interface EmbeddedOptions {
+  config: GustConfig;
+  /** Prefix of every workflow id and task queue (tests); @default no prefix */
+  scope?: Scope;
+  /** @default the configured backend (docker, or process) */
+  backend?: ContainerBackend;
+  /** @default the configured stores */
+  stores?: Stores;
+  /** Create the scale-down and reconcile schedules. @default true */
+  schedules?: boolean;
+  /** Controller port instead of the configured one (0: any free port). */
+  port?: number;
+}
+
+export interface EmbeddedGust {
+  connection: NativeConnection;
+  client: Client;
+  backend: ContainerBackend;
+  controller: RunningController;
+  /** Stops every worker, removes this host's containers, closes connections. */
+  stop(): Promise<{ containersRemoved: number }>;
+}
+
+export async function startEmbeddedGust(options: EmbeddedOptions): Promise<EmbeddedGust> {
+  const { config, scope } = options;
+  const connection = await connectTemporal(config);
+  const client = createTemporalClient(connection, config);
+  const backend = options.backend ?? (await createAgentBackend(config));
+  await backend.health();
+  const bundle = await bundleControlPathWorkflows();
+  const provisioner = await startProvisioner({
+    connection,
+    client,
+    bundle,
+    config,
+    scope,
+    schedules: options.schedules,
+  });
+  const agent = await startAgent({ connection, client, backend, config, scope });
+  const controller = await startController({
+    config,
+    connection,
+    client,
+    backend,
+    scope,
+    stores: options.stores,
+    port: options.port,
+  });
+  return {
+    connection,
+    client,
+    backend,
+    controller,
+    async stop() {
+      await controller.stop();
+      await agent.stop();
+      await provisioner.stop();
+      // This process owns its host: leave no container behind (the pools reconcile on next start).
+      const leftovers = await backend.list({ [LABELS.managed]: 'true', [LABELS.host]: config.agent.hostId });
+      await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
+      await backend.close();
+      await connection.close();
+      return { containersRemoved: leftovers.length };
+    },
+  };
+}
