@@ -1,7 +1,7 @@
 // Cluster-wide activities of the provisioner (task queue `gust-provisioning`): the calls one
 // workflow makes on others that Temporal offers only to clients — updates, queries, listing
 // through visibility, signal-with-start. They use the worker's own client (activity context).
-import { ApplicationFailure, getClient } from '@temporalio/activity';
+import { ApplicationFailure, cancellationSignal, getClient } from '@temporalio/activity';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import {
@@ -18,6 +18,9 @@ import {
 } from '../workflows/messages';
 import { scopedNames, type Scope } from '../workflows/scope';
 import { actionPoolStartOptions } from '../workflows/start-options';
+
+/** How long reconcile waits for one pool's inventory before it fails the attempt (and retries). */
+const POOL_QUERY_TIMEOUT_MS = 5_000;
 
 const POOL_TYPES = ['actionPoolWorkflow', 'stemCellPoolWorkflow'];
 
@@ -79,7 +82,13 @@ export function createClusterActivities() {
       const inventories = await Promise.all(
         ids.map(async (id) => {
           try {
-            return await client.workflow.getHandle(id).query(inventoryQuery);
+            // A pool that cannot answer (its worker is stopping, or it is stuck) must not hold up
+            // the whole reconcile; the activity also gives up when it is cancelled (shutdown).
+            return await client.withAbortSignal(cancellationSignal(), () =>
+              client.withDeadline(Date.now() + POOL_QUERY_TIMEOUT_MS, () =>
+                client.workflow.getHandle(id).query(inventoryQuery),
+              ),
+            );
           } catch (err) {
             if (isGone(err)) return null;
             throw err;
