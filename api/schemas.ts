@@ -70,13 +70,17 @@ export const ACTION_PUT_BODY = {
   },
 } as const;
 
+/** Fields every entity document carries (contract §4.1). */
+const ENTITY_FIELDS = {
+  namespace: { type: 'string' },
+  name: { type: 'string' },
+  version: { type: 'string' },
+  publish: { type: 'boolean' },
+} as const;
 export const ACTION = {
   type: 'object',
   properties: {
-    namespace: { type: 'string' },
-    name: { type: 'string' },
-    version: { type: 'string' },
-    publish: { type: 'boolean' },
+    ...ENTITY_FIELDS,
     exec: {
       type: 'object',
       properties: {
@@ -97,10 +101,7 @@ export const ACTION = {
 export const ACTION_SUMMARY = {
   type: 'object',
   properties: {
-    namespace: { type: 'string' },
-    name: { type: 'string' },
-    version: { type: 'string' },
-    publish: { type: 'boolean' },
+    ...ENTITY_FIELDS,
     annotations: KEY_VALUES,
     limits: LIMITS,
     exec: { type: 'object', properties: { binary: { type: 'boolean' } } },
@@ -129,10 +130,7 @@ export const PACKAGE_PUT_BODY = {
 export const PACKAGE = {
   type: 'object',
   properties: {
-    namespace: { type: 'string' },
-    name: { type: 'string' },
-    version: { type: 'string' },
-    publish: { type: 'boolean' },
+    ...ENTITY_FIELDS,
     binding: BINDING,
     parameters: KEY_VALUES,
     annotations: KEY_VALUES,
