@@ -1,33 +1,12 @@
 import { CapacityRequests } from '../../api/capacity-requests';
 import { Router } from '../../api/router';
 import type { ControlPlane } from '../../common/contracts';
-import type { Action, ActionRef, Lease } from '../../common/types';
+import type { ActionRef } from '../../common/types';
+import { testAction, testLease } from './fixtures';
 
 const ref: ActionRef = { namespace: 'guest', name: 'burst', version: '0.0.1' };
-const action = (concurrency: number): Action => ({
-  ...ref,
-  exec: { kind: 'nodejs:20', code: '' },
-  parameters: [],
-  annotations: [],
-  limits: { timeout: 1000, memory: 256, logs: 0, concurrency },
-  publish: false,
-  updated: 0,
-});
-const lease = (id: string): Lease => ({
-  action: ref,
-  slots: 1,
-  container: {
-    id,
-    name: id,
-    host: 'h',
-    backend: 'process',
-    address: `http://127.0.0.1/${id}`,
-    kind: 'nodejs:20',
-    memoryMB: 256,
-    labels: {},
-    createdAt: 0,
-  },
-});
+const action = (concurrency: number) => testAction(ref, { logs: 0, concurrency });
+const lease = (id: string) => testLease(id, ref);
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(fail = 0) {

@@ -4,38 +4,11 @@ import type { RuntimeCallResult } from '../../runtimes/runtime-client';
 import { HotPath } from '../../api/hot-path';
 import { Router } from '../../api/router';
 import type { ControlPlane } from '../../common/contracts';
-import type { Action, Lease } from '../../common/types';
+import { testAction, testLease } from './fixtures';
 
-const action: Action = {
-  namespace: 'guest',
-  name: 'hello',
-  version: '0.0.1',
-  exec: { kind: 'nodejs:20', code: 'function main(){return {}}' },
-  parameters: [],
-  annotations: [],
-  limits: { timeout: 1000, memory: 256, logs: 10, concurrency: 1 },
-  publish: false,
-  updated: 0,
-};
 const ref = { namespace: 'guest', name: 'hello', version: '0.0.1' };
-
-function lease(id: string, withAction: boolean): Lease {
-  return {
-    action: withAction ? ref : null,
-    slots: 1,
-    container: {
-      id,
-      name: id,
-      host: 'h',
-      backend: 'process',
-      address: `http://127.0.0.1/${id}`,
-      kind: 'nodejs:20',
-      memoryMB: 256,
-      labels: {},
-      createdAt: 0,
-    },
-  };
-}
+const action = testAction(ref);
+const lease = (id: string, withAction: boolean) => testLease(id, withAction ? ref : null);
 
 const reply = (status: number, text: string): RuntimeCallResult => ({
   outcome: 'response',

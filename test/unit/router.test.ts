@@ -1,26 +1,9 @@
 import { QueueFullError, Router } from '../../api/router';
-import type { ActionRef, Lease } from '../../common/types';
+import type { ActionRef } from '../../common/types';
+import { testLease as lease } from './fixtures';
 
 const hello: ActionRef = { namespace: 'guest', name: 'hello', version: '0.0.1' };
 const helloV2: ActionRef = { ...hello, version: '0.0.2' };
-
-function lease(id: string, action: ActionRef | null, slots = 1, kind = 'nodejs:20', memoryMB = 256): Lease {
-  return {
-    action,
-    slots,
-    container: {
-      id,
-      name: id,
-      host: 'host0',
-      backend: 'process',
-      address: `http://127.0.0.1/${id}`,
-      kind,
-      memoryMB,
-      labels: {},
-      createdAt: 0,
-    },
-  };
-}
 
 function makeRouter(maxQueuePerAction = 10) {
   let clock = 1000;
