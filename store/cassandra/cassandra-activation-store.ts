@@ -8,6 +8,11 @@ import type { ActivationQuery, ActivationStore } from '../activation-store';
 import { activationFilterName } from '../activation-store';
 import { DAY_MS, dayOf } from './cassandra-schema';
 
+/** Keeps a partition's batch well under Cassandra's batch_size_fail_threshold (50 KiB). */
+const MAX_BATCH_BYTES = 32 * 1024;
+
+type Statement = { query: string; params: unknown[] };
+
 /** How far back a listing looks when `since` is not given and there is no TTL. */
 const UNBOUNDED_LOOKBACK_DAYS = 31;
 
@@ -37,23 +42,48 @@ export class CassandraActivationStore implements ActivationStore {
 
   async putBatch(records: readonly Activation[]): Promise<void> {
     const ttl = this.#ttlSeconds;
-    const statements: { query: string; params: unknown[] }[] = [];
+    const byId: Statement[] = [];
+    // Listing rows of one namespace (or one name) and day share a partition: one unlogged batch
+    // per partition writes them in a single mutation instead of one request per row.
+    const listingRows = new Map<string, { statements: Statement[]; bytes: number }[]>();
+    const addListingRow = (partition: string, statement: Statement, bytes: number): void => {
+      const chunks = listingRows.get(partition) ?? [];
+      let chunk = chunks[chunks.length - 1];
+      if (!chunk || chunk.bytes + bytes > MAX_BATCH_BYTES) {
+        chunk = { statements: [], bytes: 0 };
+        chunks.push(chunk);
+        listingRows.set(partition, chunks);
+      }
+      chunk.statements.push(statement);
+      chunk.bytes += bytes;
+    };
     for (const r of records) {
       const full = JSON.stringify(r);
       // Listings carry no logs (they can be megabytes); `get` reads the full record.
       const listed = r.logs.length === 0 ? full : JSON.stringify({ ...r, logs: [] });
       const day = dayOf(r.start);
-      statements.push(
-        { query: this.#cql.putById, params: [r.namespace, r.activationId, full, ttl] },
+      const name = activationFilterName(r);
+      byId.push({ query: this.#cql.putById, params: [r.namespace, r.activationId, full, ttl] });
+      addListingRow(
+        `${r.namespace}\n${day}`,
         { query: this.#cql.putByNamespace, params: [r.namespace, day, r.start, r.activationId, listed, ttl] },
+        listed.length,
+      );
+      addListingRow(
+        `${r.namespace}\n${name}\n${day}`,
         {
           query: this.#cql.putByName,
-          params: [r.namespace, activationFilterName(r), day, r.start, r.activationId, listed, ttl],
+          params: [r.namespace, name, day, r.start, r.activationId, listed, ttl],
         },
+        listed.length,
       );
     }
+    const batches = [...listingRows.values()].flat();
     // Every statement is an idempotent upsert, so a failed batch is simply written again.
-    await concurrent.executeConcurrent(this.#client, statements, { concurrencyLevel: 64 });
+    await Promise.all([
+      concurrent.executeConcurrent(this.#client, byId, { concurrencyLevel: 64 }),
+      ...batches.map((b) => this.#client.batch(b.statements, { prepare: true, logged: false })),
+    ]);
   }
 
   async get(namespace: string, activationId: string): Promise<Activation | undefined> {
