@@ -110,16 +110,16 @@ export class RuntimeClient {
 
   async #post(address: string, path: string, body: string, timeoutMs: number): Promise<RuntimeCallResult> {
     if (timeoutMs <= 0) return { outcome: 'timeout', timeoutMs };
+    // A native timer per call: undici's own header/body timeouts run on a coarse clock (up to
+    // ~0.5 s late), too loose for an action's time limit.
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      // undici's own timers, not an AbortSignal per call: this runs on every invocation. The
-      // runtime answers in one piece after the action ends, so waiting for headers is the limit.
       const response = await this.#pool(address).request({
         method: 'POST',
         path,
         headers: HEADERS,
         body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        signal,
       });
       const length = Number(response.headers['content-length'] ?? NaN);
       const { text, size, truncated } = await this.#readBody(response.body, length);
@@ -133,11 +133,9 @@ export class RuntimeClient {
       }
       return { outcome: 'response', status: response.statusCode, body: parsed, text, size, truncated };
     } catch (error) {
+      // The connection is unusable after an abort; the pool drops it, and the caller the container.
+      if (signal.aborted) return { outcome: 'timeout', timeoutMs };
       const { code, message } = error as { code?: string; message?: string };
-      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-        // The connection is unusable now; the pool drops it, and the caller drops the container.
-        return { outcome: 'timeout', timeoutMs };
-      }
       return { outcome: 'connection-error', code: code ?? 'UNKNOWN', message: message ?? String(error) };
     }
   }
