@@ -78,11 +78,13 @@ test('every accepted record is stored although Cassandra is frozen for several s
 
   const started = Date.now();
   let resumedAt = 0;
+  let pendingAtResume = 0;
   const outage = (async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     process.kill(cassandraPid!, 'SIGSTOP');
     frozen = true;
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    pendingAtResume = writer.pending;
     resumeCassandra();
     resumedAt = Date.now();
   })();
@@ -93,7 +95,6 @@ test('every accepted record is stored although Cassandra is frozen for several s
     if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await outage;
-  const pendingAtResume = writer.pending;
   await writer.flush();
   const recoveredMs = Date.now() - resumedAt;
 
