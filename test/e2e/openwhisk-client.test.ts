@@ -2,6 +2,7 @@
 // entity CRUD, invokes (blocking, non-blocking, result), activations, default parameters, zip
 // actions, and every error status the client can meet.
 import AdmZip from 'adm-zip';
+import type openwhisk from 'openwhisk';
 import { makeAuthKey } from '../../api/api-keys';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
@@ -142,6 +143,16 @@ describe('the openwhisk client against Gust', () => {
       zipped: true,
       got: 7,
     });
+  });
+
+  test('a blackbox action runs its own image (built locally, no pull)', async () => {
+    // The client's typings insist on `code`; OpenWhisk's API does not for a blackbox image.
+    const action = {
+      exec: { kind: 'blackbox', image: 'gust/blackbox-echo:test' },
+    } as unknown as openwhisk.Action;
+    await ow.actions.create({ name: 'echo', action });
+    const result = await ow.actions.invoke({ name: 'echo', blocking: true, result: true, params: { a: 1 } });
+    expect(result).toMatchObject({ echo: { a: 1 }, runtime: 'blackbox-echo' });
   });
 
   test('an action in a package gets package parameters under its own', async () => {
