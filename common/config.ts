@@ -53,6 +53,8 @@ export interface GustConfig {
     stemCells: { kind: string; memoryMB: number; count: number }[];
     /** Containers idle longer than this are removed by the scale-down schedule. */
     keepAliveMs: number;
+    /** Containers scale-down keeps however idle, per action path (`guest/hello=2`). */
+    minContainersPerAction: Record<string, number>;
     scaleDownIntervalMs: number;
     reconcileIntervalMs: number;
     /** A controller that has not been heard from for this long loses its leases. */
@@ -79,6 +81,17 @@ function oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[
     throw new Error(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   }
   return value as T;
+}
+
+/** `guest/hello=2,guest/pkg/echo=1` → containers scale-down keeps per action path. */
+export function parseMinContainers(spec: string): Record<string, number> {
+  const minimums: Record<string, number> = {};
+  for (const entry of spec.split(',').filter((e) => e.trim() !== '')) {
+    const match = /^(.+)=(\d+)$/.exec(entry.trim());
+    if (!match) throw new Error(`GUST_MIN_CONTAINERS entry '${entry}' is not <namespace>/<action>=<count>`);
+    minimums[match[1]!] = Number(match[2]);
+  }
+  return minimums;
 }
 
 /** `nodejs:20:256=2,nodejs:20:512=1` → stem-cell targets. */
@@ -129,6 +142,7 @@ export function loadConfig(): GustConfig {
     pools: {
       stemCells: parseStemCells(env('GUST_STEM_CELLS', 'nodejs:20:256=2')),
       keepAliveMs: int('GUST_KEEP_ALIVE_MS', 10 * 60_000),
+      minContainersPerAction: parseMinContainers(env('GUST_MIN_CONTAINERS', '')),
       scaleDownIntervalMs: int('GUST_SCALE_DOWN_INTERVAL_MS', 10_000),
       reconcileIntervalMs: int('GUST_RECONCILE_INTERVAL_MS', 60_000),
       leaseTimeoutMs: int('GUST_LEASE_TIMEOUT_MS', 30_000),

@@ -64,7 +64,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
       client,
       scope,
       config,
-      options.minContainersPerAction ?? {},
+      options.minContainersPerAction ?? config.pools.minContainersPerAction,
       options.orphanGraceMs ?? 60_000,
     );
   }

@@ -64,6 +64,7 @@ export function testConfig(
     pools: {
       stemCells: [],
       keepAliveMs: 2000,
+      minContainersPerAction: {},
       scaleDownIntervalMs: 1000,
       reconcileIntervalMs: 1000,
       leaseTimeoutMs: 3000,
