@@ -2,7 +2,9 @@
 // For tests and machines without Docker. It isolates NOTHING: no memory, CPU, pid, file or
 // network limits; actions run with this user's rights. It cannot run images (blackbox actions).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import { LABELS } from '../../common/names';
 import { nodejsRuntimeEntry } from '../../runtimes/nodejs/runtime-entry';
@@ -66,17 +68,22 @@ export class ProcessBackend implements ContainerBackend {
         `the process backend runs only the Node.js runtime, not image '${spec.image}' (kind ${spec.kind}); use the docker backend`,
       );
     }
+    // The child's own scratch directory stands in for a container's filesystem (extracted
+    // archives go there); it is removed when the child exits, however it exits.
+    const scratch = mkdtempSync(join(tmpdir(), 'gust-process-'));
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       ...spec.env,
+      TMPDIR: scratch,
       __OW_PORT: '0',
       __OW_HOST: '127.0.0.1',
     };
     const child = spawn(process.execPath, [this.#entry], {
       env,
-      cwd: tmpdir(),
+      cwd: scratch,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    child.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
     const port = await this.#waitForPort(child, options.signal);
     const id = `process-${child.pid}`;
     const info: ContainerInfo = {
