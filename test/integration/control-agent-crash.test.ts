@@ -3,7 +3,7 @@
 // completes). Restarted, the retried create finds the container by its deterministic name: the
 // pool ends with exactly the containers requested — no duplicates, no orphans.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DockerBackend } from '../../backends/docker/backend';
@@ -99,8 +99,11 @@ beforeAll(async () => {
   await h.startProvisioner({ orphanGraceMs: 60_000 });
 });
 
+let scriptDir: string | undefined;
+
 afterAll(async () => {
   child?.kill('SIGKILL');
+  if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
   await h?.recordHistories('agent-crash');
   await h?.close();
   for (const c of (await docker?.list({ [LABELS.host]: HOST_ID })) ?? []) await docker.destroy(c.id);
@@ -108,7 +111,8 @@ afterAll(async () => {
 });
 
 test('killing the docker agent mid-create and restarting it ends with exactly the requested containers', async () => {
-  const script = agentScript(mkdtempSync(join(tmpdir(), 'gust-agent-')));
+  scriptDir = mkdtempSync(join(tmpdir(), 'gust-agent-'));
+  const script = agentScript(scriptDir);
   const first = startAgentChild(script, 60_000); // every create hangs after the container exists
   child = first.child;
   await first.ready;
