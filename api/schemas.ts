@@ -45,22 +45,20 @@ export const LIMITS = {
   },
 } as const;
 
+/** An action's `exec` (contract §4.3), as accepted and as returned. */
+const EXEC_PROPERTIES = {
+  kind: { type: 'string' },
+  code: { type: 'string' },
+  image: { type: 'string' },
+  main: { type: 'string' },
+  binary: { type: 'boolean' },
+} as const;
 export const ACTION_PUT_BODY = {
   type: 'object',
   properties: {
     namespace: { type: 'string' },
     name: { type: 'string' },
-    exec: {
-      type: 'object',
-      required: ['kind'],
-      properties: {
-        kind: { type: 'string' },
-        code: { type: 'string' },
-        image: { type: 'string' },
-        main: { type: 'string' },
-        binary: { type: 'boolean' },
-      },
-    },
+    exec: { type: 'object', required: ['kind'], properties: EXEC_PROPERTIES },
     parameters: KEY_VALUES,
     annotations: KEY_VALUES,
     limits: LIMITS,
@@ -81,16 +79,7 @@ export const ACTION = {
   type: 'object',
   properties: {
     ...ENTITY_FIELDS,
-    exec: {
-      type: 'object',
-      properties: {
-        kind: { type: 'string' },
-        code: { type: 'string' },
-        image: { type: 'string' },
-        main: { type: 'string' },
-        binary: { type: 'boolean' },
-      },
-    },
+    exec: { type: 'object', properties: EXEC_PROPERTIES },
     parameters: KEY_VALUES,
     limits: LIMITS,
     annotations: KEY_VALUES,
