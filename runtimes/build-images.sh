@@ -19,23 +19,9 @@ trap 'rm -rf "$WORK"' EXIT
 
 log() { echo "build-images: $*" >&2; }
 
-# A root fs with node and its libraries: the stack's helper when present, else a minimal copy.
+# A root fs with node and its libraries (one recipe for every image: scripts/stack/node-rootfs.sh).
 make_rootfs() {
-  local dir="$1"
-  if [ -x scripts/stack/node-rootfs.sh ] || [ -f scripts/stack/node-rootfs.sh ]; then
-    GUST_NODE_BINARY="$NODE_BIN" bash scripts/stack/node-rootfs.sh "$dir" 2>/dev/null
-    return
-  fi
-  mkdir -p "$dir"/{usr/local/bin,tmp,etc,proc,sys,dev}
-  chmod 1777 "$dir/tmp"
-  install -m 0755 "$NODE_BIN" "$dir/usr/local/bin/node"
-  for lib in $(ldd "$NODE_BIN" | grep -oE '/[^ ]+'); do
-    for path in "$lib" "$(readlink -f "$lib")"; do
-      mkdir -p "$dir$(dirname "$path")"
-      cp -L "$path" "$dir$path"
-    done
-  done
-  echo 'root:x:0:0:root:/tmp:/bin/false' >"$dir/etc/passwd"
+  GUST_NODE_BINARY="$NODE_BIN" bash scripts/stack/node-rootfs.sh "$1"
 }
 
 # build_image <image> <source dir> <workdir in image> <compile command...>: the command compiles
