@@ -22,6 +22,7 @@ import {
   every,
   heartbeatIntervalMs,
   runInBackground,
+  runUntilSignal,
   type RunningWorker,
 } from './temporal';
 
@@ -91,15 +92,10 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const running = await startAgent({ connection, client, backend, config });
-  const stop = (): void => void running.stop();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    await running.done;
-  } finally {
+  await runUntilSignal(running, async () => {
     await backend.close();
     await connection.close();
-  }
+  });
 }
 
 if (require.main === module) {

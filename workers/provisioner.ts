@@ -25,6 +25,7 @@ import {
   connectTemporal,
   createTemporalClient,
   runInBackground,
+  runUntilSignal,
   type RunningWorker,
 } from './temporal';
 
@@ -152,14 +153,7 @@ async function main(): Promise<void> {
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
   const running = await startProvisioner({ connection, client, bundle, config });
-  const stop = (): void => void running.stop();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    await running.done;
-  } finally {
-    await connection.close();
-  }
+  await runUntilSignal(running, () => connection.close());
 }
 
 if (require.main === module) {

@@ -51,6 +51,21 @@ export function runInBackground(worker: Worker, onStop: () => void = () => {}): 
   };
 }
 
+/**
+ * A process entry point's life: runs a started worker until SIGINT or SIGTERM stops it, then
+ * `close` runs (connections, backends), however the worker ended.
+ */
+export async function runUntilSignal(running: RunningWorker, close: () => Promise<void>): Promise<void> {
+  const stop = (): void => void running.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await running.done;
+  } finally {
+    await close();
+  }
+}
+
 /** Heartbeats on an interval, never overlapping, errors reported and survived. Returns a stop function. */
 export function every(
   intervalMs: number,
