@@ -45,12 +45,17 @@ export class Invocations {
     this.#now = deps.now ?? Date.now;
   }
 
-  /** Never rejects: platform failures become `whisk internal error` records. */
+  /**
+   * Never rejects: platform failures become `whisk internal error` records. `cause` is the id of
+   * the enclosing sequence or composition (the record gets `causedBy`); `annotations` are added
+   * to the record (e.g. `binding`).
+   */
   start(
     action: Action,
     params: Record<string, unknown>,
     identity: Identity,
     cause?: string,
+    annotations: KeyValue[] = [],
   ): StartedInvocation {
     const { invoker, throttles } = this.#deps;
     const activationId = newActivationId();
@@ -68,13 +73,20 @@ export class Invocations {
       .invoke(request)
       .then(
         (outcome): Completion => {
-          const activation = withActionAnnotations(outcome.activation, action);
+          const activation = withActionAnnotations(outcome.activation, action, cause, annotations);
           this.#recordWhenLogged(activation, outcome.logs);
           return { activation };
         },
         (error: unknown): Completion => {
           this.#deps.onError?.(`invoke of ${actionPath(action)} failed in the platform`, error);
-          const activation = this.#platformFailure(action, identity, activationId, received, cause);
+          const activation = this.#platformFailure(
+            action,
+            identity,
+            activationId,
+            received,
+            cause,
+            annotations,
+          );
           this.#recordWhenLogged(activation, Promise.resolve([]));
           return { activation, platformError: error };
         },
@@ -100,6 +112,7 @@ export class Invocations {
     activationId: string,
     start: number,
     cause: string | undefined,
+    annotations: KeyValue[],
   ): Activation {
     const end = this.#now();
     const response = whiskError('Failed to provision resources to run the action.');
@@ -115,7 +128,8 @@ export class Invocations {
       statusCode: response.statusCode,
       response,
       logs: [],
-      annotations: withActionAnnotations({ annotations: [] as KeyValue[] }, action).annotations,
+      annotations: withActionAnnotations({ annotations: [] as KeyValue[] }, action, cause, annotations)
+        .annotations,
       publish: false,
     };
     if (cause !== undefined) record.cause = cause;
@@ -123,9 +137,19 @@ export class Invocations {
   }
 }
 
-/** path, kind and limits, unless the invoker already set them (contract §5.3). */
-function withActionAnnotations<T extends { annotations: KeyValue[] }>(record: T, action: Action): T {
-  const missing: KeyValue[] = [];
+/**
+ * path, kind and limits, unless the invoker already set them (contract §5.3); `causedBy` for a
+ * component of a sequence or composition; the caller's extra annotations.
+ */
+function withActionAnnotations<T extends { annotations: KeyValue[] }>(
+  record: T,
+  action: Action,
+  cause?: string,
+  extra: KeyValue[] = [],
+): T {
+  const missing: KeyValue[] = [...extra];
+  if (cause !== undefined && keyValueOf(record.annotations, 'causedBy') === undefined)
+    missing.push({ key: 'causedBy', value: 'sequence' });
   if (keyValueOf(record.annotations, 'path') === undefined)
     missing.push({ key: 'path', value: actionPath(action) });
   if (keyValueOf(record.annotations, 'kind') === undefined)
