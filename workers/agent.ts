@@ -74,8 +74,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
   return runInBackground(worker, stopBeating);
 }
 
-/** The configured backend: docker, or the process backend when GUST_BACKEND=process. */
-export async function createAgentBackend(config: Pick<GustConfig, 'agent'>): Promise<ContainerBackend> {
+/**
+ * The configured backend: docker, the process backend when GUST_BACKEND=process, or the mesos
+ * backend (GUST_BACKEND=mesos), which talks to the framework workflow through `temporal.client`.
+ */
+export async function createAgentBackend(
+  config: Pick<GustConfig, 'agent' | 'mesos'>,
+  temporal?: { client: Client; scope?: Scope },
+): Promise<ContainerBackend> {
+  if (config.agent.backend === 'mesos') {
+    if (!temporal)
+      throw new Error('the mesos backend needs a Temporal client (the framework workflow holds its tasks)');
+    const { MesosBackend } = await import('../backends/mesos/backend');
+    return new MesosBackend({ ...temporal, hostId: config.agent.hostId, masterUrl: config.mesos.masterUrl });
+  }
   if (config.agent.backend === 'process') {
     const { ProcessBackend } = await import('../backends/process/backend');
     return new ProcessBackend({ hostId: config.agent.hostId });
@@ -87,10 +99,10 @@ export async function createAgentBackend(config: Pick<GustConfig, 'agent'>): Pro
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const backend = await createAgentBackend(config);
-  await backend.health();
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
+  const backend = await createAgentBackend(config, { client });
+  await backend.health();
   const running = await startAgent({ connection, client, backend, config });
   await runUntilSignal(running, async () => {
     await backend.close();
