@@ -11,12 +11,12 @@ import type { ApiContext } from './api-context';
 import { prepareAuthKeys } from './auth-bootstrap';
 import { makeAuthenticateHook } from './authenticate';
 import type { Authenticator } from './authenticator';
-import { ActivationStarter } from './compositions/activation-starter';
+import { CompositionStarter } from './compositions/composition-starter';
 import { TriggerFiring } from './compositions/trigger-fire';
 import { EntityCache } from './entity-cache';
 import httpConventions from './http-conventions';
-import { Invocations } from './invocations';
-import type { Invoker } from './invoker';
+import { ActivationStarter } from './invoke/activation-starter';
+import type { Invoker } from './invoke/invoker';
 import { NamespaceThrottles } from './namespace-throttles';
 import './request-context';
 import { actionRoutes } from './routes/action-routes';
@@ -38,7 +38,7 @@ export interface AppDeps {
   auth: Authenticator;
   /** Shared with other parts of the controller that must see entity changes; created if absent. */
   entityCache?: EntityCache;
-  /** Pino logger or options; logging is off if absent. */
+  /** The controller's logger (common/logger.ts), or true/false for Fastify's own; off if absent. */
   logger?: FastifyBaseLogger | boolean;
 }
 
@@ -59,10 +59,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     invocationsPerMinute: deps.config.controller.invocationsPerMinute,
     concurrentInvocations: deps.config.controller.concurrentInvocations,
   });
-  const onError = (message: string, error: unknown): void => app.log.error({ err: error }, message);
   const entities = deps.entityCache ?? new EntityCache(deps.entities);
-  const invocations = new Invocations({ invoker: deps.invoker, writer: deps.writer, throttles, onError });
-  const starter = new ActivationStarter({ entities, invocations, writer: deps.writer, onError });
+  const starter = new ActivationStarter({
+    invoker: deps.invoker,
+    writer: deps.writer,
+    throttles,
+    log: app.log,
+  });
+  const onError = (message: string, error: unknown): void => app.log.error({ err: error }, message);
+  const compositions = new CompositionStarter({
+    entities,
+    activations: starter,
+    writer: deps.writer,
+    onError,
+  });
   const ctx: ApiContext = {
     config: deps.config,
     entities,
@@ -70,13 +80,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     writer: deps.writer,
     throttles,
     auth: deps.auth,
-    invocations,
     starter,
+    compositions,
     fireThrottles: new NamespaceThrottles({
       invocationsPerMinute: deps.config.controller.firesPerMinute,
       concurrentInvocations: Number.MAX_SAFE_INTEGER,
     }),
-    firing: new TriggerFiring({ entities, starter, throttles, writer: deps.writer, onError }),
+    firing: new TriggerFiring({ entities, starter: compositions, throttles, writer: deps.writer, onError }),
   };
 
   app.decorateRequest('identity', null);

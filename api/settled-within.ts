@@ -1,6 +1,6 @@
 // Waiting for an activation without cancelling it: the blocking invoke's wait, and a composition's
 // wait for each of its components.
-import type { Completion } from './invocations';
+import type { Completion } from './invoke/activation-starter';
 
 /** The completion, or undefined once `ms` has passed (the activation goes on). */
 export async function settledWithin(

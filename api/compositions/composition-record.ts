@@ -3,7 +3,7 @@
 // as `logs`, the sum of their durations, and OpenWhisk's annotations.
 import { actionPath } from '../../common/names';
 import type { Action, Activation, KeyValue } from '../../common/types';
-import type { ActivationResponse } from '../activation-result';
+import type { ActivationResponse } from '../invoke/classify';
 import type { Identity } from '../authenticator';
 import { keyValueOf } from '../key-values';
 

@@ -1,17 +1,17 @@
 // Conductor actions (PrimitiveActions.scala `invokeComposition`, WskConductorTests): the conductor
 // returns `{action, params, state}`, Gust runs `action` on `params`, then runs the conductor again
 // on that result plus `state`, until the conductor returns no `action`.
-import { whiskError, response } from '../activation-result';
+import { whiskError, response } from '../invoke/classify';
 import { isApiError } from '../errors';
 import { resolveAction } from '../action-resolution';
 import { settledWithin } from '../settled-within';
 import type {
-  ActivationStarter,
+  CompositionStarter,
   CompositionBudget,
   CompositionOutcome,
   StartRequest,
-} from './activation-starter';
-import { COMPOSITION_LIMITS } from './activation-starter';
+} from './composition-starter';
+import { COMPOSITION_LIMITS } from './composition-starter';
 import type { CompositionRun, CompositionStep } from './composition-record';
 import { componentWaitMs, isPlainObject } from './sequence';
 
@@ -22,7 +22,7 @@ const boxed = (value: unknown, key: string): Record<string, unknown> =>
   value === undefined ? {} : isPlainObject(value) ? value : { [key]: value };
 
 export async function runConductor(
-  starter: ActivationStarter,
+  starter: CompositionStarter,
   run: CompositionRun,
   conductor: StartRequest,
   budget: CompositionBudget,
@@ -39,6 +39,7 @@ export async function runConductor(
       payload: { ...input, ...state },
       cause: run.activationId,
     });
+    if (started.kind === 'refused') return { steps, response: whiskError(started.error.message) };
     const done = await settledWithin(started.completion, componentWaitMs(conductor.action));
     if (!done) return timedOut(steps, started.activationId);
     steps.push({ activationId: started.activationId, record: done.activation });
@@ -63,6 +64,7 @@ export async function runConductor(
       { ...target, payload: params, identity: run.identity, cause: run.activationId },
       budget,
     );
+    if (component.kind === 'refused') return { steps, response: whiskError(component.error.message) };
     const componentDone = await settledWithin(component.completion, componentWaitMs(target.action));
     if (!componentDone) return timedOut(steps, component.activationId);
     steps.push({ activationId: component.activationId, record: componentDone.activation });
@@ -82,7 +84,7 @@ function timedOut(steps: CompositionStep[], activationId: string): CompositionOu
 
 /** The component named by a conductor's `action`, or the `{error}` the conductor is told instead. */
 async function resolveComposed(
-  starter: ActivationStarter,
+  starter: CompositionStarter,
   name: unknown,
   caller: string,
 ): Promise<Awaited<ReturnType<typeof resolveAction>> | { error: string }> {

@@ -5,12 +5,12 @@ import { actionPath } from '../../common/names';
 import { SEQUENCE_KIND } from '../action-model';
 import type { ResolvedAction } from '../action-resolution';
 import { parseQualifiedName, resolveAction } from '../action-resolution';
-import { response, whiskError } from '../activation-result';
+import { response, whiskError } from '../invoke/classify';
 import type { EntityCache } from '../entity-cache';
 import { apiError, isApiError } from '../errors';
 import { settledWithin } from '../settled-within';
-import type { ActivationStarter, CompositionBudget, CompositionOutcome } from './activation-starter';
-import { COMPOSITION_LIMITS } from './activation-starter';
+import type { CompositionStarter, CompositionBudget, CompositionOutcome } from './composition-starter';
+import { COMPOSITION_LIMITS } from './composition-starter';
 import type { CompositionRun, CompositionStep } from './composition-record';
 
 /** A component waits for its own time limit plus a minute (OpenWhisk's sequence ack timeout). */
@@ -38,7 +38,7 @@ export async function resolveComponent(
 }
 
 export async function runSequence(
-  starter: ActivationStarter,
+  starter: CompositionStarter,
   run: CompositionRun,
   payload: Record<string, unknown>,
   budget: CompositionBudget,
@@ -65,6 +65,7 @@ export async function runSequence(
       { ...component, payload: input, identity: run.identity, cause: run.activationId },
       budget,
     );
+    if (started.kind === 'refused') return { steps, response: whiskError(started.error.message) };
     const done = await settledWithin(started.completion, componentWaitMs(component.action));
     if (!done) {
       steps.push({ activationId: started.activationId });

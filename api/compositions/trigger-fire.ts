@@ -8,15 +8,15 @@ import { resolveAction } from '../action-resolution';
 import type { Identity } from '../authenticator';
 import type { EntityCache } from '../entity-cache';
 import { isApiError } from '../errors';
-import { newActivationId } from '../invocations';
+import { newActivationId } from '../invoke/activation-starter';
 import type { NamespaceThrottles } from '../namespace-throttles';
 import type { Rule, Trigger } from '../trigger-model';
 import { refPath } from '../trigger-model';
-import type { ActivationStarter } from './activation-starter';
+import type { CompositionStarter } from './composition-starter';
 
 export interface TriggerFireDeps {
   entities: EntityCache;
-  starter: ActivationStarter;
+  starter: CompositionStarter;
   /** The invoke throttles each rule's action passes through. */
   throttles: NamespaceThrottles;
   writer: ActivationWriter;
@@ -114,7 +114,9 @@ export class TriggerFiring {
         identity.namespace,
       );
       this.#deps.throttles.admit(identity.namespace);
-      const { activationId } = this.#deps.starter.start({ ...resolved, payload: args, identity });
+      const started = this.#deps.starter.start({ ...resolved, payload: args, identity });
+      if (started.kind === 'refused') throw started.error;
+      const { activationId } = started;
       return { statusCode: 0, success: true, activationId, rule: ruleName, action: actionName };
     } catch (error) {
       const clientError = isApiError(error) && error.statusCode < 500;

@@ -8,7 +8,7 @@ import type { ApiContext } from '../api-context';
 import { resolveAction } from '../action-resolution';
 import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
-import { assertFinalParametersKept } from '../compositions/activation-starter';
+import { assertFinalParametersKept } from '../compositions/composition-starter';
 import { callerOf } from '../request-context';
 import { settledWithin } from '../settled-within';
 import { BOOLEAN_STRING, ENTITY_PARAMS, PACKAGED_ENTITY_PARAMS } from '../schemas';
@@ -30,7 +30,7 @@ export function httpStatusOf(activation: Activation): number {
 }
 
 export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  const { entities, starter, throttles, writer, config } = ctx;
+  const { entities, compositions, throttles, config } = ctx;
   const maxWaitMs = config.controller.blockingWaitMs;
 
   async function admit(request: FastifyRequest): Promise<void> {
@@ -52,17 +52,14 @@ export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const caller = callerOf(request);
     const resolved = await resolveAction(entities, request.namespace, pkg, name, caller.namespace);
     assertFinalParametersKept(resolved, payload);
-    // Accepting more work than the writer can store would mean dropping records later.
-    if (writer.saturated) throw apiError('GUST_ERR_LOAD_OVERLOADED');
-
-    const { activationId, completion } = starter.start({ ...resolved, payload, identity: caller });
+    const started = compositions.start({ ...resolved, payload, identity: caller });
+    if (started.kind === 'refused') throw started.error;
+    const { activationId, completion } = started;
     void reply.header('x-openwhisk-activation-id', activationId);
     if (!blocking) return reply.code(202).send({ activationId });
 
     const done = await settledWithin(completion, waitMs);
     if (done === undefined) return reply.code(202).send({ activationId });
-    if (done.platformError !== undefined && isOverload(done.platformError))
-      throw apiError('GUST_ERR_LOAD_OVERLOADED');
     const { activation } = done;
     const result = activation.response.result;
     const body =
@@ -95,10 +92,4 @@ function blockingWait(timeout: string | undefined, maxWaitMs: number): number {
   if (!/^\d+$/.test(timeout) || value <= 0 || value > maxWaitMs)
     throw apiError('GUST_ERR_REQUEST_BAD_TIMEOUT', maxWaitMs);
   return value;
-}
-
-/** The invoker refused for load (queue full): 503, not a whisk error record. */
-function isOverload(error: unknown): boolean {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return status === 503 || status === 429;
 }

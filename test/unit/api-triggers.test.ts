@@ -3,7 +3,7 @@
 // log lines, and the fire throttle.
 import type { Activation } from '../../common/types';
 import type { TestApp } from './api-test-server';
-import { startTestApp } from './api-test-server';
+import { ScriptedInvoker, startTestApp } from './api-test-server';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -103,7 +103,9 @@ describe('triggers and rules', () => {
         },
       ]),
     );
-    const ran = t.invoker.requests.find((r) => r.activationId === lines.find((l) => l.success)!.activationId);
+    const ran = (t.invoker as ScriptedInvoker).requests.find(
+      (r) => r.activationId === lines.find((l) => l.success)!.activationId,
+    );
     expect(ran?.params).toMatchObject({ from: 'trigger', x: 1, __ow_headers: expect.any(Object) });
     expect(ran?.params.__ow_headers).not.toHaveProperty('authorization');
 

@@ -1,20 +1,20 @@
-// Starts any activation: a primitive through `Invocations.start` (the invoke core's one entry
-// point), or a sequence or conductor composition, which the controller runs itself with no
-// container (SequenceActions.scala, PrimitiveActions.scala). The invoke route, rule firing, web
-// actions and compositions' own components all start activations here.
+// Starts an activation of any kind of action: a primitive through the invoke core's one entry
+// point (`ActivationStarter.start`, api/invoke/), or a sequence or conductor composition, which
+// the controller runs itself with no container (SequenceActions.scala, PrimitiveActions.scala).
+// The invoke route, rule firing, web actions and compositions' own components start here.
 import type { Action, KeyValue } from '../../common/types';
-import { whiskError } from '../activation-result';
 import type { ActivationWriter } from '../activation-writer';
 import type { Identity } from '../authenticator';
 import type { EntityCache } from '../entity-cache';
-import type { Invocations, StartedInvocation } from '../invocations';
-import { newActivationId } from '../invocations';
+import type { ActivationStarter, StartResult } from '../invoke/activation-starter';
+import { newActivationId } from '../invoke/activation-starter';
+import type { ActivationResponse } from '../invoke/classify';
+import { whiskError } from '../invoke/classify';
 import { apiError } from '../errors';
 import { keyValueOf, keyValuesToObject } from '../key-values';
 import { SEQUENCE_KIND } from '../action-model';
 import type { CompositionRun, CompositionStep } from './composition-record';
 import { compositionRecord } from './composition-record';
-import type { ActivationResponse } from '../activation-result';
 import { runConductor } from './conductor';
 import { runSequence } from './sequence';
 
@@ -54,9 +54,10 @@ export interface CompositionOutcome {
   response: ActivationResponse;
 }
 
-export interface ActivationStarterDeps {
+export interface CompositionStarterDeps {
   entities: EntityCache;
-  invocations: Invocations;
+  /** The invoke core's entry point, for primitives. */
+  activations: ActivationStarter;
   writer: ActivationWriter;
   now?: () => number;
   onError?: (message: string, error: unknown) => void;
@@ -84,19 +85,22 @@ export const isConductor = (action: Action): boolean => {
   return value !== undefined && value !== false && value !== null && value !== 0 && value !== '';
 };
 
-export class ActivationStarter {
+export class CompositionStarter {
   readonly entities: EntityCache;
-  readonly #deps: ActivationStarterDeps;
+  readonly #deps: CompositionStarterDeps;
   readonly #now: () => number;
 
-  constructor(deps: ActivationStarterDeps) {
+  constructor(deps: CompositionStarterDeps) {
     this.#deps = deps;
     this.entities = deps.entities;
     this.#now = deps.now ?? Date.now;
   }
 
-  /** Never rejects; the completion settles once the record has been handed to the writer. */
-  start(request: StartRequest, budget: CompositionBudget = newBudget()): StartedInvocation {
+  /**
+   * As `ActivationStarter.start`: `refused` at once (nothing recorded), or `started` with a
+   * completion that never rejects and settles once the record is handed to the writer.
+   */
+  start(request: StartRequest, budget: CompositionBudget = newBudget()): StartResult {
     const { action } = request;
     if (action.exec.kind === SEQUENCE_KIND) {
       return this.#composition(request, (run) => runSequence(this, run, request.payload, budget));
@@ -108,10 +112,10 @@ export class ActivationStarter {
   }
 
   /** One primitive activation, whatever its annotations say (a conductor's own runs). */
-  startPrimitive(request: StartRequest): StartedInvocation {
+  startPrimitive(request: StartRequest): StartResult {
     const { action } = request;
     const annotations = request.binding === undefined ? [] : [{ key: 'binding', value: request.binding }];
-    return this.#deps.invocations.start(
+    return this.#deps.activations.start(
       action,
       this.#merged(request),
       request.identity,
@@ -133,7 +137,8 @@ export class ActivationStarter {
     request: StartRequest,
     run: (run: CompositionRun) => Promise<CompositionOutcome>,
     conductor = false,
-  ): StartedInvocation {
+  ): StartResult {
+    if (this.#deps.writer.saturated) return { kind: 'refused', error: apiError('GUST_ERR_LOAD_OVERLOADED') };
     const compositionRun: CompositionRun = {
       action: request.action,
       identity: request.identity,
@@ -160,7 +165,7 @@ export class ActivationStarter {
         }
         return { activation };
       });
-    return { activationId: compositionRun.activationId, completion };
+    return { kind: 'started', activationId: compositionRun.activationId, completion };
   }
 }
 
