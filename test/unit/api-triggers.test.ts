@@ -2,8 +2,8 @@
 // enable/disable, fire (204 without an active rule, 202 otherwise), the trigger record's per-rule
 // log lines, and the fire throttle.
 import type { Activation } from '../../common/types';
-import type { TestApp } from './api-test-server';
-import { ScriptedInvoker, startTestApp } from './api-test-server';
+import type { TestApp, ScriptedInvoker } from './api-test-server';
+import { startTestApp } from './api-test-server';
 
 let t: TestApp;
 beforeAll(async () => {
