@@ -145,7 +145,7 @@ test('subscribes with a failover timeout and launches containers as tasks on off
       },
       5000,
     );
-    expect(run).toMatchObject({ status: 200, body: { n } });
+    expect(run).toMatchObject({ status: 200, text: JSON.stringify({ n }) });
     const lines = await logs.next({ limitBytes: 10_000, waitMs: 5000 });
     expect(lines).toEqual([
       expect.stringMatching(new RegExp(`Z +stdout: hi ${n}$`)),
