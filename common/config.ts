@@ -45,6 +45,8 @@ export interface GustConfig {
     /** `docker` or `process`. */
     backend: 'docker' | 'process';
     dockerSocket: string;
+    /** Host directory of the containers' runtime sockets and secrets (docker backend). */
+    runtimeDir: string;
     /** Memory this host offers to action containers. */
     capacityMB: number;
   };
@@ -137,6 +139,7 @@ export function loadConfig(): GustConfig {
       hostId: env('GUST_HOST_ID', 'host0'),
       backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process'] as const),
       dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
+      runtimeDir: env('GUST_RUNTIME_DIR', join(stateDir, 'runtimes')),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
     },
     pools: {

@@ -432,6 +432,19 @@ describe.each(backends)('the Node.js runtime on the %s backend', (_name, makeBac
     results.forEach((result, i) => expect(reply(result)).toEqual({ status: 200, body: { i } }));
     expect(elapsed).toBeLessThan(1500); // serialized would take 10 × 300 ms
   });
+
+  it('lets a stem cell overlap runs only when its /init env allows it (concurrency > 1)', async () => {
+    const code =
+      'function main(p) { return new Promise((resolve) => setTimeout(() => resolve({ i: p.i }), 300)); }';
+    const overlapping = async (env?: Record<string, string>) => {
+      const cell = await launch(); // started before any action is known, as a stem cell is
+      await init(cell, code, env ? { env } : {});
+      const replies = (await Promise.all([run(cell, { i: 0 }), run(cell, { i: 1 })])).map(reply);
+      return replies.map((r) => r.status).sort();
+    };
+    expect(await overlapping()).toEqual([200, 403]);
+    expect(await overlapping({ __OW_ALLOW_CONCURRENT: 'true' })).toEqual([200, 200]);
+  });
 });
 
 describe('the process backend', () => {
