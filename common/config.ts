@@ -12,7 +12,10 @@ export interface GustConfig {
     id: string;
     host: string;
     port: number;
-    /** Refuse to start with OpenWhisk's well-known guest key (production). */
+    /**
+     * Production mode: refuse OpenWhisk's well-known guest key, the process backend (no isolation)
+     * and any silent fallback to it (`assertProductionSafe`, scripts/start.sh).
+     */
     production: boolean;
     /** Bounded per-action queue length before 429/503. */
     maxQueuePerAction: number;
@@ -104,6 +107,15 @@ export function parseStemCells(spec: string): GustConfig['pools']['stemCells'] {
     if (!match) throw new Error(`GUST_STEM_CELLS entry '${entry}' is not <kind>:<memoryMB>=<count>`);
     return { kind: match[1]!, memoryMB: Number(match[2]), count: Number(match[3]) };
   });
+}
+
+/** Throws when production mode is on with a setting that only development may use. */
+export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent'>): void {
+  if (config.controller.production && config.agent.backend === 'process') {
+    throw new Error(
+      'refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=process: it runs actions without any isolation',
+    );
+  }
 }
 
 export function loadConfig(): GustConfig {

@@ -12,7 +12,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
-import { loadConfig, type GustConfig } from '../common/config';
+import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -74,15 +74,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
   return runInBackground(worker, stopBeating);
 }
 
-/** The configured backend: docker, or the process backend when GUST_BACKEND=process. */
-export async function createAgentBackend(config: Pick<GustConfig, 'agent'>): Promise<ContainerBackend> {
+/** The configured backend: docker, or the process backend when GUST_BACKEND=process (never in production). */
+export async function createAgentBackend(
+  config: Pick<GustConfig, 'agent' | 'controller'>,
+): Promise<ContainerBackend> {
+  assertProductionSafe(config);
   if (config.agent.backend === 'process') {
     const { ProcessBackend } = await import('../backends/process/backend');
     return new ProcessBackend({ hostId: config.agent.hostId });
   }
   const { DockerBackend } = await import('../backends/docker/backend');
-  const { hostId, capacityMB, dockerSocket } = config.agent;
-  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket });
+  const { hostId, capacityMB, dockerSocket, runtimeDir } = config.agent;
+  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket, runtimeDir });
 }
 
 async function main(): Promise<void> {
