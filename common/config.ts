@@ -45,13 +45,24 @@ export interface GustConfig {
   };
   agent: {
     hostId: string;
-    /** `docker` or `process`. */
-    backend: 'docker' | 'process';
+    /** `docker`, `process` or `mesos` (tasks of a Mesos framework; see `mesos`). */
+    backend: 'docker' | 'process' | 'mesos';
     dockerSocket: string;
     /** Host directory of the containers' runtime sockets and secrets (docker backend). */
     runtimeDir: string;
     /** Memory this host offers to action containers. */
     capacityMB: number;
+  };
+  /** The Mesos framework, used when `agent.backend` is `mesos`. */
+  mesos: {
+    /** The master's scheduler API base URL. */
+    masterUrl: string;
+    /** FrameworkInfo.name. */
+    frameworkName: string;
+    /** FrameworkInfo.user: the user tasks run as on the agents. */
+    user: string;
+    /** FrameworkInfo.failover_timeout: how long the master keeps the tasks while Gust is away. */
+    failoverTimeoutMs: number;
   };
   pools: {
     /** Stem cells kept per controller for each (kind, memory), e.g. `nodejs:20:256=2`. */
@@ -149,10 +160,16 @@ export function loadConfig(): GustConfig {
     },
     agent: {
       hostId: env('GUST_HOST_ID', 'host0'),
-      backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process'] as const),
+      backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process', 'mesos'] as const),
       dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
       runtimeDir: env('GUST_RUNTIME_DIR', join(stateDir, 'runtimes')),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
+    },
+    mesos: {
+      masterUrl: env('GUST_MESOS_MASTER', 'http://127.0.0.1:5050'),
+      frameworkName: env('GUST_MESOS_FRAMEWORK_NAME', 'gust'),
+      user: env('GUST_MESOS_USER', 'root'),
+      failoverTimeoutMs: int('GUST_MESOS_FAILOVER_TIMEOUT_MS', 7 * 24 * 3600_000),
     },
     pools: {
       stemCells: parseStemCells(env('GUST_STEM_CELLS', 'nodejs:20:256=2')),

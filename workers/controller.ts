@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
-  const backend = await createAgentBackend(config);
+  const backend = await createAgentBackend(config, { client });
   const running = await startController({ config, connection, client, backend, logger: true });
   console.log(`controller ${config.controller.id} listening on ${running.url}`);
   const shutdown = async (): Promise<void> => {
