@@ -13,6 +13,7 @@ import { makeAuthenticateHook } from './authenticate';
 import type { Authenticator } from './authenticator';
 import { EntityCache } from './entity-cache';
 import httpConventions from './http-conventions';
+import { boundedServerFactory } from './http-server';
 import { Invocations } from './invocations';
 import type { Invoker } from './invoker';
 import { NamespaceThrottles } from './namespace-throttles';
@@ -50,6 +51,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
     // Entity names may be 256 characters (Fastify answers 414 above its default of 100).
     routerOptions: { maxParamLength: 1024 },
+    serverFactory: boundedServerFactory({
+      requestTimeoutMs: deps.config.controller.requestTimeoutMs,
+      idleTimeoutMs: deps.config.controller.blockingWaitMs + 30_000,
+      maxConnections: deps.config.controller.maxConnections,
+    }),
   });
 
   const throttles = new NamespaceThrottles({

@@ -21,6 +21,10 @@ export interface GustConfig {
     maxQueuePerAction: number;
     /** Blocking invokes wait this long before answering 202. */
     blockingWaitMs: number;
+    /** A request must arrive whole (headers and body) within this (slow clients get 408). */
+    requestTimeoutMs: number;
+    /** Sockets open at once; more are refused. */
+    maxConnections: number;
     /** A cold start waits this long for the pool workflow to lease a container. */
     provisionTimeoutMs: number;
     /** The API URL actions are told (`__OW_API_HOST`). */
@@ -141,6 +145,8 @@ export function loadConfig(): GustConfig {
       production: env('GUST_PRODUCTION', 'false') === 'true',
       maxQueuePerAction: int('GUST_MAX_QUEUE_PER_ACTION', 1000),
       blockingWaitMs: int('GUST_BLOCKING_WAIT_MS', 60_000),
+      requestTimeoutMs: int('GUST_REQUEST_TIMEOUT_MS', 30_000),
+      maxConnections: int('GUST_MAX_CONNECTIONS', 10_000),
       provisionTimeoutMs: int('GUST_PROVISION_TIMEOUT_MS', 60_000),
       apiHost: env('GUST_API_HOST', `http://${env('GUST_HOST', '127.0.0.1')}:${int('GUST_PORT', 3233)}`),
       invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', 60),
