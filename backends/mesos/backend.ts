@@ -105,15 +105,18 @@ export class MesosBackend implements ContainerBackend {
     }
     const info = containerInfoOf(running, this.#hostId);
     try {
-      await waitForHttp(running.hostname!, running.hostPort!, {
-        timeoutMs: this.#readyTimeoutMs,
-        signal,
-        check: async () => {
-          const now = await this.#task(task.taskId);
-          if (now?.phase !== 'running')
-            throw new Error(`the task ended before its runtime answered: ${now?.status?.state ?? 'gone'}`);
+      await waitForHttp(
+        { host: running.hostname!, port: running.hostPort! },
+        {
+          timeoutMs: this.#readyTimeoutMs,
+          signal,
+          check: async () => {
+            const now = await this.#task(task.taskId);
+            if (now?.phase !== 'running')
+              throw new Error(`the task ended before its runtime answered: ${now?.status?.state ?? 'gone'}`);
+          },
         },
-      });
+      );
       return info;
     } catch (err) {
       // Never leave a half-started task behind; a retry launches it again under the same id.

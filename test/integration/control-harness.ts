@@ -70,7 +70,7 @@ export function testConfig(
       leaseTimeoutMs: 3000,
       ...overrides,
     },
-    agent: { hostId: 'unused', backend: 'process', dockerSocket: '', capacityMB: 4096 },
+    agent: { hostId: 'unused', backend: 'process', dockerSocket: '', runtimeDir: '', capacityMB: 4096 },
   };
 }
 
