@@ -3,8 +3,10 @@ import type { GustConfig } from '../common/config';
 import type { ActivationStore } from '../store/activation-store';
 import type { ActivationWriter } from './activation-writer';
 import type { Authenticator } from './authenticator';
+import type { CompositionStarter } from './compositions/composition-starter';
+import type { TriggerFiring } from './compositions/trigger-fire';
 import type { EntityCache } from './entity-cache';
-import type { Invocations } from './invocations';
+import type { ActivationStarter } from './invoke/activation-starter';
 import type { NamespaceThrottles } from './namespace-throttles';
 
 export interface ApiContext {
@@ -12,7 +14,13 @@ export interface ApiContext {
   entities: EntityCache;
   activations: ActivationStore;
   writer: ActivationWriter;
-  invocations: Invocations;
+  /** Starts activations (the invoke route, and compositions: sequences, triggers, …). */
+  starter: ActivationStarter;
+  /** Any kind of action: primitives through `starter`, sequences and conductor compositions. */
+  compositions: CompositionStarter;
   throttles: NamespaceThrottles;
+  /** `firesPerMinute`, counted apart from invokes. */
+  fireThrottles: NamespaceThrottles;
+  firing: TriggerFiring;
   auth: Authenticator;
 }

@@ -15,6 +15,8 @@ export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =
 export const HOSTS_WORKFLOW_ID = 'hosts';
 export const SCALE_DOWN_SCHEDULE_ID = 'scale-down';
 export const RECONCILE_SCHEDULE_ID = 'reconcile';
+/** The Mesos framework workflow: one per Gust installation (GUST_BACKEND=mesos). */
+export const MESOS_FRAMEWORK_WORKFLOW_ID = 'mesos-framework';
 
 /** Fully qualified action name as OpenWhisk writes it: `guest/pkg/name`. */
 export const actionPath = (ref: Pick<ActionRef, 'namespace' | 'name'>): string =>
@@ -34,6 +36,8 @@ export const LABELS = {
   action: `${LABEL_PREFIX}action`,
   version: `${LABEL_PREFIX}version`,
   owner: `${LABEL_PREFIX}owner`,
+  /** On the forwarder container of a TCP-only image: the name of the action container it serves. */
+  forwarderOf: `${LABEL_PREFIX}forwarder-of`,
 } as const;
 
 /**

@@ -2,7 +2,14 @@
 // any runtime container (ours, OpenWhisk's images, blackbox), over one keep-alive undici Pool per
 // container origin. This is the hot path: no validation per call, no classification; the caller
 // turns the outcome into an activation response.
+//
+// An address is an http URL, or `unix:<socket>` for the docker and process backends' runtimes,
+// which need their per-container secret on every call (runtime-address.ts).
+import { readFile } from 'node:fs/promises';
 import { Pool } from 'undici';
+import { MAX_RESULT_BYTES } from '../common/whisk-messages';
+import { SECRET_HEADER } from './nodejs/src/runtime-secret';
+import { secretFileOf, socketPathOf } from './runtime-address';
 
 /** Body of POST /init (contract §6.2). */
 export interface InitPayload {
@@ -29,18 +36,19 @@ export interface RunPayload {
 
 /**
  * What a call produced. Transport failures are values, not exceptions (OpenWhisk's `RunResult`):
- * - `response`: the container answered; `body` is the parsed JSON or undefined when `text` is not JSON;
- *   `truncated` means the body passed `maxResponseBytes` and `text` holds only the first part.
+ * - `response`: the container answered; `text` is its body, unparsed (the classifier parses it once);
+ *   `size` is the body's length in bytes, which exceeds `text`'s when the body passed `maxResponseBytes`
+ *   and only its first part was kept.
  * - `timeout`: the caller's limit passed and the request was aborted; the container is unusable.
  * - `connection-error`: the connection failed or died (the process exited, was OOM-killed, …).
  */
 export type RuntimeCallResult =
-  | { outcome: 'response'; status: number; body: unknown; text: string; size: number; truncated: boolean }
+  | { outcome: 'response'; status: number; text: string; size: number }
   | { outcome: 'timeout'; timeoutMs: number }
   | { outcome: 'connection-error'; code: string; message: string };
 
 export interface RuntimeClientOptions {
-  /** Response bodies above this are cut and flagged (the invoker's limit). @default 1048576 */
+  /** Response bodies above this are cut (the invoker's limit). @default MAX_RESULT_BYTES (1 MiB) */
   maxResponseBytes?: number;
   /** /init is retried this often while the connection is refused (the runtime may still be booting). @default 50 */
   initRetryMs?: number;
@@ -55,13 +63,18 @@ interface Body {
   destroy(): unknown;
 }
 
+interface Target {
+  pool: Pool;
+  headers: Record<string, string>;
+}
+
 export class RuntimeClient {
-  readonly #pools = new Map<string, Pool>();
+  readonly #targets = new Map<string, Target | Promise<Target>>();
   readonly #maxResponseBytes: number;
   readonly #initRetryMs: number;
 
   constructor(options: RuntimeClientOptions = {}) {
-    this.#maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
+    this.#maxResponseBytes = options.maxResponseBytes ?? MAX_RESULT_BYTES;
     this.#initRetryMs = options.initRetryMs ?? 50;
     if (!(this.#maxResponseBytes > 0)) throw new Error('RuntimeClient: maxResponseBytes must be positive');
     if (!(this.#initRetryMs > 0)) throw new Error('RuntimeClient: initRetryMs must be positive');
@@ -87,25 +100,43 @@ export class RuntimeClient {
 
   /** Closes the pool of one container (after it is destroyed or revoked). */
   async close(address: string): Promise<void> {
-    const pool = this.#pools.get(address);
-    if (pool === undefined) return;
-    this.#pools.delete(address);
-    await pool.destroy();
+    const target = this.#targets.get(address);
+    if (target === undefined) return;
+    this.#targets.delete(address);
+    await (await target).pool.destroy();
   }
 
   async closeAll(): Promise<void> {
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((pool) => pool.destroy()));
+    const targets = [...this.#targets.values()];
+    this.#targets.clear();
+    await Promise.all(targets.map(async (target) => (await target).pool.destroy()));
   }
 
-  #pool(address: string): Pool {
-    let pool = this.#pools.get(address);
-    if (pool === undefined) {
-      pool = new Pool(address, { pipelining: 1, keepAliveTimeout: 60_000 });
-      this.#pools.set(address, pool);
+  /** The pool and headers of one container; a unix socket's secret is read once, on first use. */
+  #target(address: string): Target | Promise<Target> {
+    let target = this.#targets.get(address);
+    if (target === undefined) {
+      const socketPath = socketPathOf(address);
+      const options = { pipelining: 1, keepAliveTimeout: 60_000 };
+      if (socketPath === undefined) {
+        target = { pool: new Pool(address, options), headers: HEADERS };
+      } else {
+        const pool = new Pool('http://localhost', { ...options, socketPath });
+        // A missing secret file (the container is gone) sends no secret: the call fails as it should.
+        target = readFile(secretFileOf(socketPath), 'utf8').then(
+          (secret) => ({ pool, headers: { ...HEADERS, [SECRET_HEADER]: secret } }),
+          () => ({ pool, headers: HEADERS }),
+        );
+        target.then(
+          (resolved) => {
+            if (this.#targets.get(address) === target) this.#targets.set(address, resolved);
+          },
+          () => undefined,
+        );
+      }
+      this.#targets.set(address, target);
     }
-    return pool;
+    return target;
   }
 
   async #post(address: string, path: string, body: string, timeoutMs: number): Promise<RuntimeCallResult> {
@@ -114,24 +145,11 @@ export class RuntimeClient {
     // ~0.5 s late), too loose for an action's time limit.
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const response = await this.#pool(address).request({
-        method: 'POST',
-        path,
-        headers: HEADERS,
-        body,
-        signal,
-      });
+      const { pool, headers } = await this.#target(address);
+      const response = await pool.request({ method: 'POST', path, headers, body, signal });
       const length = Number(response.headers['content-length'] ?? NaN);
-      const { text, size, truncated } = await this.#readBody(response.body, length);
-      let parsed: unknown;
-      if (!truncated) {
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-      }
-      return { outcome: 'response', status: response.statusCode, body: parsed, text, size, truncated };
+      const { text, size } = await this.#readBody(response.body, length);
+      return { outcome: 'response', status: response.statusCode, text, size };
     } catch (error) {
       // The connection is unusable after an abort; the pool drops it, and the caller the container.
       if (signal.aborted) return { outcome: 'timeout', timeoutMs };
@@ -140,8 +158,8 @@ export class RuntimeClient {
     }
   }
 
-  async #readBody(body: Body, length: number): Promise<{ text: string; size: number; truncated: boolean }> {
-    if (length <= this.#maxResponseBytes) return { text: await body.text(), size: length, truncated: false };
+  async #readBody(body: Body, length: number): Promise<{ text: string; size: number }> {
+    if (length <= this.#maxResponseBytes) return { text: await body.text(), size: length };
     // Unknown or oversized length: read up to the limit, count the rest without keeping it.
     const chunks: Buffer[] = [];
     let kept = 0;
@@ -154,10 +172,6 @@ export class RuntimeClient {
         kept += part.length;
       }
     }
-    return {
-      text: Buffer.concat(chunks, kept).toString('utf8'),
-      size,
-      truncated: size > this.#maxResponseBytes,
-    };
+    return { text: Buffer.concat(chunks, kept).toString('utf8'), size };
   }
 }

@@ -12,7 +12,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
-import { loadConfig, type GustConfig } from '../common/config';
+import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -74,23 +74,37 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
   return runInBackground(worker, stopBeating);
 }
 
-/** The configured backend: docker, or the process backend when GUST_BACKEND=process. */
-export async function createAgentBackend(config: Pick<GustConfig, 'agent'>): Promise<ContainerBackend> {
+/**
+ * The configured backend: docker, the process backend when GUST_BACKEND=process (never in
+ * production), or the mesos backend (GUST_BACKEND=mesos), which talks to the framework workflow
+ * through `temporal.client`.
+ */
+export async function createAgentBackend(
+  config: Pick<GustConfig, 'agent' | 'mesos' | 'controller'>,
+  temporal?: { client: Client; scope?: Scope },
+): Promise<ContainerBackend> {
+  assertProductionSafe(config);
+  if (config.agent.backend === 'mesos') {
+    if (!temporal)
+      throw new Error('the mesos backend needs a Temporal client (the framework workflow holds its tasks)');
+    const { MesosBackend } = await import('../backends/mesos/backend');
+    return new MesosBackend({ ...temporal, hostId: config.agent.hostId, masterUrl: config.mesos.masterUrl });
+  }
   if (config.agent.backend === 'process') {
     const { ProcessBackend } = await import('../backends/process/backend');
     return new ProcessBackend({ hostId: config.agent.hostId });
   }
   const { DockerBackend } = await import('../backends/docker/backend');
-  const { hostId, capacityMB, dockerSocket } = config.agent;
-  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket });
+  const { hostId, capacityMB, dockerSocket, runtimeDir } = config.agent;
+  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket, runtimeDir });
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const backend = await createAgentBackend(config);
-  await backend.health();
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
+  const backend = await createAgentBackend(config, { client });
+  await backend.health();
   const running = await startAgent({ connection, client, backend, config });
   await runUntilSignal(running, async () => {
     await backend.close();

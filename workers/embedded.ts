@@ -19,7 +19,7 @@ export interface EmbeddedOptions {
   config: GustConfig;
   /** Prefix of every workflow id and task queue (tests); @default no prefix */
   scope?: Scope;
-  /** @default the configured backend (docker, or process) */
+  /** @default the configured backend (docker, process or mesos) */
   backend?: ContainerBackend;
   /** @default the configured stores */
   stores?: Stores;
@@ -42,7 +42,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
   const { config, scope } = options;
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
-  const backend = options.backend ?? (await createAgentBackend(config));
+  const backend = options.backend ?? (await createAgentBackend(config, { client, scope }));
   await backend.health();
   const bundle = await bundleControlPathWorkflows();
   const provisioner = await startProvisioner({
@@ -52,6 +52,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     config,
     scope,
     schedules: options.schedules,
+    mesos: config.agent.backend === 'mesos' ? config.mesos : undefined,
   });
   const agent = await startAgent({ connection, client, backend, config, scope });
   const controller = await startController({
@@ -71,10 +72,11 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     async stop() {
       await controller.stop();
       await agent.stop();
-      await provisioner.stop();
       // This process owns its host: leave no container behind (the pools reconcile on next start).
+      // Before the provisioner stops: the mesos backend kills its tasks through the framework workflow.
       const leftovers = await backend.list({ [LABELS.managed]: 'true', [LABELS.host]: config.agent.hostId });
       await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
+      await provisioner.stop();
       await backend.close();
       await connection.close();
       return { containersRemoved: leftovers.length };

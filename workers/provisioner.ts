@@ -10,6 +10,8 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
+import { createMesosActivities } from '../activities/mesos';
+import { MesosSchedulerApi } from '../backends/mesos/api';
 import { loadConfig, type GustConfig } from '../common/config';
 import type {
   HostsInput,
@@ -18,7 +20,11 @@ import type {
   StemCellPoolInput,
 } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
-import { hostsStartOptions, stemCellPoolStartOptions } from '../workflows/start-options';
+import {
+  hostsStartOptions,
+  mesosFrameworkStartOptions,
+  stemCellPoolStartOptions,
+} from '../workflows/start-options';
 import { setStemCellTargetSignal } from '../workflows/messages';
 import {
   bundleControlPathWorkflows,
@@ -43,22 +49,31 @@ export interface ProvisionerOptions {
   orphanGraceMs?: number;
   /** Create the scale-down and reconcile schedules. @default true */
   schedules?: boolean;
+  /** GUST_BACKEND=mesos: run the framework workflow and its activities (subscription, calls). */
+  mesos?: GustConfig['mesos'];
 }
 
 export async function startProvisioner(options: ProvisionerOptions): Promise<RunningWorker> {
   const { connection, client, bundle, config } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
+  const mesosApi = options.mesos && new MesosSchedulerApi(options.mesos.masterUrl);
   const worker = await Worker.create({
     connection,
     namespace: client.options.namespace,
     taskQueue: names.provisioningQueue,
     workflowBundle: bundle,
-    activities: createClusterActivities(),
+    activities: { ...createClusterActivities(), ...(mesosApi ? createMesosActivities(mesosApi) : {}) },
   });
   const running = runInBackground(worker);
+  const stop = running.stop.bind(running);
+  running.stop = async () => {
+    await stop();
+    await mesosApi?.close();
+  };
   // The worker polls already, so what we start below makes progress at once.
   await ensureHostsWorkflow(client, { scope, leaseTimeoutMs: config.pools.leaseTimeoutMs });
+  if (options.mesos) await ensureMesosFramework(client, scope, options.mesos);
   await ensureStemCellPools(client, scope, config.pools.stemCells);
   if (options.schedules ?? true) {
     await ensureSchedules(
@@ -75,6 +90,19 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
 export async function ensureHostsWorkflow(client: Client, input: HostsInput): Promise<void> {
   await client.workflow.start('hostsWorkflow', {
     ...hostsStartOptions(input),
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}
+
+/** The framework workflow; an existing one keeps its framework id and tasks. */
+export async function ensureMesosFramework(
+  client: Client,
+  scope: Scope,
+  mesos: GustConfig['mesos'],
+): Promise<void> {
+  const { frameworkName, user, failoverTimeoutMs } = mesos;
+  await client.workflow.start('mesosFrameworkWorkflow', {
+    ...mesosFrameworkStartOptions({ scope, frameworkName, user, failoverTimeoutMs }),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
 }
@@ -152,7 +180,8 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
-  const running = await startProvisioner({ connection, client, bundle, config });
+  const mesos = config.agent.backend === 'mesos' ? config.mesos : undefined;
+  const running = await startProvisioner({ connection, client, bundle, config, mesos });
   await runUntilSignal(running, () => connection.close());
 }
 
