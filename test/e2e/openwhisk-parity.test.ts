@@ -1,7 +1,8 @@
 // OpenWhisk applications that compose or fire actions, end to end through the official
 // `openwhisk` client against the real stack (harness.ts): packages shared across two namespaces
-// (the binding re-checked on every call), sequences, triggers and rules; and fresh caches across
-// two controllers on one Temporal and one store, with the propagation delay measured.
+// (the binding re-checked on every call), sequences, triggers and rules, web actions (plain HTTP);
+// and fresh caches across two controllers on one Temporal and one store, with the propagation
+// delay measured.
 import openwhisk from 'openwhisk';
 import { GUEST_API_KEY } from '../../api/api-keys';
 import { makeAuthKey } from '../../api/api-keys';
@@ -288,6 +289,122 @@ describe('triggers and rules', () => {
       ow.triggers.create({ name: 'bad-feed', trigger: { annotations: [{ key: 'feed', value: 'x' }] } }),
     );
     expect([badFeed.statusCode, badFeed.error?.error]).toEqual([400, 'Feed name is not valid']);
+  });
+});
+
+describe('web actions (plain HTTP)', () => {
+  const web = (path: string, init: RequestInit = {}) =>
+    fetch(`${gust.apihost}/api/v1/web/guest/${path}`, init);
+  beforeAll(async () => {
+    const webExport = { 'web-export': true };
+    await ow.actions.create({
+      name: 'web-echo',
+      action: ECHO,
+      annotations: webExport,
+      params: { fixed: 'yes' },
+    });
+    await ow.actions.create({
+      name: 'web-page',
+      action:
+        'function main(p) { return { statusCode: 201, headers: { "x-made-by": "gust" }, body: "<h1>" + (p.who || "nobody") + "</h1>" }; }',
+      annotations: webExport,
+    });
+    await ow.actions.create({ name: 'web-hidden', action: ECHO });
+    await ow.actions.create({
+      name: 'web-raw',
+      action: ECHO,
+      annotations: { 'web-export': true, 'raw-http': true },
+    });
+    await ow.actions.create({
+      name: 'web-secret',
+      action: ECHO,
+      annotations: { 'web-export': true, 'require-whisk-auth': 'letmein', final: true },
+      params: { locked: 'v' },
+    });
+    await ow.actions.create({
+      name: 'web-fails',
+      action: 'function main() { return { error: { statusCode: 418, body: "teapot" } }; }',
+      annotations: webExport,
+    });
+  });
+
+  test('.json merges query and JSON body over parameters, with the __ow_ fields', async () => {
+    const response = await web('default/web-echo.json/extra/path?q=1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ b: 2 }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ fixed: 'yes', q: '1', b: 2, __ow_method: 'post', __ow_path: '/extra/path' });
+    expect(body.__ow_headers).toMatchObject({ 'content-type': 'application/json' });
+    expect(body).not.toHaveProperty('__ow_user');
+    expect(response.headers.get('x-openwhisk-activation-id')).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test('form bodies, .http responses, raw-http, OPTIONS without invoking', async () => {
+    const form = await web('default/web-echo.json', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1&b=two',
+    });
+    expect(await form.json()).toMatchObject({ a: '1', b: 'two' });
+    const page = await web('default/web-page?who=ada');
+    expect([page.status, page.headers.get('content-type'), page.headers.get('x-made-by')]).toEqual([
+      201,
+      'text/html',
+      'gust',
+    ]);
+    expect(await page.text()).toBe('<h1>ada</h1>');
+    const raw = await web('default/web-raw.json?x=1', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(await raw.json()).toMatchObject({ __ow_query: 'x=1', __ow_body: 'hello', __ow_method: 'put' });
+    const preflight = await web('default/web-echo', { method: 'OPTIONS' });
+    expect([preflight.status, preflight.headers.get('access-control-allow-methods')]).toEqual([
+      200,
+      'OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH',
+    ]);
+    const text = await web('default/web-page.text?who=bob');
+    expect(await text.text()).toBe('<h1>bob</h1>');
+  });
+
+  test('errors: not exported, reserved and final parameters, require-whisk-auth, response shape', async () => {
+    expect((await web('default/web-hidden.json')).status).toBe(404);
+    expect((await web('default/absent.json')).status).toBe(404);
+    expect((await fetch(`${gust.apihost}/api/v1/web/nobody/default/web-echo.json`)).status).toBe(404);
+    const reserved = await web('default/web-echo.json?__ow_method=get');
+    expect([reserved.status, ((await reserved.json()) as { error: string }).error]).toEqual([
+      400,
+      'Request defines parameters that are not allowed (e.g., reserved properties).',
+    ]);
+    expect((await web('default/web-secret.json')).status).toBe(401);
+    const unlocked = await web('default/web-secret.json', { headers: { 'x-require-whisk-auth': 'letmein' } });
+    expect(await unlocked.json()).toMatchObject({ locked: 'v' });
+    const overriding = await web('default/web-secret.json?locked=x', {
+      headers: { 'x-require-whisk-auth': 'letmein' },
+    });
+    expect(overriding.status).toBe(400);
+    const notHtml = await web('default/web-echo.html');
+    expect([notHtml.status, ((await notHtml.json()) as { error: string }).error]).toEqual([
+      400,
+      "Response is not valid 'text/html'.",
+    ]);
+    const teapot = await web('default/web-fails');
+    expect([teapot.status, await teapot.text()]).toEqual([418, 'teapot']);
+  });
+
+  test("an authenticated caller is __ow_user; the activation is the owner's", async () => {
+    const response = await web('default/web-echo.json', {
+      headers: { authorization: `Basic ${Buffer.from(otherKey).toString('base64')}` },
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.__ow_user).toBe('other');
+    const id = response.headers.get('x-openwhisk-activation-id')!;
+    expect(await eventually(() => ow.activations.get({ name: id }))).toMatchObject({ namespace: 'guest' });
   });
 });
 
