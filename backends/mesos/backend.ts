@@ -36,6 +36,9 @@ export interface MesosBackendOptions {
   readyTimeoutMs?: number;
 }
 
+/** The framework waits up to 30 s for TASK_KILLED; a destroy gives up a little later. */
+const DESTROY_DEADLINE_MS = 40_000;
+
 const failureType = (err: unknown): string | undefined =>
   (err as { cause?: { type?: string } }).cause?.type ?? (err as { type?: string }).type;
 
@@ -160,7 +163,10 @@ export class MesosBackend implements ContainerBackend {
 
   /** KILL; resolves once Mesos reports the task terminal (or the framework's wait ends). */
   async destroy(containerId: string): Promise<void> {
-    await this.#handle().executeUpdate(killTaskUpdate, { args: [{ taskId: containerId }] });
+    // Bounded: with no provisioner running, the update would wait for one forever.
+    await this.#client.withDeadline(Date.now() + DESTROY_DEADLINE_MS, () =>
+      this.#handle().executeUpdate(killTaskUpdate, { args: [{ taskId: containerId }] }),
+    );
   }
 
   async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
