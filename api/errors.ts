@@ -224,6 +224,11 @@ export const API_ERRORS = {
     400,
     (value) => `Parameter may be a 'simple' name or 'package-name/simple' name: ${value}`,
   ),
+  GUST_ERR_LIST_SKIP_MAX: spec(
+    'GUST_ERR_LIST_SKIP_MAX',
+    400,
+    (collection, value, max) => `The value '${value}' is not in the range of 0 to ${max} for ${collection}.`,
+  ),
   GUST_ERR_LIST_BAD_EPOCH: spec(
     'GUST_ERR_LIST_BAD_EPOCH',
     400,

@@ -227,6 +227,18 @@ describe.each([
       ).toEqual([3, 2]);
     });
 
+    test('a bound far in the future costs no more than the retention (audit H7)', async () => {
+      const upto = Number('99999999999999999999');
+      expect(ids(await s.activations.list('act', { upto, skip: 0, limit: 30 }))).toEqual([4, 3, 2, 1]);
+      expect(await s.activations.count('act', { upto })).toBe(4);
+      expect(await s.activations.count('act', { since: upto })).toBe(0);
+    });
+
+    test('a listing whose caller went away stops', async () => {
+      const signal = AbortSignal.abort();
+      await expect(s.activations.list('act', { skip: 0, limit: 30, signal })).rejects.toThrow();
+    });
+
     test('count with the same filters', async () => {
       expect(await s.activations.count('act', {})).toBe(4);
       expect(await s.activations.count('act', { name: 'a' })).toBe(2);
