@@ -8,11 +8,12 @@
 //   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
 import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
+import { createLogger, temporalLogger, type Logger } from '../common/logger';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -23,6 +24,7 @@ import {
   heartbeatIntervalMs,
   runInBackground,
   runUntilSignal,
+  serveWorkerMetrics,
   type RunningWorker,
 } from './temporal';
 
@@ -35,6 +37,8 @@ export interface AgentOptions {
   scope?: Scope;
   /** @default the runtime manifest's image of the kind (api/runtimes.ts) */
   imageForKind?: (kind: string) => string;
+  /** Where heartbeat failures go. @default a pino logger at `warn` */
+  log?: Logger;
 }
 
 export function defaultImageForKind(kind: string): string {
@@ -68,8 +72,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
     });
   };
   await beat();
+  const log = options.log ?? createLogger('warn');
   const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
-    console.warn(`agent ${hostId}: heartbeat failed`, err),
+    log.warn({ err, hostId }, 'agent heartbeat failed'),
   );
   return runInBackground(worker, stopBeating);
 }
@@ -101,12 +106,16 @@ export async function createAgentBackend(
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const log = createLogger(config.observability.logLevel);
+  Runtime.install({ logger: temporalLogger(log) });
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = await createAgentBackend(config, { client });
   await backend.health();
-  const running = await startAgent({ connection, client, backend, config });
+  const running = await startAgent({ connection, client, backend, config, log });
+  const metrics = await serveWorkerMetrics(config, 'agent', running, log);
   await runUntilSignal(running, async () => {
+    await metrics?.close();
     await backend.close();
     await connection.close();
   });
@@ -114,7 +123,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    createLogger('error').error({ err }, 'agent failed');
     process.exit(1);
   });
 }

@@ -8,11 +8,12 @@
 import type { Client } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
 import { createMesosActivities } from '../activities/mesos';
 import { MesosSchedulerApi } from '../backends/mesos/api';
 import { loadConfig, type GustConfig } from '../common/config';
+import { createLogger, temporalLogger } from '../common/logger';
 import type {
   HostsInput,
   ReconcileWorkflowInput,
@@ -32,6 +33,7 @@ import {
   createTemporalClient,
   runInBackground,
   runUntilSignal,
+  serveWorkerMetrics,
   type RunningWorker,
 } from './temporal';
 
@@ -177,17 +179,23 @@ async function upsertSchedule(
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const log = createLogger(config.observability.logLevel);
+  Runtime.install({ logger: temporalLogger(log) });
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
   const mesos = config.agent.backend === 'mesos' ? config.mesos : undefined;
   const running = await startProvisioner({ connection, client, bundle, config, mesos });
-  await runUntilSignal(running, () => connection.close());
+  const metrics = await serveWorkerMetrics(config, 'provisioner', running, log);
+  await runUntilSignal(running, async () => {
+    await metrics?.close();
+    await connection.close();
+  });
 }
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    createLogger('error').error({ err }, 'provisioner failed');
     process.exit(1);
   });
 }
