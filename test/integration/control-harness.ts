@@ -70,7 +70,13 @@ export function testConfig(
       leaseTimeoutMs: 3000,
       ...overrides,
     },
-    agent: { hostId: 'unused', backend: 'process', dockerSocket: '', capacityMB: 4096 },
+    agent: {
+      hostId: 'unused',
+      backend: 'process',
+      dockerSocket: '',
+      capacityMB: 4096,
+      maxConcurrentCreates: 2,
+    },
   };
 }
 
