@@ -25,6 +25,8 @@ export interface GustConfig {
     /** Per-namespace throttles (OpenWhisk standalone defaults). */
     invocationsPerMinute: number;
     concurrentInvocations: number;
+    /** Trigger fires per namespace and minute (OpenWhisk's `firesPerMinute`). */
+    firesPerMinute: number;
   };
   temporal: {
     address: string;
@@ -136,6 +138,7 @@ export function loadConfig(): GustConfig {
       apiHost: env('GUST_API_HOST', `http://${env('GUST_HOST', '127.0.0.1')}:${int('GUST_PORT', 3233)}`),
       invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', 60),
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', 30),
+      firesPerMinute: int('GUST_FIRES_PER_MINUTE', 60),
     },
     temporal: {
       address: env('GUST_TEMPORAL_ADDRESS', '127.0.0.1:7233'),

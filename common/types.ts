@@ -22,6 +22,8 @@ export interface ActionExec {
   main?: string;
   /** Image of a blackbox action. */
   image?: string;
+  /** A sequence's components, `/ns/[pkg/]name` each, `_` resolved. */
+  components?: string[];
 }
 
 /** An action as stored. `namespace` is the full path: `guest` or `guest/pkg`. */

@@ -35,6 +35,14 @@ if [ "$GUST_BACKEND" = docker ]; then
   fi
 fi
 
+if [ "$GUST_BACKEND" = mesos ]; then
+  # The master is a service of its own (in development: the simulator of the dev stack).
+  master="${GUST_MESOS_MASTER:-http://127.0.0.1:5050}"
+  curl -fsS -o /dev/null --max-time 2 "$master/health" ||
+    die "no Mesos master answers at $master: start one (npm run stack -- start mesos starts the simulated master)"
+  docker_healthy && build_runtime_image
+fi
+
 step "compile TypeScript to dist/" npx tsc -p . || die "tsc failed"
 [ -f dist/workers/all-in-one.js ] || die "dist/workers/all-in-one.js is missing: workers/all-in-one.ts does not exist yet"
 log "ready in $(elapsed_since "$total"); starting Gust (Ctrl-C stops it)"

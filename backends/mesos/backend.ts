@@ -123,8 +123,10 @@ export class MesosBackend implements ContainerBackend {
     for (;;) {
       signal?.throwIfAborted();
       try {
-        const run = () => this.#handle().executeUpdate(launchTaskUpdate, { args: [task] });
-        return await (signal ? this.#client.withAbortSignal(signal, run) : run());
+        const update = this.#handle().executeUpdate(launchTaskUpdate, { args: [task] });
+        // The update's long poll does not stop on an abort: stop waiting for it instead (the
+        // workflow keeps the task wanted until a destroy, as after a crash of this process).
+        return await (signal ? raceAbort(update, signal) : update);
       } catch (err) {
         // Still waiting for an offer: the update's wait is bounded, ask again.
         if (failureType(err) !== TASK_STILL_PENDING) throw err;
@@ -201,6 +203,15 @@ export class MesosBackend implements ContainerBackend {
   async close(): Promise<void> {
     await this.#master.close();
   }
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason ?? new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function signalAborted(err: unknown): boolean {

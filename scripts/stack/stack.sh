@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dev stack Gust's tests run against: dockerd, a Temporal dev server and one Cassandra node,
-# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR.
-#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|all]
+# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR. `mesos` (not part
+# of `all`) is the simulated Mesos master for GUST_BACKEND=mesos.
+#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|all]
 set -euo pipefail
 
 # shellcheck source=scripts/stack/lib.sh
@@ -12,9 +13,11 @@ source "$STACK_DIR/docker.sh"
 source "$STACK_DIR/temporal.sh"
 # shellcheck source=scripts/stack/cassandra.sh
 source "$STACK_DIR/cassandra.sh"
+# shellcheck source=scripts/stack/mesos.sh
+source "$STACK_DIR/mesos.sh"
 
 usage() {
-  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|all]" >&2
+  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|all]" >&2
   exit 2
 }
 
@@ -22,7 +25,7 @@ action="${1:-}"
 target="${2:-all}"
 case "$target" in
   all) services=(docker temporal cassandra) ;;
-  docker | temporal | cassandra) services=("$target") ;;
+  docker | temporal | cassandra | mesos) services=("$target") ;;
   *) usage ;;
 esac
 

@@ -1,6 +1,8 @@
 // Starts a whole Gust for end-to-end tests: provisioner, one agent and a controller on
 // 127.0.0.1:<ephemeral>, on the shared Temporal dev server under a scope of its own. By default
 // the real stack: docker backend and the Cassandra store (keyspace gust_e2e, emptied first).
+// GUST_E2E_BACKEND=mesos runs the same suites with the mesos backend, against a SIMULATED Mesos
+// master of its own (test/mesos/) whose tasks are Docker containers on the stack's dockerd.
 // Tests talk to it only through the official `openwhisk` client.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { loadConfig } from '../../common/config';
 import { createCassandraClient } from '../../store/cassandra/cassandra-client';
 import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import { startEmbeddedGust } from '../../workers/embedded';
+import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 
 export interface GustUnderTest {
   /** `http://127.0.0.1:<port>` */
@@ -26,7 +29,7 @@ export interface GustUnderTest {
 
 export interface StartGustOptions {
   controller?: Partial<GustConfig['controller']>;
-  /** @default 'docker' */
+  /** @default GUST_E2E_BACKEND, else 'docker' */
   backend?: GustConfig['agent']['backend'];
   /** @default 'cassandra' */
   store?: GustConfig['store']['kind'];
@@ -53,6 +56,13 @@ async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
   }
 }
 
+function e2eBackend(): GustConfig['agent']['backend'] {
+  const backend = process.env.GUST_E2E_BACKEND ?? 'docker';
+  if (backend !== 'docker' && backend !== 'process' && backend !== 'mesos')
+    throw new Error(`GUST_E2E_BACKEND must be docker, process or mesos, got '${backend}'`);
+  return backend;
+}
+
 let runtimeInstalled = false;
 
 export async function startGust(options: StartGustOptions = {}): Promise<GustUnderTest> {
@@ -63,6 +73,15 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
   const id = Math.random().toString(36).slice(2, 8);
   const stateDir = mkdtempSync(join(tmpdir(), 'gust-e2e-'));
   const base = loadConfig();
+  const backend = options.backend ?? e2eBackend();
+  // Two agents of 2 CPUs and 2 GB: room for the suites' containers, and offers to choose from.
+  const mesos: TestCluster | undefined =
+    backend === 'mesos'
+      ? await startTestCluster([
+          { cpus: 2, memMB: 2048 },
+          { cpus: 2, memMB: 2048 },
+        ])
+      : undefined;
   const config: GustConfig = {
     ...base,
     stateDir,
@@ -73,7 +92,12 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       sqlitePath: join(stateDir, 'gust.sqlite'),
       cassandraKeyspace: E2E_KEYSPACE,
     },
-    agent: { ...base.agent, hostId: `e2e-${id}`, backend: options.backend ?? 'docker' },
+    agent: { ...base.agent, hostId: `e2e-${id}`, backend },
+    mesos: {
+      ...base.mesos,
+      masterUrl: mesos?.master.url ?? base.mesos.masterUrl,
+      frameworkName: `gust-e2e-${id}`,
+    },
     // One stem cell, so the cold path from a stem cell runs end to end too.
     pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
   };
@@ -93,6 +117,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     client: (o = {}) => openwhisk({ apihost, api_key: o.apiKey ?? GUEST_API_KEY, namespace: o.namespace }),
     async stop() {
       await gust.stop();
+      await mesos?.close();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

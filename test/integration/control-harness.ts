@@ -126,6 +126,7 @@ export interface ControlPathHarness {
   startProvisioner(opts?: {
     orphanGraceMs?: number;
     minContainersPerAction?: Record<string, number>;
+    mesos?: GustConfig['mesos'];
   }): Promise<RunningWorker>;
   startAgent(hostId: string, backend: ContainerBackend, capacityMB?: number): Promise<RunningWorker>;
   startController(
