@@ -15,6 +15,7 @@ import { CompositionStarter } from './compositions/composition-starter';
 import { TriggerFiring } from './compositions/trigger-fire';
 import { EntityCache } from './entity-cache';
 import httpConventions from './http-conventions';
+import { boundedServerFactory } from './http-server';
 import { ActivationStarter } from './invoke/activation-starter';
 import type { Invoker } from './invoke/invoker';
 import { NamespaceThrottles } from './namespace-throttles';
@@ -53,6 +54,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
     // Entity names may be 256 characters (Fastify answers 414 above its default of 100).
     routerOptions: { maxParamLength: 1024 },
+    serverFactory: boundedServerFactory({
+      requestTimeoutMs: deps.config.controller.requestTimeoutMs,
+      idleTimeoutMs: deps.config.controller.blockingWaitMs + 30_000,
+      maxConnections: deps.config.controller.maxConnections,
+    }),
   });
 
   const throttles = new NamespaceThrottles({

@@ -12,7 +12,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
-import { loadConfig, type GustConfig } from '../common/config';
+import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -76,13 +76,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
 }
 
 /**
- * The configured backend: docker, the process backend when GUST_BACKEND=process, or the mesos
- * backend (GUST_BACKEND=mesos), which talks to the framework workflow through `temporal.client`.
+ * The configured backend: docker, the process backend when GUST_BACKEND=process (never in
+ * production), or the mesos backend (GUST_BACKEND=mesos), which talks to the framework workflow
+ * through `temporal.client`.
  */
 export async function createAgentBackend(
-  config: Pick<GustConfig, 'agent' | 'mesos'>,
+  config: Pick<GustConfig, 'agent' | 'mesos' | 'controller'>,
   temporal?: { client: Client; scope?: Scope },
 ): Promise<ContainerBackend> {
+  assertProductionSafe(config);
   if (config.agent.backend === 'mesos') {
     if (!temporal)
       throw new Error('the mesos backend needs a Temporal client (the framework workflow holds its tasks)');
@@ -94,8 +96,8 @@ export async function createAgentBackend(
     return new ProcessBackend({ hostId: config.agent.hostId });
   }
   const { DockerBackend } = await import('../backends/docker/backend');
-  const { hostId, capacityMB, dockerSocket } = config.agent;
-  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket });
+  const { hostId, capacityMB, dockerSocket, runtimeDir } = config.agent;
+  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket, runtimeDir });
 }
 
 async function main(): Promise<void> {

@@ -74,6 +74,7 @@ export function testConfig(
       hostId: 'unused',
       backend: 'process',
       dockerSocket: '',
+      runtimeDir: '',
       capacityMB: 4096,
       maxConcurrentCreates: 2,
     },
