@@ -89,6 +89,7 @@ export class CassandraActivationStore implements ActivationStore {
     const found: string[] = [];
     if (query.limit <= 0) return [];
     for (const day of this.#days(query)) {
+      query.signal?.throwIfAborted();
       const { cql, params } = this.#dayQuery('list', namespace, query, day);
       const result = await this.#client.execute(cql, [...params, wanted - found.length]);
       for (const row of result.rows) found.push(row.get('activation_id') as string);
@@ -102,6 +103,7 @@ export class CassandraActivationStore implements ActivationStore {
   async count(namespace: string, query: Omit<ActivationQuery, 'skip' | 'limit'>): Promise<number> {
     let total = 0;
     for (const day of this.#days(query)) {
+      query.signal?.throwIfAborted();
       const { cql, params } = this.#dayQuery('count', namespace, query, day);
       const row = (await this.#client.execute(cql, params)).first();
       total += Number(row?.get('n') ?? 0);
@@ -109,10 +111,13 @@ export class CassandraActivationStore implements ActivationStore {
     return total;
   }
 
-  /** Day partitions to visit, newest first. */
+  /**
+   * Day partitions to visit, newest first: never past tomorrow nor before the retention, so any
+   * `since`/`upto` costs at most the retention's days of queries (audit H7).
+   */
   *#days(query: Pick<ActivationQuery, 'since' | 'upto'>): Generator<number> {
     const now = Date.now();
-    const upto = query.upto ?? now;
+    const upto = Math.min(query.upto ?? now, now + DAY_MS);
     const lookbackMs =
       this.#ttlSeconds > 0 ? this.#ttlSeconds * 1000 + DAY_MS : UNBOUNDED_LOOKBACK_DAYS * DAY_MS;
     const since = Math.max(query.since ?? 0, Math.min(upto, now) - lookbackMs);
@@ -125,8 +130,9 @@ export class CassandraActivationStore implements ActivationStore {
     query: Pick<ActivationQuery, 'name' | 'since' | 'upto'>,
     day: number,
   ): { cql: string; params: unknown[] } {
-    const since = query.since ?? 0;
-    const upto = query.upto ?? Number.MAX_SAFE_INTEGER;
+    // Bigint bounds: an epoch past 2^53 (`upto=99999999999999999999`) means "no bound".
+    const since = Math.min(query.since ?? 0, Number.MAX_SAFE_INTEGER);
+    const upto = Math.min(query.upto ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     if (query.name !== undefined) {
       return {
         cql: kind === 'list' ? this.#cql.listByName : this.#cql.countByName,
