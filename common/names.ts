@@ -5,6 +5,13 @@ import type { ActionRef } from './types';
 export const PROVISIONING_TASK_QUEUE = 'gust-provisioning';
 
 export const hostTaskQueue = (hostId: string): string => `host-${hostId}`;
+
+/**
+ * A host id starting with `cluster.` names a whole cluster whose own scheduler places containers
+ * (Kubernetes): it has no agent, and its container activities run on the provisioning queue.
+ */
+export const CLUSTER_HOST_PREFIX = 'cluster.';
+export const isClusterHost = (hostId: string): boolean => hostId.startsWith(CLUSTER_HOST_PREFIX);
 export const controllerTaskQueue = (controllerId: string): string => `controller-${controllerId}`;
 
 /** Action-pool workflow id. `namespace` may contain a package (`guest/pkg`). */

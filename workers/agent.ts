@@ -4,7 +4,8 @@
 //
 // Public surface:
 //   startAgent(options: AgentOptions): Promise<RunningWorker>
-//   createAgentBackend(config): Promise<ContainerBackend>   (docker, or process as fallback)
+//   createAgentBackend(config): Promise<ContainerBackend>   (docker, process or kubernetes)
+//   registerHost(...): heartbeats a host's capacity to the hosts workflow (agents, clusters)
 //   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
@@ -47,7 +48,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
   const { connection, client, backend, config } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
-  const { hostId, capacityMB } = config.agent;
+  const { hostId } = config.agent;
   const worker = await Worker.create({
     connection,
     namespace: client.options.namespace,
@@ -58,7 +59,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
       imageForKind: options.imageForKind ?? defaultImageForKind,
     }),
   });
-  // Signal-with-start: the agent may come up before the provisioner has started the hosts workflow.
+  const stopBeating = await registerHost(client, scope, config, config.agent);
+  return runInBackground(worker, stopBeating);
+}
+
+/**
+ * Tells the hosts workflow a host's capacity now and every heartbeat interval (signal-with-start:
+ * the host may come up before the provisioner has started the hosts workflow). Returns the stop.
+ */
+export async function registerHost(
+  client: Client,
+  scope: Scope,
+  config: Pick<GustConfig, 'pools'>,
+  host: { hostId: string; capacityMB: number },
+): Promise<() => void> {
+  const { hostId, capacityMB } = host;
   const beat = async (): Promise<void> => {
     await client.workflow.signalWithStart('hostsWorkflow', {
       ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
@@ -68,14 +83,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
     });
   };
   await beat();
-  const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
-    console.warn(`agent ${hostId}: heartbeat failed`, err),
-  );
-  return runInBackground(worker, stopBeating);
+  return every(heartbeatIntervalMs(config), beat, (err) => console.warn(`host ${hostId}: heartbeat failed`, err));
 }
 
-/** The configured backend: docker, or the process backend when GUST_BACKEND=process. */
-export async function createAgentBackend(config: Pick<GustConfig, 'agent'>): Promise<ContainerBackend> {
+/** The configured backend: docker, the process backend, or the Kubernetes API (GUST_BACKEND). */
+export async function createAgentBackend(
+  config: Pick<GustConfig, 'agent'> & Partial<Pick<GustConfig, 'kubernetes'>>,
+): Promise<ContainerBackend> {
+  if (config.agent.backend === 'kubernetes') {
+    if (!config.kubernetes) throw new Error('GUST_BACKEND=kubernetes needs the kubernetes configuration');
+    const { KubernetesBackend } = await import('../backends/kubernetes/backend');
+    return new KubernetesBackend(config.kubernetes);
+  }
   if (config.agent.backend === 'process') {
     const { ProcessBackend } = await import('../backends/process/backend');
     return new ProcessBackend({ hostId: config.agent.hostId });
@@ -87,6 +106,8 @@ export async function createAgentBackend(config: Pick<GustConfig, 'agent'>): Pro
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.agent.backend === 'kubernetes')
+    throw new Error('GUST_BACKEND=kubernetes needs no agent: the provisioner creates the pods');
   const backend = await createAgentBackend(config);
   await backend.health();
   const connection = await connectTemporal(config);

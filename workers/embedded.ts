@@ -45,6 +45,8 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
   const backend = options.backend ?? (await createAgentBackend(config));
   await backend.health();
   const bundle = await bundleControlPathWorkflows();
+  // A cluster backend (kubernetes) has no agent: the provisioner creates its containers.
+  const clusterHost = config.agent.backend === 'kubernetes' ? config.kubernetes.hostId : undefined;
   const provisioner = await startProvisioner({
     connection,
     client,
@@ -52,8 +54,9 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     config,
     scope,
     schedules: options.schedules,
+    cluster: clusterHost ? { backend, hostId: clusterHost, capacityMB: config.agent.capacityMB } : undefined,
   });
-  const agent = await startAgent({ connection, client, backend, config, scope });
+  const agent = clusterHost ? undefined : await startAgent({ connection, client, backend, config, scope });
   const controller = await startController({
     config,
     connection,
@@ -70,10 +73,10 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     controller,
     async stop() {
       await controller.stop();
-      await agent.stop();
+      await agent?.stop();
       await provisioner.stop();
       // This process owns its host: leave no container behind (the pools reconcile on next start).
-      const leftovers = await backend.list({ [LABELS.managed]: 'true', [LABELS.host]: config.agent.hostId });
+      const leftovers = await backend.list({ [LABELS.managed]: 'true', [LABELS.host]: clusterHost ?? config.agent.hostId });
       await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
       await backend.close();
       await connection.close();

@@ -10,7 +10,10 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
+import { createHostActivities } from '../activities/host';
+import type { ContainerBackend } from '../backends/backend';
 import { loadConfig, type GustConfig } from '../common/config';
+import { isClusterHost } from '../common/names';
 import type {
   HostsInput,
   ReconcileWorkflowInput,
@@ -28,6 +31,18 @@ import {
   runUntilSignal,
   type RunningWorker,
 } from './temporal';
+import { createAgentBackend, defaultImageForKind, registerHost } from './agent';
+
+/** A cluster whose own scheduler places containers (Kubernetes): its activities run here, no agent. */
+export interface ClusterHost {
+  backend: ContainerBackend;
+  /** Starts with `cluster.` (common/names.ts isClusterHost). */
+  hostId: string;
+  /** Memory placement lets Gust's containers take in the cluster. */
+  capacityMB: number;
+  /** @default the runtime manifest's image of the kind */
+  imageForKind?: (kind: string) => string;
+}
 
 export interface ProvisionerOptions {
   connection: NativeConnection;
@@ -43,20 +58,35 @@ export interface ProvisionerOptions {
   orphanGraceMs?: number;
   /** Create the scale-down and reconcile schedules. @default true */
   schedules?: boolean;
+  /** Serve a cluster's container activities (create, destroy, list) and register it as a host. */
+  cluster?: ClusterHost;
 }
 
 export async function startProvisioner(options: ProvisionerOptions): Promise<RunningWorker> {
   const { connection, client, bundle, config } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
+  const { cluster } = options;
+  if (cluster && !isClusterHost(cluster.hostId))
+    throw new Error(`a cluster's host id must start with 'cluster.', got '${cluster.hostId}'`);
   const worker = await Worker.create({
     connection,
     namespace: client.options.namespace,
     taskQueue: names.provisioningQueue,
     workflowBundle: bundle,
-    activities: createClusterActivities(),
+    activities: {
+      ...createClusterActivities(),
+      ...(cluster
+        ? createHostActivities({
+            backend: cluster.backend,
+            hostId: cluster.hostId,
+            imageForKind: cluster.imageForKind ?? defaultImageForKind,
+          })
+        : {}),
+    },
   });
-  const running = runInBackground(worker);
+  const stopBeating = cluster ? await registerHost(client, scope, config, cluster) : undefined;
+  const running = runInBackground(worker, stopBeating);
   // The worker polls already, so what we start below makes progress at once.
   await ensureHostsWorkflow(client, { scope, leaseTimeoutMs: config.pools.leaseTimeoutMs });
   await ensureStemCellPools(client, scope, config.pools.stemCells);
@@ -152,8 +182,18 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
-  const running = await startProvisioner({ connection, client, bundle, config });
-  await runUntilSignal(running, () => connection.close());
+  const backend = config.agent.backend === 'kubernetes' ? await createAgentBackend(config) : undefined;
+  await backend?.health();
+  const cluster = backend && {
+    backend,
+    hostId: config.kubernetes.hostId,
+    capacityMB: config.agent.capacityMB,
+  };
+  const running = await startProvisioner({ connection, client, bundle, config, cluster });
+  await runUntilSignal(running, async () => {
+    await backend?.close();
+    await connection.close();
+  });
 }
 
 if (require.main === module) {

@@ -8,6 +8,7 @@ import {
   actionPoolWorkflowId,
   controllerTaskQueue,
   hostTaskQueue,
+  isClusterHost,
   stemCellPoolWorkflowId,
 } from '../common/names';
 
@@ -23,7 +24,8 @@ export function scopedNames(scope: Scope) {
   const p = scope.prefix;
   return {
     provisioningQueue: p + PROVISIONING_TASK_QUEUE,
-    hostQueue: (hostId: string): string => p + hostTaskQueue(hostId),
+    hostQueue: (hostId: string): string =>
+      p + (isClusterHost(hostId) ? PROVISIONING_TASK_QUEUE : hostTaskQueue(hostId)),
     controllerQueue: (controllerId: string): string => p + controllerTaskQueue(controllerId),
     hostsWorkflowId: p + HOSTS_WORKFLOW_ID,
     actionPoolId: (namespace: string, action: string): string => p + actionPoolWorkflowId(namespace, action),

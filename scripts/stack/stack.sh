@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dev stack Gust's tests run against: dockerd, a Temporal dev server and one Cassandra node,
-# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR.
-#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|all]
+# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR. `kubernetes`
+# (a single-node control plane for GUST_BACKEND=kubernetes) is started only when named.
+#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|kubernetes|all]
 set -euo pipefail
 
 # shellcheck source=scripts/stack/lib.sh
@@ -12,9 +13,11 @@ source "$STACK_DIR/docker.sh"
 source "$STACK_DIR/temporal.sh"
 # shellcheck source=scripts/stack/cassandra.sh
 source "$STACK_DIR/cassandra.sh"
+# shellcheck source=scripts/stack/kubernetes.sh
+source "$STACK_DIR/kubernetes.sh"
 
 usage() {
-  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|all]" >&2
+  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|kubernetes|all]" >&2
   exit 2
 }
 
@@ -22,7 +25,7 @@ action="${1:-}"
 target="${2:-all}"
 case "$target" in
   all) services=(docker temporal cassandra) ;;
-  docker | temporal | cassandra) services=("$target") ;;
+  docker | temporal | cassandra | kubernetes) services=("$target") ;;
   *) usage ;;
 esac
 

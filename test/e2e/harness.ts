@@ -1,6 +1,8 @@
 // Starts a whole Gust for end-to-end tests: provisioner, one agent and a controller on
 // 127.0.0.1:<ephemeral>, on the shared Temporal dev server under a scope of its own. By default
 // the real stack: docker backend and the Cassandra store (keyspace gust_e2e, emptied first).
+// GUST_E2E_BACKEND=kubernetes runs the same suites on the stack's Kubernetes (pods through the
+// real apiserver, scheduler and kubelet; the provisioner creates them, no agent).
 // Tests talk to it only through the official `openwhisk` client.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ export interface GustUnderTest {
 
 export interface StartGustOptions {
   controller?: Partial<GustConfig['controller']>;
-  /** @default 'docker' */
+  /** @default GUST_E2E_BACKEND, else 'docker' */
   backend?: GustConfig['agent']['backend'];
   /** @default 'cassandra' */
   store?: GustConfig['store']['kind'];
@@ -53,6 +55,13 @@ async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
   }
 }
 
+function e2eBackend(): GustConfig['agent']['backend'] {
+  const backend = process.env.GUST_E2E_BACKEND ?? 'docker';
+  if (backend !== 'docker' && backend !== 'process' && backend !== 'kubernetes')
+    throw new Error(`GUST_E2E_BACKEND must be docker, process or kubernetes, got '${backend}'`);
+  return backend;
+}
+
 let runtimeInstalled = false;
 
 export async function startGust(options: StartGustOptions = {}): Promise<GustUnderTest> {
@@ -73,7 +82,8 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       sqlitePath: join(stateDir, 'gust.sqlite'),
       cassandraKeyspace: E2E_KEYSPACE,
     },
-    agent: { ...base.agent, hostId: `e2e-${id}`, backend: options.backend ?? 'docker' },
+    agent: { ...base.agent, hostId: `e2e-${id}`, backend: options.backend ?? e2eBackend() },
+    kubernetes: { ...base.kubernetes, hostId: `cluster.e2e-${id}` },
     // One stem cell, so the cold path from a stem cell runs end to end too.
     pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
   };

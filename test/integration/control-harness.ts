@@ -11,7 +11,7 @@ import type { Action, ContainerUsage, Lease } from '../../common/types';
 import { startAgent } from '../../workers/agent';
 import { startControllerWorker, type RunningController } from '../../workers/controller-worker';
 import { createControlPlane } from '../../workers/control-plane';
-import { startProvisioner } from '../../workers/provisioner';
+import { startProvisioner, type ClusterHost } from '../../workers/provisioner';
 import { bundleControlPathWorkflows, type RunningWorker } from '../../workers/temporal';
 import { inventoryQuery, type PoolInventory } from '../../workflows/messages';
 import { scopedNames, type Scope } from '../../workflows/scope';
@@ -120,6 +120,8 @@ export interface ControlPathHarness {
   startProvisioner(opts?: {
     orphanGraceMs?: number;
     minContainersPerAction?: Record<string, number>;
+    /** A cluster backend served by the provisioner (kubernetes). */
+    cluster?: ClusterHost;
   }): Promise<RunningWorker>;
   startAgent(hostId: string, backend: ContainerBackend, capacityMB?: number): Promise<RunningWorker>;
   startController(
