@@ -172,7 +172,11 @@ export function loadConfig(): GustConfig {
       hostId: env('GUST_KUBE_HOST_ID', 'cluster.kubernetes'),
       network: oneOf('GUST_KUBE_NETWORK', 'host', ['pod', 'host'] as const),
       hostPorts: parsePortRange('GUST_KUBE_HOST_PORTS', env('GUST_KUBE_HOST_PORTS', '21000-21999')),
-      imagePullPolicy: oneOf('GUST_KUBE_IMAGE_PULL_POLICY', 'Never', ['Never', 'IfNotPresent', 'Always'] as const),
+      imagePullPolicy: oneOf('GUST_KUBE_IMAGE_PULL_POLICY', 'Never', [
+        'Never',
+        'IfNotPresent',
+        'Always',
+      ] as const),
     },
     pools: {
       stemCells: parseStemCells(env('GUST_STEM_CELLS', 'nodejs:20:256=2')),

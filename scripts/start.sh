@@ -35,6 +35,11 @@ if [ "$GUST_BACKEND" = docker ]; then
   fi
 fi
 
+if [ "$GUST_BACKEND" = kubernetes ]; then
+  bash scripts/stack/stack.sh status kubernetes >&2 ||
+    die "GUST_BACKEND=kubernetes runs on the stack's cluster: start it first with npm run stack -- start kubernetes"
+fi
+
 step "compile TypeScript to dist/" npx tsc -p . || die "tsc failed"
 [ -f dist/workers/all-in-one.js ] || die "dist/workers/all-in-one.js is missing: workers/all-in-one.ts does not exist yet"
 log "ready in $(elapsed_since "$total"); starting Gust (Ctrl-C stops it)"

@@ -83,7 +83,9 @@ export async function registerHost(
     });
   };
   await beat();
-  return every(heartbeatIntervalMs(config), beat, (err) => console.warn(`host ${hostId}: heartbeat failed`, err));
+  return every(heartbeatIntervalMs(config), beat, (err) =>
+    console.warn(`host ${hostId}: heartbeat failed`, err),
+  );
 }
 
 /** The configured backend: docker, the process backend, or the Kubernetes API (GUST_BACKEND). */

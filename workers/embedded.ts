@@ -76,7 +76,10 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
       await agent?.stop();
       await provisioner.stop();
       // This process owns its host: leave no container behind (the pools reconcile on next start).
-      const leftovers = await backend.list({ [LABELS.managed]: 'true', [LABELS.host]: clusterHost ?? config.agent.hostId });
+      const leftovers = await backend.list({
+        [LABELS.managed]: 'true',
+        [LABELS.host]: clusterHost ?? config.agent.hostId,
+      });
       await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
       await backend.close();
       await connection.close();

@@ -195,7 +195,11 @@ export class KubernetesBackend implements ContainerBackend {
     throw new Error(`no free host port in ${first}-${last}`);
   }
 
-  async #waitServing(name: string, spec: ContainerSpec, signal: AbortSignal | undefined): Promise<ContainerInfo> {
+  async #waitServing(
+    name: string,
+    spec: ContainerSpec,
+    signal: AbortSignal | undefined,
+  ): Promise<ContainerInfo> {
     const deadline = Date.now() + this.#options.readyTimeoutMs;
     let last: V1Pod | undefined;
     const running = await this.#watch.waitFor(
@@ -214,7 +218,9 @@ export class KubernetesBackend implements ContainerBackend {
         timeoutMs: this.#options.readyTimeoutMs,
         signal,
         onTimeout: () =>
-          new Error(`pod ${name} did not start within ${this.#options.readyTimeoutMs} ms${this.#pending(last)}`),
+          new Error(
+            `pod ${name} did not start within ${this.#options.readyTimeoutMs} ms${this.#pending(last)}`,
+          ),
       },
     );
     const url = new URL(podAddress(running));
@@ -375,7 +381,8 @@ export class KubernetesBackend implements ContainerBackend {
     }
     if (pod === undefined) return null;
     const terminated = runtimeStatus(pod)?.state?.terminated;
-    if (terminated === undefined && !isFinished(pod)) return { running: true, exitCode: null, oomKilled: false };
+    if (terminated === undefined && !isFinished(pod))
+      return { running: true, exitCode: null, oomKilled: false };
     return {
       running: false,
       exitCode: terminated?.exitCode ?? -1,

@@ -53,7 +53,8 @@ const runPayload = {
 const init = (address: string, code: string) =>
   client.init(address, { value: { name: 't', main: 'main', code, binary: false } }, 10_000);
 
-const readPod = (name: string): Promise<V1Pod> => api.readNamespacedPod({ name, namespace: ACTIONS_NAMESPACE });
+const readPod = (name: string): Promise<V1Pod> =>
+  api.readNamespacedPod({ name, namespace: ACTIONS_NAMESPACE });
 
 describeKubernetes('kubernetes backend', () => {
   beforeAll(async () => {
@@ -70,7 +71,11 @@ describeKubernetes('kubernetes backend', () => {
   });
 
   it('creates a pod with Gust labels and memory limits on a loopback host port, serves, lists and destroys it', async () => {
-    const s = spec({ memoryMB: 256, env: { FOO: 'bar' }, labels: { [LABELS.owner]: OWNER, [LABELS.namespace]: 'guest/pkg' } });
+    const s = spec({
+      memoryMB: 256,
+      env: { FOO: 'bar' },
+      labels: { [LABELS.owner]: OWNER, [LABELS.namespace]: 'guest/pkg' },
+    });
     const info = await backend.create(s);
     expect(info).toMatchObject({
       id: podName(s.name),
@@ -208,7 +213,15 @@ describeKubernetes('kubernetes backend', () => {
     );
     // And creating, which waits on the watch for readiness, still works.
     const after = await backend.create(spec());
-    expect((await client.init(after.address, { value: { name: 't', main: 'main', code: 'function main() { return {}; }', binary: false } }, 10_000)).outcome).toBe('response');
+    expect(
+      (
+        await client.init(
+          after.address,
+          { value: { name: 't', main: 'main', code: 'function main() { return {}; }', binary: false } },
+          10_000,
+        )
+      ).outcome,
+    ).toBe('response');
     unsubscribe();
     await client.close(after.address);
     await backend.destroy(after.id);
@@ -238,11 +251,19 @@ describeKubernetes('kubernetes backend under the control path (no agent)', () =>
   it('the pool creates pods from the provisioner, and reconcile replaces a pod deleted behind Gust’s back', async () => {
     const c1 = (await h.startController('c1')).router;
     await h.controlPlane('c1').requestContainers(testAction(NS, 'k1'), 1);
-    const [lease] = await waitFor('a k1 lease', () => (c1.forAction('k1').length === 1 ? c1.forAction('k1') : null), 60_000);
+    const [lease] = await waitFor(
+      'a k1 lease',
+      () => (c1.forAction('k1').length === 1 ? c1.forAction('k1') : null),
+      60_000,
+    );
     expect(lease!.container).toMatchObject({ backend: 'kubernetes', host: CLUSTER });
     expect((await readPod(lease!.container.id)).status?.phase).toBe('Running');
 
-    await api.deleteNamespacedPod({ name: lease!.container.id, namespace: ACTIONS_NAMESPACE, gracePeriodSeconds: 0 });
+    await api.deleteNamespacedPod({
+      name: lease!.container.id,
+      namespace: ACTIONS_NAMESPACE,
+      gracePeriodSeconds: 0,
+    });
     const replacement = await waitFor(
       'a replacement k1 lease',
       () => {

@@ -39,17 +39,39 @@ describeKubernetes('deploy/kubernetes manifests', () => {
   test('every object is accepted by the apiserver (server-side apply)', async () => {
     const all = manifests();
     expect(all.map((o) => o.kind).sort()).toEqual(
-      expect.arrayContaining(['ConfigMap', 'Deployment', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']),
+      expect.arrayContaining([
+        'ConfigMap',
+        'Deployment',
+        'Deployment',
+        'Namespace',
+        'Role',
+        'RoleBinding',
+        'Service',
+        'ServiceAccount',
+      ]),
     );
     for (const object of all) {
       const dryRun = APPLIED_FOR_REAL.has(object.kind!) ? undefined : 'All';
-      const applied = await objects.patch(object, undefined, dryRun, 'gust-deploy-test', true, PatchStrategy.ServerSideApply);
+      const applied = await objects.patch(
+        object,
+        undefined,
+        dryRun,
+        'gust-deploy-test',
+        true,
+        PatchStrategy.ServerSideApply,
+      );
       expect(applied).toMatchObject({ kind: object.kind, metadata: { name: object.metadata?.name } });
     }
   });
 
   test('the service accounts may touch pods and pods/log in gust-actions only', async () => {
-    const can = async (serviceAccount: string, namespace: string, verb: string, resource: string, subresource?: string) => {
+    const can = async (
+      serviceAccount: string,
+      namespace: string,
+      verb: string,
+      resource: string,
+      subresource?: string,
+    ) => {
       const review = await authorization.createSubjectAccessReview({
         body: {
           apiVersion: 'authorization.k8s.io/v1',

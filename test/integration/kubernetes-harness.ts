@@ -25,7 +25,10 @@ export function adminApi(): CoreV1Api {
   return config.makeApiClient(CoreV1Api);
 }
 
-export function testBackend(hostId: string, overrides: Partial<KubernetesBackendOptions> = {}): KubernetesBackend {
+export function testBackend(
+  hostId: string,
+  overrides: Partial<KubernetesBackendOptions> = {},
+): KubernetesBackend {
   const { kubernetes } = loadConfig();
   return new KubernetesBackend({ ...kubernetes, hostId, readyTimeoutMs: 30_000, ...overrides });
 }
