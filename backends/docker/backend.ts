@@ -2,7 +2,7 @@
 // OpenWhisk's limits, classifies failures, and removes anything half-created.
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
-import { CONTAINER_MESSAGES, ContainerStartError } from '../container-errors';
+import { CONTAINER_MESSAGES, ContainerStartError, provisionFailure } from '../container-errors';
 import { waitForHttp } from '../wait-for-http';
 import { DockerApi, DockerApiError, type DockerContainerJson } from './api';
 import { ContainerEvents } from './container-events';
@@ -123,13 +123,7 @@ export class DockerBackend implements ContainerBackend {
         cause: error,
       });
     }
-    return new ContainerStartError({
-      code: 'GUST_ERR_BACKEND_START_FAILED',
-      message: `${CONTAINER_MESSAGES.provisionFailed} (${(error as Error).message ?? String(error)})`,
-      developerError: false,
-      containerName: spec.name,
-      cause: error,
-    });
+    return provisionFailure(spec.name, error);
   }
 
   async destroy(containerId: string): Promise<void> {

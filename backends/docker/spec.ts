@@ -2,6 +2,7 @@
 // OpenWhisk's limits (contract §6.1: DockerContainerFactory.scala).
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import { containerLabels } from '../container-labels';
 import type { DockerContainerJson, DockerContainerSummary } from './api';
 
 export const RUNTIME_PORT = '8080/tcp';
@@ -16,17 +17,6 @@ export interface HostLimits {
 /** OpenWhisk: `max(1024 / (userMemory / actionMemory), 2)`. */
 export function cpuShares(memoryMB: number, capacityMB: number): number {
   return Math.max(Math.floor((1024 * memoryMB) / capacityMB), 2);
-}
-
-/** Labels every Gust container carries, on top of the spec's own. */
-export function containerLabels(spec: ContainerSpec, hostId: string): Record<string, string> {
-  return {
-    ...spec.labels,
-    [LABELS.managed]: 'true',
-    [LABELS.host]: hostId,
-    [LABELS.kind]: spec.kind,
-    [LABELS.memory]: String(spec.memoryMB),
-  };
 }
 
 /** Body of `POST /containers/create`. The runtime port is published on 127.0.0.1 only, on a free port. */

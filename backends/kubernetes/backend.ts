@@ -8,7 +8,7 @@ import { CoreV1Api, KubeConfig, type V1ContainerStatus, type V1Pod } from '@kube
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
-import { CONTAINER_MESSAGES, ContainerStartError } from '../container-errors';
+import { CONTAINER_MESSAGES, ContainerStartError, provisionFailure } from '../container-errors';
 import { waitForHttp } from '../wait-for-http';
 import { followPodLogs } from './pod-logs';
 import { PodWatch } from './pod-watch';
@@ -38,7 +38,7 @@ export interface KubernetesBackendOptions {
   imagePullPolicy?: 'Never' | 'IfNotPresent' | 'Always';
   /** Grace period of a pod's deletion. @default 1 */
   terminationGraceSeconds?: number;
-  /** How long a pod may take from create to an answering runtime. @default 60000 */
+  /** How long a pod may take from create to an answering runtime (under the create activity's 60 s). @default 45000 */
   readyTimeoutMs?: number;
 }
 
@@ -94,7 +94,7 @@ export class KubernetesBackend implements ContainerBackend {
     this.#options = {
       imagePullPolicy: 'Never',
       terminationGraceSeconds: 1,
-      readyTimeoutMs: 60_000,
+      readyTimeoutMs: 45_000,
       ...options,
     };
     this.#config = new KubeConfig();
@@ -297,13 +297,7 @@ export class KubernetesBackend implements ContainerBackend {
 
   #startError(spec: ContainerSpec, error: unknown): Error {
     if (error instanceof ContainerStartError || (error as Error).name === 'AbortError') return error as Error;
-    return new ContainerStartError({
-      code: 'GUST_ERR_BACKEND_START_FAILED',
-      message: `${CONTAINER_MESSAGES.provisionFailed} (${(error as Error).message ?? String(error)})`,
-      developerError: false,
-      containerName: spec.name,
-      cause: error,
-    });
+    return provisionFailure(spec.name, error);
   }
 
   async #readPod(name: string): Promise<V1Pod | undefined> {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import { containerLabels } from '../container-labels';
 
 export type NetworkMode = 'pod' | 'host';
 
@@ -78,19 +79,8 @@ export function matchesLabels(pod: V1Pod, wanted: Record<string, string>): boole
   return Object.entries(wanted).every(([key, value]) => labels[key] === value);
 }
 
-/** Labels every Gust pod carries, on top of the spec's own. */
-export function podLabels(spec: ContainerSpec, hostId: string): Record<string, string> {
-  return {
-    ...spec.labels,
-    [LABELS.managed]: 'true',
-    [LABELS.host]: hostId,
-    [LABELS.kind]: spec.kind,
-    [LABELS.memory]: String(spec.memoryMB),
-  };
-}
-
 export function buildPod(spec: ContainerSpec, hostId: string, options: PodOptions): V1Pod {
-  const labels = podLabels(spec, hostId);
+  const labels = containerLabels(spec, hostId);
   const host = options.network === 'host';
   if (host && options.port === undefined) throw new Error('buildPod: host network needs a port');
   const port = host ? options.port! : RUNTIME_PORT;

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
-import { LABELS } from '../../common/names';
 import { nodejsRuntimeEntry } from '../../runtimes/nodejs/runtime-entry';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
+import { containerLabels } from '../container-labels';
 import { QueuedActivationLogReader } from '../logs/activation-log-reader';
 import { LineAssembler } from '../logs/line-assembler';
 import { nowTimestamp } from '../logs/log-line';
@@ -94,13 +94,7 @@ export class ProcessBackend implements ContainerBackend {
       address: `http://127.0.0.1:${port}`,
       kind: spec.kind,
       memoryMB: spec.memoryMB,
-      labels: {
-        ...spec.labels,
-        [LABELS.managed]: 'true',
-        [LABELS.host]: this.#hostId,
-        [LABELS.kind]: spec.kind,
-        [LABELS.memory]: String(spec.memoryMB),
-      },
+      labels: containerLabels(spec, this.#hostId),
       createdAt: Date.now(),
     };
     const entry: Child = {

@@ -4,14 +4,14 @@
 // this file's own host id, and none may be left at the end.
 import type { V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../common/names';
-import type { ContainerSpec } from '../../common/types';
 import type { ContainerEvent } from '../../backends/backend';
 import { CONTAINER_MESSAGES, describeContainerDeath } from '../../backends/container-errors';
 import { ACTIVATION_LOG_SENTINEL } from '../../backends/logs/activation-log-collector';
 import type { KubernetesBackend } from '../../backends/kubernetes/backend';
 import { podName } from '../../backends/kubernetes/spec';
-import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
+import { NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
 import { RuntimeClient } from '../../runtimes/runtime-client';
+import { runPayload, specsFor } from './backend-fixtures';
 import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
 import {
   ACTIONS_NAMESPACE,
@@ -30,25 +30,8 @@ const OWNER = `test-backend-kubernetes-${RUN}`;
 const api = adminApi();
 const client = new RuntimeClient();
 let backend: KubernetesBackend;
-let seq = 0;
 
-const spec = (overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
-  name: `gust_${OWNER}_${seq++}`,
-  image: NODEJS_RUNTIME_IMAGE,
-  kind: NODEJS_RUNTIME_KIND,
-  memoryMB: 128,
-  env: {},
-  labels: { [LABELS.owner]: OWNER },
-  ...overrides,
-});
-
-const runPayload = {
-  value: {},
-  namespace: 'guest',
-  action_name: '/guest/t',
-  activation_id: '1'.repeat(32),
-  deadline: '0',
-};
+const spec = specsFor(OWNER, 128);
 
 const init = (address: string, code: string) =>
   client.init(address, { value: { name: 't', main: 'main', code, binary: false } }, 10_000);
