@@ -4,7 +4,7 @@ import type { ActivationStore } from '../store/activation-store';
 import type { ActivationWriter } from './activation-writer';
 import type { Authenticator } from './authenticator';
 import type { EntityCache } from './entity-cache';
-import type { Invocations } from './invocations';
+import type { ActivationStarter } from './invoke/activation-starter';
 import type { NamespaceThrottles } from './namespace-throttles';
 
 export interface ApiContext {
@@ -12,7 +12,8 @@ export interface ApiContext {
   entities: EntityCache;
   activations: ActivationStore;
   writer: ActivationWriter;
-  invocations: Invocations;
+  /** Starts activations (the invoke route, and compositions: sequences, triggers, …). */
+  starter: ActivationStarter;
   throttles: NamespaceThrottles;
   auth: Authenticator;
 }

@@ -13,8 +13,8 @@ import { makeAuthenticateHook } from './authenticate';
 import type { Authenticator } from './authenticator';
 import { EntityCache } from './entity-cache';
 import httpConventions from './http-conventions';
-import { Invocations } from './invocations';
-import type { Invoker } from './invoker';
+import { ActivationStarter } from './invoke/activation-starter';
+import type { Invoker } from './invoke/invoker';
 import { NamespaceThrottles } from './namespace-throttles';
 import './request-context';
 import { actionRoutes } from './routes/action-routes';
@@ -35,7 +35,7 @@ export interface AppDeps {
   auth: Authenticator;
   /** Shared with other parts of the controller that must see entity changes; created if absent. */
   entityCache?: EntityCache;
-  /** Pino logger or options; logging is off if absent. */
+  /** The controller's logger (common/logger.ts), or true/false for Fastify's own; off if absent. */
   logger?: FastifyBaseLogger | boolean;
 }
 
@@ -63,12 +63,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     writer: deps.writer,
     throttles,
     auth: deps.auth,
-    invocations: new Invocations({
-      invoker: deps.invoker,
-      writer: deps.writer,
-      throttles,
-      onError: (message, error) => app.log.error({ err: error }, message),
-    }),
+    starter: new ActivationStarter({ invoker: deps.invoker, writer: deps.writer, throttles, log: app.log }),
   };
 
   app.decorateRequest('identity', null);

@@ -163,6 +163,12 @@ export const API_ERRORS = {
     429,
     (count, allowed) => `Too many concurrent requests in flight (count: ${count}, allowed: ${allowed}).`,
   ),
+  GUST_ERR_LOAD_QUEUE_FULL: spec(
+    'GUST_ERR_LOAD_QUEUE_FULL',
+    429,
+    (action, queued, allowed) =>
+      `Too many requests are waiting for action '${action}' (queued: ${queued}, allowed: ${allowed}).`,
+  ),
   GUST_ERR_LOAD_OVERLOADED: spec(
     'GUST_ERR_LOAD_OVERLOADED',
     503,

@@ -1,13 +1,15 @@
 // How container failures are told apart and worded, as OpenWhisk's invoker words them
 // (contract §6.1, §6.2, §6.4; Container.scala error hierarchy, Messages in ErrorResponse.scala).
+import { WHISK_MESSAGES } from '../common/whisk-messages';
 import type { ContainerState } from './backend';
 
+/** The texts of common/whisk-messages.ts that container failures use. */
 export const CONTAINER_MESSAGES = {
-  memoryExhausted: 'The action exhausted its memory and was aborted.',
-  exitedDuringInit: 'The action did not initialize and exited unexpectedly.',
-  exitedDuringRun: 'The action did not produce a valid response and exited unexpectedly.',
-  provisionFailed: 'Failed to provision resources to run the action.',
-  imageNotFound: (image: string) => `Failed to pull container image '${image}'.`,
+  memoryExhausted: WHISK_MESSAGES.memoryExhausted,
+  exitedDuringInit: WHISK_MESSAGES.exitedDuringInit,
+  exitedDuringRun: WHISK_MESSAGES.exitedDuringRun,
+  provisionFailed: WHISK_MESSAGES.provisionFailed,
+  imageNotFound: WHISK_MESSAGES.imageNotFound,
 } as const;
 
 /**

@@ -42,8 +42,8 @@ export interface GustConfig {
   };
   agent: {
     hostId: string;
-    /** `docker`, `process`, or `kubernetes` (pods through the Kubernetes API; no agent). */
-    backend: 'docker' | 'process' | 'kubernetes';
+    /** `docker`, `process`, `mesos` (tasks of a Mesos framework; see `mesos`) or `kubernetes` (pods; no agent). */
+    backend: 'docker' | 'process' | 'mesos' | 'kubernetes';
     dockerSocket: string;
     /** Memory this host offers to action containers. */
     capacityMB: number;
@@ -60,6 +60,17 @@ export interface GustConfig {
     /** Host network: the ports Gust assigns to pods (inclusive). */
     hostPorts: { first: number; last: number };
     imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always';
+  };
+  /** The Mesos framework, used when `agent.backend` is `mesos`. */
+  mesos: {
+    /** The master's scheduler API base URL. */
+    masterUrl: string;
+    /** FrameworkInfo.name. */
+    frameworkName: string;
+    /** FrameworkInfo.user: the user tasks run as on the agents. */
+    user: string;
+    /** FrameworkInfo.failover_timeout: how long the master keeps the tasks while Gust is away. */
+    failoverTimeoutMs: number;
   };
   pools: {
     /** Stem cells kept per controller for each (kind, memory), e.g. `nodejs:20:256=2`. */
@@ -158,7 +169,7 @@ export function loadConfig(): GustConfig {
     },
     agent: {
       hostId: env('GUST_HOST_ID', 'host0'),
-      backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process', 'kubernetes'] as const),
+      backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process', 'mesos', 'kubernetes'] as const),
       dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
     },
@@ -177,6 +188,12 @@ export function loadConfig(): GustConfig {
         'IfNotPresent',
         'Always',
       ] as const),
+    },
+    mesos: {
+      masterUrl: env('GUST_MESOS_MASTER', 'http://127.0.0.1:5050'),
+      frameworkName: env('GUST_MESOS_FRAMEWORK_NAME', 'gust'),
+      user: env('GUST_MESOS_USER', 'root'),
+      failoverTimeoutMs: int('GUST_MESOS_FAILOVER_TIMEOUT_MS', 7 * 24 * 3600_000),
     },
     pools: {
       stemCells: parseStemCells(env('GUST_STEM_CELLS', 'nodejs:20:256=2')),

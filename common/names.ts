@@ -22,6 +22,8 @@ export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =
 export const HOSTS_WORKFLOW_ID = 'hosts';
 export const SCALE_DOWN_SCHEDULE_ID = 'scale-down';
 export const RECONCILE_SCHEDULE_ID = 'reconcile';
+/** The Mesos framework workflow: one per Gust installation (GUST_BACKEND=mesos). */
+export const MESOS_FRAMEWORK_WORKFLOW_ID = 'mesos-framework';
 
 /** Fully qualified action name as OpenWhisk writes it: `guest/pkg/name`. */
 export const actionPath = (ref: Pick<ActionRef, 'namespace' | 'name'>): string =>

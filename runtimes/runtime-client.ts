@@ -3,6 +3,7 @@
 // container origin. This is the hot path: no validation per call, no classification; the caller
 // turns the outcome into an activation response.
 import { Pool } from 'undici';
+import { MAX_RESULT_BYTES } from '../common/whisk-messages';
 
 /** Body of POST /init (contract §6.2). */
 export interface InitPayload {
@@ -29,18 +30,19 @@ export interface RunPayload {
 
 /**
  * What a call produced. Transport failures are values, not exceptions (OpenWhisk's `RunResult`):
- * - `response`: the container answered; `body` is the parsed JSON or undefined when `text` is not JSON;
- *   `truncated` means the body passed `maxResponseBytes` and `text` holds only the first part.
+ * - `response`: the container answered; `text` is its body, unparsed (the classifier parses it once);
+ *   `size` is the body's length in bytes, which exceeds `text`'s when the body passed `maxResponseBytes`
+ *   and only its first part was kept.
  * - `timeout`: the caller's limit passed and the request was aborted; the container is unusable.
  * - `connection-error`: the connection failed or died (the process exited, was OOM-killed, …).
  */
 export type RuntimeCallResult =
-  | { outcome: 'response'; status: number; body: unknown; text: string; size: number; truncated: boolean }
+  | { outcome: 'response'; status: number; text: string; size: number }
   | { outcome: 'timeout'; timeoutMs: number }
   | { outcome: 'connection-error'; code: string; message: string };
 
 export interface RuntimeClientOptions {
-  /** Response bodies above this are cut and flagged (the invoker's limit). @default 1048576 */
+  /** Response bodies above this are cut (the invoker's limit). @default MAX_RESULT_BYTES (1 MiB) */
   maxResponseBytes?: number;
   /** /init is retried this often while the connection is refused (the runtime may still be booting). @default 50 */
   initRetryMs?: number;
@@ -61,7 +63,7 @@ export class RuntimeClient {
   readonly #initRetryMs: number;
 
   constructor(options: RuntimeClientOptions = {}) {
-    this.#maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
+    this.#maxResponseBytes = options.maxResponseBytes ?? MAX_RESULT_BYTES;
     this.#initRetryMs = options.initRetryMs ?? 50;
     if (!(this.#maxResponseBytes > 0)) throw new Error('RuntimeClient: maxResponseBytes must be positive');
     if (!(this.#initRetryMs > 0)) throw new Error('RuntimeClient: initRetryMs must be positive');
@@ -122,16 +124,8 @@ export class RuntimeClient {
         signal,
       });
       const length = Number(response.headers['content-length'] ?? NaN);
-      const { text, size, truncated } = await this.#readBody(response.body, length);
-      let parsed: unknown;
-      if (!truncated) {
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-      }
-      return { outcome: 'response', status: response.statusCode, body: parsed, text, size, truncated };
+      const { text, size } = await this.#readBody(response.body, length);
+      return { outcome: 'response', status: response.statusCode, text, size };
     } catch (error) {
       // The connection is unusable after an abort; the pool drops it, and the caller the container.
       if (signal.aborted) return { outcome: 'timeout', timeoutMs };
@@ -140,8 +134,8 @@ export class RuntimeClient {
     }
   }
 
-  async #readBody(body: Body, length: number): Promise<{ text: string; size: number; truncated: boolean }> {
-    if (length <= this.#maxResponseBytes) return { text: await body.text(), size: length, truncated: false };
+  async #readBody(body: Body, length: number): Promise<{ text: string; size: number }> {
+    if (length <= this.#maxResponseBytes) return { text: await body.text(), size: length };
     // Unknown or oversized length: read up to the limit, count the rest without keeping it.
     const chunks: Buffer[] = [];
     let kept = 0;
@@ -154,10 +148,6 @@ export class RuntimeClient {
         kept += part.length;
       }
     }
-    return {
-      text: Buffer.concat(chunks, kept).toString('utf8'),
-      size,
-      truncated: size > this.#maxResponseBytes,
-    };
+    return { text: Buffer.concat(chunks, kept).toString('utf8'), size };
   }
 }

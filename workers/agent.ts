@@ -88,14 +88,25 @@ export async function registerHost(
   );
 }
 
-/** The configured backend: docker, the process backend, or the Kubernetes API (GUST_BACKEND). */
+/**
+ * The configured backend: docker, the process backend when GUST_BACKEND=process, the mesos
+ * backend (GUST_BACKEND=mesos), which talks to the framework workflow through `temporal.client`,
+ * or the Kubernetes API (GUST_BACKEND=kubernetes).
+ */
 export async function createAgentBackend(
-  config: Pick<GustConfig, 'agent'> & Partial<Pick<GustConfig, 'kubernetes'>>,
+  config: Pick<GustConfig, 'agent' | 'mesos'> & Partial<Pick<GustConfig, 'kubernetes'>>,
+  temporal?: { client: Client; scope?: Scope },
 ): Promise<ContainerBackend> {
   if (config.agent.backend === 'kubernetes') {
     if (!config.kubernetes) throw new Error('GUST_BACKEND=kubernetes needs the kubernetes configuration');
     const { KubernetesBackend } = await import('../backends/kubernetes/backend');
     return new KubernetesBackend(config.kubernetes);
+  }
+  if (config.agent.backend === 'mesos') {
+    if (!temporal)
+      throw new Error('the mesos backend needs a Temporal client (the framework workflow holds its tasks)');
+    const { MesosBackend } = await import('../backends/mesos/backend');
+    return new MesosBackend({ ...temporal, hostId: config.agent.hostId, masterUrl: config.mesos.masterUrl });
   }
   if (config.agent.backend === 'process') {
     const { ProcessBackend } = await import('../backends/process/backend');
@@ -110,10 +121,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (config.agent.backend === 'kubernetes')
     throw new Error('GUST_BACKEND=kubernetes needs no agent: the provisioner creates the pods');
-  const backend = await createAgentBackend(config);
-  await backend.health();
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
+  const backend = await createAgentBackend(config, { client });
+  await backend.health();
   const running = await startAgent({ connection, client, backend, config });
   await runUntilSignal(running, async () => {
     await backend.close();

@@ -10,10 +10,11 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app';
 import { ActivationWriter } from '../api/activation-writer';
 import { Authenticator } from '../api/authenticator';
-import { HotPath } from '../api/hot-path';
-import { Router } from '../api/router';
+import { ContainerInvoker } from '../api/invoke/container-invoker';
+import { Router } from '../api/invoke/router';
 import type { ContainerBackend } from '../backends/backend';
 import { loadConfig, type GustConfig } from '../common/config';
+import { createLogger } from '../common/logger';
 import { RuntimeClient } from '../runtimes/runtime-client';
 import { openStores, type Stores } from '../store/open-stores';
 import { DEFAULT_SCOPE, type Scope } from '../workflows/scope';
@@ -34,7 +35,8 @@ export interface ControllerOptions {
   stores?: Stores;
   /** Listen on this port instead of the configured one (0: any free port). */
   port?: number;
-  logger?: boolean;
+  /** pino level of the controller's logger (common/logger.ts). @default 'warn' */
+  logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
 }
 
 export interface RunningController {
@@ -51,15 +53,17 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const { config, connection, client, backend } = options;
   const { controller } = config;
   const stores = options.stores ?? (await openStores(config.store));
+  const log = createLogger(options.logLevel);
   const writer = new ActivationWriter(stores.activations, {
     onWriteError: (error, attempt, size) =>
-      console.warn(`activation store: writing ${size} records failed (attempt ${attempt}), retrying`, error),
+      log.warn({ err: error, attempt, size }, 'activation store: writing records failed, retrying'),
   });
   const router = new Router({ maxQueuePerAction: controller.maxQueuePerAction });
   const runtime = new RuntimeClient();
-  const hotPath = new HotPath({
+  const invoker = new ContainerInvoker({
     router,
     runtime,
+    log,
     control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
     openLogs: backend && ((container) => backend.logs(container)),
     containerState: backend && ((container) => backend.state(container.id, { awaitExitMs: 2_000 })),
@@ -71,9 +75,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     entities: stores.entities,
     activations: stores.activations,
     writer,
-    invoker: hotPath,
+    invoker,
     auth: new Authenticator(stores.entities),
-    logger: options.logger ?? false,
+    logger: log,
   });
   const worker = await startControllerWorker({
     connection,
@@ -93,7 +97,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await app.close();
       await worker.stop();
       await writer.close();
-      hotPath.close();
+      invoker.close();
       await runtime.closeAll();
       await stores.close();
     },
@@ -104,8 +108,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
-  const backend = await createAgentBackend(config);
-  const running = await startController({ config, connection, client, backend, logger: true });
+  const backend = await createAgentBackend(config, { client });
+  const running = await startController({ config, connection, client, backend });
   console.log(`controller ${config.controller.id} listening on ${running.url}`);
   const shutdown = async (): Promise<void> => {
     await running.stop();

@@ -19,7 +19,7 @@ export interface EmbeddedOptions {
   config: GustConfig;
   /** Prefix of every workflow id and task queue (tests); @default no prefix */
   scope?: Scope;
-  /** @default the configured backend (docker, or process) */
+  /** @default the configured backend (docker, process or mesos) */
   backend?: ContainerBackend;
   /** @default the configured stores */
   stores?: Stores;
@@ -42,7 +42,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
   const { config, scope } = options;
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
-  const backend = options.backend ?? (await createAgentBackend(config));
+  const backend = options.backend ?? (await createAgentBackend(config, { client, scope }));
   await backend.health();
   const bundle = await bundleControlPathWorkflows();
   // A cluster backend (kubernetes) has no agent: the provisioner creates its containers.
@@ -55,6 +55,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     scope,
     schedules: options.schedules,
     cluster: clusterHost ? { backend, hostId: clusterHost, capacityMB: config.agent.capacityMB } : undefined,
+    mesos: config.agent.backend === 'mesos' ? config.mesos : undefined,
   });
   const agent = clusterHost ? undefined : await startAgent({ connection, client, backend, config, scope });
   const controller = await startController({
@@ -74,13 +75,16 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     async stop() {
       await controller.stop();
       await agent?.stop();
-      await provisioner.stop();
+      // kubernetes: the provisioner creates the pods itself, so it stops before the leftovers are
+      // listed; mesos: its backend kills tasks through the framework workflow, so it stops after.
+      if (clusterHost) await provisioner.stop();
       // This process owns its host: leave no container behind (the pools reconcile on next start).
       const leftovers = await backend.list({
         [LABELS.managed]: 'true',
         [LABELS.host]: clusterHost ?? config.agent.hostId,
       });
       await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
+      if (!clusterHost) await provisioner.stop();
       await backend.close();
       await connection.close();
       return { containersRemoved: leftovers.length };

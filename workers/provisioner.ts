@@ -12,6 +12,8 @@ import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/
 import { createClusterActivities } from '../activities/cluster';
 import { createHostActivities } from '../activities/host';
 import type { ContainerBackend } from '../backends/backend';
+import { createMesosActivities } from '../activities/mesos';
+import { MesosSchedulerApi } from '../backends/mesos/api';
 import { loadConfig, type GustConfig } from '../common/config';
 import { isClusterHost } from '../common/names';
 import type {
@@ -21,7 +23,11 @@ import type {
   StemCellPoolInput,
 } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
-import { hostsStartOptions, stemCellPoolStartOptions } from '../workflows/start-options';
+import {
+  hostsStartOptions,
+  mesosFrameworkStartOptions,
+  stemCellPoolStartOptions,
+} from '../workflows/start-options';
 import { setStemCellTargetSignal } from '../workflows/messages';
 import {
   bundleControlPathWorkflows,
@@ -60,6 +66,8 @@ export interface ProvisionerOptions {
   schedules?: boolean;
   /** Serve a cluster's container activities (create, destroy, list) and register it as a host. */
   cluster?: ClusterHost;
+  /** GUST_BACKEND=mesos: run the framework workflow and its activities (subscription, calls). */
+  mesos?: GustConfig['mesos'];
 }
 
 export async function startProvisioner(options: ProvisionerOptions): Promise<RunningWorker> {
@@ -69,6 +77,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
   const { cluster } = options;
   if (cluster && !isClusterHost(cluster.hostId))
     throw new Error(`a cluster's host id must start with 'cluster.', got '${cluster.hostId}'`);
+  const mesosApi = options.mesos && new MesosSchedulerApi(options.mesos.masterUrl);
   const worker = await Worker.create({
     connection,
     namespace: client.options.namespace,
@@ -76,6 +85,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
     workflowBundle: bundle,
     activities: {
       ...createClusterActivities(),
+      ...(mesosApi ? createMesosActivities(mesosApi) : {}),
       ...(cluster
         ? createHostActivities({
             backend: cluster.backend,
@@ -87,8 +97,14 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
   });
   const stopBeating = cluster ? await registerHost(client, scope, config, cluster) : undefined;
   const running = runInBackground(worker, stopBeating);
+  const stop = running.stop.bind(running);
+  running.stop = async () => {
+    await stop();
+    await mesosApi?.close();
+  };
   // The worker polls already, so what we start below makes progress at once.
   await ensureHostsWorkflow(client, { scope, leaseTimeoutMs: config.pools.leaseTimeoutMs });
+  if (options.mesos) await ensureMesosFramework(client, scope, options.mesos);
   await ensureStemCellPools(client, scope, config.pools.stemCells);
   if (options.schedules ?? true) {
     await ensureSchedules(
@@ -105,6 +121,19 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
 export async function ensureHostsWorkflow(client: Client, input: HostsInput): Promise<void> {
   await client.workflow.start('hostsWorkflow', {
     ...hostsStartOptions(input),
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}
+
+/** The framework workflow; an existing one keeps its framework id and tasks. */
+export async function ensureMesosFramework(
+  client: Client,
+  scope: Scope,
+  mesos: GustConfig['mesos'],
+): Promise<void> {
+  const { frameworkName, user, failoverTimeoutMs } = mesos;
+  await client.workflow.start('mesosFrameworkWorkflow', {
+    ...mesosFrameworkStartOptions({ scope, frameworkName, user, failoverTimeoutMs }),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
 }
@@ -182,6 +211,7 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
+  const mesos = config.agent.backend === 'mesos' ? config.mesos : undefined;
   const backend = config.agent.backend === 'kubernetes' ? await createAgentBackend(config) : undefined;
   await backend?.health();
   const cluster = backend && {
@@ -189,7 +219,7 @@ async function main(): Promise<void> {
     hostId: config.kubernetes.hostId,
     capacityMB: config.agent.capacityMB,
   };
-  const running = await startProvisioner({ connection, client, bundle, config, cluster });
+  const running = await startProvisioner({ connection, client, bundle, config, mesos, cluster });
   await runUntilSignal(running, async () => {
     await backend?.close();
     await connection.close();

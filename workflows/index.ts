@@ -4,3 +4,4 @@ export { stemCellPoolWorkflow } from './stem-cell-pool';
 export { hostsWorkflow } from './hosts';
 export { scaleDownWorkflow } from './scale-down';
 export { reconcileWorkflow } from './reconcile';
+export { mesosFrameworkWorkflow } from './mesos-framework';

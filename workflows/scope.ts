@@ -3,6 +3,7 @@
 import {
   HOSTS_WORKFLOW_ID,
   PROVISIONING_TASK_QUEUE,
+  MESOS_FRAMEWORK_WORKFLOW_ID,
   RECONCILE_SCHEDULE_ID,
   SCALE_DOWN_SCHEDULE_ID,
   actionPoolWorkflowId,
@@ -32,6 +33,7 @@ export function scopedNames(scope: Scope) {
     stemCellPoolId: (kind: string, memoryMB: number): string => p + stemCellPoolWorkflowId(kind, memoryMB),
     scaleDownScheduleId: p + SCALE_DOWN_SCHEDULE_ID,
     reconcileScheduleId: p + RECONCILE_SCHEDULE_ID,
+    mesosFrameworkId: p + MESOS_FRAMEWORK_WORKFLOW_ID,
     /** Prefix of every pool workflow id of this scope (action pools and stem-cell pools). */
     ownsWorkflowId: (workflowId: string): boolean => workflowId.startsWith(p),
   };

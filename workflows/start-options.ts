@@ -3,6 +3,7 @@
 // whoever created it. No Node APIs.
 import { ACTION_ATTR, KIND_ATTR, NAMESPACE_ATTR } from '../common/search-attributes';
 import type { ActionPoolInput, ActionSpec, HostsInput, StemCellPoolInput } from './messages';
+import type { MesosFrameworkInput } from './mesos-messages';
 import { scopedNames, type Scope } from './scope';
 
 export function actionPoolStartOptions(scope: Scope, action: ActionSpec, maxContainers?: number) {
@@ -42,5 +43,16 @@ export function hostsStartOptions(input: HostsInput) {
     taskQueue: names.provisioningQueue,
     args,
     staticSummary: 'Registry of agents and controllers; container placement',
+  };
+}
+
+export function mesosFrameworkStartOptions(input: MesosFrameworkInput) {
+  const names = scopedNames(input.scope);
+  const args: [MesosFrameworkInput] = [input];
+  return {
+    workflowId: names.mesosFrameworkId,
+    taskQueue: names.provisioningQueue,
+    args,
+    staticSummary: `Mesos framework ${input.frameworkName}: subscription, offers and tasks`,
   };
 }

@@ -8,7 +8,7 @@ import type { ApiContext } from '../api-context';
 import { resolveAction } from '../action-resolution';
 import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
-import type { Completion } from '../invocations';
+import type { Completion } from '../invoke/activation-starter';
 import { keyValueOf, keyValuesToObject } from '../key-values';
 import { callerOf } from '../request-context';
 import { BOOLEAN_STRING, ENTITY_PARAMS, PACKAGED_ENTITY_PARAMS } from '../schemas';
@@ -30,7 +30,7 @@ export function httpStatusOf(activation: Activation): number {
 }
 
 export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  const { entities, invocations, throttles, writer, config } = ctx;
+  const { entities, starter, throttles, config } = ctx;
   const maxWaitMs = config.controller.blockingWaitMs;
 
   async function admit(request: FastifyRequest): Promise<void> {
@@ -57,21 +57,14 @@ export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     ) {
       throw apiError('GUST_ERR_REQUEST_BAD_PARAMETERS');
     }
-    // Accepting more work than the writer can store would mean dropping records later.
-    if (writer.saturated) throw apiError('GUST_ERR_LOAD_OVERLOADED');
-
-    const { activationId, completion } = invocations.start(
-      action,
-      { ...defaults, ...payload },
-      callerOf(request),
-    );
+    const started = starter.start(action, { ...defaults, ...payload }, callerOf(request));
+    if (started.kind === 'refused') throw started.error;
+    const { activationId, completion } = started;
     void reply.header('x-openwhisk-activation-id', activationId);
     if (!blocking) return reply.code(202).send({ activationId });
 
     const done = await settledWithin(completion, waitMs);
     if (done === undefined) return reply.code(202).send({ activationId });
-    if (done.platformError !== undefined && isOverload(done.platformError))
-      throw apiError('GUST_ERR_LOAD_OVERLOADED');
     const { activation } = done;
     const result = activation.response.result;
     const body =
@@ -117,10 +110,4 @@ async function settledWithin(completion: Promise<Completion>, ms: number): Promi
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The invoker refused for load (queue full): 503, not a whisk error record. */
-function isOverload(error: unknown): boolean {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return status === 503 || status === 429;
 }

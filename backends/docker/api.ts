@@ -155,10 +155,21 @@ export class DockerApi {
   }
 
   /** The multiplexed log stream, followed until the container is removed or `signal` aborts. */
-  async followLogs(id: string, signal: AbortSignal): Promise<Readable> {
+  async followLogs(
+    id: string,
+    signal: AbortSignal,
+    options: { timestamps?: boolean; since?: number } = {},
+  ): Promise<Readable> {
+    const timestamps = options.timestamps ?? true;
     const response = await this.#pool.request({
       method: 'GET',
-      path: path(`/containers/${id}/logs`, { follow: true, stdout: true, stderr: true, timestamps: true }),
+      path: path(`/containers/${id}/logs`, {
+        follow: true,
+        stdout: true,
+        stderr: true,
+        timestamps,
+        since: options.since,
+      }),
       signal,
     });
     if (response.statusCode !== 200) {

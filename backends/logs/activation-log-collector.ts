@@ -1,16 +1,16 @@
 // Frames one activation's logs the way OpenWhisk's invoker does (contract §6.5,
 // DockerToActivationLogStore.scala): lines up to the two sentinels, never the sentinels themselves,
 // a byte limit with a truncation notice, and `%-30s %s: %s` formatting.
+import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { LogLine, LogStream } from './log-line';
 
 export const ACTIVATION_LOG_SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
-/** OpenWhisk's notices (`Messages` in ErrorResponse.scala), written as stderr lines. */
+/** OpenWhisk's notices, written as stderr lines (the texts live in common/whisk-messages.ts). */
 export const LOG_NOTICES = {
-  truncated: (limitBytes: number) =>
-    `Logs were truncated because the total bytes size exceeds the limit of ${limitBytes} bytes.`,
-  collectionIssue: 'There was an issue while collecting your logs. Data might be missing.',
-  developerError: 'The action did not initialize or run as expected. Log data might be missing.',
+  truncated: WHISK_MESSAGES.logsTruncated,
+  collectionIssue: WHISK_MESSAGES.logsCollectionIssue,
+  developerError: WHISK_MESSAGES.logsDeveloperError,
 } as const;
 
 export function formatLogLine(time: string, stream: LogStream, text: string): string {

@@ -20,7 +20,7 @@ import { loadConfig, type GustConfig } from '../../common/config';
 import type { ControlPlane } from '../../common/contracts';
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
-import type { Router } from '../../api/router';
+import type { Router } from '../../api/invoke/router';
 import type { ActivationWriter } from '../../api/activation-writer';
 import { openStores } from '../../store/open-stores';
 import { startAgent } from '../../workers/agent';

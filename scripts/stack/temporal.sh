@@ -25,7 +25,16 @@ temporal_binary() {
   fi
 }
 
+# One build at a time: concurrent callers (two terminals, parallel test runs) wait for it.
 temporal_install() {
+  mkdir -p "$GUST_CACHE_DIR/bin"
+  (
+    flock 9
+    [ -x "$GUST_CACHE_DIR/bin/temporal" ] || temporal_build
+  ) 9>"$GUST_CACHE_DIR/bin/.temporal.lock"
+}
+
+temporal_build() {
   local go
   go=$(command -v go || echo /usr/local/go/bin/go)
   [ -x "$go" ] || die "the Temporal CLI is missing and Go (>= 1.25) is not installed to build it: install Go, or set GUST_TEMPORAL_CLI to a temporal binary"
@@ -40,9 +49,10 @@ temporal_install() {
   rm -rf "$GUST_CACHE_DIR/go"
 }
 
+# Never builds: a status check must not start a compile.
 temporal_healthy() {
-  local bin
-  bin=$(temporal_binary 2>/dev/null) || return 1
+  local bin=${GUST_TEMPORAL_CLI:-$GUST_CACHE_DIR/bin/temporal}
+  [ -x "$bin" ] || bin=$(command -v temporal) || return 1
   timeout 5 "$bin" operator cluster health --address "$TEMPORAL_ADDR" >/dev/null 2>&1
 }
 

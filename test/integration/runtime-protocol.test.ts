@@ -134,7 +134,13 @@ function run(started: Started, value: unknown = {}, timeoutMs = 10_000, extra: R
 
 function reply(result: RuntimeCallResult): { status: number; body: unknown } {
   if (result.outcome !== 'response') throw new Error(`expected a response, got ${JSON.stringify(result)}`);
-  return { status: result.status, body: result.body };
+  let body: unknown;
+  try {
+    body = JSON.parse(result.text);
+  } catch {
+    body = undefined;
+  }
+  return { status: result.status, body };
 }
 
 const nextLogs = (started: Started, limitBytes = 10 * 1024 * 1024) =>

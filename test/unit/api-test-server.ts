@@ -6,7 +6,9 @@ import { GUEST_API_KEY } from '../../api/api-keys';
 import { ActivationWriter } from '../../api/activation-writer';
 import { buildApp } from '../../api/app';
 import { Authenticator } from '../../api/authenticator';
-import type { InvokeOutcome, InvokeRequest, Invoker } from '../../api/invoker';
+import { activationRecord } from '../../api/invoke/activation-record';
+import { response } from '../../api/invoke/classify';
+import type { Admission, InvokeRequest, Invoker, Ran } from '../../api/invoke/invoker';
 import type { GustConfig } from '../../common/config';
 import { loadConfig } from '../../common/config';
 import type { Activation, ActivationStatus } from '../../common/types';
@@ -68,46 +70,35 @@ export async function listenForTest(
 export const basicAuth = (apiKey: string): string => `Basic ${Buffer.from(apiKey).toString('base64')}`;
 export const GUEST_AUTH = basicAuth(GUEST_API_KEY);
 
-const STATUS_CODES: Record<ActivationStatus, number> = {
-  success: 0,
-  'application error': 1,
-  'action developer error': 2,
-  'whisk internal error': 3,
-};
-
-/** A completed record as an invoker would make it. */
+/** A completed record as the invoker makes it (the one record builder). */
 export function completedRecord(
   request: InvokeRequest,
   status: ActivationStatus,
   result: unknown,
 ): Activation {
-  const statusCode = STATUS_CODES[status];
-  return {
-    namespace: request.namespace,
-    name: request.action.name,
-    version: request.action.version,
-    subject: request.subject,
-    activationId: request.activationId,
-    start: Date.now(),
-    end: Date.now() + 1,
-    duration: 1,
-    statusCode,
-    response: { status, statusCode, success: statusCode === 0, result },
-    logs: [],
-    annotations: [{ key: 'waitTime', value: 1 }],
-    publish: false,
-  };
+  const start = Date.now();
+  return activationRecord(request, response(status, result), {
+    start,
+    end: start + 1,
+    waitTime: 1,
+    timeout: false,
+  });
 }
 
 /**
  * Behaviour by action name: `app-error`, `dev-error`, `whisk-error`, `array`, `slow` (waits
- * `params.ms`), `overloaded` (rejects with statusCode 503), `crash` (rejects); otherwise success
- * with `{ params }` as result and one log line.
+ * `params.ms`), `crash` (breaks the invoker's promise never to reject); otherwise success with
+ * `{ params }` as result and one log line. (A full queue is tested over the real invoker:
+ * api-invoke-core.test.ts.)
  */
 export class ScriptedInvoker implements Invoker {
   readonly requests: InvokeRequest[] = [];
-  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+  invoke(request: InvokeRequest): Admission {
     this.requests.push(request);
+    return { kind: 'admitted', ran: this.#run(request) };
+  }
+
+  async #run(request: InvokeRequest): Promise<Ran> {
     const logs = Promise.resolve([`2024-01-01T00:00:00.000000000Z stdout: ran ${request.action.name}`]);
     switch (request.action.name) {
       case 'app-error':
@@ -121,8 +112,6 @@ export class ScriptedInvoker implements Invoker {
       case 'slow':
         await new Promise((resolve) => setTimeout(resolve, Number(request.params.ms ?? 100)));
         return { activation: completedRecord(request, 'success', { slept: true }), logs };
-      case 'overloaded':
-        throw Object.assign(new Error('queue full'), { statusCode: 503 });
       case 'crash':
         throw new Error('boom');
       default:
@@ -138,13 +127,13 @@ export interface TestApp {
   entities: SqliteEntityStore;
   activations: SqliteActivationStore;
   auth: Authenticator;
-  invoker: ScriptedInvoker;
+  invoker: Invoker;
   close(): Promise<void>;
 }
 
 export async function startTestApp(
   controller: Partial<GustConfig['controller']> = {},
-  options: { invoker?: ScriptedInvoker; writerHighWaterMark?: number } = {},
+  options: { invoker?: Invoker; writerHighWaterMark?: number } = {},
 ): Promise<TestApp> {
   const base = loadConfig();
   const config: GustConfig = { ...base, controller: { ...base.controller, ...controller } };

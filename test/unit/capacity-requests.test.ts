@@ -1,5 +1,6 @@
-import { CapacityRequests } from '../../api/capacity-requests';
-import { Router } from '../../api/router';
+import { CapacityRequests } from '../../api/invoke/capacity-requests';
+import { Router } from '../../api/invoke/router';
+import { SILENT_LOGGER } from '../../common/logger';
 import type { ControlPlane } from '../../common/contracts';
 import type { ActionRef } from '../../common/types';
 import { testAction, testLease } from './fixtures';
@@ -21,7 +22,7 @@ function setup(fail = 0) {
     stemCellClaimed: async () => undefined,
     containerFailed: async () => undefined,
   };
-  return { router, asked, capacity: new CapacityRequests(router, control) };
+  return { router, asked, capacity: new CapacityRequests(router, control, SILENT_LOGGER) };
 }
 
 describe('CapacityRequests', () => {

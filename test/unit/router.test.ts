@@ -1,4 +1,4 @@
-import { QueueFullError, Router } from '../../api/router';
+import { Router } from '../../api/invoke/router';
 import type { ActionRef } from '../../common/types';
 import { testLease as lease } from './fixtures';
 
@@ -60,8 +60,8 @@ describe('Router', () => {
     router.lease([lease('c1', hello)]);
     const first = router.acquire(hello)!;
     const order: string[] = [];
-    const a = router.enqueue(hello).then((c) => order.push(`a:${c.id}`));
-    const b = router.enqueue(hello).then((c) => order.push(`b:${c.id}`));
+    const a = router.enqueue(hello)!.then((c) => order.push(`a:${c.id}`));
+    const b = router.enqueue(hello)!.then((c) => order.push(`b:${c.id}`));
     expect(router.queued(hello)).toBe(2);
     router.release(first);
     await a;
@@ -73,15 +73,16 @@ describe('Router', () => {
 
   it('serves queued requests from a container leased later', async () => {
     const { router } = makeRouter();
-    const waiting = router.enqueue(hello);
+    const waiting = router.enqueue(hello)!;
     router.lease([lease('c9', hello)]);
     await expect(waiting).resolves.toMatchObject({ id: 'c9', inFlight: 1 });
   });
 
-  it('rejects a request past the queue bound', async () => {
+  it('refuses a request past the queue bound without queueing it', () => {
     const { router } = makeRouter(1);
     void router.enqueue(hello);
-    await expect(router.enqueue(hello)).rejects.toBeInstanceOf(QueueFullError);
+    expect(router.enqueue(hello)).toBeUndefined();
+    expect(router.queued(hello)).toBe(1);
   });
 
   it('ignores a lease of a container it already has', () => {
@@ -149,8 +150,8 @@ describe('Router', () => {
   it('drops a queued request whose signal aborts, keeping the others in order', async () => {
     const { router } = makeRouter();
     const abort = new AbortController();
-    const dropped = router.enqueue(hello, abort.signal);
-    const kept = router.enqueue(hello);
+    const dropped = router.enqueue(hello, abort.signal)!;
+    const kept = router.enqueue(hello)!;
     abort.abort(new Error('gave up'));
     await expect(dropped).rejects.toThrow('gave up');
     expect(router.queued(hello)).toBe(1);

@@ -2,9 +2,10 @@
 // Demand that arrives while a request is on its way is added up and sent next; containers asked
 // for count as on their way until their lease arrives, so a burst does not ask twice. A failed
 // request is retried with back-off: queued requests fail only at their provisioning timeout.
-import type { ControlPlane } from '../common/contracts';
-import { actionPath, actionVersionKey } from '../common/names';
-import type { Action, ActionRef } from '../common/types';
+import type { ControlPlane } from '../../common/contracts';
+import type { Logger } from '../../common/logger';
+import { actionPath, actionVersionKey } from '../../common/names';
+import type { Action, ActionRef } from '../../common/types';
 import type { Router } from './router';
 
 /** The pool workflow accepts at most this many containers in one request. */
@@ -26,6 +27,7 @@ export class CapacityRequests {
   constructor(
     private readonly router: Router,
     private readonly control: ControlPlane,
+    private readonly log: Logger,
   ) {
     router.onLeased((container) => {
       const demand = container.action && this.demands.get(actionVersionKey(container.action));
@@ -57,8 +59,9 @@ export class CapacityRequests {
         this.topUp(action, ref);
       },
       (error: unknown) => {
-        process.emitWarning(
-          `container request for ${actionPath(action)} failed, retrying in ${demand.retryMs} ms: ${String(error)}`,
+        this.log.warn(
+          { err: error, action: actionPath(action), retryMs: demand.retryMs },
+          'container request failed, retrying',
         );
         setTimeout(() => {
           demand.sending = false;

@@ -5,15 +5,9 @@
 // meaning "saturated: claim a stem cell, or queue and ask the pool workflow". Queued requests are
 // served in FIFO order as slots free or new leases arrive. There is never an await between
 // checking a slot and taking it, so two requests cannot take the same slot.
-import type { RouterLeases } from '../common/contracts';
-import { actionVersionKey } from '../common/names';
-import type { ActionRef, ContainerUsage, Lease } from '../common/types';
-
-export class QueueFullError extends Error {
-  constructor(readonly action: string) {
-    super(`The queue of action '${action}' is full.`);
-  }
-}
+import type { RouterLeases } from '../../common/contracts';
+import { actionVersionKey } from '../../common/names';
+import type { ActionRef, ContainerUsage, Lease } from '../../common/types';
 
 /** One container leased to this controller. */
 export class LeasedContainer {
@@ -24,8 +18,6 @@ export class LeasedContainer {
   inFlight = 0;
   lastUsed: number;
   revoked = false;
-  /** Set while `/init` runs or once it has; every user of the container awaits it. */
-  initialized: Promise<void> | null = null;
 
   constructor(
     public lease: Lease,
@@ -68,7 +60,8 @@ export class Router implements RouterLeases {
   private readonly drained = new Map<string, () => void>();
   private readonly removedListeners: ((container: LeasedContainer) => void)[] = [];
   private readonly leasedListeners: ((container: LeasedContainer) => void)[] = [];
-  private readonly maxQueue: number;
+  /** Requests one action version may queue; past it `enqueue` refuses. */
+  readonly maxQueue: number;
   private readonly now: () => number;
 
   constructor(options: RouterOptions) {
@@ -100,13 +93,13 @@ export class Router implements RouterLeases {
   }
 
   /**
-   * Waits for a slot on this action version; rejects with QueueFullError past the bound, and
-   * with the signal's reason when it aborts first (the request then leaves the queue).
+   * Waits for a slot on this action version. Returns undefined at once when `maxQueue` requests
+   * already wait (the caller refuses the activation: nothing was queued); rejects with the
+   * signal's reason when it aborts first (the request then leaves the queue).
    */
-  enqueue(ref: ActionRef, signal?: AbortSignal): Promise<LeasedContainer> {
+  enqueue(ref: ActionRef, signal?: AbortSignal): Promise<LeasedContainer> | undefined {
     const entry = this.entry(ref);
-    if (entry.waiters.length >= this.maxQueue)
-      return Promise.reject(new QueueFullError(actionVersionKey(ref)));
+    if (entry.waiters.length >= this.maxQueue) return undefined;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       entry.waiters.push(waiter);

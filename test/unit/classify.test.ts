@@ -1,4 +1,5 @@
-import { classifyInitFailure, classifyRun, MAX_RESULT_BYTES, messages } from '../../api/activation-result';
+import { classifyInitFailure, classifyRun } from '../../api/invoke/classify';
+import { MAX_RESULT_BYTES, WHISK_MESSAGES as messages } from '../../common/whisk-messages';
 
 describe('classifyRun follows OpenWhisk’s invoker', () => {
   it.each([

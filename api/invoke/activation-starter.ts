@@ -1,0 +1,112 @@
+// THE entry point that starts an activation of an action: the invoke route, and compositions
+// (sequences, triggers/rules, conductors, web actions) all start theirs here.
+//
+//   starter.start(action, params, identity, cause?) → { kind: 'started', activationId, completion }
+//                                                 | { kind: 'refused', error }
+//
+// - `params` are the final parameters (already merged over package and action defaults).
+// - `identity` is whose activation it is: it is recorded in `identity.namespace`, as `subject`.
+// - `cause` is the id of the activation that started this one (a sequence's, a trigger's).
+// - `refused` is decided synchronously and nothing was recorded: `error` is the coded answer
+//   (503 while the activation writer is saturated, 429 while the action's queue is full).
+// - `completion` resolves once the activation has run, with its record (`logs` still empty: they
+//   are collected after the result and go to the store with the record). It never rejects:
+//   every failure, the platform's included, is a record with the matching status. Every started
+//   activation is handed to the ActivationWriter exactly once.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../common/logger';
+import { actionPath } from '../../common/names';
+import type { Action, Activation } from '../../common/types';
+import { WHISK_MESSAGES } from '../../common/whisk-messages';
+import type { ActivationWriter } from '../activation-writer';
+import type { Identity } from '../authenticator';
+import { apiError, type ApiError } from '../errors';
+import type { NamespaceThrottles } from '../namespace-throttles';
+import { activationRecord } from './activation-record';
+import { whiskError } from './classify';
+import type { InvokeRequest, Invoker, Ran } from './invoker';
+
+export interface ActivationStarterDeps {
+  invoker: Invoker;
+  writer: Pick<ActivationWriter, 'write' | 'saturated'>;
+  throttles: Pick<NamespaceThrottles, 'started' | 'finished'>;
+  log: Logger;
+  now?: () => number;
+}
+
+/** How an activation ended: its record, with `logs` still empty. */
+export interface Completion {
+  activation: Activation;
+}
+
+export type StartResult =
+  | { kind: 'started'; activationId: string; completion: Promise<Completion> }
+  | { kind: 'refused'; error: ApiError };
+
+/** 32 lowercase hex: a random UUID without dashes (entity/ActivationId.scala). */
+export const newActivationId = (): string => randomUUID().replace(/-/g, '');
+
+export class ActivationStarter {
+  readonly #deps: ActivationStarterDeps;
+  readonly #now: () => number;
+
+  constructor(deps: ActivationStarterDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  start(action: Action, params: Record<string, unknown>, identity: Identity, cause?: string): StartResult {
+    const { invoker, writer, throttles } = this.#deps;
+    // Accepting more work than the writer can store would mean dropping records later.
+    if (writer.saturated) return { kind: 'refused', error: apiError('GUST_ERR_LOAD_OVERLOADED') };
+    const request: InvokeRequest = {
+      action,
+      params,
+      activationId: newActivationId(),
+      namespace: identity.namespace,
+      subject: identity.subject,
+    };
+    if (cause !== undefined) request.cause = cause;
+    const received = this.#now();
+    const admission = invoker.invoke(request);
+    if (admission.kind === 'refused') {
+      const { queued, allowed } = admission;
+      return {
+        kind: 'refused',
+        error: apiError('GUST_ERR_LOAD_QUEUE_FULL', actionPath(action), queued, allowed),
+      };
+    }
+    throttles.started(identity.namespace);
+    const completion = admission.ran
+      .catch((error: unknown) => this.#platformFailure(request, received, error))
+      .then((ran) => {
+        throttles.finished(identity.namespace);
+        this.#recordWhenLogged(ran);
+        return { activation: ran.activation };
+      });
+    return { kind: 'started', activationId: request.activationId, completion };
+  }
+
+  /** An invoker that broke its promise never to reject: still a record, as a whisk error. */
+  #platformFailure(request: InvokeRequest, received: number, error: unknown): Ran {
+    this.#deps.log.error({ err: error, activationId: request.activationId }, 'the invoker failed');
+    const end = this.#now();
+    const response = whiskError(WHISK_MESSAGES.provisionFailed);
+    const timing = { start: received, end, waitTime: 0, timeout: false };
+    return { activation: activationRecord(request, response, timing), logs: Promise.resolve([]) };
+  }
+
+  #recordWhenLogged({ activation, logs }: Ran): void {
+    const write = (lines: string[]): void => {
+      try {
+        this.#deps.writer.write({ ...activation, logs: lines });
+      } catch (error) {
+        this.#deps.log.error(
+          { err: error, activationId: activation.activationId },
+          'activation was not recorded',
+        );
+      }
+    };
+    void logs.then(write, () => write([]));
+  }
+}

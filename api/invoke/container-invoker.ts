@@ -1,0 +1,248 @@
+// Runs one activation on a container: router → (stem cell, or queue and ask the pool workflow) →
+// /init once per container → /run → classified response → record. No Temporal call and no
+// database read happen here when a warm container exists, and the warm path has no await before
+// /run. Slots are the router's; /init state and log streams are ContainerSessions'.
+import type { ContainerState } from '../../backends/backend';
+import { describeContainerDeath } from '../../backends/container-errors';
+import type { ControlPlane } from '../../common/contracts';
+import type { Logger } from '../../common/logger';
+import { actionPath } from '../../common/names';
+import type { Action, ActionRef, ContainerInfo } from '../../common/types';
+import { WHISK_MESSAGES } from '../../common/whisk-messages';
+import type {
+  InitPayload,
+  RunPayload,
+  RuntimeCallResult,
+  RuntimeClient,
+} from '../../runtimes/runtime-client';
+import { activationRecord } from './activation-record';
+import { CapacityRequests } from './capacity-requests';
+import type { ActivationResponse } from './classify';
+import { classifyInitFailure, classifyRun, developerError, failureReason, whiskError } from './classify';
+import { ContainerSessions, type InitOutcome } from './container-sessions';
+import type { ActivationLogReader } from '../../backends/backend';
+import type { Admission, InvokeRequest, Invoker, Ran } from './invoker';
+import type { LeasedContainer, Router } from './router';
+
+/** The two calls of OpenWhisk's runtime protocol (implemented by runtimes/runtime-client.ts). */
+export type RuntimeCalls = Pick<RuntimeClient, 'init' | 'run'>;
+
+export interface ContainerInvokerDeps {
+  router: Router;
+  runtime: RuntimeCalls & { close(address: string): Promise<void> };
+  control: ControlPlane;
+  log: Logger;
+  /** Opens the log stream of a container; undefined when this controller cannot read its logs. */
+  openLogs?: (container: ContainerInfo) => ActivationLogReader | undefined;
+  /** What the backend knows of a container that dropped a connection (was it OOM-killed?). */
+  containerState?: (container: ContainerInfo) => Promise<ContainerState | null>;
+  /** How long a cold start may wait for the pool workflow to lease a container. */
+  provisionTimeoutMs: number;
+  apiHost: string;
+  now?: () => number;
+}
+
+/** What a /init or /run call came to, as a value. */
+interface Interpreted {
+  response: ActivationResponse;
+  timedOut: boolean;
+}
+
+export class ContainerInvoker implements Invoker {
+  readonly #deps: ContainerInvokerDeps;
+  readonly #now: () => number;
+  readonly #sessions: ContainerSessions;
+  readonly #capacity: CapacityRequests;
+
+  constructor(deps: ContainerInvokerDeps) {
+    if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#sessions = new ContainerSessions({ openLogs: deps.openLogs, log: deps.log });
+    this.#capacity = new CapacityRequests(deps.router, deps.control, deps.log);
+    deps.router.onRemoved((container) => {
+      this.#sessions.forget(container.id);
+      deps.runtime
+        .close(container.address)
+        .catch((error: unknown) => deps.log.warn({ err: error }, 'closing a container pool failed'));
+    });
+  }
+
+  invoke(request: InvokeRequest): Admission {
+    const received = this.#now();
+    const { action } = request;
+    const { router } = this.#deps;
+    const ref: ActionRef = { namespace: action.namespace, name: action.name, version: action.version };
+    const container = router.acquire(ref) ?? this.#claimStemCell(action, ref);
+    if (container) return { kind: 'admitted', ran: this.#runAndRelease(container, request, received) };
+
+    // Cold path without a stem cell: queue, and ask the action's pool workflow for containers.
+    const abort = new AbortController();
+    const waiting = router.enqueue(ref, abort.signal);
+    if (!waiting) {
+      return { kind: 'refused', reason: 'queue-full', queued: router.queued(ref), allowed: router.maxQueue };
+    }
+    this.#capacity.topUp(action, ref);
+    const timer = setTimeout(() => {
+      abort.abort(new Error(`no container within ${this.#deps.provisionTimeoutMs} ms`));
+      this.#capacity.gaveUp(ref);
+    }, this.#deps.provisionTimeoutMs);
+    const ran = waiting.then(
+      (leased) => {
+        clearTimeout(timer);
+        return this.#runAndRelease(leased, request, received);
+      },
+      (error: unknown): Ran => {
+        clearTimeout(timer);
+        this.#deps.log.warn({ err: error, action: actionPath(action) }, 'no container for the action');
+        const now = this.#now();
+        const response = whiskError(WHISK_MESSAGES.provisionFailed);
+        const timing = { start: now, end: now, waitTime: now - received, timeout: false };
+        return { activation: activationRecord(request, response, timing), logs: Promise.resolve([]) };
+      },
+    );
+    return { kind: 'admitted', ran };
+  }
+
+  /** Closes every log stream (shutdown). */
+  close(): void {
+    this.#sessions.close();
+  }
+
+  #claimStemCell(action: Action, ref: ActionRef): LeasedContainer | undefined {
+    const { router, control, log } = this.#deps;
+    const cell = router.claimStemCell(action.exec.kind, action.limits.memory, ref, action.limits.concurrency);
+    if (cell) {
+      control
+        .stemCellClaimed(cell.lease, action)
+        .catch((error: unknown) => log.warn({ err: error }, 'stem-cell claim report failed'));
+    }
+    return cell;
+  }
+
+  async #runAndRelease(container: LeasedContainer, request: InvokeRequest, received: number): Promise<Ran> {
+    try {
+      return await this.#runOn(container, request, received);
+    } finally {
+      this.#deps.router.release(container);
+    }
+  }
+
+  async #runOn(container: LeasedContainer, request: InvokeRequest, received: number): Promise<Ran> {
+    const { action } = request;
+    let begin = this.#now();
+    let initTime: number | undefined;
+    if (!this.#sessions.isReady(container.id)) {
+      const collectLogs = action.limits.logs > 0 && container.slots === 1;
+      const { sent, done } = this.#sessions.initialize(container.lease.container, collectLogs, () =>
+        this.#init(container, request),
+      );
+      const outcome = await done;
+      if (sent) initTime = this.#now() - begin;
+      else begin = this.#now();
+      if (!outcome.ok) {
+        const timing = {
+          start: begin,
+          end: this.#now(),
+          waitTime: begin - received,
+          initTime,
+          timeout: outcome.timedOut,
+        };
+        const logs = sent ? this.#sessions.collectLogs(container.id, action.limits.logs, true) : noLogs();
+        return { activation: activationRecord(request, outcome.response, timing), logs };
+      }
+    }
+    const timeoutMs = action.limits.timeout;
+    const reply = await this.#deps.runtime.run(
+      container.address,
+      this.#runPayload(request, this.#now()),
+      timeoutMs,
+    );
+    const { response, timedOut } = await this.#interpret(reply, container, timeoutMs, 'run');
+    const failed = response.status === 'action developer error' || response.status === 'whisk internal error';
+    const logs = this.#sessions.collectLogs(container.id, action.limits.logs, failed);
+    if (failed) this.#fail(container, failureReason(response));
+    const timing = {
+      start: begin,
+      end: this.#now(),
+      waitTime: begin - received,
+      initTime,
+      timeout: timedOut,
+    };
+    return { activation: activationRecord(request, response, timing), logs };
+  }
+
+  async #init(container: LeasedContainer, request: InvokeRequest): Promise<InitOutcome> {
+    const { action } = request;
+    const payload: InitPayload = {
+      value: {
+        name: action.name,
+        main: action.exec.main ?? 'main',
+        binary: action.exec.binary ?? false,
+        ...(action.exec.code !== undefined ? { code: action.exec.code } : {}),
+        env: {
+          __OW_NAMESPACE: request.namespace,
+          __OW_ACTION_NAME: `/${actionPath(action)}`,
+          __OW_ACTION_VERSION: action.version,
+          __OW_API_HOST: this.#deps.apiHost,
+        },
+      },
+    };
+    const reply = await this.#deps.runtime.init(container.address, payload, action.limits.timeout);
+    if (reply.outcome === 'response' && reply.status === 200) return { ok: true };
+    const failure: Interpreted =
+      reply.outcome === 'response'
+        ? { response: classifyInitFailure(reply.text), timedOut: false }
+        : await this.#interpret(reply, container, action.limits.timeout, 'init');
+    this.#fail(container, failureReason(failure.response));
+    return { ok: false, ...failure };
+  }
+
+  /** The reply as a response; asks the backend whether a container that hung up was OOM-killed. */
+  async #interpret(
+    reply: RuntimeCallResult,
+    container: LeasedContainer,
+    timeoutMs: number,
+    phase: 'init' | 'run',
+  ): Promise<Interpreted> {
+    switch (reply.outcome) {
+      case 'response':
+        return { response: classifyRun(reply.status, reply.text, reply.size), timedOut: false };
+      case 'timeout': {
+        const text =
+          phase === 'init' ? WHISK_MESSAGES.initTimeout(timeoutMs) : WHISK_MESSAGES.timeout(timeoutMs);
+        return { response: developerError(text), timedOut: true };
+      }
+      case 'connection-error': {
+        const state = this.#deps.containerState
+          ? await this.#deps.containerState(container.lease.container).catch(() => null)
+          : null;
+        return { response: developerError(describeContainerDeath(state, phase)), timedOut: false };
+      }
+    }
+  }
+
+  #runPayload(request: InvokeRequest, runStart: number): RunPayload {
+    const { action } = request;
+    return {
+      value: request.params,
+      namespace: request.namespace,
+      action_name: `/${actionPath(action)}`,
+      action_version: action.version,
+      activation_id: request.activationId,
+      transaction_id: request.activationId,
+      deadline: String(runStart + action.limits.timeout),
+    };
+  }
+
+  /** A developer or whisk error destroys the container, as OpenWhisk's invoker does. */
+  #fail(container: LeasedContainer, reason: string): void {
+    const { router, control, log } = this.#deps;
+    router.remove(container.id);
+    control
+      .containerFailed(container.lease, reason)
+      .catch((error: unknown) => log.warn({ err: error }, 'failure report failed'));
+  }
+}
+
+const noLogs = (): Promise<string[]> => Promise.resolve([]);

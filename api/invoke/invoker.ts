@@ -1,0 +1,39 @@
+// The contract between the activation starter and the container invoker (router + runtime client).
+import type { Action, Activation } from '../../common/types';
+
+export interface InvokeRequest {
+  action: Action;
+  /** Invocation parameters, already merged over the action's default parameters. */
+  params: Record<string, unknown>;
+  activationId: string;
+  /** The caller's namespace (the activation is recorded there) and subject. */
+  namespace: string;
+  subject: string;
+  /** The activation that started this one (sequences, triggers, conductors). */
+  cause?: string;
+}
+
+/** A finished activation: its record (with empty `logs`) and its logs, collected after the result. */
+export interface Ran {
+  activation: Activation;
+  /** Log lines (sentinel framing); [] when there are none. Never rejects. */
+  logs: Promise<string[]>;
+}
+
+/**
+ * Whether the invoker took the activation. Decided synchronously: a refused activation never got
+ * a record, so the caller can answer 429 at once.
+ * - `admitted`: it runs; `ran` never rejects (every failure is a record with the matching status).
+ * - `refused`: the action's queue is full (`queued` requests, `allowed` at most).
+ */
+export type Admission =
+  | { kind: 'admitted'; ran: Promise<Ran> }
+  | { kind: 'refused'; reason: 'queue-full'; queued: number; allowed: number };
+
+export interface Invoker {
+  /**
+   * Runs one activation to completion: picks or provisions a container, /init if needed, /run
+   * with the action's time limit.
+   */
+  invoke(request: InvokeRequest): Admission;
+}

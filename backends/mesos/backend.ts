@@ -1,0 +1,222 @@
+// The mesos backend: Gust's containers as tasks of one Mesos framework. It holds no state of its
+// own: it asks the framework workflow (workflows/mesos-framework.ts) for tasks through updates,
+// reads the task inventory through its query, reaches a task at <agent host>:<host port> and reads
+// its logs from the agent's sandbox. The agent process that runs it registers one logical host
+// whose capacity is what Gust may use of the Mesos cluster; Mesos' offers place the tasks.
+import type { Client } from '@temporalio/client';
+import { LABELS } from '../../common/names';
+import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import {
+  TASK_NOT_RUNNING,
+  TASK_STILL_PENDING,
+  killTaskUpdate,
+  launchTaskUpdate,
+  mesosTasksQuery,
+  type MesosFrameworkView,
+  type MesosTaskRecord,
+} from '../../workflows/mesos-messages';
+import { scopedNames, type Scope } from '../../workflows/scope';
+import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
+import { CONTAINER_MESSAGES, ContainerStartError } from '../container-errors';
+import { containerLabels } from '../container-labels';
+import { waitForHttp } from '../wait-for-http';
+import { MesosSchedulerApi } from './api';
+import { SandboxLogReader, locateSandbox } from './sandbox-logs';
+import { cpusFor, type MesosTaskSpec } from './spec';
+
+export interface MesosBackendOptions {
+  client: Client;
+  /** @default no prefix */
+  scope?: Scope;
+  /** The logical host (GUST_HOST_ID) this backend's agent registers. */
+  hostId: string;
+  /** e.g. `http://127.0.0.1:5050` (only for health). */
+  masterUrl: string;
+  /** How long a running task may take to answer HTTP. @default 30000 */
+  readyTimeoutMs?: number;
+}
+
+const failureType = (err: unknown): string | undefined =>
+  (err as { cause?: { type?: string } }).cause?.type ?? (err as { type?: string }).type;
+
+export function containerInfoOf(t: MesosTaskRecord, hostId: string): ContainerInfo {
+  const { labels } = t.spec;
+  return {
+    id: t.spec.taskId,
+    name: t.spec.taskId,
+    host: hostId,
+    backend: 'mesos',
+    address: t.phase === 'running' && t.hostname && t.hostPort ? `http://${t.hostname}:${t.hostPort}` : '',
+    kind: labels[LABELS.kind] ?? '',
+    memoryMB: t.spec.memoryMB,
+    labels,
+    createdAt: t.since,
+  };
+}
+
+export class MesosBackend implements ContainerBackend {
+  readonly name = 'mesos';
+  readonly #client: Client;
+  readonly #workflowId: string;
+  readonly #hostId: string;
+  readonly #master: MesosSchedulerApi;
+  readonly #readyTimeoutMs: number;
+
+  constructor(options: MesosBackendOptions) {
+    if (!options.hostId) throw new Error('MesosBackend: hostId is required');
+    this.#client = options.client;
+    this.#workflowId = scopedNames(options.scope ?? { prefix: '' }).mesosFrameworkId;
+    this.#hostId = options.hostId;
+    this.#master = new MesosSchedulerApi(options.masterUrl);
+    this.#readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  }
+
+  #handle() {
+    return this.#client.workflow.getHandle(this.#workflowId);
+  }
+
+  async #view(): Promise<MesosFrameworkView> {
+    return this.#handle().query(mesosTasksQuery);
+  }
+
+  async #task(taskId: string): Promise<MesosTaskRecord | undefined> {
+    return (await this.#view()).tasks.find((t) => t.spec.taskId === taskId);
+  }
+
+  /** Launch (or find) the task named `spec.name`, wait for TASK_RUNNING, then for its runtime to answer. */
+  async create(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
+    const { signal } = options;
+    const task: MesosTaskSpec = {
+      taskId: spec.name,
+      image: spec.image,
+      cpus: cpusFor(spec.memoryMB),
+      memoryMB: spec.memoryMB,
+      env: spec.env,
+      labels: containerLabels(spec, this.#hostId),
+    };
+    let running: MesosTaskRecord;
+    try {
+      running = await this.#launch(task, signal);
+    } catch (err) {
+      throw this.#startError(spec, err);
+    }
+    const info = containerInfoOf(running, this.#hostId);
+    try {
+      await waitForHttp(running.hostname!, running.hostPort!, {
+        timeoutMs: this.#readyTimeoutMs,
+        signal,
+        check: async () => {
+          const now = await this.#task(task.taskId);
+          if (now?.phase !== 'running')
+            throw new Error(`the task ended before its runtime answered: ${now?.status?.state ?? 'gone'}`);
+        },
+      });
+      return info;
+    } catch (err) {
+      // Never leave a half-started task behind; a retry launches it again under the same id.
+      await this.destroy(task.taskId).catch(() => undefined);
+      throw this.#startError(spec, err);
+    }
+  }
+
+  async #launch(task: MesosTaskSpec, signal: AbortSignal | undefined): Promise<MesosTaskRecord> {
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        const run = () => this.#handle().executeUpdate(launchTaskUpdate, { args: [task] });
+        return await (signal ? this.#client.withAbortSignal(signal, run) : run());
+      } catch (err) {
+        // Still waiting for an offer: the update's wait is bounded, ask again.
+        if (failureType(err) !== TASK_STILL_PENDING) throw err;
+      }
+    }
+  }
+
+  #startError(spec: ContainerSpec, err: unknown): Error {
+    if ((err as Error).name === 'AbortError' || signalAborted(err)) return err as Error;
+    const message = (err as { cause?: Error }).cause?.message ?? (err as Error).message ?? String(err);
+    if (failureType(err) === TASK_NOT_RUNNING && /no such image|image .*not found|pull/i.test(message)) {
+      return new ContainerStartError({
+        code: 'GUST_ERR_BACKEND_IMAGE_NOT_FOUND',
+        message: `${CONTAINER_MESSAGES.imageNotFound(spec.image)} (${message})`,
+        developerError: true,
+        containerName: spec.name,
+        cause: err,
+      });
+    }
+    return new ContainerStartError({
+      code: 'GUST_ERR_BACKEND_START_FAILED',
+      message: `${CONTAINER_MESSAGES.provisionFailed} (${message})`,
+      developerError: false,
+      containerName: spec.name,
+      cause: err,
+    });
+  }
+
+  /** KILL; resolves once Mesos reports the task terminal (or the framework's wait ends). */
+  async destroy(containerId: string): Promise<void> {
+    await this.#handle().executeUpdate(killTaskUpdate, { args: [{ taskId: containerId }] });
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const wanted = Object.entries(labels);
+    return (await this.#view()).tasks
+      .filter((t) => t.phase === 'launching' || t.phase === 'running')
+      .filter((t) => wanted.every(([key, value]) => t.spec.labels[key] === value))
+      .map((t) => containerInfoOf(t, this.#hostId));
+  }
+
+  logs(container: ContainerInfo): ActivationLogReader {
+    return new SandboxLogReader(async () => {
+      const view = await this.#view();
+      const t = view.tasks.find((x) => x.spec.taskId === container.id);
+      if (!t?.agentUrl || !view.frameworkId) return null;
+      return locateSandbox(t.agentUrl, view.frameworkId, container.id);
+    });
+  }
+
+  async state(containerId: string, options: { awaitExitMs?: number } = {}): Promise<ContainerState | null> {
+    const deadline = Date.now() + (options.awaitExitMs ?? 0);
+    for (;;) {
+      const t = await this.#task(containerId);
+      if (t === undefined) return null;
+      if (t.phase !== 'running' || Date.now() >= deadline) return stateOf(t);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async health(): Promise<void> {
+    try {
+      await this.#master.health();
+    } catch (err) {
+      throw new Error(`the Mesos master does not answer: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Task deaths reach the owner pools from the framework workflow (repair), not through here. */
+  onEvent(_listener: (event: ContainerEvent) => void): () => void {
+    return () => undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#master.close();
+  }
+}
+
+function signalAborted(err: unknown): boolean {
+  return (
+    (err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'CancelledFailure'
+  );
+}
+
+/** Mesos carries no exit code: a finished task counts as 0, anything else as a failure. */
+function stateOf(t: MesosTaskRecord): ContainerState {
+  if (t.phase === 'running') return { running: true, exitCode: null, oomKilled: false };
+  if (t.phase !== 'gone') return { running: false, exitCode: null, oomKilled: false };
+  const state = t.status?.state;
+  return {
+    running: false,
+    exitCode: state === 'TASK_FINISHED' ? 0 : state === 'TASK_KILLED' ? 137 : 1,
+    oomKilled: t.status?.reason === 'REASON_CONTAINER_LIMITATION_MEMORY',
+  };
+}

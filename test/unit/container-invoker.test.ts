@@ -1,0 +1,181 @@
+// The invoke core's decisions, with the runtime and control plane replaced by recording doubles.
+// (The same path runs against real containers in test/e2e; api-invoke-core.test.ts runs it under
+// the real route.)
+import { ContainerInvoker } from '../../api/invoke/container-invoker';
+import type { InvokeRequest, Ran } from '../../api/invoke/invoker';
+import { Router } from '../../api/invoke/router';
+import type { ControlPlane } from '../../common/contracts';
+import { SILENT_LOGGER } from '../../common/logger';
+import { WHISK_MESSAGES } from '../../common/whisk-messages';
+import type { RuntimeCallResult } from '../../runtimes/runtime-client';
+import { testAction, testLease } from './fixtures';
+
+const ref = { namespace: 'guest', name: 'hello', version: '0.0.1' };
+const action = testAction(ref);
+const lease = (id: string, withAction: boolean) => testLease(id, withAction ? ref : null);
+
+const reply = (status: number, text: string): RuntimeCallResult => ({
+  outcome: 'response',
+  status,
+  text,
+  size: text.length,
+});
+
+interface Setup {
+  run?: RuntimeCallResult;
+  init?: RuntimeCallResult;
+  maxQueue?: number;
+  /** The pool workflow leases a container when asked (default true). */
+  leases?: boolean;
+}
+
+function setup({
+  run = reply(200, '{"ok":true}'),
+  init = reply(200, '{"OK":true}'),
+  maxQueue = 10,
+  leases = true,
+}: Setup = {}) {
+  const calls: string[] = [];
+  const router = new Router({ maxQueuePerAction: maxQueue });
+  const runtime = {
+    init: async (address: string) => (calls.push(`init ${address}`), init),
+    run: async (address: string) => (calls.push(`run ${address}`), run),
+    close: async (address: string) => void calls.push(`close ${address}`),
+  };
+  const control: ControlPlane = {
+    requestContainers: async (a, n) => {
+      calls.push(`request ${a.name} ${n}`);
+      if (leases) setTimeout(() => router.lease([lease('new', true)]), 5);
+    },
+    stemCellClaimed: async (l) => void calls.push(`claimed ${l.container.id}`),
+    containerFailed: async (l, reason) => void calls.push(`failed ${l.container.id}: ${reason}`),
+  };
+  const invoker = new ContainerInvoker({
+    router,
+    runtime,
+    control,
+    log: SILENT_LOGGER,
+    provisionTimeoutMs: 1000,
+    apiHost: 'http://127.0.0.1:3233',
+  });
+  let n = 0;
+  const request = (): InvokeRequest => ({
+    action,
+    params: {},
+    activationId: String(n++).padStart(32, '0'),
+    namespace: 'guest',
+    subject: 'guest',
+  });
+  const admit = () => invoker.invoke(request());
+  const invoke = (): Promise<Ran> => {
+    const admission = admit();
+    if (admission.kind !== 'admitted') throw new Error('refused');
+    return admission.ran;
+  };
+  return { router, calls, invoke, admit };
+}
+
+const annotation = (record: { annotations: { key: string; value: unknown }[] }, key: string) =>
+  record.annotations.find((a) => a.key === key)?.value;
+
+describe('ContainerInvoker', () => {
+  it('initialises a container once, then runs it warm without /init and without the control plane', async () => {
+    const { router, calls, invoke } = setup();
+    router.lease([lease('warm', true)]);
+    const first = await invoke();
+    expect(annotation(first.activation, 'initTime')).toEqual(expect.any(Number));
+    const { activation } = await invoke();
+    expect(calls).toEqual([
+      'init http://127.0.0.1/warm',
+      'run http://127.0.0.1/warm',
+      'run http://127.0.0.1/warm',
+    ]);
+    expect(activation.response).toMatchObject({ status: 'success', result: { ok: true } });
+    expect(annotation(activation, 'initTime')).toBeUndefined();
+    expect(router.usage()[0]!.inFlight).toBe(0);
+  });
+
+  it('sends /init once when several activations arrive on a fresh container', async () => {
+    const { router, calls, invoke } = setup();
+    router.lease([testLease('multi', ref, 3)]);
+    const records = await Promise.all([invoke(), invoke(), invoke()]);
+    expect(calls.filter((c) => c.startsWith('init'))).toHaveLength(1);
+    expect(records.filter((r) => annotation(r.activation, 'initTime') !== undefined)).toHaveLength(1);
+  });
+
+  it('claims a stem cell, initialises it and reports the claim', async () => {
+    const { router, calls, invoke } = setup();
+    router.lease([lease('cell', false)]);
+    const { activation } = await invoke();
+    expect(calls).toEqual(['claimed cell', 'init http://127.0.0.1/cell', 'run http://127.0.0.1/cell']);
+    expect(annotation(activation, 'initTime')).toEqual(expect.any(Number));
+  });
+
+  it('asks the pool workflow for a container when nothing fits, then runs on the leased one', async () => {
+    const { calls, invoke } = setup();
+    const { activation } = await invoke();
+    expect(calls).toEqual(['request hello 1', 'init http://127.0.0.1/new', 'run http://127.0.0.1/new']);
+    expect(activation.response.success).toBe(true);
+  });
+
+  it('refuses at once, recording nothing, when the action’s queue is full', () => {
+    const { calls, admit } = setup({ maxQueue: 2, leases: false });
+    expect(admit().kind).toBe('admitted');
+    expect(admit().kind).toBe('admitted');
+    expect(admit()).toEqual({ kind: 'refused', reason: 'queue-full', queued: 2, allowed: 2 });
+    expect(calls).toEqual(['request hello 1']);
+  });
+
+  it('destroys the container after a timeout and marks the record', async () => {
+    const { router, calls, invoke } = setup({ run: { outcome: 'timeout', timeoutMs: 1000 } });
+    router.lease([lease('warm', true)]);
+    const { activation } = await invoke();
+    expect(activation.response).toMatchObject({
+      status: 'action developer error',
+      result: { error: WHISK_MESSAGES.timeout(1000) },
+    });
+    expect(annotation(activation, 'timeout')).toBe(true);
+    expect(calls).toContain(`failed warm: ${WHISK_MESSAGES.timeout(1000)}`);
+    expect(calls).toContain('close http://127.0.0.1/warm');
+    expect(router.usage()).toEqual([]);
+  });
+
+  it('an /init timeout is a developer error marked as timeout, and the container goes', async () => {
+    const { router, calls, invoke } = setup({ init: { outcome: 'timeout', timeoutMs: 1000 } });
+    router.lease([lease('warm', true)]);
+    const { activation } = await invoke();
+    expect(activation.response.result).toEqual({ error: WHISK_MESSAGES.initTimeout(1000) });
+    expect(annotation(activation, 'timeout')).toBe(true);
+    expect(annotation(activation, 'initTime')).toEqual(expect.any(Number));
+    expect(calls).not.toContain('run http://127.0.0.1/warm');
+    expect(router.usage()).toEqual([]);
+  });
+
+  it('a failed /init answers with the runtime’s error', async () => {
+    const { router, invoke } = setup({ init: reply(502, '{"error":"bad code"}') });
+    router.lease([lease('warm', true)]);
+    const { activation } = await invoke();
+    expect(activation.response).toMatchObject({
+      status: 'action developer error',
+      result: { error: 'bad code' },
+    });
+    expect(annotation(activation, 'timeout')).toBe(false);
+  });
+
+  it('a container that hangs up during /run is a developer error', async () => {
+    const { router, invoke } = setup({
+      run: { outcome: 'connection-error', code: 'ECONNRESET', message: 'reset' },
+    });
+    router.lease([lease('warm', true)]);
+    const { activation } = await invoke();
+    expect(activation.response.result).toEqual({ error: WHISK_MESSAGES.exitedDuringRun });
+  });
+
+  it('keeps the container warm after an application error', async () => {
+    const { router, invoke } = setup({ run: reply(200, '{"error":"nope"}') });
+    router.lease([lease('warm', true)]);
+    const { activation } = await invoke();
+    expect(activation.response).toMatchObject({ status: 'application error', statusCode: 1 });
+    expect(router.usage()).toHaveLength(1);
+  });
+});
