@@ -54,6 +54,15 @@ kube_build() {
     log "Kubernetes $KUBE_VERSION and etcd $ETCD_VERSION binaries are cached in $KUBE_BIN"
     return 0
   fi
+  mkdir -p "$KUBE_BIN"
+  # Concurrent starts wait for one build.
+  (
+    flock 9
+    kube_binaries_present || kube_build_locked
+  ) 9>"$KUBE_BIN/.build.lock"
+}
+
+kube_build_locked() {
   local src="$GUST_CACHE_DIR/kubernetes/src" b pkg ver
   mkdir -p "$src/kube" "$src/etcd" "$KUBE_BIN"
   log "building etcd $ETCD_VERSION and Kubernetes $KUBE_VERSION with $(kube_go version | cut -d' ' -f3) (cold: ~8 min on 2 cores)"
