@@ -182,7 +182,7 @@ scheduler_healthy() { curl -fsSk --max-time 2 https://127.0.0.1:10259/healthz 2>
 kubelet_launch() {
   start_detached "$(kube_pid kubelet)" "$(kube_log kubelet)" "$KUBE_BIN/kubelet" \
     --config "$KUBE_STATE/kubelet/config.yaml" --kubeconfig "$KUBE_CONFIG" \
-    --hostname-override "$KUBE_NODE" --root-dir "$KUBE_STATE/kubelet/root" \
+    --hostname-override "$KUBE_NODE" --node-ip 127.0.0.1 --root-dir "$KUBE_STATE/kubelet/root" \
     --cert-dir "$KUBE_STATE/kubelet/pki" --v=1
 }
 kubelet_healthy() { [ "$(curl -fsS --max-time 2 http://127.0.0.1:10248/healthz 2>/dev/null)" = ok ]; }
