@@ -46,6 +46,8 @@ export interface KubernetesBackendOptions {
 const IMAGE_MISSING = new Set(['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
 const CANNOT_RUN = new Set(['CreateContainerError', 'RunContainerError', 'CreateContainerConfigError']);
 const NOT_EXECUTABLE = /executable file not found|no such file or directory|permission denied/i;
+/** The least `state` waits for a container's end to be reported (see there). */
+const MIN_EXIT_WAIT_MS = 5000;
 /** Exit code of a container whose command could not be found (OpenWhisk: a developer error). */
 const EXIT_COMMAND_NOT_FOUND = 127;
 
@@ -365,7 +367,9 @@ export class KubernetesBackend implements ContainerBackend {
     if (pod !== undefined && !ended(pod) && (options.awaitExitMs ?? 0) > 0) {
       pod = await this.#watch
         .waitFor(containerId, (p) => (ended(p) ? { pod: p } : undefined), {
-          timeoutMs: options.awaitExitMs!,
+          // A container's end reaches the apiserver a PLEG relist (1 s) and a status sync after
+          // the kernel's kill: give it that, or an OOM kill would read as a plain exit.
+          timeoutMs: Math.max(options.awaitExitMs!, MIN_EXIT_WAIT_MS),
           onTimeout: () => new Error('still running'),
         })
         .then(
