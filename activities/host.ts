@@ -15,6 +15,8 @@ export interface CreateContainerInput {
   image?: string;
   /** Extra labels (owner, action, version). */
   labels: Record<string, string>;
+  /** The action's `limits.concurrency`, when above 1 (a stem cell's action is not known yet). */
+  concurrency?: number;
 }
 
 export interface DestroyContainerInput {
@@ -54,9 +56,11 @@ export function createHostActivities(options: HostActivitiesOptions) {
             image: input.image ?? imageForKind(input.kind),
             kind: input.kind,
             memoryMB: input.memoryMB,
-            // The router enforces each action's concurrency limit, so the runtime may overlap runs
-            // whenever the router sends them (OpenWhisk sets the same variable deployment-wide).
-            env: { __OW_ALLOW_CONCURRENT: 'true' },
+            // Overlapping runs only for actions that allow them (audit C1): an image reads this at
+            // start; Gust's runtime also learns it from the /init env (a stem cell has no action yet).
+            env: (input.concurrency ?? 1) > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {},
+            // Gust's own runtime images serve the runtime socket; a blackbox image gets a forwarder.
+            socketRuntime: input.image === undefined,
             labels: {
               ...input.labels,
               ...ownLabels,

@@ -21,6 +21,7 @@ import {
   mesosOffersSignal,
   mesosRescindSignal,
   mesosSubscribedSignal,
+  mesosTasksQuery,
   mesosUpdateSignal,
 } from '../workflows/mesos-messages';
 
@@ -160,8 +161,15 @@ export function createMesosActivities(api: MesosSchedulerApi, options: { missedH
      * (after this one crashed) re-subscribes as the same framework even before the workflow knew it.
      */
     async subscribeToMaster(input: SubscribeInput): Promise<void> {
+      // The workflow's history is the authority on the framework id (a retry after a crash may
+      // not have a heartbeat carrying it: heartbeats are throttled); then heartbeats, then input.
       const details = activityInfo().heartbeatDetails as { frameworkId?: string } | undefined;
-      let frameworkId = details?.frameworkId ?? input.frameworkInfo.id?.value;
+      const recorded = await getClient()
+        .workflow.getHandle(input.workflowId)
+        .query(mesosTasksQuery)
+        .then((view) => view.frameworkId ?? undefined)
+        .catch(() => undefined);
+      let frameworkId = recorded ?? details?.frameworkId ?? input.frameworkInfo.id?.value;
       const cancelled = cancellationSignal();
       const beat = setInterval(() => heartbeat({ frameworkId }), 1000);
       heartbeat({ frameworkId });

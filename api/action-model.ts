@@ -2,13 +2,15 @@
 // (contract §3.3, §4.3). Pure: the route reads and writes the store.
 import type { Action, ActionExec, ActionLimits, KeyValue } from '../common/types';
 import { DEFAULT_LIMITS, SIZE_LIMITS, mergeLimits } from './action-limits';
+import { parseQualifiedName } from './action-resolution';
+import { isEntityName } from './entity-names';
 import { apiError } from './errors';
 import { jsonSize, keyValueOf, mergeKeyValues, withoutKeys } from './key-values';
 import { BLACKBOX_KIND, resolveRuntimeKind, validKindsList } from './runtimes';
 
 /** The PUT body (validated by the route's JSON schema). */
 export interface ActionPut {
-  exec?: { kind: string; code?: string; image?: string; main?: string };
+  exec?: { kind: string; code?: string; image?: string; main?: string; components?: unknown[] };
   parameters?: KeyValue[];
   annotations?: KeyValue[];
   limits?: Partial<ActionLimits>;
@@ -25,7 +27,36 @@ export function isBinaryCode(code: string): boolean {
   return trimmed.length > 0 && trimmed.length % 4 === 0 && BASE64.test(trimmed);
 }
 
-function resolveExec(exec: NonNullable<ActionPut['exec']>): ActionExec {
+export const SEQUENCE_KIND = 'sequence';
+
+/** A component as `"/ns/[pkg/]name"` or `{path, name}`, normalised to `/ns/[pkg/]name` with `_` resolved. */
+function sequenceComponent(component: unknown, rootNamespace: string): string {
+  const raw =
+    typeof component === 'object' && component !== null
+      ? `/${String((component as { path?: unknown }).path)}/${String((component as { name?: unknown }).name)}`
+      : String(component);
+  const parsed = parseQualifiedName(raw, rootNamespace);
+  if (!parsed || ![parsed.namespace, parsed.pkg ?? 'x', parsed.name].every(isEntityName)) {
+    throw apiError(
+      'GUST_ERR_REQUEST_MALFORMED',
+      'requirement failed: The fully qualified name of the entity must contain at least the namespace and the name of the entity.',
+    );
+  }
+  return `/${parsed.namespace}/${parsed.pkg === undefined ? '' : `${parsed.pkg}/`}${parsed.name}`;
+}
+
+/** The exec of a sequence; components are checked against the store by the route (sequence-validation.ts). */
+function sequenceExec(components: unknown[] | undefined, rootNamespace: string): ActionExec {
+  if (!components || components.length === 0) throw apiError('GUST_ERR_SEQUENCE_EMPTY');
+  return {
+    kind: SEQUENCE_KIND,
+    components: components.map((c) => sequenceComponent(c, rootNamespace)),
+    binary: false,
+  };
+}
+
+function resolveExec(exec: NonNullable<ActionPut['exec']>, rootNamespace: string): ActionExec {
+  if (exec.kind === SEQUENCE_KIND) return sequenceExec(exec.components, rootNamespace);
   if (exec.code !== undefined) {
     const size = Buffer.byteLength(exec.code, 'utf8');
     if (size > SIZE_LIMITS.exec) throw apiError('GUST_ERR_REQUEST_TOO_LARGE', 'exec', size, SIZE_LIMITS.exec);
@@ -69,10 +100,18 @@ export function bumpPatchVersion(version: string): string {
   return `${match[1]}.${match[2]}.${Number(match[3]) + 1}`;
 }
 
+/** A sequence's only parameter is `_actions`, its components (PUT parameters are discarded). */
+function parametersFor(exec: ActionExec, put: KeyValue[] | undefined): KeyValue[] {
+  if (exec.kind === SEQUENCE_KIND) return [{ key: '_actions', value: exec.components }];
+  return mergeKeyValues(put);
+}
+
+const rootOf = (namespace: string): string => namespace.split('/')[0]!;
+
 export function createAction(namespace: string, name: string, put: ActionPut, now: number): Action {
   if (!put.exec) throw apiError('GUST_ERR_EXEC_UNDEFINED');
-  const exec = resolveExec(put.exec);
-  const parameters = mergeKeyValues(put.parameters);
+  const exec = resolveExec(put.exec, rootOf(namespace));
+  const parameters = parametersFor(exec, put.parameters);
   let annotations = mergeKeyValues(put.annotations, [{ key: 'exec', value: execAnnotation(exec) }]);
   // Feature flag `require-api-key-annotation`: new actions get no API key unless they ask for one.
   if (keyValueOf(annotations, 'provide-api-key') === undefined) {
@@ -94,8 +133,11 @@ export function createAction(namespace: string, name: string, put: ActionPut, no
 
 /** OpenWhisk's `updateWhiskAction` merge rules. */
 export function updateAction(existing: Action, put: ActionPut, now: number): Action {
-  const exec = put.exec ? resolveExec(put.exec) : existing.exec;
-  const parameters = put.parameters ? mergeKeyValues(put.parameters) : existing.parameters;
+  const exec = put.exec ? resolveExec(put.exec, rootOf(existing.namespace)) : existing.exec;
+  const parameters =
+    exec.kind === SEQUENCE_KIND || put.parameters
+      ? parametersFor(exec, put.parameters ?? existing.parameters)
+      : existing.parameters;
   const annotations = mergeKeyValues(
     withoutKeys(existing.annotations, put.delAnnotations ?? []),
     put.annotations,

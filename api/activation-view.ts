@@ -10,8 +10,13 @@ export function apiResponse(response: Activation['response']): ApiActivationResp
   return rest;
 }
 
+/** A trigger's record has no end (OpenWhisk stores the epoch): `end` and `duration` are left out. */
 export function apiActivation(record: Activation): ApiActivation {
   const { statusCode: _statusCode, response, ...rest } = record;
+  if (rest.end === 0) {
+    const { end: _end, duration: _duration, ...open } = rest;
+    return { ...open, response: apiResponse(response) } as ApiActivation;
+  }
   return { ...rest, response: apiResponse(response) };
 }
 

@@ -3,6 +3,8 @@ import type { GustConfig } from '../common/config';
 import type { ActivationStore } from '../store/activation-store';
 import type { ActivationWriter } from './activation-writer';
 import type { Authenticator } from './authenticator';
+import type { CompositionStarter } from './compositions/composition-starter';
+import type { TriggerFiring } from './compositions/trigger-fire';
 import type { EntityCache } from './entity-cache';
 import type { ActivationStarter } from './invoke/activation-starter';
 import type { NamespaceThrottles } from './namespace-throttles';
@@ -14,6 +16,11 @@ export interface ApiContext {
   writer: ActivationWriter;
   /** Starts activations (the invoke route, and compositions: sequences, triggers, …). */
   starter: ActivationStarter;
+  /** Any kind of action: primitives through `starter`, sequences and conductor compositions. */
+  compositions: CompositionStarter;
   throttles: NamespaceThrottles;
+  /** `firesPerMinute`, counted apart from invokes. */
+  fireThrottles: NamespaceThrottles;
+  firing: TriggerFiring;
   auth: Authenticator;
 }

@@ -11,8 +11,11 @@ import type { ApiContext } from './api-context';
 import { prepareAuthKeys } from './auth-bootstrap';
 import { makeAuthenticateHook } from './authenticate';
 import type { Authenticator } from './authenticator';
+import { CompositionStarter } from './compositions/composition-starter';
+import { TriggerFiring } from './compositions/trigger-fire';
 import { EntityCache } from './entity-cache';
 import httpConventions from './http-conventions';
+import { boundedServerFactory } from './http-server';
 import { ActivationStarter } from './invoke/activation-starter';
 import type { Invoker } from './invoke/invoker';
 import { NamespaceThrottles } from './namespace-throttles';
@@ -23,7 +26,8 @@ import { infoRoutes } from './routes/info-routes';
 import { invokeRoutes } from './routes/invoke-routes';
 import { namespaceRoutes } from './routes/namespace-routes';
 import { packageRoutes } from './routes/package-routes';
-import { readOnlyCollectionRoutes } from './routes/read-only-collection-routes';
+import { ruleRoutes } from './routes/rule-routes';
+import { triggerRoutes } from './routes/trigger-routes';
 import { transactionIdFor } from './transaction-id';
 
 export interface AppDeps {
@@ -50,20 +54,45 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
     // Entity names may be 256 characters (Fastify answers 414 above its default of 100).
     routerOptions: { maxParamLength: 1024 },
+    serverFactory: boundedServerFactory({
+      requestTimeoutMs: deps.config.controller.requestTimeoutMs,
+      idleTimeoutMs: deps.config.controller.blockingWaitMs + 30_000,
+      maxConnections: deps.config.controller.maxConnections,
+    }),
   });
 
   const throttles = new NamespaceThrottles({
     invocationsPerMinute: deps.config.controller.invocationsPerMinute,
     concurrentInvocations: deps.config.controller.concurrentInvocations,
   });
+  const entities = deps.entityCache ?? new EntityCache(deps.entities);
+  const starter = new ActivationStarter({
+    invoker: deps.invoker,
+    writer: deps.writer,
+    throttles,
+    log: app.log,
+  });
+  const onError = (message: string, error: unknown): void => app.log.error({ err: error }, message);
+  const compositions = new CompositionStarter({
+    entities,
+    activations: starter,
+    writer: deps.writer,
+    onError,
+  });
   const ctx: ApiContext = {
     config: deps.config,
-    entities: deps.entityCache ?? new EntityCache(deps.entities),
+    entities,
     activations: deps.activations,
     writer: deps.writer,
     throttles,
     auth: deps.auth,
-    starter: new ActivationStarter({ invoker: deps.invoker, writer: deps.writer, throttles, log: app.log }),
+    starter,
+    compositions,
+    fireThrottles: new NamespaceThrottles({
+      invocationsPerMinute: deps.config.controller.firesPerMinute,
+      concurrentInvocations: Number.MAX_SAFE_INTEGER,
+    }),
+    firing: new TriggerFiring({ entities, starter: compositions, throttles, writer: deps.writer, onError }),
   };
 
   app.decorateRequest('identity', null);
@@ -83,16 +112,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       void api.register(invokeRoutes, { ...ctx, prefix: '/namespaces/:namespace/actions' });
       void api.register(activationRoutes, { ...ctx, prefix: '/namespaces/:namespace/activations' });
       void api.register(packageRoutes, { ...ctx, prefix: '/namespaces/:namespace/packages' });
-      void api.register(readOnlyCollectionRoutes, {
-        ctx,
-        collection: 'triggers',
-        prefix: '/namespaces/:namespace/triggers',
-      });
-      void api.register(readOnlyCollectionRoutes, {
-        ctx,
-        collection: 'rules',
-        prefix: '/namespaces/:namespace/rules',
-      });
+      void api.register(triggerRoutes, { ...ctx, prefix: '/namespaces/:namespace/triggers' });
+      void api.register(ruleRoutes, { ...ctx, prefix: '/namespaces/:namespace/rules' });
     },
     { prefix: '/api/v1' },
   );

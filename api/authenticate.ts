@@ -1,8 +1,10 @@
 // The onRequest hook of the namespaced API: authentication, then `_` resolution and entitlement
-// (a caller may only touch its own namespace), before any body is read (contract §3.2 check order).
+// (a caller may only touch its own namespace, except on routes that serve public packages and check
+// entitlement themselves), before any body is read (contract §3.2 check order).
 import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from './authenticator';
 import { assertNamespaceName, resolveNamespace } from './entity-names';
+import './entitlement';
 import { apiError } from './errors';
 
 interface NamespacedParams {
@@ -19,7 +21,7 @@ export function makeAuthenticateHook(auth: Authenticator) {
     if (params.namespace === undefined) return;
     const namespace = resolveNamespace(params.namespace, identity.namespace);
     assertNamespaceName(namespace);
-    if (namespace !== identity.namespace) {
+    if (namespace !== identity.namespace && request.routeOptions.config.crossNamespace !== true) {
       const resource = [namespace, params.pkg, params.name]
         .filter((part) => part !== undefined && part !== '')
         .join('/');

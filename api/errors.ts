@@ -110,6 +110,65 @@ export const API_ERRORS = {
     (count) =>
       `Package not empty (contains ${count} ${count === 1 ? 'entity' : 'entities'}). Set force param or delete package contents.`,
   ),
+  GUST_ERR_BINDING_MISSING: spec(
+    'GUST_ERR_BINDING_MISSING',
+    400,
+    () => 'Binding references a package that does not exist.',
+  ),
+  GUST_ERR_BINDING_TO_BINDING: spec(
+    'GUST_ERR_BINDING_TO_BINDING',
+    400,
+    () => 'Cannot bind to another package binding.',
+  ),
+  GUST_ERR_PACKAGE_NOT_BINDING: spec(
+    'GUST_ERR_PACKAGE_NOT_BINDING',
+    409,
+    () => 'Resource is a package and cannot be converted into a binding.',
+  ),
+  // Sequences (Actions.scala, SequenceActions.scala)
+  GUST_ERR_SEQUENCE_TOO_LONG: spec(
+    'GUST_ERR_SEQUENCE_TOO_LONG',
+    400,
+    () => 'Too many actions in the sequence.',
+  ),
+  GUST_ERR_SEQUENCE_EMPTY: spec(
+    'GUST_ERR_SEQUENCE_EMPTY',
+    400,
+    () => 'No component specified for the sequence.',
+  ),
+  GUST_ERR_SEQUENCE_CYCLE: spec('GUST_ERR_SEQUENCE_CYCLE', 400, () => 'Sequence may not refer to itself.'),
+  GUST_ERR_SEQUENCE_COMPONENT_MISSING: spec(
+    'GUST_ERR_SEQUENCE_COMPONENT_MISSING',
+    400,
+    () => 'Sequence component does not exist.',
+  ),
+  // Triggers and rules (Triggers.scala, Rules.scala)
+  GUST_ERR_TRIGGER_FEED_INVALID: spec('GUST_ERR_TRIGGER_FEED_INVALID', 400, () => 'Feed name is not valid'),
+  GUST_ERR_RULE_INCOMPLETE: spec(
+    'GUST_ERR_RULE_INCOMPLETE',
+    400,
+    () => 'rule requires a valid trigger and a valid action',
+  ),
+  GUST_ERR_RULE_TRIGGER_MISSING: spec(
+    'GUST_ERR_RULE_TRIGGER_MISSING',
+    400,
+    (path) => `trigger ${path} does not exist`,
+  ),
+  GUST_ERR_RULE_ACTION_MISSING: spec(
+    'GUST_ERR_RULE_ACTION_MISSING',
+    400,
+    (path) => `action ${path} does not exist`,
+  ),
+  GUST_ERR_RULE_NO_TRIGGER: spec(
+    'GUST_ERR_RULE_NO_TRIGGER',
+    404,
+    () => 'Only rules with existing triggers can be activated',
+  ),
+  GUST_ERR_RULE_BAD_STATUS: spec(
+    'GUST_ERR_RULE_BAD_STATUS',
+    400,
+    () => 'The request content was malformed:\nstatus must be active or inactive',
+  ),
   // Listing parameters (contract §3.8, §3.4)
   GUST_ERR_LIST_NOT_INTEGER: spec(
     'GUST_ERR_LIST_NOT_INTEGER',

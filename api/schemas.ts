@@ -52,6 +52,7 @@ const EXEC_PROPERTIES = {
   image: { type: 'string' },
   main: { type: 'string' },
   binary: { type: 'boolean' },
+  components: { type: 'array', items: {} },
 } as const;
 export const ACTION_PUT_BODY = {
   type: 'object',

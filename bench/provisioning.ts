@@ -273,7 +273,7 @@ async function rawApiColdStarts(
     });
     const t = process.hrtime.bigint();
     await api.createNamespacedPod({ namespace: config.kubernetes.namespace, body });
-    await waitForHttp('127.0.0.1', port, { timeoutMs: 60_000 });
+    await waitForHttp({ host: '127.0.0.1', port }, { timeoutMs: 60_000 });
     times.push(elapsedMs(t));
     await api.deleteNamespacedPod({ name: body.metadata!.name!, namespace: config.kubernetes.namespace });
     // The next pod may reuse the port only once this one's runtime has let it go.

@@ -12,12 +12,19 @@ export interface GustConfig {
     id: string;
     host: string;
     port: number;
-    /** Refuse to start with OpenWhisk's well-known guest key (production). */
+    /**
+     * Production mode: refuse OpenWhisk's well-known guest key, the process backend (no isolation)
+     * and any silent fallback to it (`assertProductionSafe`, scripts/start.sh).
+     */
     production: boolean;
     /** Bounded per-action queue length before 429/503. */
     maxQueuePerAction: number;
     /** Blocking invokes wait this long before answering 202. */
     blockingWaitMs: number;
+    /** A request must arrive whole (headers and body) within this (slow clients get 408). */
+    requestTimeoutMs: number;
+    /** Sockets open at once; more are refused. */
+    maxConnections: number;
     /** A cold start waits this long for the pool workflow to lease a container. */
     provisionTimeoutMs: number;
     /** The API URL actions are told (`__OW_API_HOST`). */
@@ -25,6 +32,8 @@ export interface GustConfig {
     /** Per-namespace throttles (OpenWhisk standalone defaults). */
     invocationsPerMinute: number;
     concurrentInvocations: number;
+    /** Trigger fires per namespace and minute (OpenWhisk's `firesPerMinute`). */
+    firesPerMinute: number;
   };
   temporal: {
     address: string;
@@ -45,6 +54,8 @@ export interface GustConfig {
     /** `docker`, `process`, `mesos` (tasks of a Mesos framework; see `mesos`) or `kubernetes` (pods; no agent). */
     backend: 'docker' | 'process' | 'mesos' | 'kubernetes';
     dockerSocket: string;
+    /** Host directory of the containers' runtime sockets and secrets (docker backend). */
+    runtimeDir: string;
     /** Memory this host offers to action containers. */
     capacityMB: number;
   };
@@ -138,6 +149,15 @@ export function parseStemCells(spec: string): GustConfig['pools']['stemCells'] {
   });
 }
 
+/** Throws when production mode is on with a setting that only development may use. */
+export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent'>): void {
+  if (config.controller.production && config.agent.backend === 'process') {
+    throw new Error(
+      'refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=process: it runs actions without any isolation',
+    );
+  }
+}
+
 export function loadConfig(): GustConfig {
   const stateDir = env('GUST_STATE_DIR', join(homedir(), '.local', 'state', 'gust'));
   return {
@@ -150,10 +170,13 @@ export function loadConfig(): GustConfig {
       production: env('GUST_PRODUCTION', 'false') === 'true',
       maxQueuePerAction: int('GUST_MAX_QUEUE_PER_ACTION', 1000),
       blockingWaitMs: int('GUST_BLOCKING_WAIT_MS', 60_000),
+      requestTimeoutMs: int('GUST_REQUEST_TIMEOUT_MS', 30_000),
+      maxConnections: int('GUST_MAX_CONNECTIONS', 10_000),
       provisionTimeoutMs: int('GUST_PROVISION_TIMEOUT_MS', 60_000),
       apiHost: env('GUST_API_HOST', `http://${env('GUST_HOST', '127.0.0.1')}:${int('GUST_PORT', 3233)}`),
       invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', 60),
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', 30),
+      firesPerMinute: int('GUST_FIRES_PER_MINUTE', 60),
     },
     temporal: {
       address: env('GUST_TEMPORAL_ADDRESS', '127.0.0.1:7233'),
@@ -171,6 +194,7 @@ export function loadConfig(): GustConfig {
       hostId: env('GUST_HOST_ID', 'host0'),
       backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process', 'mesos', 'kubernetes'] as const),
       dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
+      runtimeDir: env('GUST_RUNTIME_DIR', join(stateDir, 'runtimes')),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
     },
     kubernetes: {

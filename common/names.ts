@@ -43,6 +43,8 @@ export const LABELS = {
   action: `${LABEL_PREFIX}action`,
   version: `${LABEL_PREFIX}version`,
   owner: `${LABEL_PREFIX}owner`,
+  /** On the forwarder container of a TCP-only image: the name of the action container it serves. */
+  forwarderOf: `${LABEL_PREFIX}forwarder-of`,
 } as const;
 
 /**

@@ -22,6 +22,8 @@ export interface ActionExec {
   main?: string;
   /** Image of a blackbox action. */
   image?: string;
+  /** A sequence's components, `/ns/[pkg/]name` each, `_` resolved. */
+  components?: string[];
 }
 
 /** An action as stored. `namespace` is the full path: `guest` or `guest/pkg`. */
@@ -80,6 +82,12 @@ export interface ContainerSpec {
   memoryMB: number;
   env: Record<string, string>;
   labels: Record<string, string>;
+  /**
+   * The image is Gust's runtime, which serves the unix socket itself. False for images that speak
+   * OpenWhisk's protocol only on TCP 8080 (blackbox, OpenWhisk's runtimes): the docker backend
+   * then puts a forwarder beside it. @default true
+   */
+  socketRuntime?: boolean;
 }
 
 /** A running container as a backend reports it. */
@@ -90,7 +98,7 @@ export interface ContainerInfo {
   host: string;
   /** `docker`, `process`, `kubernetes`, … */
   backend: string;
-  /** Base URL of the action runtime, e.g. `http://127.0.0.1:32768`. */
+  /** Base URL of the action runtime: `unix:<socket>` (runtimes/runtime-address.ts) or `http://…`. */
   address: string;
   kind: string;
   memoryMB: number;

@@ -2,8 +2,14 @@
 // any runtime container (ours, OpenWhisk's images, blackbox), over one keep-alive undici Pool per
 // container origin. This is the hot path: no validation per call, no classification; the caller
 // turns the outcome into an activation response.
+//
+// An address is an http URL, or `unix:<socket>` for the docker and process backends' runtimes,
+// which need their per-container secret on every call (runtime-address.ts).
+import { readFile } from 'node:fs/promises';
 import { Pool } from 'undici';
 import { MAX_RESULT_BYTES } from '../common/whisk-messages';
+import { SECRET_HEADER } from './nodejs/src/runtime-secret';
+import { secretFileOf, socketPathOf } from './runtime-address';
 
 /** Body of POST /init (contract §6.2). */
 export interface InitPayload {
@@ -57,8 +63,13 @@ interface Body {
   destroy(): unknown;
 }
 
+interface Target {
+  pool: Pool;
+  headers: Record<string, string>;
+}
+
 export class RuntimeClient {
-  readonly #pools = new Map<string, Pool>();
+  readonly #targets = new Map<string, Target | Promise<Target>>();
   readonly #maxResponseBytes: number;
   readonly #initRetryMs: number;
 
@@ -89,25 +100,43 @@ export class RuntimeClient {
 
   /** Closes the pool of one container (after it is destroyed or revoked). */
   async close(address: string): Promise<void> {
-    const pool = this.#pools.get(address);
-    if (pool === undefined) return;
-    this.#pools.delete(address);
-    await pool.destroy();
+    const target = this.#targets.get(address);
+    if (target === undefined) return;
+    this.#targets.delete(address);
+    await (await target).pool.destroy();
   }
 
   async closeAll(): Promise<void> {
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((pool) => pool.destroy()));
+    const targets = [...this.#targets.values()];
+    this.#targets.clear();
+    await Promise.all(targets.map(async (target) => (await target).pool.destroy()));
   }
 
-  #pool(address: string): Pool {
-    let pool = this.#pools.get(address);
-    if (pool === undefined) {
-      pool = new Pool(address, { pipelining: 1, keepAliveTimeout: 60_000 });
-      this.#pools.set(address, pool);
+  /** The pool and headers of one container; a unix socket's secret is read once, on first use. */
+  #target(address: string): Target | Promise<Target> {
+    let target = this.#targets.get(address);
+    if (target === undefined) {
+      const socketPath = socketPathOf(address);
+      const options = { pipelining: 1, keepAliveTimeout: 60_000 };
+      if (socketPath === undefined) {
+        target = { pool: new Pool(address, options), headers: HEADERS };
+      } else {
+        const pool = new Pool('http://localhost', { ...options, socketPath });
+        // A missing secret file (the container is gone) sends no secret: the call fails as it should.
+        target = readFile(secretFileOf(socketPath), 'utf8').then(
+          (secret) => ({ pool, headers: { ...HEADERS, [SECRET_HEADER]: secret } }),
+          () => ({ pool, headers: HEADERS }),
+        );
+        target.then(
+          (resolved) => {
+            if (this.#targets.get(address) === target) this.#targets.set(address, resolved);
+          },
+          () => undefined,
+        );
+      }
+      this.#targets.set(address, target);
     }
-    return pool;
+    return target;
   }
 
   async #post(address: string, path: string, body: string, timeoutMs: number): Promise<RuntimeCallResult> {
@@ -116,13 +145,8 @@ export class RuntimeClient {
     // ~0.5 s late), too loose for an action's time limit.
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const response = await this.#pool(address).request({
-        method: 'POST',
-        path,
-        headers: HEADERS,
-        body,
-        signal,
-      });
+      const { pool, headers } = await this.#target(address);
+      const response = await pool.request({ method: 'POST', path, headers, body, signal });
       const length = Number(response.headers['content-length'] ?? NaN);
       const { text, size } = await this.#readBody(response.body, length);
       return { outcome: 'response', status: response.statusCode, text, size };

@@ -13,6 +13,13 @@ source scripts/stack/temporal.sh
 
 total=$(now_ms)
 
+# Production mode never runs actions without isolation (audit H9): no process backend, no fallback.
+production=false
+[ "${GUST_PRODUCTION:-false}" = true ] && production=true
+if [ "$production" = true ] && [ "${GUST_BACKEND:-docker}" = process ]; then
+  die "GUST_PRODUCTION=true refuses GUST_BACKEND=process: it runs actions without any isolation"
+fi
+
 # The Temporal CLI: on PATH or in the cache, else built with Go.
 GUST_TEMPORAL_CLI=$(step "Temporal CLI" temporal_binary) || die "no Temporal CLI (see above)"
 export GUST_TEMPORAL_CLI
@@ -25,6 +32,8 @@ if [ "$GUST_BACKEND" = docker ]; then
   # Docker is optional for a laptop: without it, actions run as local processes (no isolation).
   if (step "dockerd" docker_start); then
     build_runtime_image
+  elif [ "$production" = true ]; then
+    die "dockerd is not available, and GUST_PRODUCTION=true refuses to fall back to the process backend (no isolation)"
   else
     printf '\n%s\n%s\n%s\n\n' \
       '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' \
@@ -35,6 +44,13 @@ if [ "$GUST_BACKEND" = docker ]; then
   fi
 fi
 
+if [ "$GUST_BACKEND" = mesos ]; then
+  # The master is a service of its own (in development: the simulator of the dev stack).
+  master="${GUST_MESOS_MASTER:-http://127.0.0.1:5050}"
+  curl -fsS -o /dev/null --max-time 2 "$master/health" ||
+    die "no Mesos master answers at $master: start one (npm run stack -- start mesos starts the simulated master)"
+  docker_healthy && build_runtime_image
+fi
 if [ "$GUST_BACKEND" = kubernetes ]; then
   bash scripts/stack/stack.sh status kubernetes >&2 ||
     die "GUST_BACKEND=kubernetes runs on the stack's cluster: start it first with npm run stack -- start kubernetes"

@@ -13,7 +13,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
-import { loadConfig, type GustConfig } from '../common/config';
+import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -89,14 +89,15 @@ export async function registerHost(
 }
 
 /**
- * The configured backend: docker, the process backend when GUST_BACKEND=process, the mesos
- * backend (GUST_BACKEND=mesos), which talks to the framework workflow through `temporal.client`,
- * or the Kubernetes API (GUST_BACKEND=kubernetes).
+ * The configured backend: docker, the process backend when GUST_BACKEND=process (never in
+ * production), the mesos backend (GUST_BACKEND=mesos), which talks to the framework workflow
+ * through `temporal.client`, or the Kubernetes API (GUST_BACKEND=kubernetes).
  */
 export async function createAgentBackend(
-  config: Pick<GustConfig, 'agent' | 'mesos'> & Partial<Pick<GustConfig, 'kubernetes'>>,
+  config: Pick<GustConfig, 'agent' | 'mesos' | 'controller'> & Partial<Pick<GustConfig, 'kubernetes'>>,
   temporal?: { client: Client; scope?: Scope },
 ): Promise<ContainerBackend> {
+  assertProductionSafe(config);
   if (config.agent.backend === 'kubernetes') {
     if (!config.kubernetes) throw new Error('GUST_BACKEND=kubernetes needs the kubernetes configuration');
     const { KubernetesBackend } = await import('../backends/kubernetes/backend');
@@ -113,8 +114,8 @@ export async function createAgentBackend(
     return new ProcessBackend({ hostId: config.agent.hostId });
   }
   const { DockerBackend } = await import('../backends/docker/backend');
-  const { hostId, capacityMB, dockerSocket } = config.agent;
-  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket });
+  const { hostId, capacityMB, dockerSocket, runtimeDir } = config.agent;
+  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket, runtimeDir });
 }
 
 async function main(): Promise<void> {

@@ -2,12 +2,16 @@
 // controller (workers/embedded.ts), with the Temporal dev server as a child process.
 // SIGINT/SIGTERM stops everything it started and removes the containers it made.
 import { join } from 'node:path';
+import { Runtime } from '@temporalio/worker';
 import { GUEST_API_KEY } from '../api/api-keys';
 import { loadConfig } from '../common/config';
 import { startDevServer } from './dev-server';
 import { startEmbeddedGust } from './embedded';
 
 async function main(): Promise<void> {
+  // Our handler below stops the workers, in order: the SDK's own would stop them all at once on
+  // SIGTERM, before the mesos backend has killed its tasks through the provisioner.
+  Runtime.install({ shutdownSignals: [] });
   const config = loadConfig();
   const started = Date.now();
   const cli = process.env.GUST_TEMPORAL_CLI ?? join(config.cacheDir, 'bin', 'temporal');

@@ -60,6 +60,7 @@ export async function provisionContainer(
       memoryMB: c.memoryMB,
       ...(spec.image ? { image: spec.image } : {}),
       labels,
+      ...(spec.slots > 1 ? { concurrency: spec.slots } : {}),
     });
     if (c.removal) return;
     stage = 'lease';

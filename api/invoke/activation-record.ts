@@ -31,6 +31,9 @@ export function activationRecord(
     { key: 'limits', value: action.limits },
   ];
   if (timing.initTime !== undefined) annotations.push({ key: 'initTime', value: timing.initTime });
+  // A component of a sequence or conductor composition (SequenceActions.scala).
+  if (request.cause !== undefined) annotations.push({ key: 'causedBy', value: 'sequence' });
+  if (request.annotations) annotations.push(...request.annotations);
   const record: Activation = {
     namespace: request.namespace,
     name: action.name,

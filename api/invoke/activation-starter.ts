@@ -6,7 +6,8 @@
 //
 // - `params` are the final parameters (already merged over package and action defaults).
 // - `identity` is whose activation it is: it is recorded in `identity.namespace`, as `subject`.
-// - `cause` is the id of the activation that started this one (a sequence's, a trigger's).
+// - `cause` is the id of the activation that started this one (a sequence's, a conductor's); the
+//   record gets `causedBy`. `annotations` are added to the record (`binding`).
 // - `refused` is decided synchronously and nothing was recorded: `error` is the coded answer
 //   (503 while the activation writer is saturated, 429 while the action's queue is full).
 // - `completion` resolves once the activation has run, with its record (`logs` still empty: they
@@ -16,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger';
 import { actionPath } from '../../common/names';
-import type { Action, Activation } from '../../common/types';
+import type { Action, Activation, KeyValue } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { ActivationWriter } from '../activation-writer';
 import type { Identity } from '../authenticator';
@@ -55,7 +56,13 @@ export class ActivationStarter {
     this.#now = deps.now ?? Date.now;
   }
 
-  start(action: Action, params: Record<string, unknown>, identity: Identity, cause?: string): StartResult {
+  start(
+    action: Action,
+    params: Record<string, unknown>,
+    identity: Identity,
+    cause?: string,
+    annotations?: KeyValue[],
+  ): StartResult {
     const { invoker, writer, throttles } = this.#deps;
     // Accepting more work than the writer can store would mean dropping records later.
     if (writer.saturated) return { kind: 'refused', error: apiError('GUST_ERR_LOAD_OVERLOADED') };
@@ -67,6 +74,7 @@ export class ActivationStarter {
       subject: identity.subject,
     };
     if (cause !== undefined) request.cause = cause;
+    if (annotations !== undefined && annotations.length > 0) request.annotations = annotations;
     const received = this.#now();
     const admission = invoker.invoke(request);
     if (admission.kind === 'refused') {

@@ -185,6 +185,8 @@ export class ContainerInvoker implements Invoker {
           __OW_ACTION_NAME: `/${actionPath(action)}`,
           __OW_ACTION_VERSION: action.version,
           __OW_API_HOST: this.#deps.apiHost,
+          // Overlapping runs only for actions that allow them (audit C1); a stem cell learns it here.
+          ...(action.limits.concurrency > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {}),
         },
       },
     };

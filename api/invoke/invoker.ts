@@ -1,5 +1,5 @@
 // The contract between the activation starter and the container invoker (router + runtime client).
-import type { Action, Activation } from '../../common/types';
+import type { Action, Activation, KeyValue } from '../../common/types';
 
 export interface InvokeRequest {
   action: Action;
@@ -11,6 +11,8 @@ export interface InvokeRequest {
   subject: string;
   /** The activation that started this one (sequences, triggers, conductors). */
   cause?: string;
+  /** Added to the record's annotations (e.g. `binding`, when invoked through a package binding). */
+  annotations?: KeyValue[];
 }
 
 /** A finished activation: its record (with empty `logs`) and its logs, collected after the result. */

@@ -4,12 +4,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../../common/types';
 import type { ApiContext } from '../api-context';
 import type { ActionPut } from '../action-model';
-import { actionSummary, createAction, updateAction, withoutCode } from '../action-model';
+import { SEQUENCE_KIND, actionSummary, createAction, updateAction, withoutCode } from '../action-model';
+import { actionPath } from '../../common/names';
+import { checkSequenceComponents } from '../compositions/sequence';
+import { resolveAction } from '../action-resolution';
+import { readablePackage } from '../entitlement';
 import { assertEntityName, entityNamespace } from '../entity-names';
 import { apiError } from '../errors';
 import type { ListQuery } from '../list-params';
 import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
+import { mergeKeyValues } from '../key-values';
 import type { Package } from '../package-model';
+import { callerOf } from '../request-context';
 import {
   ACTION,
   ACTION_PUT_BODY,
@@ -42,6 +48,10 @@ export async function actionRoutes(app: FastifyInstance, ctx: ApiContext): Promi
 
   async function list(request: FastifyRequest<{ Querystring: ListQuery; Params: { pkg?: string } }>) {
     const params = parseListParams('actions', request.query);
+    if (request.params.pkg !== undefined) {
+      assertEntityName(request.params.pkg);
+      await readablePackage(entities, callerOf(request), request.namespace, request.params.pkg);
+    }
     let actions = await entities.list<Action>('actions', request.namespace);
     if (request.params.pkg !== undefined) {
       const packagePath = entityNamespace(request.namespace, request.params.pkg);
@@ -65,6 +75,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   app.get<{ Querystring: ListQuery; Params: { pkg?: string } }>(
     '/:pkg/',
     {
+      config: { crossNamespace: true },
       schema: {
         params: { type: 'object', properties: { namespace: { type: 'string' }, pkg: { type: 'string' } } },
         querystring: { type: 'object', properties: LIST_QUERY_PROPERTIES },
@@ -82,18 +93,36 @@ export async function actionRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const { pkg, name } = request.params;
     assertEntityName(name);
     if (pkg !== undefined) assertEntityName(pkg);
-    const action = await entities.get<Action>('actions', entityNamespace(request.namespace, pkg), name);
-    if (!action) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+    // Through a package or binding (another namespace's public one too): its parameters merged under
+    // the action's, as OpenWhisk answers.
+    const resolved = await resolveAction(entities, request.namespace, pkg, name, callerOf(request).namespace);
+    const action =
+      pkg === undefined
+        ? resolved.action
+        : {
+            ...resolved.action,
+            parameters: mergeKeyValues(resolved.packageParameters, resolved.action.parameters),
+          };
     return request.query.code === 'false' ? withoutCode(action) : action;
   }
   app.get('/:name', { schema: { params: ENTITY_PARAMS, ...getSchema } }, get);
-  app.get('/:pkg/:name', { schema: { params: PACKAGED_ENTITY_PARAMS, ...getSchema } }, get);
+  app.get(
+    '/:pkg/:name',
+    { config: { crossNamespace: true }, schema: { params: PACKAGED_ENTITY_PARAMS, ...getSchema } },
+    get,
+  );
 
   const putSchema = {
     querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
     body: ACTION_PUT_BODY,
     response: { 200: ACTION },
   };
+  async function checkSequence(action: Action): Promise<void> {
+    if (action.exec.kind !== SEQUENCE_KIND) return;
+    const root = action.namespace.split('/')[0]!;
+    await checkSequenceComponents(entities, actionPath(action), action.exec.components ?? [], root);
+  }
+
   async function put(
     request: FastifyRequest<{ Params: EntityParams; Querystring: { overwrite?: string }; Body: ActionPut }>,
   ) {
@@ -106,11 +135,13 @@ export async function actionRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const existing = await entities.store.get<Action>('actions', namespace, name);
     if (!existing) {
       const action = createAction(namespace, name, body, now);
+      await checkSequence(action);
       if (!(await entities.put('actions', action, 'create'))) throw apiError('GUST_ERR_ENTITY_CONFLICT');
       return action;
     }
     if (request.query.overwrite !== 'true') throw apiError('GUST_ERR_ENTITY_EXISTS');
     const action = updateAction(existing, body, now);
+    await checkSequence(action);
     await entities.put('actions', action, 'overwrite');
     return action;
   }

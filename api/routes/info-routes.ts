@@ -15,7 +15,7 @@ export async function infoRoutes(app: FastifyInstance, ctx: ApiContext): Promise
     api_paths: ['/api/v1'],
     limits: {
       actions_per_minute: controller.invocationsPerMinute,
-      triggers_per_minute: controller.invocationsPerMinute,
+      triggers_per_minute: controller.firesPerMinute,
       concurrent_actions: controller.concurrentInvocations,
       sequence_length: 50,
       min_action_duration: ACTION_LIMITS.timeout.min,

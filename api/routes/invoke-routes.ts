@@ -8,9 +8,9 @@ import type { ApiContext } from '../api-context';
 import { resolveAction } from '../action-resolution';
 import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
-import type { Completion } from '../invoke/activation-starter';
-import { keyValueOf, keyValuesToObject } from '../key-values';
+import { assertFinalParametersKept } from '../compositions/composition-starter';
 import { callerOf } from '../request-context';
+import { settledWithin } from '../settled-within';
 import { BOOLEAN_STRING, ENTITY_PARAMS, PACKAGED_ENTITY_PARAMS } from '../schemas';
 
 interface InvokeRoute {
@@ -30,7 +30,7 @@ export function httpStatusOf(activation: Activation): number {
 }
 
 export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  const { entities, starter, throttles, config } = ctx;
+  const { entities, compositions, throttles, config } = ctx;
   const maxWaitMs = config.controller.blockingWaitMs;
 
   async function admit(request: FastifyRequest): Promise<void> {
@@ -49,15 +49,10 @@ export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const waitMs = blockingWait(request.query.timeout, maxWaitMs);
     const payload = request.body ?? {};
 
-    const { action, packageParameters } = await resolveAction(entities, request.namespace, pkg, name);
-    const defaults = { ...keyValuesToObject(packageParameters), ...keyValuesToObject(action.parameters) };
-    if (
-      keyValueOf(action.annotations, 'final') === true &&
-      Object.keys(payload).some((key) => key in defaults)
-    ) {
-      throw apiError('GUST_ERR_REQUEST_BAD_PARAMETERS');
-    }
-    const started = starter.start(action, { ...defaults, ...payload }, callerOf(request));
+    const caller = callerOf(request);
+    const resolved = await resolveAction(entities, request.namespace, pkg, name, caller.namespace);
+    assertFinalParametersKept(resolved, payload);
+    const started = compositions.start({ ...resolved, payload, identity: caller });
     if (started.kind === 'refused') throw started.error;
     const { activationId, completion } = started;
     void reply.header('x-openwhisk-activation-id', activationId);
@@ -85,7 +80,7 @@ export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   app.post<InvokeRoute>('/:name', { ...options, schema: { ...schema, params: ENTITY_PARAMS } }, invoke);
   app.post<InvokeRoute>(
     '/:pkg/:name',
-    { ...options, schema: { ...schema, params: PACKAGED_ENTITY_PARAMS } },
+    { ...options, config: { crossNamespace: true }, schema: { ...schema, params: PACKAGED_ENTITY_PARAMS } },
     invoke,
   );
 }
@@ -97,17 +92,4 @@ function blockingWait(timeout: string | undefined, maxWaitMs: number): number {
   if (!/^\d+$/.test(timeout) || value <= 0 || value > maxWaitMs)
     throw apiError('GUST_ERR_REQUEST_BAD_TIMEOUT', maxWaitMs);
   return value;
-}
-
-/** The completion, or undefined once `ms` has passed (the activation goes on). */
-async function settledWithin(completion: Promise<Completion>, ms: number): Promise<Completion | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([completion, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

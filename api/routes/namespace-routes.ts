@@ -20,7 +20,7 @@ export async function namespaceRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     async () => ({
       invocationsPerMinute: ctx.config.controller.invocationsPerMinute,
       concurrentInvocations: ctx.config.controller.concurrentInvocations,
-      firesPerMinute: ctx.config.controller.invocationsPerMinute,
+      firesPerMinute: ctx.config.controller.firesPerMinute,
       minActionMemory: ACTION_LIMITS.memory.min,
       maxActionMemory: ACTION_LIMITS.memory.max,
       minActionLogs: ACTION_LIMITS.logs.min,

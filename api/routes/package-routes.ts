@@ -3,12 +3,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action } from '../../common/types';
 import { bumpPatchVersion } from '../action-model';
 import type { ApiContext } from '../api-context';
+import { boundPackage, readablePackage } from '../entitlement';
 import { assertEntityName, entityNamespace, resolveNamespace } from '../entity-names';
 import { apiError } from '../errors';
 import type { ListQuery } from '../list-params';
 import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
 import type { Package, PackagePut } from '../package-model';
 import { assertPackageNameAllowed, buildPackage, packageSummary, packageView } from '../package-model';
+import { keyValueOf, mergeKeyValues } from '../key-values';
+import { callerOf } from '../request-context';
 import {
   BOOLEAN_STRING,
   ENTITY_PARAMS,
@@ -35,6 +38,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Prom
   app.get<{ Querystring: ListQuery }>(
     '/',
     {
+      config: { crossNamespace: true },
       schema: {
         params: NAMESPACE_PARAMS,
         querystring: { type: 'object', properties: LIST_QUERY_PROPERTIES },
@@ -50,7 +54,10 @@ export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     },
     async (request) => {
       const params = parseListParams('packages', request.query);
-      const packages = await entities.list<Package>('packages', request.namespace);
+      let packages = await entities.list<Package>('packages', request.namespace);
+      // Another namespace's listing shows only its public packages that are not bindings.
+      if (request.namespace !== callerOf(request).namespace)
+        packages = packages.filter((pkg) => pkg.publish && !pkg.binding);
       if (params.count) return { packages: packages.length };
       return page(packages, params).map(packageSummary);
     },
@@ -58,19 +65,28 @@ export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Prom
 
   app.get<PackageRoute>(
     '/:name',
-    { schema: { params: ENTITY_PARAMS, response: { 200: PACKAGE } } },
+    { config: { crossNamespace: true }, schema: { params: ENTITY_PARAMS, response: { 200: PACKAGE } } },
     async (request) => {
       const { name } = request.params;
       assertEntityName(name);
-      const pkg = await entities.get<Package>('packages', request.namespace, name);
-      if (!pkg) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
-      const source = pkg.binding ? { namespace: pkg.binding.namespace, name: pkg.binding.name } : pkg;
-      const actions = (await contentsOf(source.namespace, source.name)).map((a) => ({
+      const pkg = await readablePackage(entities, callerOf(request), request.namespace, name);
+      // A binding shows the bound package's contents, and its parameters under the binding's.
+      const bound = pkg.binding && (await boundPackage(entities, pkg.namespace, pkg.binding));
+      const source = bound || pkg;
+      const contents = (await contentsOf(source.namespace, source.name)).map((a) => ({
         name: a.name,
         version: a.version,
         annotations: a.annotations,
       }));
-      return { ...packageView(pkg), actions, feeds: [] };
+      const isFeed = (a: { annotations: Package['annotations'] }) =>
+        keyValueOf(a.annotations, 'feed') !== undefined;
+      const view = packageView(pkg);
+      if (bound) view.parameters = mergeKeyValues(bound.parameters, pkg.parameters);
+      return {
+        ...view,
+        actions: contents.filter((a) => !isFeed(a)),
+        feeds: contents.filter(isFeed),
+      };
     },
   );
 
@@ -92,6 +108,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       if (body.binding) body.binding = await checkBinding(request, body.binding);
       const existing = await entities.store.get<Package>('packages', request.namespace, name);
       if (existing && request.query.overwrite !== 'true') throw apiError('GUST_ERR_ENTITY_EXISTS');
+      if (existing && !existing.binding && body.binding) throw apiError('GUST_ERR_PACKAGE_NOT_BINDING');
       const pkg = buildPackage(request.namespace, name, body, existing, Date.now(), bumpPatchVersion);
       const written = await entities.put('packages', pkg, existing ? 'overwrite' : 'create');
       if (!written) throw apiError('GUST_ERR_ENTITY_CONFLICT');
@@ -109,9 +126,8 @@ export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     if (namespace !== request.namespace && target && !target.publish) {
       throw apiError('GUST_ERR_AUTH_FORBIDDEN', `${namespace}/${binding.name}`);
     }
-    if (!target || target.binding) {
-      throw apiError('GUST_ERR_REQUEST_MALFORMED', 'Binding references a package that does not exist.');
-    }
+    if (!target) throw apiError('GUST_ERR_BINDING_MISSING');
+    if (target.binding) throw apiError('GUST_ERR_BINDING_TO_BINDING');
     return { namespace, name: binding.name };
   }
 

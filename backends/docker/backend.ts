@@ -1,24 +1,41 @@
 // The docker backend: one per Docker host (run by that host's agent). Brings containers up with
 // OpenWhisk's limits, classifies failures, and removes anything half-created.
+import { join } from 'node:path';
+import { loadConfig } from '../../common/config';
+import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import { SECRET_HEADER } from '../../runtimes/nodejs/src/runtime-secret';
+import { NODEJS_RUNTIME_IMAGE } from '../../runtimes/nodejs/runtime-entry';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
 import { CONTAINER_MESSAGES, ContainerStartError, provisionFailure } from '../container-errors';
+import {
+  handOverSecret,
+  prepareRuntimeDir,
+  removeRuntimeDir,
+  runtimeDirPath,
+  type RuntimeDir,
+} from '../runtime-dir';
 import { waitForHttp } from '../wait-for-http';
 import { DockerApi, DockerApiError, type DockerContainerJson } from './api';
 import { ContainerEvents } from './container-events';
 import { followContainerLogs } from './container-logs';
 import {
   buildContainerConfig,
+  buildForwarderConfig,
   containerInfoFromInspect,
   containerInfoFromSummary,
+  forwarderName,
   labelFilters,
-  publishedPort,
   type HostLimits,
 } from './spec';
 
 export interface DockerBackendOptions extends HostLimits {
   /** `loadConfig().agent.dockerSocket`. */
   socketPath: string;
+  /** Host directory of the containers' runtime sockets and secrets. @default loadConfig().agent.runtimeDir */
+  runtimeDir?: string;
+  /** Image of the forwarder beside TCP-only images (it runs `forward.js`). @default gust/action-nodejs:20 */
+  forwarderImage?: string;
   /** How long a started container may take to answer HTTP. @default 30000 */
   readyTimeoutMs?: number;
 }
@@ -32,6 +49,10 @@ export class DockerBackend implements ContainerBackend {
   readonly #host: HostLimits;
   readonly #readyTimeoutMs: number;
   readonly #events: ContainerEvents;
+  readonly #runtimeDir: string;
+  readonly #forwarderImage: string;
+  readonly #socketOf = (name: string): string =>
+    join(runtimeDirPath(this.#runtimeDir, name), 'rt', 'runtime.sock');
 
   constructor(options: DockerBackendOptions) {
     if (!options.hostId) throw new Error('DockerBackend: hostId is required');
@@ -40,6 +61,8 @@ export class DockerBackend implements ContainerBackend {
     this.#host = { hostId: options.hostId, capacityMB: options.capacityMB };
     this.#readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     this.#events = new ContainerEvents(this.#api);
+    this.#runtimeDir = options.runtimeDir ?? loadConfig().agent.runtimeDir;
+    this.#forwarderImage = options.forwarderImage ?? NODEJS_RUNTIME_IMAGE;
   }
 
   /**
@@ -48,35 +71,47 @@ export class DockerBackend implements ContainerBackend {
    */
   async create(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
     const { signal } = options;
+    const dir = prepareRuntimeDir(this.#runtimeDir, spec.name);
     let id: string;
     try {
-      id = await this.#createOrFind(spec, signal);
+      id = await this.#createOrFind(spec, dir, signal);
     } catch (error) {
+      removeRuntimeDir(this.#runtimeDir, spec.name);
       throw this.#startError(spec, error);
     }
     try {
       await this.#api.startContainer(id, signal);
-      const container = await this.#inspectOrThrow(id);
-      const port = publishedPort(container);
-      if (port === undefined) throw new Error('docker published no host port for 8080/tcp');
-      await waitForHttp('127.0.0.1', port, {
-        timeoutMs: this.#readyTimeoutMs,
-        signal,
-        check: async () => this.#assertRunning(await this.#inspectOrThrow(id), spec),
-      });
-      return containerInfoFromInspect(container);
+      if (!(spec.socketRuntime ?? true)) await this.#startForwarder(id, spec, dir, signal);
+      await waitForHttp(
+        { socketPath: dir.socketPath },
+        {
+          timeoutMs: this.#readyTimeoutMs,
+          signal,
+          headers: { [SECRET_HEADER]: dir.secret },
+          check: async () => this.#assertRunning(await this.#inspectOrThrow(id), spec),
+        },
+      );
+      return containerInfoFromInspect(await this.#inspectOrThrow(id), this.#socketOf);
     } catch (error) {
       // Never leave a half-created container behind; the caller may retry with the same name.
-      await this.#api.removeContainer(id).catch(() => undefined);
+      await this.#remove(id, spec.name).catch(() => undefined);
       throw this.#startError(spec, error);
     }
   }
 
-  async #createOrFind(spec: ContainerSpec, signal: AbortSignal | undefined): Promise<string> {
-    const config = buildContainerConfig(spec, this.#host);
+  async #createOrFind(
+    spec: ContainerSpec,
+    dir: RuntimeDir,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const config = buildContainerConfig(spec, this.#host, dir.mountDir);
+    const socketRuntime = spec.socketRuntime ?? true;
     for (let attempt = 0; attempt < 20; attempt++) {
       const created = await this.#api.createContainer(spec.name, config, signal);
-      if (created !== null) return created.Id;
+      if (created !== null) {
+        if (socketRuntime) handOverSecret(dir);
+        return created.Id;
+      }
       // 409: a container with that name exists (a retried create, or a concurrent one).
       const existing = await this.#api.inspectContainer(spec.name);
       if (existing === null) {
@@ -85,10 +120,42 @@ export class DockerBackend implements ContainerBackend {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      if (existing.State.Status === 'created' || existing.State.Running) return existing.Id;
+      if (existing.State.Status === 'created') {
+        if (socketRuntime) handOverSecret(dir); // not started: its runtime has not read it yet
+        return existing.Id;
+      }
+      if (existing.State.Running) return existing.Id;
       await this.#api.removeContainer(existing.Id); // exited or dead: replace it
     }
     throw new Error(`could not create container ${spec.name}: its name stays taken`);
+  }
+
+  /** The forwarder of a TCP-only image, in the network namespace of the started action container. */
+  async #startForwarder(
+    actionId: string,
+    spec: ContainerSpec,
+    dir: RuntimeDir,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const name = forwarderName(spec.name);
+    const existing = await this.#api.inspectContainer(name);
+    if (existing?.State.Running) return;
+    if (existing !== null) await this.#api.removeContainer(existing.Id);
+    const config = buildForwarderConfig(actionId, spec, this.#host, {
+      image: this.#forwarderImage,
+      mountDir: dir.mountDir,
+    });
+    const created = await this.#api.createContainer(name, config, signal);
+    if (created === null) throw new Error(`the forwarder ${name} of ${spec.name} is being created elsewhere`);
+    handOverSecret(dir);
+    await this.#api.startContainer(created.Id, signal);
+  }
+
+  /** Removes a container, its forwarder (if any) and its runtime directory. */
+  async #remove(idOrName: string, name: string): Promise<void> {
+    await this.#api.removeContainer(forwarderName(name));
+    await this.#api.removeContainer(idOrName);
+    removeRuntimeDir(this.#runtimeDir, name);
   }
 
   async #inspectOrThrow(id: string): Promise<DockerContainerJson> {
@@ -127,12 +194,17 @@ export class DockerBackend implements ContainerBackend {
   }
 
   async destroy(containerId: string): Promise<void> {
-    await this.#api.removeContainer(containerId);
+    const container = await this.#api.inspectContainer(containerId);
+    if (container === null) return;
+    await this.#remove(container.Id, container.Name.replace(/^\//, ''));
   }
 
+  /** Action containers only: forwarders go with their action container. */
   async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
     const containers = await this.#api.listContainers(labelFilters(labels));
-    return containers.map(containerInfoFromSummary);
+    return containers
+      .filter((container) => container.Labels?.[LABELS.forwarderOf] === undefined)
+      .map((container) => containerInfoFromSummary(container, this.#socketOf));
   }
 
   logs(container: ContainerInfo): ActivationLogReader {

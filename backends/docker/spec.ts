@@ -1,12 +1,30 @@
 // Pure builders between Gust's ContainerSpec/ContainerInfo and Docker's container objects, with
 // OpenWhisk's limits (contract §6.1: DockerContainerFactory.scala).
+//
+// Isolation (audit C1): an action container has no network interface but loopback
+// (`NetworkMode: none`), so it can reach no other container, no host service (controller,
+// Temporal, Cassandra, dockerd, the cloud metadata service) and nothing outside. This holds
+// whatever the daemon's iptables setting: the dev dockerd runs with `--iptables=false`, where
+// Docker's `enable_icc=false` and network isolation rules would do nothing, and a production
+// dockerd with iptables gives the same result without any rule. The controller reaches the
+// runtime over a unix socket in a host directory mounted at /gust (runtimes/runtime-address.ts);
+// images that listen on TCP 8080 only get a forwarder container in their network namespace.
+// Actions therefore have no network egress.
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import { containerLabels } from '../container-labels';
+import { unixAddress } from '../../runtimes/runtime-address';
 import type { DockerContainerJson, DockerContainerSummary } from './api';
 
-export const RUNTIME_PORT = '8080/tcp';
 const MB = 1024 * 1024;
+/** Where the runtime directory is mounted inside the container. */
+export const RUNTIME_MOUNT = '/gust';
+const RUNTIME_ENV = [
+  `GUST_RUNTIME_SOCKET=${RUNTIME_MOUNT}/runtime.sock`,
+  `GUST_RUNTIME_SECRET_FILE=${RUNTIME_MOUNT}/secret`,
+];
+/** Docker keeps at most this much of a container's output on disk (audit H2). */
+export const LOG_ROTATION = { 'max-size': '10m', 'max-file': '2' };
 
 export interface HostLimits {
   hostId: string;
@@ -19,14 +37,24 @@ export function cpuShares(memoryMB: number, capacityMB: number): number {
   return Math.max(Math.floor((1024 * memoryMB) / capacityMB), 2);
 }
 
-/** Body of `POST /containers/create`. The runtime port is published on 127.0.0.1 only, on a free port. */
-export function buildContainerConfig(spec: ContainerSpec, host: HostLimits): Record<string, unknown> {
+/**
+ * Body of `POST /containers/create`. `mountDir` is the host side of /gust (a Gust runtime's socket
+ * and secret); images with a forwarder get no mount: the forwarder holds the socket.
+ */
+export function buildContainerConfig(
+  spec: ContainerSpec,
+  host: HostLimits,
+  mountDir: string,
+): Record<string, unknown> {
   const memory = spec.memoryMB * MB;
+  const socketRuntime = spec.socketRuntime ?? true;
   return {
     Image: spec.image,
-    Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+    Env: [
+      ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      ...(socketRuntime ? RUNTIME_ENV : []),
+    ],
     Labels: containerLabels(spec, host.hostId),
-    ExposedPorts: { [RUNTIME_PORT]: {} },
     HostConfig: {
       Memory: memory,
       // Equal to Memory: no swap, so going over the limit is an OOM kill, not a slow crawl.
@@ -35,26 +63,53 @@ export function buildContainerConfig(spec: ContainerSpec, host: HostLimits): Rec
       PidsLimit: 1024,
       Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
       CapDrop: ['NET_RAW', 'NET_ADMIN'],
-      NetworkMode: 'bridge',
-      PortBindings: { [RUNTIME_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
-      LogConfig: { Type: 'json-file', Config: {} },
+      SecurityOpt: ['no-new-privileges'],
+      NetworkMode: 'none',
+      Binds: socketRuntime ? [`${mountDir}:${RUNTIME_MOUNT}`] : [],
+      LogConfig: { Type: 'json-file', Config: LOG_ROTATION },
     },
   };
 }
 
-/** The host port docker bound to the runtime port, once the container has started. */
-export function publishedPort(container: DockerContainerJson): number | undefined {
-  const binding =
-    container.NetworkSettings.Ports?.[RUNTIME_PORT]?.find((b) => b.HostIp === '127.0.0.1') ??
-    container.NetworkSettings.Ports?.[RUNTIME_PORT]?.[0];
-  return binding ? Number(binding.HostPort) : undefined;
+/** The forwarder of a TCP-only image: Gust's runtime image running `forward.js` in the action's network namespace. */
+export function buildForwarderConfig(
+  actionContainerId: string,
+  spec: ContainerSpec,
+  host: HostLimits,
+  options: { image: string; mountDir: string },
+): Record<string, unknown> {
+  const memory = 64 * MB;
+  return {
+    Image: options.image,
+    Cmd: ['/usr/local/bin/node', 'forward.js'],
+    Env: RUNTIME_ENV,
+    Labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.host]: host.hostId,
+      [LABELS.forwarderOf]: spec.name,
+      ...(spec.labels[LABELS.owner] ? { [LABELS.owner]: spec.labels[LABELS.owner] } : {}),
+    },
+    HostConfig: {
+      Memory: memory,
+      MemorySwap: memory,
+      PidsLimit: 64,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      NetworkMode: `container:${actionContainerId}`,
+      Binds: [`${options.mountDir}:${RUNTIME_MOUNT}`],
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+    },
+  };
 }
+
+/** Name of the forwarder of the action container `name`. */
+export const forwarderName = (name: string): string => `${name}.fwd`;
 
 function infoFrom(
   id: string,
   name: string,
   labels: Record<string, string>,
-  port: number | undefined,
+  socketPath: string,
   createdAt: number,
 ): ContainerInfo {
   return {
@@ -62,7 +117,7 @@ function infoFrom(
     name: name.replace(/^\//, ''),
     host: labels[LABELS.host] ?? '',
     backend: 'docker',
-    address: port === undefined ? '' : `http://127.0.0.1:${port}`,
+    address: unixAddress(socketPath),
     kind: labels[LABELS.kind] ?? '',
     memoryMB: Number(labels[LABELS.memory] ?? 0),
     labels,
@@ -70,27 +125,27 @@ function infoFrom(
   };
 }
 
-export function containerInfoFromInspect(container: DockerContainerJson): ContainerInfo {
+/** `socketOf(name)`: the runtime socket of the container called `name` (backends/runtime-dir.ts). */
+export function containerInfoFromInspect(
+  container: DockerContainerJson,
+  socketOf: (name: string) => string,
+): ContainerInfo {
+  const name = container.Name.replace(/^\//, '');
   return infoFrom(
     container.Id,
-    container.Name,
+    name,
     container.Config.Labels ?? {},
-    publishedPort(container),
+    socketOf(name),
     Date.parse(container.Created),
   );
 }
 
-export function containerInfoFromSummary(container: DockerContainerSummary): ContainerInfo {
-  const port = container.Ports.find(
-    (p) => p.PrivatePort === 8080 && p.Type === 'tcp' && p.PublicPort !== undefined,
-  );
-  return infoFrom(
-    container.Id,
-    container.Names[0] ?? '',
-    container.Labels ?? {},
-    port?.PublicPort,
-    container.Created * 1000,
-  );
+export function containerInfoFromSummary(
+  container: DockerContainerSummary,
+  socketOf: (name: string) => string,
+): ContainerInfo {
+  const name = (container.Names[0] ?? '').replace(/^\//, '');
+  return infoFrom(container.Id, name, container.Labels ?? {}, socketOf(name), container.Created * 1000);
 }
 
 /** `{a: 'b'}` → `['a=b']`, the label filter of the list and events endpoints. */

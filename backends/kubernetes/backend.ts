@@ -226,16 +226,19 @@ export class KubernetesBackend implements ContainerBackend {
       },
     );
     const url = new URL(podAddress(running));
-    await waitForHttp(url.hostname, Number(url.port), {
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      signal,
-      check: async () => {
-        const pod = this.#watch.get(name);
-        if (pod === undefined) throw new Error(`pod ${name} was deleted while starting`);
-        const failure = this.#podFailure(pod, spec);
-        if (failure) throw failure;
+    await waitForHttp(
+      { host: url.hostname, port: Number(url.port) },
+      {
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        signal,
+        check: async () => {
+          const pod = this.#watch.get(name);
+          if (pod === undefined) throw new Error(`pod ${name} was deleted while starting`);
+          const failure = this.#podFailure(pod, spec);
+          if (failure) throw failure;
+        },
       },
-    });
+    );
     return containerInfoFromPod(this.#watch.get(name) ?? running);
   }
 

@@ -1,6 +1,8 @@
 // Frames one activation's logs the way OpenWhisk's invoker does (contract §6.5,
 // DockerToActivationLogStore.scala): lines up to the two sentinels, never the sentinels themselves,
-// a byte limit with a truncation notice, and `%-30s %s: %s` formatting.
+// a byte limit with a truncation notice, and `%-30s %s: %s` formatting. Unlike OpenWhisk, the limit
+// weighs what is stored (each formatted line as a JSON string), not the raw output, so a record's
+// logs never exceed the action's `limits.logs` however short its lines (audit H3).
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { LogLine, LogStream } from './log-line';
 
@@ -68,14 +70,15 @@ export class ActivationLogCollector {
 
   #keep(line: LogLine, text: string): void {
     if (this.#truncated) return;
-    // OpenWhisk weighs each raw line plus its newline.
-    const bytes = Buffer.byteLength(text) + 1;
+    const formatted = formatLogLine(line.time, line.stream, text);
+    // The stored size: the line as a JSON string plus its separator.
+    const bytes = Buffer.byteLength(JSON.stringify(formatted)) + 1;
     if (this.#bytes + bytes > this.#limitBytes) {
       this.#truncated = true;
       return;
     }
     this.#bytes += bytes;
-    this.#lines.push(formatLogLine(line.time, line.stream, text));
+    this.#lines.push(formatted);
   }
 
   /** The activation's lines, with the truncation notice and `notice` (if any) appended. */

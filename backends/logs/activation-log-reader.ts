@@ -1,7 +1,8 @@
 // The ActivationLogReader every backend hands out: a source (docker's log stream, a child's pipes)
 // pushes lines in; `next` frames them one activation at a time. The source is always drained, so
 // a slow or absent reader never blocks the action's writes; past `backlogLimitBytes` queued lines
-// are dropped (the activation that owns them reports truncated logs) but sentinels are kept.
+// are dropped (the activation that owns them reports truncated logs) but sentinels are kept. Each
+// queued line also counts its overhead, so a flood of empty lines is bounded too (audit H2).
 import type { ActivationLogReader, LogCollectOptions } from '../backend';
 import { ACTIVATION_LOG_SENTINEL, ActivationLogCollector, LOG_NOTICES } from './activation-log-collector';
 import type { LogLine } from './log-line';
@@ -12,6 +13,9 @@ type Item = LogLine | typeof OVERFLOW;
 
 /** Without sentinels, an activation's output is over once the stream has been quiet this long. */
 const QUIET_MS = 100;
+/** What one queued line costs besides its text (the LogLine object, its time string, the slot). */
+const LINE_OVERHEAD_BYTES = 96;
+const cost = (line: LogLine): number => line.text.length + LINE_OVERHEAD_BYTES;
 
 export class QueuedActivationLogReader implements ActivationLogReader {
   #queue: Item[] = [];
@@ -23,7 +27,7 @@ export class QueuedActivationLogReader implements ActivationLogReader {
   readonly #onClose: () => void;
 
   constructor(options: { backlogLimitBytes?: number; onClose?: () => void } = {}) {
-    this.#backlogLimitBytes = options.backlogLimitBytes ?? 64 * 1024 * 1024;
+    this.#backlogLimitBytes = options.backlogLimitBytes ?? 32 * 1024 * 1024;
     this.#onClose = options.onClose ?? (() => undefined);
   }
 
@@ -33,7 +37,7 @@ export class QueuedActivationLogReader implements ActivationLogReader {
       if (this.#queue[this.#queue.length - 1] !== OVERFLOW) this.#queue.push(OVERFLOW);
     } else {
       this.#queue.push(line);
-      this.#queuedBytes += line.text.length;
+      this.#queuedBytes += cost(line);
     }
     this.#notify();
   }
@@ -53,7 +57,7 @@ export class QueuedActivationLogReader implements ActivationLogReader {
   #shift(): Item | undefined {
     if (this.#head >= this.#queue.length) return undefined;
     const item = this.#queue[this.#head++];
-    if (item) this.#queuedBytes -= item.text.length;
+    if (item) this.#queuedBytes -= cost(item);
     if (this.#head > 1024) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
@@ -95,7 +99,7 @@ export class QueuedActivationLogReader implements ActivationLogReader {
     if (deferred.length > 0) {
       this.#queue = [...deferred, ...this.#queue.slice(this.#head)];
       this.#head = 0;
-      for (const line of deferred) this.#queuedBytes += line.text.length;
+      for (const line of deferred) this.#queuedBytes += cost(line);
     }
     return collector.finish(sentinels && !collector.complete ? LOG_NOTICES.collectionIssue : undefined);
   }

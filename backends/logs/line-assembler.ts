@@ -1,6 +1,11 @@
 // Reassembles lines per stream from pieces that may split or join lines (pipe chunks, docker's
-// 16 KiB partial log entries). A line's time is the time of its first piece.
+// 16 KiB partial log entries). A line's time is the time of its first piece. A line longer than
+// `maxLineChars` is passed on in pieces of that size, so output without newlines cannot grow one
+// string without bound (audit H2).
 import type { LogLine, LogStream } from './log-line';
+
+/** Longest line kept in one piece. @default 1 Mi characters */
+export const MAX_LINE_CHARS = 1024 * 1024;
 
 interface Partial {
   text: string;
@@ -9,6 +14,11 @@ interface Partial {
 
 export class LineAssembler {
   readonly #partial: Record<LogStream, Partial | undefined> = { stdout: undefined, stderr: undefined };
+  readonly #maxLineChars: number;
+
+  constructor(options: { maxLineChars?: number } = {}) {
+    this.#maxLineChars = options.maxLineChars ?? MAX_LINE_CHARS;
+  }
 
   push(stream: LogStream, text: string, time: string, onLine: (line: LogLine) => void): void {
     let start = 0;
@@ -21,10 +31,13 @@ export class LineAssembler {
     }
     if (start < text.length) {
       const partial = this.#partial[stream];
-      const piece = text.slice(start);
-      this.#partial[stream] = partial
-        ? { text: partial.text + piece, time: partial.time }
-        : { text: piece, time };
+      let rest = partial ? partial.text + text.slice(start) : text.slice(start);
+      const lineTime = partial?.time ?? time;
+      while (rest.length >= this.#maxLineChars) {
+        onLine({ stream, time: lineTime, text: rest.slice(0, this.#maxLineChars) });
+        rest = rest.slice(this.#maxLineChars);
+      }
+      this.#partial[stream] = rest === '' ? undefined : { text: rest, time: lineTime };
     }
   }
 

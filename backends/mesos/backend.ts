@@ -36,6 +36,9 @@ export interface MesosBackendOptions {
   readyTimeoutMs?: number;
 }
 
+/** The framework waits up to 30 s for TASK_KILLED; a destroy gives up a little later. */
+const DESTROY_DEADLINE_MS = 40_000;
+
 const failureType = (err: unknown): string | undefined =>
   (err as { cause?: { type?: string } }).cause?.type ?? (err as { type?: string }).type;
 
@@ -102,15 +105,18 @@ export class MesosBackend implements ContainerBackend {
     }
     const info = containerInfoOf(running, this.#hostId);
     try {
-      await waitForHttp(running.hostname!, running.hostPort!, {
-        timeoutMs: this.#readyTimeoutMs,
-        signal,
-        check: async () => {
-          const now = await this.#task(task.taskId);
-          if (now?.phase !== 'running')
-            throw new Error(`the task ended before its runtime answered: ${now?.status?.state ?? 'gone'}`);
+      await waitForHttp(
+        { host: running.hostname!, port: running.hostPort! },
+        {
+          timeoutMs: this.#readyTimeoutMs,
+          signal,
+          check: async () => {
+            const now = await this.#task(task.taskId);
+            if (now?.phase !== 'running')
+              throw new Error(`the task ended before its runtime answered: ${now?.status?.state ?? 'gone'}`);
+          },
         },
-      });
+      );
       return info;
     } catch (err) {
       // Never leave a half-started task behind; a retry launches it again under the same id.
@@ -123,8 +129,10 @@ export class MesosBackend implements ContainerBackend {
     for (;;) {
       signal?.throwIfAborted();
       try {
-        const run = () => this.#handle().executeUpdate(launchTaskUpdate, { args: [task] });
-        return await (signal ? this.#client.withAbortSignal(signal, run) : run());
+        const update = this.#handle().executeUpdate(launchTaskUpdate, { args: [task] });
+        // The update's long poll does not stop on an abort: stop waiting for it instead (the
+        // workflow keeps the task wanted until a destroy, as after a crash of this process).
+        return await (signal ? raceAbort(update, signal) : update);
       } catch (err) {
         // Still waiting for an offer: the update's wait is bounded, ask again.
         if (failureType(err) !== TASK_STILL_PENDING) throw err;
@@ -155,7 +163,10 @@ export class MesosBackend implements ContainerBackend {
 
   /** KILL; resolves once Mesos reports the task terminal (or the framework's wait ends). */
   async destroy(containerId: string): Promise<void> {
-    await this.#handle().executeUpdate(killTaskUpdate, { args: [{ taskId: containerId }] });
+    // Bounded: with no provisioner running, the update would wait for one forever.
+    await this.#client.withDeadline(Date.now() + DESTROY_DEADLINE_MS, () =>
+      this.#handle().executeUpdate(killTaskUpdate, { args: [{ taskId: containerId }] }),
+    );
   }
 
   async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
@@ -201,6 +212,15 @@ export class MesosBackend implements ContainerBackend {
   async close(): Promise<void> {
     await this.#master.close();
   }
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason ?? new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function signalAborted(err: unknown): boolean {

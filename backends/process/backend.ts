@@ -1,12 +1,15 @@
-// The process backend: each "container" is the Node.js runtime as a child process on 127.0.0.1.
+// The process backend: each "container" is the Node.js runtime as a child process, listening on a
+// unix socket in its own directory (runtimes/runtime-address.ts) and asking for its secret.
 // For tests and machines without Docker. It isolates NOTHING: no memory, CPU, pid, file or
 // network limits; actions run with this user's rights. It cannot run images (blackbox actions).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import { nodejsRuntimeEntry } from '../../runtimes/nodejs/runtime-entry';
+import { unixAddress } from '../../runtimes/runtime-address';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
 import { containerLabels } from '../container-labels';
 import { QueuedActivationLogReader } from '../logs/activation-log-reader';
@@ -70,28 +73,32 @@ export class ProcessBackend implements ContainerBackend {
     }
     // The child's own scratch directory stands in for a container's filesystem (extracted
     // archives go there); it is removed when the child exits, however it exits.
-    const scratch = mkdtempSync(join(tmpdir(), 'gust-process-'));
+    const dir = mkdtempSync(join(tmpdir(), 'gust-process-'));
+    const scratch = join(dir, 'rt');
+    mkdirSync(scratch);
+    const secret = randomBytes(32).toString('base64url');
+    writeFileSync(join(dir, 'secret'), secret, { mode: 0o600 });
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       ...spec.env,
       TMPDIR: scratch,
-      __OW_PORT: '0',
-      __OW_HOST: '127.0.0.1',
+      GUST_RUNTIME_SOCKET: join(scratch, 'runtime.sock'),
+      GUST_RUNTIME_SECRET: secret,
     };
     const child = spawn(process.execPath, [this.#entry], {
       env,
       cwd: scratch,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    child.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
-    const port = await this.#waitForPort(child, options.signal);
+    child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const socket = await this.#waitForSocket(child, options.signal);
     const id = `process-${child.pid}`;
     const info: ContainerInfo = {
       id,
       name: spec.name,
       host: this.#hostId,
       backend: this.name,
-      address: `http://127.0.0.1:${port}`,
+      address: unixAddress(socket),
       kind: spec.kind,
       memoryMB: spec.memoryMB,
       labels: containerLabels(spec, this.#hostId),
@@ -115,7 +122,7 @@ export class ProcessBackend implements ContainerBackend {
     return info;
   }
 
-  #waitForPort(child: ChildProcess, signal: AbortSignal | undefined): Promise<number> {
+  #waitForSocket(child: ChildProcess, signal: AbortSignal | undefined): Promise<string> {
     return new Promise((resolve, reject) => {
       const fail = (error: Error): void => {
         cleanup();
@@ -123,10 +130,10 @@ export class ProcessBackend implements ContainerBackend {
         reject(error);
       };
       const onMessage = (message: unknown): void => {
-        const port = (message as { port?: unknown } | null)?.port;
-        if (typeof port !== 'number') return;
+        const socket = (message as { socket?: unknown } | null)?.socket;
+        if (typeof socket !== 'string') return;
         cleanup();
-        resolve(port);
+        resolve(socket);
       };
       const onExit = (code: number | null): void =>
         fail(new Error(`the runtime exited with code ${code} before listening`));

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The dev stack Gust's tests run against: dockerd, a Temporal dev server and one Cassandra node,
-# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR. `kubernetes`
-# (a single-node control plane for GUST_BACKEND=kubernetes) is started only when named.
-#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|kubernetes|all]
+# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR. Started only when
+# named (not part of `all`): `mesos`, the simulated Mesos master for GUST_BACKEND=mesos, and
+# `kubernetes`, a single-node control plane for GUST_BACKEND=kubernetes.
+#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|kubernetes|all]
 set -euo pipefail
 
 # shellcheck source=scripts/stack/lib.sh
@@ -13,11 +14,13 @@ source "$STACK_DIR/docker.sh"
 source "$STACK_DIR/temporal.sh"
 # shellcheck source=scripts/stack/cassandra.sh
 source "$STACK_DIR/cassandra.sh"
+# shellcheck source=scripts/stack/mesos.sh
+source "$STACK_DIR/mesos.sh"
 # shellcheck source=scripts/stack/kubernetes.sh
 source "$STACK_DIR/kubernetes.sh"
 
 usage() {
-  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|kubernetes|all]" >&2
+  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|kubernetes|all]" >&2
   exit 2
 }
 
@@ -25,7 +28,7 @@ action="${1:-}"
 target="${2:-all}"
 case "$target" in
   all) services=(docker temporal cassandra) ;;
-  docker | temporal | cassandra | kubernetes) services=("$target") ;;
+  docker | temporal | cassandra | mesos | kubernetes) services=("$target") ;;
   *) usage ;;
 esac
 

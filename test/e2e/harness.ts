@@ -1,6 +1,8 @@
 // Starts a whole Gust for end-to-end tests: provisioner, one agent and a controller on
 // 127.0.0.1:<ephemeral>, on the shared Temporal dev server under a scope of its own. By default
 // the real stack: docker backend and the Cassandra store (keyspace gust_e2e, emptied first).
+// GUST_E2E_BACKEND=mesos runs the same suites with the mesos backend, against a SIMULATED Mesos
+// master of its own (test/mesos/) whose tasks are Docker containers on the stack's dockerd.
 // GUST_E2E_BACKEND=kubernetes runs the same suites on the stack's Kubernetes (pods through the
 // real apiserver, scheduler and kubelet; the provisioner creates them, no agent).
 // Tests talk to it only through the official `openwhisk` client.
@@ -15,6 +17,7 @@ import { loadConfig } from '../../common/config';
 import { createCassandraClient } from '../../store/cassandra/cassandra-client';
 import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import { startEmbeddedGust } from '../../workers/embedded';
+import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 
 export interface GustUnderTest {
   /** `http://127.0.0.1:<port>` */
@@ -57,8 +60,8 @@ async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
 
 function e2eBackend(): GustConfig['agent']['backend'] {
   const backend = process.env.GUST_E2E_BACKEND ?? 'docker';
-  if (backend !== 'docker' && backend !== 'process' && backend !== 'kubernetes')
-    throw new Error(`GUST_E2E_BACKEND must be docker, process or kubernetes, got '${backend}'`);
+  if (backend !== 'docker' && backend !== 'process' && backend !== 'mesos' && backend !== 'kubernetes')
+    throw new Error(`GUST_E2E_BACKEND must be docker, process, mesos or kubernetes, got '${backend}'`);
   return backend;
 }
 
@@ -72,6 +75,15 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
   const id = Math.random().toString(36).slice(2, 8);
   const stateDir = mkdtempSync(join(tmpdir(), 'gust-e2e-'));
   const base = loadConfig();
+  const backend = options.backend ?? e2eBackend();
+  // Two agents of 2 CPUs and 2 GB: room for the suites' containers, and offers to choose from.
+  const mesos: TestCluster | undefined =
+    backend === 'mesos'
+      ? await startTestCluster([
+          { cpus: 2, memMB: 2048 },
+          { cpus: 2, memMB: 2048 },
+        ])
+      : undefined;
   const config: GustConfig = {
     ...base,
     stateDir,
@@ -82,7 +94,12 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       sqlitePath: join(stateDir, 'gust.sqlite'),
       cassandraKeyspace: E2E_KEYSPACE,
     },
-    agent: { ...base.agent, hostId: `e2e-${id}`, backend: options.backend ?? e2eBackend() },
+    agent: { ...base.agent, hostId: `e2e-${id}`, backend },
+    mesos: {
+      ...base.mesos,
+      masterUrl: mesos?.master.url ?? base.mesos.masterUrl,
+      frameworkName: `gust-e2e-${id}`,
+    },
     kubernetes: { ...base.kubernetes, hostId: `cluster.e2e-${id}` },
     // One stem cell, so the cold path from a stem cell runs end to end too.
     pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
@@ -103,6 +120,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     client: (o = {}) => openwhisk({ apihost, api_key: o.apiKey ?? GUEST_API_KEY, namespace: o.namespace }),
     async stop() {
       await gust.stop();
+      await mesos?.close();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

@@ -37,9 +37,9 @@ afterAll(async () => {
   await api.close();
 });
 
-it('creates with OpenWhisk limits, Gust labels and a port on 127.0.0.1 only', async () => {
+it('creates with OpenWhisk limits, Gust labels and a runtime socket (no port)', async () => {
   const info = await backend.create(spec({ memoryMB: 256, env: { FOO: 'bar' } }));
-  expect(info.address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(info.address).toMatch(/^unix:\/.*\/rt\/runtime\.sock$/);
   expect(info).toMatchObject({
     backend: 'docker',
     host: 'test-host',
@@ -56,9 +56,7 @@ it('creates with OpenWhisk limits, Gust labels and a port on 127.0.0.1 only', as
     Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
     CapDrop: ['NET_RAW', 'NET_ADMIN'],
   });
-  expect(inspected.NetworkSettings.Ports?.['8080/tcp']).toEqual([
-    { HostIp: '127.0.0.1', HostPort: expect.any(String) },
-  ]);
+  expect(inspected.NetworkSettings.Ports ?? {}).toEqual({});
   expect(inspected.Config.Labels).toMatchObject({
     [LABELS.managed]: 'true',
     [LABELS.host]: 'test-host',
@@ -99,19 +97,22 @@ it('reports a missing image as a developer error without pulling', async () => {
 });
 
 it('runs a blackbox image that speaks the protocol its own way', async () => {
-  const info = await backend.create(spec({ image: 'gust/blackbox-echo:test', kind: 'blackbox' }));
+  const info = await backend.create(
+    spec({ image: 'gust/blackbox-echo:test', kind: 'blackbox', socketRuntime: false }),
+  );
   const logs = backend.logs(info);
   const init = await client.init(
     info.address,
     { value: { name: 't', main: 'main', code: 'ignored', binary: false } },
     5000,
   );
-  expect(init).toMatchObject({ outcome: 'response', status: 200, body: { OK: true, ignored: 'code' } });
+  expect(init).toMatchObject({ outcome: 'response', status: 200 });
+  expect(JSON.parse((init as { text: string }).text)).toEqual({ OK: true, ignored: 'code' });
   const run = await client.run(info.address, { ...runPayload, value: { hello: 'box' } }, 5000);
-  expect(run).toMatchObject({
-    outcome: 'response',
-    status: 200,
-    body: { echo: { hello: 'box' }, runtime: 'blackbox-echo' },
+  expect(run).toMatchObject({ outcome: 'response', status: 200 });
+  expect(JSON.parse((run as { text: string }).text)).toMatchObject({
+    echo: { hello: 'box' },
+    runtime: 'blackbox-echo',
   });
   const lines = await logs.next({ limitBytes: 10_000, waitMs: 5000 });
   expect(lines).toEqual([expect.stringMatching(/Z stdout: blackbox-echo run 1$/)]);
@@ -128,9 +129,14 @@ it('reports an action that exhausts 128 MB as OOM: connection error, state, even
     const hoard = [];
     for (;;) hoard.push(Buffer.alloc(8 * 1024 * 1024, 1));
   }`;
-  await client.init(info.address, { value: { name: 't', main: 'main', code, binary: false } }, 5000);
+  const init = await client.init(
+    info.address,
+    { value: { name: 't', main: 'main', code, binary: false } },
+    5000,
+  );
+  expect(init).toMatchObject({ outcome: 'response', status: 200 });
   const run = await client.run(info.address, runPayload, 30_000);
-  expect(run.outcome).toBe('connection-error');
+  expect(run).toMatchObject({ outcome: 'connection-error' });
   const state = await backend.state(info.id, { awaitExitMs: 5000 });
   expect(state).toEqual({ running: false, exitCode: 137, oomKilled: true });
   expect(describeContainerDeath(state, 'run')).toBe(CONTAINER_MESSAGES.memoryExhausted);

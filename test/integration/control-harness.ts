@@ -70,7 +70,7 @@ export function testConfig(
       leaseTimeoutMs: 3000,
       ...overrides,
     },
-    agent: { hostId: 'unused', backend: 'process', dockerSocket: '', capacityMB: 4096 },
+    agent: { hostId: 'unused', backend: 'process', dockerSocket: '', runtimeDir: '', capacityMB: 4096 },
   };
 }
 
@@ -120,6 +120,7 @@ export interface ControlPathHarness {
   startProvisioner(opts?: {
     orphanGraceMs?: number;
     minContainersPerAction?: Record<string, number>;
+    mesos?: GustConfig['mesos'];
     /** A cluster backend served by the provisioner (kubernetes). */
     cluster?: ClusterHost;
   }): Promise<RunningWorker>;

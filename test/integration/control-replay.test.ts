@@ -17,6 +17,7 @@ const WORKFLOW_TYPES = [
   'hostsWorkflow',
   'scaleDownWorkflow',
   'reconcileWorkflow',
+  'mesosFrameworkWorkflow',
 ];
 
 test('every control-path workflow has a recorded history', () => {

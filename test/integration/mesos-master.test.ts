@@ -197,7 +197,7 @@ test("ACCEPT launches a Docker task on the offer's agent; a second LAUNCH of the
     { value: {}, namespace: 'guest', action_name: '/guest/x', activation_id: '1'.repeat(32), deadline: '0' },
     5000,
   );
-  expect(run).toMatchObject({ status: 200, body: { ok: true } });
+  expect(run).toMatchObject({ status: 200, text: JSON.stringify({ ok: true }) });
   const agent = cluster.master.agents().find((a) => a.id === offer!.agent_id.value)!;
   const sandbox = (await locateSandbox(agent.url, s.frameworkId, task.task_id.value))!;
   const stdout = await waitFor('sandbox stdout', async () => {

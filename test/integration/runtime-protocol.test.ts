@@ -354,6 +354,23 @@ describe.each(backends)('the Node.js runtime on the %s backend', (_name, makeBac
     });
   });
 
+  it('stops decompressing an archive at its size limit (zip and gzip bombs)', async () => {
+    const padding = '0'.repeat(4 * 1024 * 1024); // 4 MiB of zeros packs into a few KiB
+    const bombs: [Buffer, string][] = [
+      [zip({ 'index.js': 'exports.main = () => ({});', 'pad.txt': padding }), 'Zip'],
+      [tarGz({ 'index.js': 'exports.main = () => ({});', 'pad.txt': padding }), 'Tar GZ'],
+    ];
+    for (const [archive, type] of bombs) {
+      const s = await launch({ GUST_MAX_ARCHIVE_BYTES: String(1024 * 1024) });
+      expect(reply(await init(s, archive.toString('base64'), { binary: true }))).toEqual({
+        status: 502,
+        body: {
+          error: `Initialization has failed due to: There was an error uncompressing the action ${type} archive.`,
+        },
+      });
+    }
+  });
+
   it('runs a tar.gz action (index.js, file.function main)', async () => {
     const s = await launch();
     const archive = tarGz({ 'index.js': "exports.handler = () => ({ from: 'tar.gz' });" });
@@ -412,8 +429,10 @@ describe.each(backends)('the Node.js runtime on the %s backend', (_name, makeBac
     );
     await run(s);
     const lines = await nextLogs(s, 1000);
-    expect(lines).toHaveLength(11);
-    expect(lines[10]).toMatch(
+    // The limit weighs stored lines: 7 × (30-char time + ' stdout: ' + 99 chars, JSON-quoted, + 1) ≤ 1000.
+    expect(lines).toHaveLength(8);
+    expect(JSON.stringify(lines.slice(0, 7)).length).toBeLessThanOrEqual(1000);
+    expect(lines[7]).toMatch(
       /stderr: Logs were truncated because the total bytes size exceeds the limit of 1000 bytes.$/,
     );
   });
@@ -437,6 +456,19 @@ describe.each(backends)('the Node.js runtime on the %s backend', (_name, makeBac
     const elapsed = Date.now() - began;
     results.forEach((result, i) => expect(reply(result)).toEqual({ status: 200, body: { i } }));
     expect(elapsed).toBeLessThan(1500); // serialized would take 10 × 300 ms
+  });
+
+  it('lets a stem cell overlap runs only when its /init env allows it (concurrency > 1)', async () => {
+    const code =
+      'function main(p) { return new Promise((resolve) => setTimeout(() => resolve({ i: p.i }), 300)); }';
+    const overlapping = async (env?: Record<string, string>) => {
+      const cell = await launch(); // started before any action is known, as a stem cell is
+      await init(cell, code, env ? { env } : {});
+      const replies = (await Promise.all([run(cell, { i: 0 }), run(cell, { i: 1 })])).map(reply);
+      return replies.map((r) => r.status).sort();
+    };
+    expect(await overlapping()).toEqual([200, 403]);
+    expect(await overlapping({ __OW_ALLOW_CONCURRENT: 'true' })).toEqual([200, 200]);
   });
 });
 

@@ -63,6 +63,8 @@ export interface MesosMasterSimulatorOptions {
   allocationIntervalMs?: number;
   /** Rebuild tasks from the containers of a previous master run (agents re-registering). */
   recover?: boolean;
+  /** Called with every call the master accepts, before it acts on it (tests inject faults here). */
+  onCall?: (call: Call) => void;
 }
 
 interface SimAgent extends SimAgentConfig {
@@ -280,6 +282,7 @@ export class MesosMasterSimulator {
             `The stream ID '${String(streamId)}' included in this request didn't match the stream ID currently associated with framework ID ${fw.id}`,
           );
       this.calls.push(call);
+      this.#options.onCall?.(call);
       res.writeHead(202).end();
       await this.#handle(fw, call);
     } catch (err) {

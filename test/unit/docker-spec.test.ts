@@ -2,6 +2,7 @@ import { LABELS } from '../../common/names';
 import type { ContainerSpec } from '../../common/types';
 import {
   buildContainerConfig,
+  buildForwarderConfig,
   containerInfoFromSummary,
   cpuShares,
   labelFilters,
@@ -26,11 +27,15 @@ describe('docker container spec', () => {
     expect(cpuShares(memory, capacity)).toBe(shares);
   });
 
-  it('sets memory = memory-swap, pids, nofile, dropped caps and a 127.0.0.1 ephemeral port', () => {
-    const config = buildContainerConfig(spec, { hostId: 'h1', capacityMB: 2048 });
+  it('sets memory = memory-swap, pids, nofile, dropped caps, rotated logs and no network but loopback', () => {
+    const config = buildContainerConfig(spec, { hostId: 'h1', capacityMB: 2048 }, '/state/runtimes/abc/rt');
     expect(config).toEqual({
       Image: 'gust/action-nodejs:20',
-      Env: ['__OW_API_HOST=http://127.0.0.1:3233'],
+      Env: [
+        '__OW_API_HOST=http://127.0.0.1:3233',
+        'GUST_RUNTIME_SOCKET=/gust/runtime.sock',
+        'GUST_RUNTIME_SECRET_FILE=/gust/secret',
+      ],
       Labels: {
         [LABELS.action]: 'hello',
         [LABELS.managed]: 'true',
@@ -38,7 +43,6 @@ describe('docker container spec', () => {
         [LABELS.kind]: 'nodejs:20',
         [LABELS.memory]: '256',
       },
-      ExposedPorts: { '8080/tcp': {} },
       HostConfig: {
         Memory: 268435456,
         MemorySwap: 268435456,
@@ -46,28 +50,59 @@ describe('docker container spec', () => {
         PidsLimit: 1024,
         Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
         CapDrop: ['NET_RAW', 'NET_ADMIN'],
-        NetworkMode: 'bridge',
-        PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
-        LogConfig: { Type: 'json-file', Config: {} },
+        SecurityOpt: ['no-new-privileges'],
+        // C1: no interface but loopback, nothing published; the runtime is a socket in a mounted directory.
+        NetworkMode: 'none',
+        Binds: ['/state/runtimes/abc/rt:/gust'],
+        // H2: docker keeps at most 2 × 10 MB of a container's output.
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
     });
   });
 
-  it('reads a listed container back into a ContainerInfo', () => {
-    const info = containerInfoFromSummary({
-      Id: 'abc',
-      Names: ['/gust_pool_1'],
-      Created: 1700000000,
-      State: 'running',
-      Labels: { [LABELS.host]: 'h1', [LABELS.kind]: 'nodejs:20', [LABELS.memory]: '256' },
-      Ports: [{ IP: '127.0.0.1', PrivatePort: 8080, PublicPort: 49153, Type: 'tcp' }],
+  it('gives a TCP-only image no mount and a forwarder that shares its network namespace only', () => {
+    const blackbox = { ...spec, image: 'someone/box', socketRuntime: false };
+    const config = buildContainerConfig(blackbox, { hostId: 'h1', capacityMB: 2048 }, '/d/rt') as {
+      Env: string[];
+      HostConfig: Record<string, unknown>;
+    };
+    expect(config.Env).toEqual(['__OW_API_HOST=http://127.0.0.1:3233']);
+    expect(config.HostConfig).toMatchObject({ NetworkMode: 'none', Binds: [] });
+    const forwarder = buildForwarderConfig(
+      'c0ffee',
+      blackbox,
+      { hostId: 'h1', capacityMB: 2048 },
+      {
+        image: 'gust/action-nodejs:20',
+        mountDir: '/d/rt',
+      },
+    ) as { HostConfig: Record<string, unknown>; Labels: Record<string, string> };
+    expect(forwarder.HostConfig).toMatchObject({
+      NetworkMode: 'container:c0ffee',
+      Binds: ['/d/rt:/gust'],
+      CapDrop: ['ALL'],
     });
+    expect(forwarder.Labels[LABELS.forwarderOf]).toBe('gust_pool_1');
+  });
+
+  it('reads a listed container back into a ContainerInfo addressed by its runtime socket', () => {
+    const info = containerInfoFromSummary(
+      {
+        Id: 'abc',
+        Names: ['/gust_pool_1'],
+        Created: 1700000000,
+        State: 'running',
+        Labels: { [LABELS.host]: 'h1', [LABELS.kind]: 'nodejs:20', [LABELS.memory]: '256' },
+        Ports: [],
+      },
+      (name) => `/run/${name}.sock`,
+    );
     expect(info).toMatchObject({
       id: 'abc',
       name: 'gust_pool_1',
       host: 'h1',
       backend: 'docker',
-      address: 'http://127.0.0.1:49153',
+      address: 'unix:/run/gust_pool_1.sock',
       kind: 'nodejs:20',
       memoryMB: 256,
       createdAt: 1700000000000,

@@ -95,18 +95,30 @@ describe('activation log collector', () => {
     expect(collector.finish()).toEqual([`${T} stdout: no newline`]);
   });
 
-  it('truncates at the byte limit (text plus newline) and appends the notice', () => {
-    const collector = new ActivationLogCollector(8);
-    collector.add(line('stdout', '1234')); // 5 bytes
-    collector.add(line('stdout', '56')); // 8 bytes: exactly at the limit
+  it('truncates at the byte limit, weighing each line as stored, and appends the notice', () => {
+    // A stored line: the formatted line as a JSON string, plus a separator.
+    const stored = (text: string) => JSON.stringify(formatLogLine(T, 'stdout', text)).length + 1;
+    const limit = stored('1234') + stored('56');
+    const collector = new ActivationLogCollector(limit);
+    collector.add(line('stdout', '1234'));
+    collector.add(line('stdout', '56')); // exactly at the limit
     collector.add(line('stdout', '7')); // over
     collector.add(line('stdout', '8')); // dropped too
     const lines = collector.finish(undefined, new Date(0));
     expect(lines).toEqual([
       `${T} stdout: 1234`,
       `${T} stdout: 56`,
-      formatLogLine('1970-01-01T00:00:00.000Z', 'stderr', LOG_NOTICES.truncated(8)),
+      formatLogLine('1970-01-01T00:00:00.000Z', 'stderr', LOG_NOTICES.truncated(limit)),
     ]);
+  });
+
+  it('counts empty lines at their stored size, so the record stays within the limit (audit H3)', () => {
+    const collector = new ActivationLogCollector(1000);
+    for (let i = 0; i < 10_000; i++) collector.add(line('stdout', ''));
+    const lines = collector.finish(undefined, new Date(0));
+    expect(lines.length).toBeLessThan(30);
+    expect(JSON.stringify(lines.slice(0, -1)).length).toBeLessThanOrEqual(1000);
+    expect(lines[lines.length - 1]).toMatch(/Logs were truncated/);
   });
 
   it('uses the same sentinel as the runtime', () => {
@@ -167,12 +179,33 @@ describe('queued activation log reader', () => {
   });
 
   it('drops lines past the backlog but keeps sentinels and reports truncation', async () => {
-    const reader = new QueuedActivationLogReader({ backlogLimitBytes: 10 });
+    const reader = new QueuedActivationLogReader({ backlogLimitBytes: 150 });
     for (let i = 0; i < 5; i++) reader.push(line('stdout', '0123456789'));
     reader.push(line('stdout', S));
     reader.push(line('stderr', S));
     const lines = await reader.next({ limitBytes: 1000, waitMs: 100 });
     expect(lines).toHaveLength(3);
     expect(lines[2]).toMatch(/Logs were truncated/);
+  });
+
+  it('bounds a flood of empty lines by their number too (audit H2)', async () => {
+    const reader = new QueuedActivationLogReader({ backlogLimitBytes: 10_000 });
+    for (let i = 0; i < 100_000; i++) reader.push(line('stdout', ''));
+    reader.push(line('stdout', S));
+    reader.push(line('stderr', S));
+    const lines = await reader.next({ limitBytes: 100 * 1024 * 1024, waitMs: 100 });
+    expect(lines.length).toBeLessThan(200);
+    expect(lines[lines.length - 1]).toMatch(/Logs were truncated/);
+  });
+});
+
+describe('line assembler', () => {
+  it('passes a line that never ends on in pieces of the longest line it keeps (audit H2)', () => {
+    const assembler = new LineAssembler({ maxLineChars: 10 });
+    const lines: string[] = [];
+    for (let i = 0; i < 5; i++) assembler.push('stdout', 'x'.repeat(7), T, (l) => lines.push(l.text));
+    expect(lines).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(10)]);
+    assembler.flush((l) => lines.push(l.text));
+    expect(lines[3]).toBe('xxxxx');
   });
 });

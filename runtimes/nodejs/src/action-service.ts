@@ -20,6 +20,7 @@ export interface Reply {
 }
 
 export interface ActionServiceOptions {
+  /** Overlapping runs from the start; otherwise only when the /init env sets `__OW_ALLOW_CONCURRENT=true`. */
   allowConcurrent: boolean;
   /** Results larger than this (serialized, in bytes) are replaced by OpenWhisk's truncation error. */
   maxResultBytes: number;
@@ -50,10 +51,12 @@ function copyEnv(env: unknown): void {
 export class ActionService {
   #status: Status = 'ready';
   #main: ActionMain | undefined = undefined;
+  #allowConcurrent: boolean;
   readonly #options: ActionServiceOptions;
 
   constructor(options: ActionServiceOptions) {
     this.#options = options;
+    this.#allowConcurrent = options.allowConcurrent;
   }
 
   #setStatus(status: Status): void {
@@ -78,6 +81,8 @@ export class ActionService {
     }
     try {
       copyEnv(message.env);
+      // A stem cell learns its action's concurrency only now (Gust sends it for limits.concurrency > 1).
+      if ((process.env.__OW_ALLOW_CONCURRENT ?? '').toLowerCase() === 'true') this.#allowConcurrent = true;
       this.#main = loadAction({ main, code, binary: message.binary === true });
       this.#setStatus('ready');
       return reply(200, { OK: true });
@@ -96,7 +101,7 @@ export class ActionService {
       console.error('Internal system error:', message);
       return errorReply(403, message);
     }
-    if (!this.#options.allowConcurrent) this.#setStatus('running');
+    if (!this.#allowConcurrent) this.#setStatus('running');
 
     const message = (body ?? {}) as Record<string, unknown>;
     let params = message.value;
@@ -127,7 +132,7 @@ export class ActionService {
       console.error(`Result must be of type object but has type "${typeof result}":`, result);
     }
     writeSentinels();
-    if (!this.#options.allowConcurrent) this.#setStatus('ready');
+    if (!this.#allowConcurrent) this.#setStatus('ready');
     if (typeof result !== 'object') return errorReply(502, 'The action did not return a dictionary.');
     let json: string;
     try {

@@ -4,14 +4,26 @@
 // Environment:
 //   __OW_PORT               listening port (default 8080; 0 = any free port, reported over IPC)
 //   __OW_HOST               listening address (default all interfaces; the process backend uses 127.0.0.1)
-//   __OW_ALLOW_CONCURRENT   "true" lets /run calls overlap (contract §6.6)
+//   __OW_ALLOW_CONCURRENT   "true" lets /run calls overlap (contract §6.6); Gust sends it in the
+//                           /init env only for actions whose concurrency limit is above 1
 //   GUST_MAX_RESULT_BYTES   result size limit (default 1 MiB, OpenWhisk's)
+//   GUST_RUNTIME_SOCKET     listen on this unix socket instead of a TCP port (Gust's containers
+//                           have no network interface but loopback: see backends/docker/spec.ts)
+//   GUST_RUNTIME_SECRET_FILE / GUST_RUNTIME_SECRET  the per-container secret every /init and /run
+//                           must carry (runtime-secret.ts)
+import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ActionService, type Reply } from './action-service';
+import { SECRET_HEADER, secretMatches, takeRuntimeSecret } from './runtime-secret';
 
 const MAX_BODY_BYTES = 48 * 1024 * 1024; // the official runtime's express body limit
 const BAD_REQUEST: Reply = { status: 500, body: JSON.stringify({ error: 'Bad request.' }) };
+const UNAUTHORIZED: Reply = { status: 401, body: JSON.stringify({ error: 'Unauthorized.' }) };
+// Taken before any action code can load, so no action ever sees it.
+const secret = takeRuntimeSecret();
+const socketPath = process.env.GUST_RUNTIME_SOCKET;
+delete process.env.GUST_RUNTIME_SOCKET;
 
 const service = new ActionService({
   allowConcurrent: (process.env.__OW_ALLOW_CONCURRENT ?? '').toLowerCase() === 'true',
@@ -51,6 +63,10 @@ function send(response: ServerResponse, reply: Reply): void {
 }
 
 async function handle(request: IncomingMessage): Promise<Reply> {
+  if (!secretMatches(secret, request.headers[SECRET_HEADER])) {
+    request.resume();
+    return UNAUTHORIZED;
+  }
   if (request.method !== 'POST' || (request.url !== '/init' && request.url !== '/run')) return BAD_REQUEST;
   let body: unknown;
   try {
@@ -77,11 +93,18 @@ server.timeout = 0;
 // Longer than any client's idle keep-alive, so the controller's pooled connections are not cut.
 server.keepAliveTimeout = 5 * 60_000;
 
-server.listen(Number(process.env.__OW_PORT ?? 8080), process.env.__OW_HOST, () => {
+const onListening = (): void => {
   // The process backend starts us on port 0 and learns the port over its IPC channel; when that
   // channel closes, the backend is gone and so are we (no orphans after a crashed test run).
   if (process.send) {
-    process.send({ port: (server.address() as AddressInfo).port });
+    const address = server.address();
+    process.send(typeof address === 'string' ? { socket: address } : { port: (address as AddressInfo).port });
     process.on('disconnect', () => process.exit(0));
   }
-});
+};
+if (socketPath) {
+  if (existsSync(socketPath)) unlinkSync(socketPath); // left by an earlier start of this container
+  server.listen(socketPath, onListening);
+} else {
+  server.listen(Number(process.env.__OW_PORT ?? 8080), process.env.__OW_HOST, onListening);
+}

@@ -8,6 +8,9 @@ import { readZip } from './unzip';
 
 export type ArchiveType = 'zip' | 'tar.gz' | 'unsupported';
 
+/** The most an action archive may hold once decompressed (GUST_MAX_ARCHIVE_BYTES, default 256 MiB). */
+export const MAX_ARCHIVE_BYTES = Number(process.env.GUST_MAX_ARCHIVE_BYTES ?? 256 * 1024 * 1024);
+
 /** Sniffs the magic number as the official runtime does (`detectFileType`). */
 export function detectArchiveType(archive: Buffer): ArchiveType {
   const magic = archive.subarray(0, 4).toString('hex');
@@ -17,9 +20,13 @@ export function detectArchiveType(archive: Buffer): ArchiveType {
 }
 
 /** Extracts into a fresh temp directory and returns it. Rejects entries that escape it. */
-export function extractArchive(archive: Buffer, type: 'zip' | 'tar.gz'): string {
+export function extractArchive(
+  archive: Buffer,
+  type: 'zip' | 'tar.gz',
+  maxBytes: number = MAX_ARCHIVE_BYTES,
+): string {
+  const entries = type === 'zip' ? readZip(archive, maxBytes) : readTarGz(archive, maxBytes);
   const root = mkdtempSync(join(tmpdir(), 'action-'));
-  const entries = type === 'zip' ? readZip(archive) : readTarGz(archive);
   for (const entry of entries) {
     const target = resolve(root, entry.path);
     if (target !== root && !target.startsWith(root + sep))

@@ -24,8 +24,10 @@ function paxPath(data: Buffer): string | undefined {
   return undefined;
 }
 
-export function readTarGz(archive: Buffer): ArchiveEntry[] {
-  const tar = gunzipSync(archive);
+/** `maxBytes`: the most the archive may hold once decompressed (a gzip bomb stops there, audit L3). */
+export function readTarGz(archive: Buffer, maxBytes: number): ArchiveEntry[] {
+  // gunzipSync throws a RangeError past maxOutputLength: it never allocates more.
+  const tar = gunzipSync(archive, { maxOutputLength: maxBytes });
   const entries: ArchiveEntry[] = [];
   let longName: string | undefined;
   let offset = 0;

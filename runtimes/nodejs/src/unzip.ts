@@ -24,9 +24,11 @@ function findEndOfCentralDirectory(zip: Buffer): number {
   throw new Error('not a zip archive: no end of central directory record');
 }
 
-export function readZip(zip: Buffer): ArchiveEntry[] {
+/** `maxBytes`: the most all entries may hold once inflated (a zip bomb stops there, audit L3). */
+export function readZip(zip: Buffer, maxBytes: number): ArchiveEntry[] {
   const end = findEndOfCentralDirectory(zip);
   const count = zip.readUInt16LE(end + 10);
+  let budget = maxBytes;
   let offset = zip.readUInt32LE(end + 16);
   const entries: ArchiveEntry[] = [];
   for (let i = 0; i < count; i++) {
@@ -51,10 +53,13 @@ export function readZip(zip: Buffer): ArchiveEntry[] {
     const mode = externalAttributes >>> 16 || 0o644;
     if (path.endsWith('/')) {
       entries.push({ path, type: 'directory', mode: 0o755, data: Buffer.alloc(0) });
-    } else if (method === METHOD_STORED) {
-      entries.push({ path, type: 'file', mode, data: raw });
-    } else if (method === METHOD_DEFLATED) {
-      entries.push({ path, type: 'file', mode, data: inflateRawSync(raw) });
+    } else if (method === METHOD_STORED || method === METHOD_DEFLATED) {
+      if (budget <= 0) throw new RangeError(`the archive holds more than ${maxBytes} bytes`);
+      // inflateRawSync throws a RangeError past maxOutputLength: it never allocates more.
+      const data = method === METHOD_STORED ? raw : inflateRawSync(raw, { maxOutputLength: budget });
+      if (data.length > budget) throw new RangeError(`the archive holds more than ${maxBytes} bytes`);
+      budget -= data.length;
+      entries.push({ path, type: 'file', mode, data });
     } else {
       throw new Error(`unsupported zip compression method ${method} for ${path}`);
     }

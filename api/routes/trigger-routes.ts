@@ -1,0 +1,153 @@
+// /api/v1/namespaces/:namespace/triggers: list, get (with its `rules` map), create/update, delete,
+// and fire (POST). Fire's check order as OpenWhisk: authentication (scope hook) → fire throttle
+// (`firesPerMinute`) → payload size → lookup.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SIZE_LIMITS } from '../action-limits';
+import { bumpPatchVersion } from '../action-model';
+import type { ApiContext } from '../api-context';
+import { rulesOf } from '../compositions/trigger-fire';
+import { assertEntityName } from '../entity-names';
+import { apiError } from '../errors';
+import { keyValuesToObject } from '../key-values';
+import type { ListQuery } from '../list-params';
+import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
+import { callerOf } from '../request-context';
+import { BOOLEAN_STRING, ENTITY_PARAMS, KEY_VALUES, NAMESPACE_PARAMS, countBody } from '../schemas';
+import type { Trigger, TriggerPut } from '../trigger-model';
+import { buildTrigger, triggerView } from '../trigger-model';
+
+interface TriggerRoute {
+  Params: { namespace: string; name: string };
+}
+
+const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
+const TRIGGER_PUT_BODY = {
+  type: 'object',
+  properties: {
+    namespace: { type: 'string' },
+    name: { type: 'string' },
+    parameters: KEY_VALUES,
+    annotations: KEY_VALUES,
+    limits: { type: 'object' },
+    version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$' },
+    publish: { type: 'boolean' },
+  },
+} as const;
+
+/** Request headers as `__ow_headers`, lower-cased; the caller's credentials are never passed on. */
+function forwardedHeaders(request: FastifyRequest): Record<string, unknown> {
+  const headers: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (key !== 'authorization') headers[key.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const { entities, firing, fireThrottles } = ctx;
+
+  app.get<{ Querystring: ListQuery }>(
+    '/',
+    {
+      schema: {
+        params: NAMESPACE_PARAMS,
+        querystring: { type: 'object', properties: LIST_QUERY_PROPERTIES },
+        response: { 200: { anyOf: [{ type: 'array', items: ANY_OBJECT }, countBody('triggers')] } },
+      },
+    },
+    async (request) => {
+      const params = parseListParams('triggers', request.query);
+      const triggers = await entities.list<Trigger>('triggers', request.namespace);
+      if (params.count) return { triggers: triggers.length };
+      return page(triggers, params);
+    },
+  );
+
+  async function find(namespace: string, name: string): Promise<Trigger> {
+    assertEntityName(name);
+    const trigger = await entities.get<Trigger>('triggers', namespace, name);
+    if (!trigger) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+    return trigger;
+  }
+
+  app.get<TriggerRoute>(
+    '/:name',
+    { schema: { params: ENTITY_PARAMS, response: { 200: ANY_OBJECT } } },
+    async (request) => {
+      const trigger = await find(request.namespace, request.params.name);
+      return triggerView(trigger, await rulesOf(entities, trigger));
+    },
+  );
+
+  app.put<TriggerRoute & { Querystring: { overwrite?: string }; Body: TriggerPut }>(
+    '/:name',
+    {
+      schema: {
+        params: ENTITY_PARAMS,
+        querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
+        body: TRIGGER_PUT_BODY,
+        response: { 200: ANY_OBJECT },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      assertEntityName(name);
+      const existing = await entities.store.get<Trigger>('triggers', request.namespace, name);
+      if (existing && request.query.overwrite !== 'true') throw apiError('GUST_ERR_ENTITY_EXISTS');
+      const trigger = buildTrigger(
+        request.namespace,
+        name,
+        request.body ?? {},
+        existing,
+        Date.now(),
+        bumpPatchVersion,
+      );
+      if (!(await entities.put('triggers', trigger, existing ? 'overwrite' : 'create')))
+        throw apiError('GUST_ERR_ENTITY_CONFLICT');
+      return triggerView(trigger, existing ? await rulesOf(entities, trigger) : []);
+    },
+  );
+
+  app.delete<TriggerRoute>(
+    '/:name',
+    { schema: { params: ENTITY_PARAMS, response: { 200: ANY_OBJECT } } },
+    async (request) => {
+      const { name } = request.params;
+      assertEntityName(name);
+      const trigger = await entities.store.get<Trigger>('triggers', request.namespace, name);
+      if (!trigger || !(await entities.delete('triggers', request.namespace, name)))
+        throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      return trigger;
+    },
+  );
+
+  async function admitFire(request: FastifyRequest): Promise<void> {
+    fireThrottles.admit(request.namespace);
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (length > SIZE_LIMITS.invokePayload) {
+      throw apiError('GUST_ERR_REQUEST_TOO_LARGE', 'Request', length, SIZE_LIMITS.invokePayload);
+    }
+  }
+
+  app.post<TriggerRoute & { Body: Record<string, unknown> | undefined }>(
+    '/:name',
+    {
+      onRequest: admitFire,
+      bodyLimit: SIZE_LIMITS.invokePayload,
+      schema: { params: ENTITY_PARAMS, body: { type: 'object' } },
+    },
+    async (request, reply: FastifyReply) => {
+      const trigger = await find(request.namespace, request.params.name);
+      const payload = request.body ?? {};
+      const args = {
+        ...keyValuesToObject(trigger.parameters),
+        __ow_headers: forwardedHeaders(request),
+        ...payload,
+      };
+      const fired = await firing.fire(trigger, callerOf(request), args, payload);
+      if (!fired) return reply.code(204).send();
+      void reply.header('x-openwhisk-activation-id', fired.activationId);
+      return reply.code(202).send({ activationId: fired.activationId });
+    },
+  );
+}
