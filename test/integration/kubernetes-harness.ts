@@ -42,11 +42,14 @@ export async function podsOfHost(api: CoreV1Api, hostId: string): Promise<V1Pod[
   return list.items;
 }
 
-/** Kills the stack's kube-apiserver and starts it again through the stack script. */
+/**
+ * Kills the stack's kube-apiserver (SIGKILL: a crash; a graceful stop waits up to a minute for
+ * open watches) and starts it again through the stack script.
+ */
 export function restartApiserver(): void {
   const stateDir = join(loadConfig().stateDir, 'kubernetes');
   const pid = Number(readFileSync(join(stateDir, 'kube-apiserver.pid'), 'utf8').trim());
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, 'SIGKILL');
   for (let i = 0; i < 200; i++) {
     try {
       process.kill(pid, 0);
