@@ -57,6 +57,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
       backend,
       hostId,
       imageForKind: options.imageForKind ?? defaultImageForKind,
+      maxConcurrentCreates: config.agent.maxConcurrentCreates,
     }),
   });
   const stopBeating = await registerHost(client, scope, config, config.agent);
