@@ -48,6 +48,8 @@ export interface ClusterHost {
   capacityMB: number;
   /** @default the runtime manifest's image of the kind */
   imageForKind?: (kind: string) => string;
+  /** Pod creations this provisioner runs at once (a cluster spreads them over its nodes). @default 8 */
+  maxConcurrentCreates?: number;
 }
 
 export interface ProvisionerOptions {
@@ -91,6 +93,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
             backend: cluster.backend,
             hostId: cluster.hostId,
             imageForKind: cluster.imageForKind ?? defaultImageForKind,
+            maxConcurrentCreates: cluster.maxConcurrentCreates ?? 8,
           })
         : {}),
     },
