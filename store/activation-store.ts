@@ -10,6 +10,8 @@ export interface ActivationQuery {
   upto?: number;
   skip: number;
   limit: number;
+  /** Aborted when the caller has gone away: a listing stops between its queries. */
+  signal?: AbortSignal;
 }
 
 export interface ActivationStore {

@@ -25,6 +25,10 @@ interface ActivationListQuery extends ListQuery {
 }
 
 const ACTIVATION_ID = /^[0-9a-f]{32}$/;
+/** Deepest page of a listing: each skipped record is read (audit H7). */
+export const ACTIVATION_SKIP_MAX = 10_000;
+/** `docs=true` stops adding records past this many bytes of JSON (full records carry logs). */
+const DOCS_MAX_BYTES = 32 * 1024 * 1024;
 const ID_PARAMS = {
   type: 'object',
   required: ['namespace', 'activationId'],
@@ -77,24 +81,43 @@ export async function activationRoutes(app: FastifyInstance, ctx: ApiContext): P
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { query } = request;
       const params = parseListParams('activations', query);
+      if (params.skip > ACTIVATION_SKIP_MAX)
+        throw apiError('GUST_ERR_LIST_SKIP_MAX', 'activations', params.skip, ACTIVATION_SKIP_MAX);
       const docs = query.docs === 'true';
       if (docs && params.count) throw apiError('GUST_ERR_LIST_DOCS_WITH_COUNT');
+      // A client that goes away stops the store's queries (audit H7).
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
       const filter: ActivationQuery = {
         name: nameFilter(query.name),
         since: epoch(query.since),
         upto: epoch(query.upto),
         skip: params.skip,
         limit: params.limit,
+        signal: gone.signal,
       };
       if (params.count) return { activations: await activations.count(request.namespace, filter) };
       const listed = await activations.list(request.namespace, filter);
       if (!docs) return listed.map(activationSummary);
-      // Listings carry no logs; full documents are read by id.
-      const full = await Promise.all(listed.map((a) => activations.get(request.namespace, a.activationId)));
-      return full.filter((a): a is Activation => a !== undefined).map(apiActivation);
+      // Listings carry no logs; full documents are read by id, a few at a time, within a byte budget.
+      const full: Activation[] = [];
+      let bytes = 0;
+      for (let i = 0; i < listed.length && bytes < DOCS_MAX_BYTES; i += 8) {
+        gone.signal.throwIfAborted();
+        const chunk = listed.slice(i, i + 8);
+        const records = await Promise.all(
+          chunk.map((a) => activations.get(request.namespace, a.activationId)),
+        );
+        for (const record of records) {
+          if (record === undefined || bytes >= DOCS_MAX_BYTES) continue;
+          bytes += JSON.stringify(record).length;
+          full.push(record);
+        }
+      }
+      return full.map(apiActivation);
     },
   );
 

@@ -57,6 +57,7 @@ export class SqliteActivationStore implements ActivationStore {
   }
 
   async list(namespace: string, query: ActivationQuery): Promise<Activation[]> {
+    query.signal?.throwIfAborted();
     const { sql, args } = this.#where(namespace, query);
     const rows = this.#db
       .prepare(`SELECT doc FROM activations ${sql} ORDER BY start DESC, activation_id DESC LIMIT ? OFFSET ?`)

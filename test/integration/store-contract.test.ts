@@ -50,6 +50,7 @@ async function openCassandra(): Promise<Stores> {
     'activations_by_id',
     'activations_by_namespace',
     'activations_by_name',
+    'entity_changes',
   ]) {
     await client.execute(`TRUNCATE ${KEYSPACE}.${table}`);
   }
@@ -155,6 +156,36 @@ describe.each([
       expect(await s.entities.deleteAuthKey('33333333-3333-3333-3333-333333333333')).toBe(false);
       expect(await s.entities.getAuthKey('33333333-3333-3333-3333-333333333333')).toBeUndefined();
     });
+
+    test('every write that changed something is in the change feed, oldest first', async () => {
+      const since = Date.now();
+      await s.entities.put('triggers', doc('ns5', 't', 1), 'create');
+      await s.entities.put('triggers', doc('ns5', 't', 2), 'create'); // refused: no change
+      await s.entities.put('actions', doc('ns5/p', 'a', 3), 'overwrite');
+      await s.entities.delete('triggers', 'ns5', 't');
+      await s.entities.delete('triggers', 'ns5', 't'); // nothing deleted: no change
+      const uuid = '44444444-4444-4444-4444-444444444444';
+      await s.entities.putAuthKey({
+        uuid,
+        namespace: 'ns5',
+        subject: 'ns5',
+        salt: 'aa',
+        hash: 'bb',
+        created: 1,
+      });
+      await s.entities.deleteAuthKey(uuid);
+      const changes = (await s.entities.changesSince(since)).filter((c) => c.namespace.startsWith('ns5'));
+      expect(changes.map((c) => [c.collection, c.namespace, c.name])).toEqual([
+        ['triggers', 'ns5', 't'],
+        ['actions', 'ns5/p', 'a'],
+        ['triggers', 'ns5', 't'],
+        ['authKeys', 'ns5', uuid],
+        ['authKeys', 'ns5', uuid],
+      ]);
+      expect(new Set(changes.map((c) => c.id)).size).toBe(changes.length);
+      expect(changes.every((c) => c.at >= since)).toBe(true);
+      expect(await s.entities.changesSince(Date.now() + 60_000)).toEqual([]);
+    });
   });
 
   describe('activations', () => {
@@ -194,6 +225,18 @@ describe.each([
       expect(
         ids(await s.activations.list('act', { since: base + 2, upto: base + 3, skip: 0, limit: 30 })),
       ).toEqual([3, 2]);
+    });
+
+    test('a bound far in the future costs no more than the retention (audit H7)', async () => {
+      const upto = Number('99999999999999999999');
+      expect(ids(await s.activations.list('act', { upto, skip: 0, limit: 30 }))).toEqual([4, 3, 2, 1]);
+      expect(await s.activations.count('act', { upto })).toBe(4);
+      expect(await s.activations.count('act', { since: upto })).toBe(0);
+    });
+
+    test('a listing whose caller went away stops', async () => {
+      const signal = AbortSignal.abort();
+      await expect(s.activations.list('act', { skip: 0, limit: 30, signal })).rejects.toThrow();
     });
 
     test('count with the same filters', async () => {

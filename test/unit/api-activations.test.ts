@@ -86,6 +86,10 @@ describe('activations', () => {
     expect(await names('?name=one')).toEqual([2, 0]);
     expect(await names('?name=pk/one')).toEqual([3]);
     expect(await names('?skip=1&limit=2')).toEqual([2, 1]);
+    expect((await get('?skip=10001')).json()).toMatchObject({
+      error: "The value '10001' is not in the range of 0 to 10000 for activations.",
+    });
+    expect(await names('?upto=99999999999999999999')).toEqual([3, 2, 1, 0]);
     expect((await get('?count=true')).json()).toEqual({ activations: 4 });
     expect((await get('?count=true&name=two')).json()).toEqual({ activations: 1 });
     const all = (await get('')).json<{ start: number }[]>();
