@@ -58,6 +58,11 @@ export interface GustConfig {
     runtimeDir: string;
     /** Memory this host offers to action containers. */
     capacityMB: number;
+    /**
+     * Container creations this host runs at once; more wait their turn, so a scale-up does not
+     * take the CPU the warm path needs. @default 2
+     */
+    maxConcurrentCreates: number;
   };
   /** The Mesos framework, used when `agent.backend` is `mesos`. */
   mesos: {
@@ -173,6 +178,7 @@ export function loadConfig(): GustConfig {
       dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
       runtimeDir: env('GUST_RUNTIME_DIR', join(stateDir, 'runtimes')),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
+      maxConcurrentCreates: int('GUST_HOST_MAX_CREATES', 2),
     },
     mesos: {
       masterUrl: env('GUST_MESOS_MASTER', 'http://127.0.0.1:5050'),

@@ -56,6 +56,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
       backend,
       hostId,
       imageForKind: options.imageForKind ?? defaultImageForKind,
+      maxConcurrentCreates: config.agent.maxConcurrentCreates,
     }),
   });
   // Signal-with-start: the agent may come up before the provisioner has started the hosts workflow.

@@ -70,7 +70,14 @@ export function testConfig(
       leaseTimeoutMs: 3000,
       ...overrides,
     },
-    agent: { hostId: 'unused', backend: 'process', dockerSocket: '', runtimeDir: '', capacityMB: 4096 },
+    agent: {
+      hostId: 'unused',
+      backend: 'process',
+      dockerSocket: '',
+      runtimeDir: '',
+      capacityMB: 4096,
+      maxConcurrentCreates: 2,
+    },
   };
 }
 
