@@ -15,10 +15,12 @@ export const isClusterHost = (hostId: string): boolean => hostId.startsWith(CLUS
 export const controllerTaskQueue = (controllerId: string): string => `controller-${controllerId}`;
 
 /** Action-pool workflow id. `namespace` may contain a package (`guest/pkg`). */
+export const ACTION_POOL_ID_PREFIX = 'pool/';
+export const STEM_CELL_POOL_ID_PREFIX = 'stemcells/';
 export const actionPoolWorkflowId = (namespace: string, action: string): string =>
-  `pool/${namespace}/${action}`;
+  `${ACTION_POOL_ID_PREFIX}${namespace}/${action}`;
 export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =>
-  `stemcells/${kind}/${memoryMB}mb`;
+  `${STEM_CELL_POOL_ID_PREFIX}${kind}/${memoryMB}mb`;
 export const HOSTS_WORKFLOW_ID = 'hosts';
 export const SCALE_DOWN_SCHEDULE_ID = 'scale-down';
 export const RECONCILE_SCHEDULE_ID = 'reconcile';
