@@ -26,10 +26,12 @@ import type { LoadResult, RequestTemplate } from './lib/load-worker';
 import { describeMachine, type MachineInfo } from './lib/machine';
 import { renderMarkdown, type Figure } from './lib/report';
 import { groupedBars, stackedBars } from './lib/svg';
+import { sustained, type SustainedResult } from './phases/sustained';
+import { execFileSync } from 'node:child_process';
 
 const QUICK = process.argv.includes('--quick');
 const NO_CASSANDRA = process.argv.includes('--sqlite');
-/** `--only=warm,store` runs those phases alone (warm, store, cold, provisioning, burst, many). */
+/** `--only=warm,store` runs those phases alone (warm, sustained, store, cold, provisioning, burst, many). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -54,7 +56,8 @@ const SETTINGS = QUICK
       manyActions: [1, 10, 30],
       burstRequests: 100,
       burstConcurrency: Number(process.env.BENCH_BURST_CONCURRENCY ?? 10),
-      deadlineMs: 240_000,
+      sustained: { repeats: 2, warmupMs: 2000, closedMs: 5000, openMs: 30_000 },
+      deadlineMs: 420_000,
     }
   : {
       mode: 'full' as const,
@@ -71,6 +74,7 @@ const SETTINGS = QUICK
       manyActions: [1, 10, 100],
       burstRequests: 100,
       burstConcurrency: Number(process.env.BENCH_BURST_CONCURRENCY ?? 10),
+      sustained: { repeats: 5, warmupMs: 5000, closedMs: 10_000, openMs: 30_000 },
       deadlineMs: 40 * 60_000,
     };
 
@@ -211,6 +215,11 @@ interface Report {
   benchmark: 'gust';
   mode: 'quick' | 'full';
   at: string;
+  /** `git describe --always --dirty` of the tree that ran. */
+  commit: string;
+  /** Set when the machine was busy before or after the run: its figures are not to be trusted. */
+  busyWarning?: string;
+  sustained?: SustainedResult;
   machine: { before: MachineInfo; after?: MachineInfo };
   settings: typeof SETTINGS;
   setup: {
@@ -258,10 +267,30 @@ interface Report {
   durationMs?: number;
 }
 
+function commitId(): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: REPO, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A warning when the 1-minute load average says other work shared the cores. */
+function busyWarning(before: MachineInfo, after: MachineInfo | undefined): string | undefined {
+  const quiet = 0.5 * before.cpus;
+  const loads = [before.loadAverage[0], after?.loadAverage[0] ?? 0];
+  if (Math.max(...loads) <= quiet) return undefined;
+  return (
+    `BUSY MACHINE: 1-minute load average ${loads.join(' → ')} on ${before.cpus} cores (quiet is ≤ ${quiet}). ` +
+    'Other work shared the cores during this run; ratios in this report are not the platform alone.'
+  );
+}
+
 const report: Report = {
   benchmark: 'gust',
   mode: SETTINGS.mode,
   at: new Date().toISOString(),
+  commit: commitId(),
   machine: { before: describeMachine() },
   settings: SETTINGS,
   setup: { store: '', loadGenerator: '', controllerId: '', scope: '', notes: [] },
@@ -986,6 +1015,36 @@ async function main(): Promise<void> {
         'activities/host.ts creates containers with env {} (no __OW_ALLOW_CONCURRENT=true): the bench wraps the agent backend to add it, otherwise actions with limits.concurrency > 1 get 403 from the runtime on overlapping /run.',
       );
     await settle(s);
+    if (wanted('sustained'))
+      await phase('7 sustained load (CPU per process, bare proxy, open loop)', async () => {
+        const { result, figures } = await sustained({
+          stack: s,
+          load,
+          settings: SETTINGS.sustained,
+          log,
+          warmAction: async () => {
+            const name = `${PREFIX}-sustained`;
+            await putAction(s, name, { memory: 256, concurrency: 32 });
+            const first = await load.run({
+              type: 'single',
+              origin: s.url,
+              request: invokeTemplate(name),
+              timeoutMs: 60_000,
+            });
+            if (first.status !== '200')
+              throw new Error(`first invoke of ${name}: ${first.status} ${first.body}`);
+            const container = containersOf(s, name)[0];
+            if (!container) throw new Error(`no leased container for ${name}`);
+            return { name, address: container.address, containerId: container.id };
+          },
+          invokeTemplate,
+          directTemplate,
+          runBody: RUN_BODY,
+        });
+        report.sustained = result;
+        report.figures.push(...figures);
+      });
+    await settle(s);
     if (wanted('store')) await phase('5 activation store', () => store(s, load));
     await settle(s);
     if (wanted('cold')) await phase('2 cold start', () => coldStarts(s, load));
@@ -999,6 +1058,8 @@ async function main(): Promise<void> {
     await cleanup();
     clearTimeout(deadline);
     report.machine.after = describeMachine();
+    report.busyWarning = busyWarning(report.machine.before, report.machine.after);
+    if (report.busyWarning) log(report.busyWarning);
     report.durationMs = Date.now() - started;
     const file = writeOutputs();
     log(`wrote ${file} (and latest.{json,md}, *-latest.svg)`);
