@@ -68,6 +68,8 @@ export interface PoolContainer {
 export interface PoolInventory {
   workflowId: string;
   containers: PoolContainer[];
+  /** The pool did not answer in time (stuck, or no worker): what it owns is unknown. */
+  unanswered?: true;
 }
 
 /** Sent by the hosts workflow whenever the set of live controllers changes. */
