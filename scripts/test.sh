@@ -37,7 +37,9 @@ fi
 lint=0 tests=0
 step "lint (eslint + prettier)" npm run --silent lint || lint=$?
 # jest.config.js sets forceExit: a leaked handle must not hold CI until its time limit.
-step "jest (all projects)" npx jest || tests=$?
+step "jest (unit, integration, e2e)" npx jest --selectProjects unit integration || tests=$?
+# Faults (freezes, kills, restarts of parts of the stack) on their own, one file at a time.
+step "jest faults" npm run --silent test:faults || tests=$?
 # The end-to-end suite again with the mesos backend (a simulated master of its own, tasks on dockerd).
 GUST_E2E_BACKEND=mesos step "jest e2e, mesos backend" npx jest --selectProjects integration test/e2e || tests=$?
 # And with the kubernetes backend: action pods through the real apiserver, scheduler and kubelet.
