@@ -80,7 +80,7 @@ export class ContainerInvoker implements Invoker {
     const ref: ActionRef = { namespace: action.namespace, name: action.name, version: action.version };
     const warm = router.acquire(ref);
     if (warm) return { kind: 'admitted', ran: this.#runAndRelease(warm, request, received) };
-    const cell = this.#claimStemCell(action, ref);
+    const cell = this.#capacity.missing(action, ref) > 0 ? this.#claimStemCell(action, ref) : undefined;
     if (cell) {
       this.#observe.coldStart('stem-cell');
       return { kind: 'admitted', ran: this.#runAndRelease(cell, request, received, true) };
@@ -175,11 +175,13 @@ export class ContainerInvoker implements Invoker {
       }
     }
     const timeoutMs = action.limits.timeout;
+    const runStart = this.#now();
     const reply = await this.#deps.runtime.run(
       container.address,
-      this.#runPayload(request, this.#now()),
+      this.#runPayload(request, runStart),
       timeoutMs,
     );
+    container.observeRun(this.#now() - runStart);
     const { response, timedOut } = await this.#interpret(reply, container, timeoutMs, 'run');
     const failed = response.status === 'action developer error' || response.status === 'whisk internal error';
     const logs = this.#sessions.collectLogs(container.id, action.limits.logs, failed);
