@@ -44,9 +44,9 @@ step "jest (unit, integration, e2e)" npx jest --selectProjects unit integration 
 # Faults (freezes, kills, restarts of parts of the stack) on their own, one file at a time.
 step "jest faults" npm run --silent test:faults || tests=$?
 # The end-to-end suite again with the mesos backend (a simulated master of its own, tasks on dockerd).
-GUST_E2E_BACKEND=mesos step "jest e2e, mesos backend" npx jest --selectProjects integration test/e2e || tests=$?
+GUST_E2E_BACKEND=mesos step "jest e2e, mesos backend" npx jest test/e2e --selectProjects integration || tests=$?
 # And with the kubernetes backend: action pods through the real apiserver, scheduler and kubelet.
-GUST_E2E_BACKEND=kubernetes step "jest e2e, kubernetes backend" npx jest --selectProjects integration test/e2e || tests=$?
+GUST_E2E_BACKEND=kubernetes step "jest e2e, kubernetes backend" npx jest test/e2e --selectProjects integration || tests=$?
 summary
 [ "$lint" -eq 0 ] || die "lint failed"
 [ "$tests" -eq 0 ] || die "tests failed"
