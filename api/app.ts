@@ -1,6 +1,6 @@
 // The controller's HTTP app: OpenWhisk's REST API under /api/v1, built from encapsulated plugins.
 // Never listens; workers/ do. Tests drive it with `app.inject()` or a listener on 127.0.0.1:0.
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { GustConfig } from '../common/config';
 import type { ProcessMetrics } from '../common/metrics';
@@ -62,7 +62,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
     // One line per request, with its activation id, instead of Fastify's two (api/request-log.ts).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Entity names may be 256 characters (Fastify answers 414 above its default of 100).
     routerOptions: { maxParamLength: 1024 },
     serverFactory: boundedServerFactory({

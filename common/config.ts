@@ -37,6 +37,10 @@ export interface GustConfig {
     concurrentInvocations: number;
     /** Trigger fires per namespace and minute (OpenWhisk's `firesPerMinute`). */
     firesPerMinute: number;
+    /** Cached entities older than this are refreshed in the background (api/entity-cache.ts). */
+    entityCacheRefreshMs: number;
+    /** Cached API keys older than this are re-checked in the background (api/authenticator.ts). */
+    authRevalidateMs: number;
   };
   /** Logs (common/logger.ts) and Prometheus metrics (common/metrics.ts, api/controller-metrics.ts). */
   observability: {
@@ -64,6 +68,14 @@ export interface GustConfig {
     cassandraKeyspace: string;
     /** Activation records expire after this many seconds (Cassandra TTL). */
     activationTtlSeconds: number;
+    /** CQL port of every contact point. */
+    cassandraPort: number;
+    /** The driver's local data centre (SimpleSnitch's is `datacenter1`). */
+    cassandraDataCenter: string;
+    /** Activation records the writer stores per batch (api/activation-writer.ts). */
+    activationBatchSize: number;
+    /** Records accepted and not yet stored above which invokes answer 503. */
+    activationHighWaterMark: number;
   };
   agent: {
     hostId: string;
@@ -115,6 +127,8 @@ export interface GustConfig {
     reconcileIntervalMs: number;
     /** A controller that has not been heard from for this long loses its leases. */
     leaseTimeoutMs: number;
+    /** Reconcile leaves alone unowned containers younger than this (they may be being created). */
+    orphanGraceMs: number;
   };
 }
 
@@ -198,6 +212,8 @@ export function loadConfig(): GustConfig {
       invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', 60),
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', 30),
       firesPerMinute: int('GUST_FIRES_PER_MINUTE', 60),
+      entityCacheRefreshMs: int('GUST_ENTITY_CACHE_REFRESH_MS', 30_000),
+      authRevalidateMs: int('GUST_AUTH_REVALIDATE_MS', 60_000),
     },
     observability: {
       logLevel: oneOf('GUST_LOG_LEVEL', 'info', LOG_LEVELS),
@@ -218,6 +234,10 @@ export function loadConfig(): GustConfig {
       cassandraContactPoints: env('GUST_CASSANDRA_CONTACT_POINTS', '127.0.0.1').split(','),
       cassandraKeyspace: env('GUST_CASSANDRA_KEYSPACE', 'gust'),
       activationTtlSeconds: int('GUST_ACTIVATION_TTL_SECONDS', 7 * 24 * 3600),
+      cassandraPort: int('GUST_CASSANDRA_PORT', 9042),
+      cassandraDataCenter: env('GUST_CASSANDRA_DATACENTER', 'datacenter1'),
+      activationBatchSize: int('GUST_ACTIVATION_BATCH_SIZE', 100),
+      activationHighWaterMark: int('GUST_ACTIVATION_HIGH_WATER_MARK', 10_000),
     },
     agent: {
       hostId: env('GUST_HOST_ID', 'host0'),
@@ -256,6 +276,7 @@ export function loadConfig(): GustConfig {
       scaleDownIntervalMs: int('GUST_SCALE_DOWN_INTERVAL_MS', 10_000),
       reconcileIntervalMs: int('GUST_RECONCILE_INTERVAL_MS', 60_000),
       leaseTimeoutMs: int('GUST_LEASE_TIMEOUT_MS', 30_000),
+      orphanGraceMs: int('GUST_ORPHAN_GRACE_MS', 60_000),
     },
   };
 }

@@ -21,6 +21,8 @@ export async function openStores(store: GustConfig['store']): Promise<Stores> {
     const client = createCassandraClient({
       contactPoints: store.cassandraContactPoints,
       keyspace: store.cassandraKeyspace,
+      port: store.cassandraPort,
+      localDataCenter: store.cassandraDataCenter,
     });
     await client.connect();
     await migrateCassandraSchema(client, store.cassandraKeyspace);

@@ -4,7 +4,7 @@
 //   user delete <namespace>                                     deletes all of its keys
 //   key delete <uuid>                                           deletes one key
 // Works on the configured store (GUST_STORE, GUST_SQLITE_PATH, GUST_CASSANDRA_*). Controllers
-// notice deleted keys within their revalidation interval (60 s).
+// notice deleted keys within their revalidation interval (GUST_AUTH_REVALIDATE_MS, 60 s by default).
 import { makeAuthKey } from '../api/api-keys';
 import { isEntityName } from '../api/entity-names';
 import { loadConfig } from '../common/config';

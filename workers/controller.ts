@@ -70,12 +70,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
     options.metrics ??
     (config.observability.metrics ? new ProcessMetrics({ processMetrics: false }) : undefined);
   const writer = new ActivationWriter(stores.activations, {
+    batchSize: config.store.activationBatchSize,
+    highWaterMark: config.store.activationHighWaterMark,
     onWriteError: (error, attempt, size) =>
       log.warn({ err: error, attempt, size }, 'activation store: writing records failed, retrying'),
   });
   const router = new Router({ maxQueuePerAction: controller.maxQueuePerAction });
-  const entityCache = new EntityCache(stores.entities);
-  const auth = new Authenticator(stores.entities);
+  const entityCache = new EntityCache(stores.entities, { refreshAfterMs: controller.entityCacheRefreshMs });
+  const auth = new Authenticator(stores.entities, { revalidateAfterMs: controller.authRevalidateMs });
   const observe =
     metrics &&
     new ControllerMetrics(metrics.registry, { router, writer, caches: { entities: entityCache, auth } });

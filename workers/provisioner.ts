@@ -64,7 +64,7 @@ export interface ProvisionerOptions {
   scope?: Scope;
   /** Containers per action (`namespace/name`) that scale-down keeps however idle. @default {} */
   minContainersPerAction?: Record<string, number>;
-  /** Reconcile leaves alone containers younger than this. @default 60000 */
+  /** Reconcile leaves alone containers younger than this. @default config.pools.orphanGraceMs */
   orphanGraceMs?: number;
   /** Create the scale-down and reconcile schedules. @default true */
   schedules?: boolean;
@@ -117,7 +117,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
       scope,
       config,
       options.minContainersPerAction ?? config.pools.minContainersPerAction,
-      options.orphanGraceMs ?? 60_000,
+      options.orphanGraceMs ?? config.pools.orphanGraceMs,
     );
   }
   return running;

@@ -68,6 +68,7 @@ export function testConfig(
       scaleDownIntervalMs: 1000,
       reconcileIntervalMs: 1000,
       leaseTimeoutMs: 3000,
+      orphanGraceMs: 60_000,
       ...overrides,
     },
     agent: {
