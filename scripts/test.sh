@@ -33,6 +33,9 @@ if ! step "kubernetes (etcd, apiserver, scheduler, kubelet)" bash scripts/stack/
   die "the Kubernetes control plane did not come up; see the messages above"
 fi
 
+# Request lines (info) would drown the test output; warnings and errors still show.
+export GUST_LOG_LEVEL="${GUST_LOG_LEVEL:-warn}"
+
 # Lint and jest both run even when one fails, so a CI log shows every problem at once.
 lint=0 tests=0
 step "lint (eslint + prettier)" npm run --silent lint || lint=$?
