@@ -50,7 +50,7 @@ export interface ProvisionerOptions {
   /** Create the scale-down and reconcile schedules. @default true */
   schedules?: boolean;
   /** GUST_BACKEND=mesos: run the framework workflow and its activities (subscription, calls). */
-  mesos?: GustConfig['mesos'];
+  mesos?: GustConfig['mesos'] & { historyLimit?: number };
 }
 
 export async function startProvisioner(options: ProvisionerOptions): Promise<RunningWorker> {
@@ -98,11 +98,17 @@ export async function ensureHostsWorkflow(client: Client, input: HostsInput): Pr
 export async function ensureMesosFramework(
   client: Client,
   scope: Scope,
-  mesos: GustConfig['mesos'],
+  mesos: NonNullable<ProvisionerOptions['mesos']>,
 ): Promise<void> {
-  const { frameworkName, user, failoverTimeoutMs } = mesos;
+  const { frameworkName, user, failoverTimeoutMs, historyLimit } = mesos;
   await client.workflow.start('mesosFrameworkWorkflow', {
-    ...mesosFrameworkStartOptions({ scope, frameworkName, user, failoverTimeoutMs }),
+    ...mesosFrameworkStartOptions({
+      scope,
+      frameworkName,
+      user,
+      failoverTimeoutMs,
+      ...(historyLimit ? { historyLimit } : {}),
+    }),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
 }

@@ -127,7 +127,7 @@ export interface ControlPathHarness {
   startProvisioner(opts?: {
     orphanGraceMs?: number;
     minContainersPerAction?: Record<string, number>;
-    mesos?: GustConfig['mesos'];
+    mesos?: GustConfig['mesos'] & { historyLimit?: number };
   }): Promise<RunningWorker>;
   startAgent(hostId: string, backend: ContainerBackend, capacityMB?: number): Promise<RunningWorker>;
   startController(
