@@ -194,12 +194,12 @@ test('the master drops the stream: the framework re-subscribes with its framewor
     .sort();
   const count = subscribes().length;
   cluster.master.dropSubscriptions();
-  const again = await waitFor('a new SUBSCRIBE', () => subscribes()[count]);
+  const again = await waitFor('a new SUBSCRIBE', () => subscribes()[count], 60_000);
   expect(again).toMatchObject({
     framework_id: { value: before.frameworkId },
     subscribe: { framework_info: { id: { value: before.frameworkId } } },
   });
-  await waitFor('subscribed again', async () => (await view()).subscribed);
+  await waitFor('subscribed again', async () => (await view()).subscribed, 60_000);
   expect((await view()).frameworkId).toBe(before.frameworkId);
   expect(masterTaskIds()).toEqual(running);
   const info = await backend.create(spec());
