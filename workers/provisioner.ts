@@ -10,6 +10,9 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
+import { createKnativeActivities, type KnativeActivitiesOptions } from '../activities/knative';
+import { KnativeServices } from '../backends/knative/services';
+import { openStores } from '../store/open-stores';
 import { createHostActivities } from '../activities/host';
 import type { ContainerBackend } from '../backends/backend';
 import { createMesosActivities } from '../activities/mesos';
@@ -70,6 +73,11 @@ export interface ProvisionerOptions {
   cluster?: ClusterHost;
   /** GUST_BACKEND=mesos: run the framework workflow and its activities (subscription, calls). */
   mesos?: GustConfig['mesos'];
+  /**
+   * GUST_BACKEND=knative: run the Knative service workflows' activities (apply, wait Ready,
+   * delete). No stem cells: Knative scales the revisions.
+   */
+  knative?: KnativeActivitiesOptions;
 }
 
 export async function startProvisioner(options: ProvisionerOptions): Promise<RunningWorker> {
@@ -88,6 +96,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
     activities: {
       ...createClusterActivities(),
       ...(mesosApi ? createMesosActivities(mesosApi) : {}),
+      ...(options.knative ? createKnativeActivities(options.knative) : {}),
       ...(cluster
         ? createHostActivities({
             backend: cluster.backend,
@@ -108,7 +117,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
   // The worker polls already, so what we start below makes progress at once.
   await ensureHostsWorkflow(client, { scope, leaseTimeoutMs: config.pools.leaseTimeoutMs });
   if (options.mesos) await ensureMesosFramework(client, scope, options.mesos);
-  await ensureStemCellPools(client, scope, config.pools.stemCells);
+  if (!options.knative) await ensureStemCellPools(client, scope, config.pools.stemCells);
   if (options.schedules ?? true) {
     await ensureSchedules(
       client,
@@ -222,8 +231,20 @@ async function main(): Promise<void> {
     hostId: config.kubernetes.hostId,
     capacityMB: config.agent.capacityMB,
   };
-  const running = await startProvisioner({ connection, client, bundle, config, mesos, cluster });
+  // knative: the activities read actions (their code) from the entity store.
+  const stores = config.agent.backend === 'knative' ? await openStores(config.store) : undefined;
+  const knative = stores && {
+    services: new KnativeServices({
+      kubeconfig: config.kubernetes.kubeconfig,
+      namespace: config.knative.namespace,
+    }),
+    entities: stores.entities,
+    config,
+  };
+  await knative?.services.health();
+  const running = await startProvisioner({ connection, client, bundle, config, mesos, cluster, knative });
   await runUntilSignal(running, async () => {
+    await stores?.close();
     await backend?.close();
     await connection.close();
   });
