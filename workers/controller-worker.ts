@@ -15,6 +15,7 @@ import { createKnativeRouteActivities } from '../activities/knative';
 import type { KnativeRoutes } from '../api/invoke/knative-invoker';
 import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
+import { createLogger, type Logger } from '../common/logger';
 import { controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -30,6 +31,8 @@ export interface ControllerWorkerOptions {
   config: Pick<GustConfig, 'pools'>;
   /** @default DEFAULT_SCOPE (no prefix) */
   scope?: Scope;
+  /** Where heartbeat failures go. @default a pino logger at `warn` */
+  log?: Logger;
 }
 
 export interface RunningController extends RunningWorker {
@@ -61,8 +64,9 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
   };
   // Registered before polling: no lease can reach this incarnation before the registry knows it.
   await beat();
+  const log = options.log ?? createLogger('warn');
   const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
-    console.warn(`controller ${controllerId}: heartbeat failed`, err),
+    log.warn({ err, controllerId }, 'controller heartbeat failed'),
   );
   return { ...runInBackground(worker, stopBeating), controllerId, incarnation };
 }

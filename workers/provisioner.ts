@@ -8,7 +8,7 @@
 import type { Client } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
 import { createKnativeActivities, type KnativeActivitiesOptions } from '../activities/knative';
 import { KnativeServices } from '../backends/knative/services';
@@ -18,6 +18,7 @@ import type { ContainerBackend } from '../backends/backend';
 import { createMesosActivities } from '../activities/mesos';
 import { MesosSchedulerApi } from '../backends/mesos/api';
 import { loadConfig, type GustConfig } from '../common/config';
+import { createLogger, temporalLogger } from '../common/logger';
 import { isClusterHost } from '../common/names';
 import type {
   HostsInput,
@@ -38,6 +39,7 @@ import {
   createTemporalClient,
   runInBackground,
   runUntilSignal,
+  serveWorkerMetrics,
   type RunningWorker,
 } from './temporal';
 import { createAgentBackend, defaultImageForKind, registerHost } from './agent';
@@ -220,6 +222,8 @@ async function upsertSchedule(
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const log = createLogger(config.observability.logLevel);
+  Runtime.install({ logger: temporalLogger(log) });
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
@@ -243,7 +247,9 @@ async function main(): Promise<void> {
   };
   await knative?.services.health();
   const running = await startProvisioner({ connection, client, bundle, config, mesos, cluster, knative });
+  const metrics = await serveWorkerMetrics(config, 'provisioner', running, log);
   await runUntilSignal(running, async () => {
+    await metrics?.close();
     await stores?.close();
     await backend?.close();
     await connection.close();
@@ -252,7 +258,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    createLogger('error').error({ err }, 'provisioner failed');
     process.exit(1);
   });
 }

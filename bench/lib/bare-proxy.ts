@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { Pool } from 'undici';
+import { poolFor, runtimeHeaders } from './runtime-origin';
 
 export interface BareProxy {
   url: string;
@@ -34,7 +34,8 @@ export async function startBareProxy(target: string, runBody: string): Promise<B
 }
 
 async function main(target: string, runBody: string): Promise<void> {
-  const pool = new Pool(target, { pipelining: 1, keepAliveTimeout: 60_000 });
+  const pool = poolFor(target, { pipelining: 1, keepAliveTimeout: 60_000 });
+  const headers = { 'content-type': 'application/json', ...runtimeHeaders(target) };
   const app = Fastify({ logger: false });
   app.post('/run', async (request, reply) => {
     // The invoke's parameters go in as the run payload's value, as a controller would do.
@@ -43,7 +44,7 @@ async function main(target: string, runBody: string): Promise<void> {
     const response = await pool.request({
       method: 'POST',
       path: '/run',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify(body),
     });
     const text = await response.body.text();

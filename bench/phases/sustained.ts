@@ -5,9 +5,10 @@
 //                 from /proc at the window's edges; records discarded (the hot path alone)
 //   open loops    at 50% of Gust's closed-loop c=32 maximum, for ≥ 30 s, with the activation store
 //                 the run uses: the writer's pending count sampled, event-loop delay and GCs
-// Throughput runs are pinned when the machine has 2+ cores (taskset): the controller (this
-// process) and the bare proxy on the last core, the load generator, the container and its
-// docker-proxy on the others. Shared services (dockerd, Cassandra, Temporal) are not moved.
+// Closed loops (throughput) are pinned when the machine has 2+ cores (taskset): the controller
+// (this process) and the bare proxy on the last core, the load generator, the container and its
+// docker-proxy on the others. Shared services (dockerd, Cassandra, Temporal) are not moved. Open
+// loops run unpinned.
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import type { BenchStack } from '../lib/gust-stack';
@@ -70,7 +71,7 @@ export interface SustainedContext {
   /** Creates a warm action with concurrency 32 and answers its name and container address. */
   warmAction: () => Promise<{ name: string; address: string; containerId: string }>;
   invokeTemplate: (name: string) => RequestTemplate;
-  directTemplate: RequestTemplate;
+  directTemplate: (address: string) => RequestTemplate;
   runBody: string;
 }
 
@@ -91,9 +92,10 @@ export async function sustained(
   const { stack, load, settings, log } = ctx;
   const { name, address, containerId } = await ctx.warmAction();
   const proxy = await startBareProxy(address, ctx.runBody);
-  const port = new URL(address).port;
+  // A runtime on a unix socket has no docker-proxy; one published on a TCP port has.
+  const port = /^https?:/.test(address) ? new URL(address).port : '';
   const containerPids = pidsInCgroup(containerId);
-  const dockerProxies = pidsWithArgs('docker-proxy', '-host-port', port);
+  const dockerProxies = port ? pidsWithArgs('docker-proxy', '-host-port', port) : [];
   const groups: CpuGroups = {
     pids: {
       controller: [process.pid],
@@ -135,8 +137,8 @@ export async function sustained(
     t === 'gust'
       ? ctx.invokeTemplate(name)
       : t === 'proxy'
-        ? { ...ctx.directTemplate, body: '{}' }
-        : ctx.directTemplate;
+        ? { path: '/run', headers: { 'content-type': 'application/json' }, body: '{}' }
+        : ctx.directTemplate(address);
 
   const measure = async (
     target: Target,
@@ -159,9 +161,11 @@ export async function sustained(
     }, 100);
     const duration = job.loop === 'closed' ? settings.closedMs : settings.openMs;
     let endSnap = startSnap;
+    let ended = false;
     let loopStats: LoopStats | undefined;
     let pendingEnd = 0;
     const endTimer = setTimeout(() => {
+      ended = true;
       endSnap = snapshot(groups);
       loopStats = loopWatch.stop();
       pendingEnd = stack.writer.pending;
@@ -188,7 +192,7 @@ export async function sustained(
     clearTimeout(startTimer);
     clearTimeout(endTimer);
     clearInterval(sampler);
-    if (endSnap === startSnap) {
+    if (!ended) {
       endSnap = snapshot(groups);
       loopStats = loopWatch.stop();
       pendingEnd = stack.writer.pending;
@@ -247,6 +251,8 @@ export async function sustained(
     ).median;
     const openRate = Math.max(10, Math.round(gustMax * 0.5));
     stack.activations.discard = false;
+    // Open loops measure a sustained rate's latency, not a throughput: unpinned.
+    unpin();
     for (const target of order) await measure(target, { loop: 'open', rate: openRate });
     return { result: { pinned, runs, openRate }, figures: figuresOf(runs, openRate, stack.storeKind) };
   } finally {
