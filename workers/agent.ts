@@ -141,17 +141,12 @@ export const KNATIVE_HOST_ID = 'cluster.knative';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-<<<<<<< HEAD
   if (config.agent.backend === 'kubernetes' || config.agent.backend === 'knative')
     throw new Error(
       `GUST_BACKEND=${config.agent.backend} needs no agent: the provisioner makes the pods or Services`,
     );
-=======
-  if (config.agent.backend === 'kubernetes')
-    throw new Error('GUST_BACKEND=kubernetes needs no agent: the provisioner creates the pods');
   const log = createLogger(config.observability.logLevel);
   Runtime.install({ logger: temporalLogger(log) });
->>>>>>> main
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = await createAgentBackend(config, { client });

@@ -17,15 +17,10 @@ import { ContainerInvoker } from '../api/invoke/container-invoker';
 import { KnativeInvoker } from '../api/invoke/knative-invoker';
 import { Router } from '../api/invoke/router';
 import type { ContainerBackend } from '../backends/backend';
-<<<<<<< HEAD
-import { loadConfig, type GustConfig } from '../common/config';
-import { createLogger, type Logger } from '../common/logger';
-=======
 import { ControllerMetrics } from '../api/controller-metrics';
 import { loadConfig, type GustConfig, type LogLevel } from '../common/config';
-import { createLogger, temporalLogger } from '../common/logger';
+import { createLogger, temporalLogger, type Logger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
->>>>>>> main
 import { RuntimeClient } from '../runtimes/runtime-client';
 import { openStores, type Stores } from '../store/open-stores';
 import { DEFAULT_SCOPE, type Scope } from '../workflows/scope';
@@ -87,7 +82,6 @@ export async function startController(options: ControllerOptions): Promise<Runni
     metrics &&
     new ControllerMetrics(metrics.registry, { router, writer, caches: { entities: entityCache, auth } });
   const runtime = new RuntimeClient();
-<<<<<<< HEAD
   const invoker =
     config.agent.backend === 'knative'
       ? knativeInvoker(options, log, runtime)
@@ -100,22 +94,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
           containerState: backend && ((container) => backend.state(container.id, { awaitExitMs: 2_000 })),
           provisionTimeoutMs: controller.provisionTimeoutMs,
           apiHost: controller.apiHost,
+          observe,
         });
-  const entityCache = new EntityCache(stores.entities);
-  const auth = new Authenticator(stores.entities);
-=======
-  const invoker = new ContainerInvoker({
-    router,
-    runtime,
-    log,
-    control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
-    openLogs: backend && ((container) => backend.logs(container)),
-    containerState: backend && ((container) => backend.state(container.id, { awaitExitMs: 2_000 })),
-    provisionTimeoutMs: controller.provisionTimeoutMs,
-    apiHost: controller.apiHost,
-    observe,
-  });
->>>>>>> main
   // Writes through other controllers (and `npm run admin`) reach this one's caches within a poll.
   const changes = new EntityChangeFeed({
     store: stores.entities,

@@ -87,16 +87,12 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     mesos: config.agent.backend === 'mesos' ? config.mesos : undefined,
     knative: knativeActivities,
   });
-<<<<<<< HEAD
   const agent =
-    clusterHost || knative ? undefined : await startAgent({ connection, client, backend, config, scope });
-=======
-  const agent = clusterHost
-    ? undefined
-    : await startAgent({ connection, client, backend, config, scope, log });
+    clusterHost || knative
+      ? undefined
+      : await startAgent({ connection, client, backend, config, scope, log });
   metrics?.watchWorker('provisioner', provisioner.worker);
   if (agent) metrics?.watchWorker('agent', agent.worker);
->>>>>>> main
   const controller = await startController({
     config,
     connection,
