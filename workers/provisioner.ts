@@ -74,7 +74,7 @@ export interface ProvisionerOptions {
   /** Serve a cluster's container activities (create, destroy, list) and register it as a host. */
   cluster?: ClusterHost;
   /** GUST_BACKEND=mesos: run the framework workflow and its activities (subscription, calls). */
-  mesos?: GustConfig['mesos'];
+  mesos?: GustConfig['mesos'] & { historyLimit?: number };
   /**
    * GUST_BACKEND=knative: run the Knative service workflows' activities (apply, wait Ready,
    * delete). No stem cells: Knative scales the revisions.
@@ -143,11 +143,17 @@ export async function ensureHostsWorkflow(client: Client, input: HostsInput): Pr
 export async function ensureMesosFramework(
   client: Client,
   scope: Scope,
-  mesos: GustConfig['mesos'],
+  mesos: NonNullable<ProvisionerOptions['mesos']>,
 ): Promise<void> {
-  const { frameworkName, user, failoverTimeoutMs } = mesos;
+  const { frameworkName, user, failoverTimeoutMs, historyLimit } = mesos;
   await client.workflow.start('mesosFrameworkWorkflow', {
-    ...mesosFrameworkStartOptions({ scope, frameworkName, user, failoverTimeoutMs }),
+    ...mesosFrameworkStartOptions({
+      scope,
+      frameworkName,
+      user,
+      failoverTimeoutMs,
+      ...(historyLimit ? { historyLimit } : {}),
+    }),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
 }

@@ -10,9 +10,8 @@ import {
   ACTIONS_NAMESPACE,
   adminApi,
   describeKubernetes,
-  podsOfHost,
   restartApiserver,
-  testBackend,
+  suiteBackend,
 } from '../integration/kubernetes-harness';
 
 jest.setTimeout(240_000);
@@ -25,16 +24,9 @@ const client = new RuntimeClient();
 let backend: KubernetesBackend;
 
 describeKubernetes('kubernetes backend across an apiserver restart', () => {
-  beforeAll(async () => {
-    backend = testBackend(HOST);
-    await backend.health();
-  });
-
-  afterAll(async () => {
-    for (const container of (await backend?.list({})) ?? []) await backend.destroy(container.id);
-    expect(await podsOfHost(api, HOST)).toEqual([]);
-    await client.closeAll();
-    await backend?.close();
+  const suite = suiteBackend(HOST, client);
+  beforeAll(() => {
+    backend = suite();
   });
 
   it('keeps watching: a pod deleted after the restart is reported, and a new pod comes up', async () => {

@@ -18,6 +18,7 @@ import {
   adminApi,
   describeKubernetes,
   podsOfHost,
+  suiteBackend,
   testBackend,
 } from './kubernetes-harness';
 
@@ -39,17 +40,9 @@ const readPod = (name: string): Promise<V1Pod> =>
   api.readNamespacedPod({ name, namespace: ACTIONS_NAMESPACE });
 
 describeKubernetes('kubernetes backend', () => {
-  beforeAll(async () => {
-    backend = testBackend(HOST);
-    await backend.health();
-  });
-
-  afterAll(async () => {
-    for (const container of (await backend?.list({})) ?? []) await backend.destroy(container.id);
-    // Nothing leaked: no pod of this host id is left in any state.
-    expect(await podsOfHost(api, HOST)).toEqual([]);
-    await client.closeAll();
-    await backend?.close();
+  const suite = suiteBackend(HOST, client);
+  beforeAll(() => {
+    backend = suite();
   });
 
   it('creates a pod with Gust labels and memory limits on a loopback host port, serves, lists and destroys it', async () => {
