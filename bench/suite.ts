@@ -78,7 +78,7 @@ const SETTINGS = QUICK
       manyActions: [1, 10, 100],
       burstRequests: 100,
       burstConcurrency: Number(process.env.BENCH_BURST_CONCURRENCY ?? 10),
-      sustained: { repeats: 5, warmupMs: 5000, closedMs: 10_000, openMs: 30_000 },
+      sustained: { repeats: 5, warmupMs: 3000, closedMs: 10_000, openMs: 30_000 },
       rampMs: 30_000,
       store: { repeats: 1, durationMs: 60_000 },
       deadlineMs: 40 * 60_000,
