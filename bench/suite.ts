@@ -61,7 +61,7 @@ const SETTINGS = QUICK
       sustained: { repeats: 2, warmupMs: 2000, closedMs: 5000, openMs: 30_000 },
       rampMs: 15_000,
       store: { repeats: 1, durationMs: 10_000 },
-      deadlineMs: 420_000,
+      deadlineMs: 600_000,
     }
   : {
       mode: 'full' as const,
@@ -1003,6 +1003,9 @@ async function main(): Promise<void> {
     log(`deadline of ${SETTINGS.deadlineMs / 1000}s passed: cleaning up and exiting`);
     report.errors.push({ phase: 'deadline', error: `the run passed ${SETTINGS.deadlineMs} ms` });
     void cleanup().finally(() => {
+      report.machine.after = describeMachine();
+      report.busyWarning = busyWarning(report.machine.before, report.machine.after);
+      report.durationMs = Date.now() - started;
       writeOutputs();
       process.exit(2);
     });
