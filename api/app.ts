@@ -8,6 +8,7 @@ import type { EntityStore } from '../store/entity-store';
 import { SIZE_LIMITS } from './action-limits';
 import type { ActivationWriter } from './activation-writer';
 import type { ApiContext } from './api-context';
+import { registerApiDocs } from './api-docs';
 import { prepareAuthKeys } from './auth-bootstrap';
 import { makeAuthenticateHook } from './authenticate';
 import type { Authenticator } from './authenticator';
@@ -102,8 +103,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   void app.register(httpConventions);
+  registerApiDocs(app);
   void app.register(infoRoutes, ctx);
-  app.options('/*', { schema: {} }, async (_request, reply) => reply.code(200).send());
+  app.options('/*', { schema: { hide: true } }, async (_request, reply) => reply.code(200).send());
   void app.register(
     async (api) => {
       api.addHook('onRequest', makeAuthenticateHook(deps.auth));
