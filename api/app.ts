@@ -27,7 +27,9 @@ import { infoRoutes } from './routes/info-routes';
 import { invokeRoutes } from './routes/invoke-routes';
 import { namespaceRoutes } from './routes/namespace-routes';
 import { packageRoutes } from './routes/package-routes';
+import { OwnerIdentities } from './owner-identities';
 import { ruleRoutes } from './routes/rule-routes';
+import { webRoutes } from './routes/web-routes';
 import { triggerRoutes } from './routes/trigger-routes';
 import { transactionIdFor } from './transaction-id';
 
@@ -106,6 +108,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerApiDocs(app);
   void app.register(infoRoutes, ctx);
   app.options('/*', { schema: { hide: true } }, async (_request, reply) => reply.code(200).send());
+  void app.register(webRoutes, { ...ctx, owners: new OwnerIdentities(deps.entities), prefix: '/api/v1/web' });
   void app.register(
     async (api) => {
       api.addHook('onRequest', makeAuthenticateHook(deps.auth));

@@ -90,7 +90,9 @@ export class EntityCache {
     return this.#store.list<T>(collection, rootNamespace);
   }
 
+  /** Drops one entry (a change made elsewhere); a read already under way cannot put it back. */
   invalidate(collection: Collection, namespace: string, name: string): void {
+    this.#generation += 1;
     this.#entries.delete(cacheKey(collection, namespace, name));
   }
 

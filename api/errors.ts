@@ -169,6 +169,35 @@ export const API_ERRORS = {
     400,
     () => 'The request content was malformed:\nstatus must be active or inactive',
   ),
+  // Web actions (WebActions.scala)
+  GUST_ERR_WEB_NOT_JSON: spec(
+    'GUST_ERR_WEB_NOT_JSON',
+    400,
+    () => "Response is not valid 'application/json'.",
+  ),
+  GUST_ERR_WEB_NOT_HTML: spec('GUST_ERR_WEB_NOT_HTML', 400, () => "Response is not valid 'text/html'."),
+  GUST_ERR_WEB_NOT_SVG: spec('GUST_ERR_WEB_NOT_SVG', 400, () => "Response is not valid 'image/svg+xml'."),
+  GUST_ERR_WEB_NOT_HTTP: spec('GUST_ERR_WEB_NOT_HTTP', 400, () => "Response is not valid 'message/http'."),
+  GUST_ERR_WEB_UNKNOWN_TYPE: spec(
+    'GUST_ERR_WEB_UNKNOWN_TYPE',
+    400,
+    () => 'Response did not specify a known content-type.',
+  ),
+  GUST_ERR_WEB_TYPE_MISMATCH: spec(
+    'GUST_ERR_WEB_TYPE_MISMATCH',
+    400,
+    () => 'Response type in header did not match generated content type.',
+  ),
+  GUST_ERR_WEB_NO_PROPERTY: spec(
+    'GUST_ERR_WEB_NO_PROPERTY',
+    404,
+    () => 'Response does not include requested property.',
+  ),
+  GUST_ERR_WEB_ACTION_FAILED: spec(
+    'GUST_ERR_WEB_ACTION_FAILED',
+    400,
+    () => 'There was an error processing your request.',
+  ),
   // Listing parameters (contract §3.8, §3.4)
   GUST_ERR_LIST_NOT_INTEGER: spec(
     'GUST_ERR_LIST_NOT_INTEGER',

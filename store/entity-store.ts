@@ -30,6 +30,24 @@ export interface AuthKeyRecord {
   created: number;
 }
 
+/**
+ * One write to an entity or an API key, kept for about an hour so every controller can drop what
+ * it cached (api/entity-change-feed.ts). `collection` is `authKeys` for keys (`name` = the uuid).
+ */
+export interface EntityChange {
+  /** Unique per change. */
+  id: string;
+  /** The writer's clock, epoch ms. */
+  at: number;
+  collection: Collection | 'authKeys';
+  /** The entity's namespace path (`guest` or `guest/pkg`); the key's namespace. */
+  namespace: string;
+  name: string;
+}
+
+/** How long changes are kept. */
+export const ENTITY_CHANGE_RETENTION_MS = 3_600_000;
+
 export interface EntityStore {
   /** `namespace` may contain a package (`guest/pkg`). */
   get<T extends EntityDocument>(
@@ -49,6 +67,12 @@ export interface EntityStore {
   deleteAuthKey(uuid: string): Promise<boolean>;
   /** All keys, or a namespace's keys. */
   listAuthKeys(namespace?: string): Promise<AuthKeyRecord[]>;
+
+  /**
+   * Changes recorded at or after `sinceMs` (writer's clock), oldest first. Every put, delete,
+   * putAuthKey and deleteAuthKey records one, after the write itself is done.
+   */
+  changesSince(sinceMs: number): Promise<EntityChange[]>;
 
   close(): Promise<void>;
 }

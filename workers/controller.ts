@@ -10,6 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app';
 import { ActivationWriter } from '../api/activation-writer';
 import { Authenticator } from '../api/authenticator';
+import { EntityCache } from '../api/entity-cache';
+import { EntityChangeFeed } from '../api/entity-change-feed';
 import { ContainerInvoker } from '../api/invoke/container-invoker';
 import { Router } from '../api/invoke/router';
 import type { ContainerBackend } from '../backends/backend';
@@ -70,13 +72,24 @@ export async function startController(options: ControllerOptions): Promise<Runni
     provisionTimeoutMs: controller.provisionTimeoutMs,
     apiHost: controller.apiHost,
   });
+  const entityCache = new EntityCache(stores.entities);
+  const auth = new Authenticator(stores.entities);
+  // Writes through other controllers (and `npm run admin`) reach this one's caches within a poll.
+  const changes = new EntityChangeFeed({
+    store: stores.entities,
+    cache: entityCache,
+    auth,
+    onError: (error) => log.warn({ err: error }, 'entity change feed: reading the store failed'),
+  });
+  await changes.start();
   const app = buildApp({
     config,
     entities: stores.entities,
+    entityCache,
     activations: stores.activations,
     writer,
     invoker,
-    auth: new Authenticator(stores.entities),
+    auth,
     logger: log,
   });
   const worker = await startControllerWorker({
@@ -95,6 +108,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     writer,
     async stop() {
       await app.close();
+      await changes.stop();
       await worker.stop();
       await writer.close();
       invoker.close();

@@ -1,7 +1,16 @@
 // EntityStore on Cassandra.
-import type { Client } from 'cassandra-driver';
-import type { AuthKeyRecord, Collection, EntityDocument, EntityStore, PutMode } from '../entity-store';
+import { types, type Client } from 'cassandra-driver';
+import type {
+  AuthKeyRecord,
+  Collection,
+  EntityChange,
+  EntityDocument,
+  EntityStore,
+  PutMode,
+} from '../entity-store';
 import { splitEntityKey } from '../entity-store';
+
+const MINUTE_MS = 60_000;
 
 export class CassandraEntityStore implements EntityStore {
   readonly #client: Client;
@@ -25,6 +34,8 @@ export class CassandraEntityStore implements EntityStore {
       deleteKey: `DELETE FROM ${ks}.auth_keys WHERE uuid = ? IF EXISTS`,
       // Admin-only: the key table is small, a scan is fine.
       listKeys: `SELECT doc FROM ${ks}.auth_keys`,
+      change: `INSERT INTO ${ks}.entity_changes (minute, at, id, collection, namespace, name) VALUES (?, ?, ?, ?, ?, ?)`,
+      changesSince: `SELECT at, id, collection, namespace, name FROM ${ks}.entity_changes WHERE minute = ? AND at >= ?`,
     };
   }
 
@@ -41,16 +52,52 @@ export class CassandraEntityStore implements EntityStore {
   async put(collection: Collection, doc: EntityDocument, mode: PutMode): Promise<boolean> {
     const { root, qualified } = splitEntityKey(doc.namespace, doc.name);
     const params = [collection, root, qualified, doc.updated, JSON.stringify(doc)];
-    if (mode === 'overwrite') {
-      await this.#client.execute(this.#cql.upsert, params);
-      return true;
-    }
-    return (await this.#client.execute(this.#cql.insert, params)).wasApplied();
+    const written =
+      mode === 'overwrite'
+        ? (await this.#client.execute(this.#cql.upsert, params), true)
+        : (await this.#client.execute(this.#cql.insert, params)).wasApplied();
+    if (written) await this.#recordChange(collection, doc.namespace, doc.name);
+    return written;
   }
 
   async delete(collection: Collection, namespace: string, name: string): Promise<boolean> {
     const { root, qualified } = splitEntityKey(namespace, name);
-    return (await this.#client.execute(this.#cql.delete, [collection, root, qualified])).wasApplied();
+    const deleted = (
+      await this.#client.execute(this.#cql.delete, [collection, root, qualified])
+    ).wasApplied();
+    if (deleted) await this.#recordChange(collection, namespace, name);
+    return deleted;
+  }
+
+  async changesSince(sinceMs: number): Promise<EntityChange[]> {
+    const changes: EntityChange[] = [];
+    const last = Math.floor(Date.now() / MINUTE_MS);
+    for (let minute = Math.floor(sinceMs / MINUTE_MS); minute <= last; minute += 1) {
+      const rows = await this.#client.execute(this.#cql.changesSince, [minute, sinceMs], { prepare: true });
+      for (const row of rows.rows) {
+        changes.push({
+          id: String(row.get('id')),
+          at: Number(row.get('at')),
+          collection: row.get('collection') as EntityChange['collection'],
+          namespace: row.get('namespace') as string,
+          name: row.get('name') as string,
+        });
+      }
+    }
+    return changes;
+  }
+
+  async #recordChange(
+    collection: EntityChange['collection'],
+    namespace: string,
+    name: string,
+  ): Promise<void> {
+    const at = Date.now();
+    await this.#client.execute(
+      this.#cql.change,
+      [Math.floor(at / MINUTE_MS), at, types.TimeUuid.now(), collection, namespace, name],
+      { prepare: true },
+    );
   }
 
   async list<T extends EntityDocument>(collection: Collection, rootNamespace: string): Promise<T[]> {
@@ -67,10 +114,14 @@ export class CassandraEntityStore implements EntityStore {
 
   async putAuthKey(record: AuthKeyRecord): Promise<void> {
     await this.#client.execute(this.#cql.putKey, [record.uuid, record.namespace, JSON.stringify(record)]);
+    await this.#recordChange('authKeys', record.namespace, record.uuid);
   }
 
   async deleteAuthKey(uuid: string): Promise<boolean> {
-    return (await this.#client.execute(this.#cql.deleteKey, [uuid])).wasApplied();
+    const record = await this.getAuthKey(uuid);
+    const deleted = (await this.#client.execute(this.#cql.deleteKey, [uuid])).wasApplied();
+    if (deleted) await this.#recordChange('authKeys', record?.namespace ?? '', uuid);
+    return deleted;
   }
 
   async listAuthKeys(namespace?: string): Promise<AuthKeyRecord[]> {

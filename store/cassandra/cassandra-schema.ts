@@ -15,6 +15,11 @@ function schemaStatements(keyspace: string, replicationFactor: number): string[]
        collection text, root_namespace text, name text, updated bigint, doc text,
        PRIMARY KEY ((collection, root_namespace), name))`,
     `CREATE TABLE IF NOT EXISTS ${ks}.auth_keys (uuid text PRIMARY KEY, namespace text, doc text)`,
+    // Recent entity and key writes, one partition per minute, read by every controller's change feed.
+    `CREATE TABLE IF NOT EXISTS ${ks}.entity_changes (
+       minute bigint, at bigint, id timeuuid, collection text, namespace text, name text,
+       PRIMARY KEY ((minute), at, id))
+     WITH default_time_to_live = 3600`,
     `CREATE TABLE IF NOT EXISTS ${ks}.activations_by_id (
        namespace text, activation_id text, doc text,
        PRIMARY KEY ((namespace, activation_id)))`,

@@ -19,6 +19,14 @@ CREATE TABLE IF NOT EXISTS auth_keys (
   doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS auth_keys_by_namespace ON auth_keys (namespace);
+CREATE TABLE IF NOT EXISTS entity_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  collection TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entity_changes_by_time ON entity_changes (at);
 CREATE TABLE IF NOT EXISTS activations (
   namespace TEXT NOT NULL,
   activation_id TEXT NOT NULL,

@@ -1,6 +1,13 @@
 // EntityStore on SQLite (the embedded default).
-import type { AuthKeyRecord, Collection, EntityDocument, EntityStore, PutMode } from '../entity-store';
-import { splitEntityKey } from '../entity-store';
+import type {
+  AuthKeyRecord,
+  Collection,
+  EntityChange,
+  EntityDocument,
+  EntityStore,
+  PutMode,
+} from '../entity-store';
+import { ENTITY_CHANGE_RETENTION_MS, splitEntityKey } from '../entity-store';
 import type { SqliteDatabase } from './open-database';
 
 export class SqliteEntityStore implements EntityStore {
@@ -28,6 +35,11 @@ export class SqliteEntityStore implements EntityStore {
       deleteKey: db.prepare('DELETE FROM auth_keys WHERE uuid = ?'),
       listKeys: db.prepare('SELECT doc FROM auth_keys ORDER BY namespace, uuid'),
       listKeysOf: db.prepare('SELECT doc FROM auth_keys WHERE namespace = ? ORDER BY uuid'),
+      change: db.prepare('INSERT INTO entity_changes (at, collection, namespace, name) VALUES (?, ?, ?, ?)'),
+      pruneChanges: db.prepare('DELETE FROM entity_changes WHERE at < ?'),
+      changesSince: db.prepare(
+        'SELECT seq, at, collection, namespace, name FROM entity_changes WHERE at >= ? ORDER BY seq',
+      ),
     };
   }
 
@@ -44,12 +56,27 @@ export class SqliteEntityStore implements EntityStore {
   async put(collection: Collection, doc: EntityDocument, mode: PutMode): Promise<boolean> {
     const { root, qualified } = splitEntityKey(doc.namespace, doc.name);
     const statement = mode === 'create' ? this.#stmt.insert : this.#stmt.upsert;
-    return statement.run(collection, root, qualified, doc.updated, JSON.stringify(doc)).changes > 0;
+    const written = statement.run(collection, root, qualified, doc.updated, JSON.stringify(doc)).changes > 0;
+    if (written) this.#recordChange(collection, doc.namespace, doc.name);
+    return written;
   }
 
   async delete(collection: Collection, namespace: string, name: string): Promise<boolean> {
     const { root, qualified } = splitEntityKey(namespace, name);
-    return this.#stmt.delete.run(collection, root, qualified).changes > 0;
+    const deleted = this.#stmt.delete.run(collection, root, qualified).changes > 0;
+    if (deleted) this.#recordChange(collection, namespace, name);
+    return deleted;
+  }
+
+  async changesSince(sinceMs: number): Promise<EntityChange[]> {
+    const rows = this.#stmt.changesSince.all(sinceMs) as (Omit<EntityChange, 'id'> & { seq: number })[];
+    return rows.map(({ seq, ...change }) => ({ id: String(seq), ...change }));
+  }
+
+  #recordChange(collection: EntityChange['collection'], namespace: string, name: string): void {
+    const now = Date.now();
+    this.#stmt.change.run(now, collection, namespace, name);
+    this.#stmt.pruneChanges.run(now - ENTITY_CHANGE_RETENTION_MS);
   }
 
   async list<T extends EntityDocument>(collection: Collection, rootNamespace: string): Promise<T[]> {
@@ -64,10 +91,14 @@ export class SqliteEntityStore implements EntityStore {
 
   async putAuthKey(record: AuthKeyRecord): Promise<void> {
     this.#stmt.putKey.run(record.uuid, record.namespace, JSON.stringify(record));
+    this.#recordChange('authKeys', record.namespace, record.uuid);
   }
 
   async deleteAuthKey(uuid: string): Promise<boolean> {
-    return this.#stmt.deleteKey.run(uuid).changes > 0;
+    const record = await this.getAuthKey(uuid);
+    const deleted = this.#stmt.deleteKey.run(uuid).changes > 0;
+    if (deleted) this.#recordChange('authKeys', record?.namespace ?? '', uuid);
+    return deleted;
   }
 
   async listAuthKeys(namespace?: string): Promise<AuthKeyRecord[]> {

@@ -14,7 +14,8 @@ import type { GustConfig } from '../../common/config';
 import { loadConfig } from '../../common/config';
 import { createCassandraClient } from '../../store/cassandra/cassandra-client';
 import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
-import { startEmbeddedGust } from '../../workers/embedded';
+import type { Scope } from '../../workflows/scope';
+import { type EmbeddedGust, startEmbeddedGust } from '../../workers/embedded';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 
 export interface GustUnderTest {
@@ -24,6 +25,9 @@ export interface GustUnderTest {
   config: GustConfig;
   /** An `openwhisk` client for this Gust (guest credentials unless `apiKey` is given). */
   client(options?: { apiKey?: string; namespace?: string }): ReturnType<typeof openwhisk>;
+  /** The running Gust (a second controller can join it on the same Temporal and store). */
+  embedded: EmbeddedGust;
+  scope: Scope;
   stop(): Promise<void>;
 }
 
@@ -33,24 +37,24 @@ export interface StartGustOptions {
   backend?: GustConfig['agent']['backend'];
   /** @default 'cassandra' */
   store?: GustConfig['store']['kind'];
+  /** Cassandra keyspace, emptied first: a test file that runs beside others needs its own. @default gust_e2e */
+  keyspace?: string;
 }
 
 const E2E_KEYSPACE = 'gust_e2e';
 
 /** Creates the e2e keyspace if needed and empties it, so every run starts from nothing. */
 async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
-  const client = createCassandraClient({
-    contactPoints: config.store.cassandraContactPoints,
-    keyspace: E2E_KEYSPACE,
-  });
+  const keyspace = config.store.cassandraKeyspace;
+  const client = createCassandraClient({ contactPoints: config.store.cassandraContactPoints, keyspace });
   try {
     await client.connect();
-    await migrateCassandraSchema(client, E2E_KEYSPACE);
+    await migrateCassandraSchema(client, keyspace);
     const tables = await client.execute(
       'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
-      [E2E_KEYSPACE],
+      [keyspace],
     );
-    for (const row of tables.rows) await client.execute(`TRUNCATE ${E2E_KEYSPACE}.${row['table_name']}`);
+    for (const row of tables.rows) await client.execute(`TRUNCATE ${keyspace}.${row['table_name']}`);
   } finally {
     await client.shutdown();
   }
@@ -90,7 +94,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       ...base.store,
       kind: options.store ?? 'cassandra',
       sqlitePath: join(stateDir, 'gust.sqlite'),
-      cassandraKeyspace: E2E_KEYSPACE,
+      cassandraKeyspace: options.keyspace ?? E2E_KEYSPACE,
     },
     agent: { ...base.agent, hostId: `e2e-${id}`, backend },
     mesos: {
@@ -102,9 +106,10 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
   };
   if (config.store.kind === 'cassandra') await emptyCassandraKeyspace(config);
+  const scope: Scope = { prefix: `e2e-${id}-` };
   const gust = await startEmbeddedGust({
     config,
-    scope: { prefix: `e2e-${id}-` },
+    scope,
     schedules: false,
     port: 0,
   });
@@ -115,6 +120,8 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     apiKey: GUEST_API_KEY,
     config,
     client: (o = {}) => openwhisk({ apihost, api_key: o.apiKey ?? GUEST_API_KEY, namespace: o.namespace }),
+    embedded: gust,
+    scope,
     async stop() {
       await gust.stop();
       await mesos?.close();

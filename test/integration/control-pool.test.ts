@@ -84,7 +84,12 @@ test('a newer action version drains and removes the old version’s containers',
   });
   expect(c1.revoked).toContain(old!.container.id);
   expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual(['0.0.2']);
-  await expect(h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1)).rejects.toThrow();
+  // A router still on the old version asks again: the pool ignores it, and the next request shows it.
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1);
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.2', 2), 1);
+  await waitFor('a second v2 container', () => c1.forAction('a8').length === 2);
+  expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual(['0.0.2', '0.0.2']);
+  expect((await h.inventory(poolId('a8'))).containers.map((c) => c.version)).toEqual(['0.0.2', '0.0.2']);
 });
 
 test('a container the router reports failed is removed and destroyed', async () => {

@@ -50,6 +50,7 @@ async function openCassandra(): Promise<Stores> {
     'activations_by_id',
     'activations_by_namespace',
     'activations_by_name',
+    'entity_changes',
   ]) {
     await client.execute(`TRUNCATE ${KEYSPACE}.${table}`);
   }
@@ -154,6 +155,36 @@ describe.each([
       expect(await s.entities.deleteAuthKey('33333333-3333-3333-3333-333333333333')).toBe(true);
       expect(await s.entities.deleteAuthKey('33333333-3333-3333-3333-333333333333')).toBe(false);
       expect(await s.entities.getAuthKey('33333333-3333-3333-3333-333333333333')).toBeUndefined();
+    });
+
+    test('every write that changed something is in the change feed, oldest first', async () => {
+      const since = Date.now();
+      await s.entities.put('triggers', doc('ns5', 't', 1), 'create');
+      await s.entities.put('triggers', doc('ns5', 't', 2), 'create'); // refused: no change
+      await s.entities.put('actions', doc('ns5/p', 'a', 3), 'overwrite');
+      await s.entities.delete('triggers', 'ns5', 't');
+      await s.entities.delete('triggers', 'ns5', 't'); // nothing deleted: no change
+      const uuid = '44444444-4444-4444-4444-444444444444';
+      await s.entities.putAuthKey({
+        uuid,
+        namespace: 'ns5',
+        subject: 'ns5',
+        salt: 'aa',
+        hash: 'bb',
+        created: 1,
+      });
+      await s.entities.deleteAuthKey(uuid);
+      const changes = (await s.entities.changesSince(since)).filter((c) => c.namespace.startsWith('ns5'));
+      expect(changes.map((c) => [c.collection, c.namespace, c.name])).toEqual([
+        ['triggers', 'ns5', 't'],
+        ['actions', 'ns5/p', 'a'],
+        ['triggers', 'ns5', 't'],
+        ['authKeys', 'ns5', uuid],
+        ['authKeys', 'ns5', uuid],
+      ]);
+      expect(new Set(changes.map((c) => c.id)).size).toBe(changes.length);
+      expect(changes.every((c) => c.at >= since)).toBe(true);
+      expect(await s.entities.changesSince(Date.now() + 60_000)).toEqual([]);
     });
   });
 

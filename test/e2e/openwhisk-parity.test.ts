@@ -1,0 +1,473 @@
+// OpenWhisk applications that compose or fire actions, end to end through the official
+// `openwhisk` client against the real stack (harness.ts): packages shared across two namespaces
+// (the binding re-checked on every call), sequences, triggers and rules, web actions (plain HTTP);
+// and fresh caches across two controllers on one Temporal and one store, with the propagation
+// delay measured.
+import openwhisk from 'openwhisk';
+import { GUEST_API_KEY } from '../../api/api-keys';
+import { makeAuthKey } from '../../api/api-keys';
+import { openStores, type Stores } from '../../store/open-stores';
+import { type RunningController, startController } from '../../workers/controller';
+import type { GustUnderTest } from './harness';
+import { startGust } from './harness';
+
+jest.setTimeout(240_000);
+
+type Client = ReturnType<typeof openwhisk>;
+let gust: GustUnderTest;
+let ow: Client;
+let other: Client;
+let otherKey: string;
+let stores: Stores;
+
+beforeAll(async () => {
+  gust = await startGust({
+    keyspace: 'gust_e2e_parity',
+    controller: {
+      concurrentInvocations: 20,
+      invocationsPerMinute: 10_000,
+      firesPerMinute: 10_000,
+      blockingWaitMs: 60_000,
+      provisionTimeoutMs: 30_000,
+    },
+  });
+  ow = gust.client();
+  stores = await openStores(gust.config.store);
+  const key = makeAuthKey('other');
+  await stores.entities.putAuthKey(key.record);
+  otherKey = key.apiKey;
+  other = gust.client({ apiKey: otherKey });
+});
+afterAll(async () => {
+  await stores?.close();
+  await gust?.stop();
+});
+
+interface OwError {
+  statusCode?: number;
+  error?: { error?: string };
+}
+async function failure(promise: Promise<unknown>): Promise<OwError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as OwError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean = () => true,
+  ms = 30_000,
+  everyMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const value = await read();
+      if (ok(value)) return value;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+interface Record_ {
+  activationId: string;
+  name: string;
+  cause?: string;
+  logs: string[];
+  duration?: number;
+  annotations: { key: string; value: unknown }[];
+  response: { success: boolean; result: Record<string, unknown> };
+}
+const annotation = (record: Record_, key: string): unknown =>
+  record.annotations.find((a) => a.key === key)?.value;
+/** The client's types omit `sequence`, which it supports (lib/actions.js). */
+const createSequence = (client: Client, name: string, sequence: string[]) =>
+  client.actions.create({ name, sequence } as unknown as Parameters<Client['actions']['create']>[0]);
+const ECHO = 'function main(params) { return params; }';
+const STEP = (tag: string) =>
+  `function main(p) { return { n: (p.n || 0) + 1, trail: (p.trail || '') + '${tag}' }; }`;
+
+describe('packages shared across namespaces', () => {
+  test('public packages are listed, read and invoked from another namespace; private ones are 403', async () => {
+    await ow.packages.create({
+      name: 'shared',
+      package: { publish: true, parameters: [{ key: 'p', value: 'pkg' }] },
+    });
+    await ow.packages.create({ name: 'private' });
+    await ow.actions.create({ name: 'shared/echo', action: ECHO });
+    await ow.actions.create({ name: 'private/echo', action: ECHO });
+
+    const listed = (await other.packages.list({ namespace: 'guest' })) as {
+      name: string;
+      binding: unknown;
+    }[];
+    expect(listed.map((p) => p.name)).toEqual(['shared']);
+    const pkg = await other.packages.get({ name: '/guest/shared' });
+    expect(pkg).toMatchObject({ binding: {}, actions: [{ name: 'echo' }] });
+    const result = await other.actions.invoke({
+      name: '/guest/shared/echo',
+      blocking: true,
+      result: true,
+      params: { q: 1 },
+    });
+    expect(result).toEqual({ p: 'pkg', q: 1 });
+    expect(
+      (await failure(other.actions.invoke({ name: '/guest/private/echo', blocking: true }))).statusCode,
+    ).toBe(403);
+    expect((await failure(other.packages.get({ name: '/guest/private' }))).statusCode).toBe(403);
+    expect((await failure(other.packages.get({ name: '/guest/nothing' }))).statusCode).toBe(403);
+    expect((await failure(ow.packages.get({ name: 'nothing' }))).statusCode).toBe(404);
+  });
+
+  test('a binding merges its parameters, is annotated on the record, and is re-checked on every call', async () => {
+    const binding = await other.packages.create({
+      name: 'mine',
+      package: { binding: { namespace: 'guest', name: 'shared' }, parameters: [{ key: 'b', value: 'bind' }] },
+    });
+    expect(binding).toMatchObject({ binding: { namespace: 'guest', name: 'shared' } });
+    const got = await other.packages.get({ name: 'mine' });
+    expect(got.parameters).toEqual([
+      { key: 'p', value: 'pkg' },
+      { key: 'b', value: 'bind' },
+    ]);
+    const record = (await other.actions.invoke({ name: 'mine/echo', blocking: true })) as unknown as Record_;
+    expect(record.response.result).toEqual({ p: 'pkg', b: 'bind' });
+    expect(annotation(record, 'binding')).toBe('other/mine');
+    expect(annotation(record, 'path')).toBe('guest/shared/echo');
+
+    await ow.packages.update({ name: 'shared', package: { publish: false } });
+    expect((await failure(other.actions.invoke({ name: 'mine/echo', blocking: true }))).statusCode).toBe(403);
+    expect((await failure(other.packages.get({ name: 'mine' }))).statusCode).toBe(403);
+    await ow.packages.update({ name: 'shared', package: { publish: true } });
+    expect(await other.actions.invoke({ name: 'mine/echo', blocking: true, result: true })).toEqual({
+      p: 'pkg',
+      b: 'bind',
+    });
+  });
+
+  test('binding errors', async () => {
+    const missing = await failure(
+      ow.packages.create({ name: 'b1', package: { binding: { namespace: 'guest', name: 'absent' } } }),
+    );
+    expect([missing.statusCode, missing.error?.error]).toEqual([
+      400,
+      'Binding references a package that does not exist.',
+    ]);
+    await ow.packages.create({ name: 'b2', package: { binding: { namespace: 'guest', name: 'private' } } });
+    const chained = await failure(
+      ow.packages.create({ name: 'b3', package: { binding: { namespace: 'guest', name: 'b2' } } }),
+    );
+    expect([chained.statusCode, chained.error?.error]).toEqual([
+      400,
+      'Cannot bind to another package binding.',
+    ]);
+  });
+});
+
+describe('sequences', () => {
+  beforeAll(async () => {
+    await ow.actions.create({ name: 'step-a', action: STEP('a') });
+    await ow.actions.create({ name: 'step-b', action: STEP('b') });
+    await ow.actions.create({ name: 'fails', action: 'function main() { return { error: "boom" }; }' });
+  });
+
+  test('blocking: each result feeds the next; records of the sequence and its components', async () => {
+    const created = await createSequence(ow, 'seq', ['/_/step-a', '/guest/step-b']);
+    expect(created).toMatchObject({
+      exec: { kind: 'sequence', components: ['/guest/step-a', '/guest/step-b'] },
+      parameters: [{ key: '_actions', value: ['/guest/step-a', '/guest/step-b'] }],
+    });
+    const record = (await ow.actions.invoke({
+      name: 'seq',
+      blocking: true,
+      params: { n: 10 },
+    })) as unknown as Record_;
+    expect(record.response).toMatchObject({ success: true, result: { n: 12, trail: 'ab' } });
+    expect(record.logs).toHaveLength(2);
+    expect(annotation(record, 'topmost')).toBe(true);
+    expect(annotation(record, 'kind')).toBe('sequence');
+    expect(annotation(record, 'limits')).toMatchObject({ memory: 256 });
+    const first = (await eventually(() =>
+      ow.activations.get({ name: record.logs[0]! }),
+    )) as unknown as Record_;
+    expect(first).toMatchObject({ name: 'step-a', cause: record.activationId });
+    expect(annotation(first, 'causedBy')).toBe('sequence');
+    const stored = (await eventually(() =>
+      ow.activations.get({ name: record.activationId }),
+    )) as unknown as Record_;
+    expect(stored.logs).toEqual(record.logs);
+  });
+
+  test('non-blocking: 202 with the sequence id; an error stops the chain (502 when blocking)', async () => {
+    const { activationId } = await ow.actions.invoke({ name: 'seq' });
+    const record = (await eventually(() => ow.activations.get({ name: activationId }))) as unknown as Record_;
+    expect(record.response.result).toEqual({ n: 2, trail: 'ab' });
+
+    await createSequence(ow, 'seq-fails', ['/_/step-a', '/_/fails', '/_/step-b']);
+    const failed = await failure(ow.actions.invoke({ name: 'seq-fails', blocking: true }));
+    expect(failed.statusCode).toBe(502);
+  });
+
+  test('create errors with OpenWhisk messages', async () => {
+    const cases: [string[], string][] = [
+      [['/_/absent'], 'Sequence component does not exist.'],
+      [['/_/seq-self'], 'Sequence may not refer to itself.'],
+      [Array.from({ length: 51 }, () => '/_/step-a'), 'Too many actions in the sequence.'],
+    ];
+    for (const [sequence, message] of cases) {
+      const error = await failure(createSequence(ow, 'seq-self', sequence));
+      expect([error.statusCode, error.error?.error]).toEqual([400, message]);
+    }
+  });
+
+  test('a public catalog-style component from another namespace', async () => {
+    await createSequence(other, 'uses-shared', ['/guest/shared/echo']);
+    expect(
+      await other.actions.invoke({ name: 'uses-shared', blocking: true, result: true, params: { z: 1 } }),
+    ).toEqual({ p: 'pkg', z: 1 });
+  });
+});
+
+describe('triggers and rules', () => {
+  test('fire runs every active rule; the trigger record lists one line per rule', async () => {
+    await ow.actions.create({ name: 'on-fire', action: ECHO });
+    await ow.triggers.create({ name: 'tick', trigger: { parameters: [{ key: 'from', value: 'trigger' }] } });
+    const rule = await ow.rules.create({ name: 'tick-rule', trigger: 'tick', action: 'on-fire' });
+    expect(rule).toMatchObject({ status: 'active', trigger: { path: 'guest', name: 'tick' } });
+    await ow.rules.create({ name: 'tick-off', trigger: 'tick', action: 'on-fire' });
+    await ow.rules.disable({ name: 'tick-off' });
+    expect(await ow.rules.get({ name: 'tick-off' })).toMatchObject({ status: 'inactive' });
+    expect(await ow.triggers.get({ name: 'tick' })).toMatchObject({
+      rules: { 'guest/tick-rule': { status: 'active' }, 'guest/tick-off': { status: 'inactive' } },
+    });
+
+    const { activationId } = (await ow.triggers.invoke({ name: 'tick', params: { x: 1 } })) as {
+      activationId: string;
+    };
+    const record = (await eventually(() => ow.activations.get({ name: activationId }))) as unknown as Record_;
+    expect(record.response.result).toEqual({ x: 1 });
+    const lines = record.logs.map(
+      (l) => JSON.parse(l) as { rule: string; success: boolean; activationId?: string },
+    );
+    expect(lines.map((l) => [l.rule, l.success]).sort()).toEqual([
+      ['guest/tick-off', false],
+      ['guest/tick-rule', true],
+    ]);
+    const fired = lines.find((l) => l.success)!.activationId!;
+    const ran = (await eventually(() => ow.activations.get({ name: fired }))) as unknown as Record_;
+    expect(ran.response.result).toMatchObject({ from: 'trigger', x: 1 });
+    expect(ran.cause).toBeUndefined();
+
+    await ow.rules.disable({ name: 'tick-rule' });
+    const quiet = await ow.triggers.invoke({ name: 'tick' });
+    expect(quiet).toBeFalsy();
+    await ow.rules.delete({ name: 'tick-rule' });
+    await ow.rules.delete({ name: 'tick-off' });
+    await ow.triggers.delete({ name: 'tick' });
+    expect((await failure(ow.triggers.invoke({ name: 'tick' }))).statusCode).toBe(404);
+  });
+
+  test('rule errors', async () => {
+    await ow.triggers.create({ name: 'lonely' });
+    const noTrigger = await failure(ow.rules.create({ name: 'r', trigger: 'absent', action: 'on-fire' }));
+    expect([noTrigger.statusCode, noTrigger.error?.error]).toEqual([
+      400,
+      'trigger /guest/absent does not exist',
+    ]);
+    const noAction = await failure(ow.rules.create({ name: 'r', trigger: 'lonely', action: 'absent' }));
+    expect([noAction.statusCode, noAction.error?.error]).toEqual([
+      400,
+      'action /guest/absent does not exist',
+    ]);
+    const badFeed = await failure(
+      ow.triggers.create({ name: 'bad-feed', trigger: { annotations: [{ key: 'feed', value: 'x' }] } }),
+    );
+    expect([badFeed.statusCode, badFeed.error?.error]).toEqual([400, 'Feed name is not valid']);
+  });
+});
+
+describe('web actions (plain HTTP)', () => {
+  const web = (path: string, init: RequestInit = {}) =>
+    fetch(`${gust.apihost}/api/v1/web/guest/${path}`, init);
+  beforeAll(async () => {
+    const webExport = { 'web-export': true };
+    await ow.actions.create({
+      name: 'web-echo',
+      action: ECHO,
+      annotations: webExport,
+      params: { fixed: 'yes' },
+    });
+    await ow.actions.create({
+      name: 'web-page',
+      action:
+        'function main(p) { return { statusCode: 201, headers: { "x-made-by": "gust" }, body: "<h1>" + (p.who || "nobody") + "</h1>" }; }',
+      annotations: webExport,
+    });
+    await ow.actions.create({ name: 'web-hidden', action: ECHO });
+    await ow.actions.create({
+      name: 'web-raw',
+      action: ECHO,
+      annotations: { 'web-export': true, 'raw-http': true },
+    });
+    await ow.actions.create({
+      name: 'web-secret',
+      action: ECHO,
+      annotations: { 'web-export': true, 'require-whisk-auth': 'letmein', final: true },
+      params: { locked: 'v' },
+    });
+    await ow.actions.create({
+      name: 'web-fails',
+      action: 'function main() { return { error: { statusCode: 418, body: "teapot" } }; }',
+      annotations: webExport,
+    });
+  });
+
+  test('.json merges query and JSON body over parameters, with the __ow_ fields', async () => {
+    const response = await web('default/web-echo.json/extra/path?q=1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ b: 2 }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ fixed: 'yes', q: '1', b: 2, __ow_method: 'post', __ow_path: '/extra/path' });
+    expect(body.__ow_headers).toMatchObject({ 'content-type': 'application/json' });
+    expect(body).not.toHaveProperty('__ow_user');
+    expect(response.headers.get('x-openwhisk-activation-id')).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test('form bodies, .http responses, raw-http, OPTIONS without invoking', async () => {
+    const form = await web('default/web-echo.json', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1&b=two',
+    });
+    expect(await form.json()).toMatchObject({ a: '1', b: 'two' });
+    const page = await web('default/web-page?who=ada');
+    expect([page.status, page.headers.get('content-type'), page.headers.get('x-made-by')]).toEqual([
+      201,
+      'text/html',
+      'gust',
+    ]);
+    expect(await page.text()).toBe('<h1>ada</h1>');
+    const raw = await web('default/web-raw.json?x=1', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(await raw.json()).toMatchObject({ __ow_query: 'x=1', __ow_body: 'hello', __ow_method: 'put' });
+    const preflight = await web('default/web-echo', { method: 'OPTIONS' });
+    expect([preflight.status, preflight.headers.get('access-control-allow-methods')]).toEqual([
+      200,
+      'OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH',
+    ]);
+    const text = await web('default/web-page.text?who=bob');
+    expect(await text.text()).toBe('<h1>bob</h1>');
+  });
+
+  test('errors: not exported, reserved and final parameters, require-whisk-auth, response shape', async () => {
+    expect((await web('default/web-hidden.json')).status).toBe(404);
+    expect((await web('default/absent.json')).status).toBe(404);
+    expect((await fetch(`${gust.apihost}/api/v1/web/nobody/default/web-echo.json`)).status).toBe(404);
+    const reserved = await web('default/web-echo.json?__ow_method=get');
+    expect([reserved.status, ((await reserved.json()) as { error: string }).error]).toEqual([
+      400,
+      'Request defines parameters that are not allowed (e.g., reserved properties).',
+    ]);
+    expect((await web('default/web-secret.json')).status).toBe(401);
+    const unlocked = await web('default/web-secret.json', { headers: { 'x-require-whisk-auth': 'letmein' } });
+    expect(await unlocked.json()).toMatchObject({ locked: 'v' });
+    const overriding = await web('default/web-secret.json?locked=x', {
+      headers: { 'x-require-whisk-auth': 'letmein' },
+    });
+    expect(overriding.status).toBe(400);
+    const notHtml = await web('default/web-echo.html');
+    expect([notHtml.status, ((await notHtml.json()) as { error: string }).error]).toEqual([
+      400,
+      "Response is not valid 'text/html'.",
+    ]);
+    const teapot = await web('default/web-fails');
+    expect([teapot.status, await teapot.text()]).toEqual([418, 'teapot']);
+  });
+
+  test("an authenticated caller is __ow_user; the activation is the owner's", async () => {
+    const response = await web('default/web-echo.json', {
+      headers: { authorization: `Basic ${Buffer.from(otherKey).toString('base64')}` },
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.__ow_user).toBe('other');
+    const id = response.headers.get('x-openwhisk-activation-id')!;
+    expect(await eventually(() => ow.activations.get({ name: id }))).toMatchObject({ namespace: 'guest' });
+  });
+});
+
+describe('fresh caches across two controllers', () => {
+  let second: RunningController;
+  let owB: Client;
+  beforeAll(async () => {
+    const { embedded, config, scope } = gust;
+    second = await startController({
+      config: { ...config, controller: { ...config.controller, id: `${config.controller.id}-b` } },
+      connection: embedded.connection,
+      client: embedded.client,
+      backend: embedded.backend,
+      scope,
+      port: 0,
+    });
+    owB = openwhisk({ apihost: second.url, api_key: GUEST_API_KEY });
+  });
+  afterAll(() => second?.stop());
+
+  test('an update through one controller is seen by the other: delay measured', async () => {
+    await ow.actions.create({ name: 'fresh', action: 'function main() { return { v: 0 }; }' });
+    expect(await owB.actions.invoke({ name: 'fresh', blocking: true, result: true })).toEqual({ v: 0 });
+    const delays: number[] = [];
+    for (let v = 1; v <= 10; v += 1) {
+      const updated = await ow.actions.update({
+        name: 'fresh',
+        action: `function main() { return { v: ${v} }; }`,
+      });
+      const written = Date.now();
+      await eventually(
+        () => owB.actions.get({ name: 'fresh' }),
+        (action) => action.version === updated.version,
+        10_000,
+        10,
+      );
+      delays.push(Date.now() - written);
+    }
+    expect(await owB.actions.invoke({ name: 'fresh', blocking: true, result: true })).toEqual({ v: 10 });
+    delays.sort((a, b) => a - b);
+    console.log(
+      `cache propagation across controllers over ${delays.length} updates: median ${delays[5]} ms, max ${delays[9]} ms`,
+    );
+
+    await ow.actions.delete({ name: 'fresh' });
+    await eventually(
+      () => failure(owB.actions.invoke({ name: 'fresh', blocking: true })),
+      (error) => error.statusCode === 404,
+      10_000,
+    );
+  });
+
+  test('a deleted API key stops working on every controller', async () => {
+    const key = makeAuthKey('short-lived');
+    await stores.entities.putAuthKey(key.record);
+    const viaB = openwhisk({ apihost: second.url, api_key: key.apiKey });
+    expect(await viaB.namespaces.list()).toEqual(['short-lived']);
+    await stores.entities.deleteAuthKey(key.record.uuid);
+    const refused = await eventually(
+      () => failure(viaB.namespaces.list()),
+      (error) => error.statusCode === 401,
+      10_000,
+    );
+    expect(refused.statusCode).toBe(401);
+  });
+});
