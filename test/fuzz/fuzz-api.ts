@@ -43,7 +43,9 @@ async function recorded(apihost: string, apiKey: string, id: string): Promise<bo
   const authorization = `Basic ${Buffer.from(apiKey).toString('base64')}`;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const response = await fetch(`${apihost}/api/v1/namespaces/_/activations/${id}`, { headers: { authorization } });
+    const response = await fetch(`${apihost}/api/v1/namespaces/_/activations/${id}`, {
+      headers: { authorization },
+    });
     if (response.status === 200) return true;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -91,7 +93,10 @@ async function main(): Promise<void> {
     ]);
     const entries = (JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: HarEntry[] } }).log.entries;
     const serverErrors = entries.filter((e) => e.response.status >= 500 && !isDeveloperError(e));
-    const alive = await fetch(`${gust.apihost}/api/v1`).then((r) => r.status, () => 0);
+    const alive = await fetch(`${gust.apihost}/api/v1`).then(
+      (r) => r.status,
+      () => 0,
+    );
     // Every activation id the API answered with (202 {activationId} or a blocking record).
     const handedOut = new Set<string>();
     for (const entry of entries) {
