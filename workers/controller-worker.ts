@@ -16,7 +16,7 @@ import type { RouterLeases } from '../common/contracts';
 import { controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
-import { every, heartbeatIntervalMs, runInBackground, type RunningWorker } from './temporal';
+import { every, heartbeatIntervalMs, superviseWorker, type RunningWorker } from './temporal';
 
 export interface ControllerWorkerOptions {
   connection: NativeConnection;
@@ -28,9 +28,11 @@ export interface ControllerWorkerOptions {
   scope?: Scope;
 }
 
-export interface RunningController extends RunningWorker {
+export interface RunningController extends Omit<RunningWorker, 'worker'> {
   readonly controllerId: string;
   readonly incarnation: string;
+  /** Workers started again after the previous one failed. */
+  readonly restarts: number;
 }
 
 export async function startControllerWorker(options: ControllerWorkerOptions): Promise<RunningController> {
@@ -38,12 +40,6 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
   const scope = options.scope ?? DEFAULT_SCOPE;
   // Sortable by start time (isLeaseStale compares them), unique by the random part.
   const incarnation = `${String(Date.now()).padStart(15, '0')}-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection,
-    namespace: client.options.namespace,
-    taskQueue: scopedNames(scope).controllerQueue(controllerId),
-    activities: createControllerActivities({ routerLeases, incarnation }),
-  });
   const beat = async (): Promise<void> => {
     await client.workflow.signalWithStart('hostsWorkflow', {
       ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
@@ -52,10 +48,35 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
       signalArgs: [{ controllerId, incarnation }],
     });
   };
-  // Registered before polling: no lease can reach this incarnation before the registry knows it.
-  await beat();
   const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
     console.warn(`controller ${controllerId}: heartbeat failed`, err),
   );
-  return { ...runInBackground(worker, stopBeating), controllerId, incarnation };
+  // The HTTP side serves whatever happens here: a failed worker is started again (same
+  // incarnation, so its leases stay valid), and a controller starts even while Temporal is down.
+  const supervised = await superviseWorker(
+    async () => {
+      // Registered before polling: no lease can reach this incarnation before the registry knows it.
+      await beat();
+      return Worker.create({
+        connection,
+        namespace: client.options.namespace,
+        taskQueue: scopedNames(scope).controllerQueue(controllerId),
+        activities: createControllerActivities({ routerLeases, incarnation }),
+      });
+    },
+    {
+      onStop: stopBeating,
+      onError: (err) =>
+        console.warn(`controller ${controllerId}: its Temporal worker failed; starting it again`, err),
+    },
+  );
+  return {
+    done: supervised.done,
+    stop: () => supervised.stop(),
+    get restarts() {
+      return supervised.restarts;
+    },
+    controllerId,
+    incarnation,
+  };
 }

@@ -16,7 +16,7 @@ import type {
   RuntimeClient,
 } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
-import { CapacityRequests } from './capacity-requests';
+import { CapacityRequests, ControlPlaneUnavailable } from './capacity-requests';
 import type { ActivationResponse } from './classify';
 import { classifyInitFailure, classifyRun, developerError, failureReason, whiskError } from './classify';
 import { ContainerSessions, type InitOutcome } from './container-sessions';
@@ -76,7 +76,9 @@ export class ContainerInvoker implements Invoker {
     const container = router.acquire(ref) ?? this.#claimStemCell(action, ref);
     if (container) return { kind: 'admitted', ran: this.#runAndRelease(container, request, received) };
 
-    // Cold path without a stem cell: queue, and ask the action's pool workflow for containers.
+    // Cold path without a stem cell: queue, and ask the action's pool workflow for containers
+    // (unless the control path is known not to answer: then 503 at once, nothing recorded).
+    if (!this.#capacity.available()) return { kind: 'refused', reason: 'control-plane-unavailable' };
     const abort = new AbortController();
     const waiting = router.enqueue(ref, abort.signal);
     if (!waiting) {
@@ -96,7 +98,11 @@ export class ContainerInvoker implements Invoker {
         clearTimeout(timer);
         this.#deps.log.warn({ err: error, action: actionPath(action) }, 'no container for the action');
         const now = this.#now();
-        const response = whiskError(WHISK_MESSAGES.provisionFailed);
+        const response = whiskError(
+          error instanceof ControlPlaneUnavailable
+            ? `${WHISK_MESSAGES.provisionFailed} The container provisioning service is unavailable, try again later.`
+            : WHISK_MESSAGES.provisionFailed,
+        );
         const timing = { start: now, end: now, waitTime: now - received, timeout: false };
         return { activation: activationRecord(request, response, timing), logs: Promise.resolve([]) };
       },

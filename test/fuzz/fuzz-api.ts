@@ -16,9 +16,10 @@ interface HarEntry {
   response: { status: number; content?: { text?: string } };
 }
 
-function run(command: string, args: string[]): Promise<number> {
+/** Runs `command` in `cwd` (schemathesis keeps its cache there). */
+function run(command: string, args: string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit' });
+    const child = spawn(command, args, { stdio: 'inherit', cwd });
     child.once('error', reject);
     child.once('exit', (code) => resolve(code ?? 1));
   });
@@ -65,32 +66,36 @@ async function main(): Promise<void> {
     const [uuid, secret] = gust.apiKey.split(':');
     const seed = Number(process.env.GUST_FUZZ_SEED ?? Math.floor(Math.random() * 1e9));
     console.log(`fuzz: ${gust.apihost}/api/v1/api-docs, seed ${seed}`);
-    const code = await run(schemathesis, [
-      'run',
-      `${gust.apihost}/api/v1/api-docs`,
-      '--url',
-      gust.apihost,
-      '--auth',
-      `${uuid}:${secret}`,
-      '--checks',
-      'not_a_server_error',
-      '--continue-on-failure',
-      '--max-examples',
-      maxExamplesArg ?? '300',
-      '--seed',
-      String(seed),
-      '--workers',
-      '4',
-      '--request-timeout',
-      '120',
-      '--generation-database',
-      'none',
-      '--no-shrink',
-      '--report',
-      'har',
-      '--report-har-path',
-      har,
-    ]);
+    const code = await run(
+      schemathesis,
+      [
+        'run',
+        `${gust.apihost}/api/v1/api-docs`,
+        '--url',
+        gust.apihost,
+        '--auth',
+        `${uuid}:${secret}`,
+        '--checks',
+        'not_a_server_error',
+        '--continue-on-failure',
+        '--max-examples',
+        maxExamplesArg ?? '300',
+        '--seed',
+        String(seed),
+        '--workers',
+        '4',
+        '--request-timeout',
+        '120',
+        '--generation-database',
+        'none',
+        '--no-shrink',
+        '--report',
+        'har',
+        '--report-har-path',
+        har,
+      ],
+      reportDir,
+    );
     const entries = (JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: HarEntry[] } }).log.entries;
     const serverErrors = entries.filter((e) => e.response.status >= 500 && !isDeveloperError(e));
     const alive = await fetch(`${gust.apihost}/api/v1`).then(
