@@ -68,6 +68,8 @@ export interface PoolContainer {
 export interface PoolInventory {
   workflowId: string;
   containers: PoolContainer[];
+  /** The pool did not answer in time (stuck, or no worker): what it owns is unknown. */
+  unanswered?: true;
 }
 
 /** Sent by the hosts workflow whenever the set of live controllers changes. */
@@ -199,6 +201,8 @@ export interface ControllerRecord extends LiveController {
 export interface HostsState {
   hosts: HostRecord[];
   controllers: ControllerRecord[];
+  /** When any agent or controller was last heard (absent in state from before it existed). */
+  lastHeard?: number;
 }
 
 export interface HostHeartbeat {
