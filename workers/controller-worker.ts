@@ -13,6 +13,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createControllerActivities } from '../activities/controller';
 import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
+import { createLogger, type Logger } from '../common/logger';
 import { controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -26,6 +27,8 @@ export interface ControllerWorkerOptions {
   config: Pick<GustConfig, 'pools'>;
   /** @default DEFAULT_SCOPE (no prefix) */
   scope?: Scope;
+  /** Where heartbeat failures go. @default a pino logger at `warn` */
+  log?: Logger;
 }
 
 export interface RunningController extends Omit<RunningWorker, 'worker'> {
@@ -33,6 +36,8 @@ export interface RunningController extends Omit<RunningWorker, 'worker'> {
   readonly incarnation: string;
   /** Workers started again after the previous one failed. */
   readonly restarts: number;
+  /** The worker running now (undefined while Temporal has not let one start). */
+  readonly worker: Worker | undefined;
 }
 
 export async function startControllerWorker(options: ControllerWorkerOptions): Promise<RunningController> {
@@ -48,8 +53,9 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
       signalArgs: [{ controllerId, incarnation }],
     });
   };
+  const log = options.log ?? createLogger('warn');
   const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
-    console.warn(`controller ${controllerId}: heartbeat failed`, err),
+    log.warn({ err, controllerId }, 'controller heartbeat failed'),
   );
   // The HTTP side serves whatever happens here: a failed worker is started again (same
   // incarnation, so its leases stay valid), and a controller starts even while Temporal is down.
@@ -67,7 +73,7 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
     {
       onStop: stopBeating,
       onError: (err) =>
-        console.warn(`controller ${controllerId}: its Temporal worker failed; starting it again`, err),
+        log.warn({ err, controllerId }, 'controller Temporal worker failed; starting it again'),
     },
   );
   return {
@@ -75,6 +81,9 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
     stop: () => supervised.stop(),
     get restarts() {
       return supervised.restarts;
+    },
+    get worker() {
+      return supervised.current;
     },
     controllerId,
     incarnation,

@@ -7,6 +7,8 @@
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { GustConfig } from '../common/config';
+import type { Logger } from '../common/logger';
+import { ProcessMetrics } from '../common/metrics';
 
 export async function connectTemporal(config: Pick<GustConfig, 'temporal'>): Promise<NativeConnection> {
   return NativeConnection.connect({ address: config.temporal.address });
@@ -64,13 +66,13 @@ export interface SupervisedWorker {
  * outlives its Temporal worker. The first start is awaited; if it fails, the retries go on in the
  * background and the caller carries on. `done` settles once stopped.
  */
-export async function superviseWorker(
-  start: () => Promise<SupervisedWorker>,
+export async function superviseWorker<W extends SupervisedWorker>(
+  start: () => Promise<W>,
   options: { onStop?: () => void; onError: (err: unknown) => void; retryMs?: { first: number; max: number } },
-): Promise<Omit<RunningWorker, 'worker'> & { readonly restarts: number }> {
+): Promise<Omit<RunningWorker, 'worker'> & { readonly restarts: number; readonly current: W | undefined }> {
   const { first, max } = options.retryMs ?? { first: 500, max: 10_000 };
   let stopping = false;
-  let current: SupervisedWorker | undefined;
+  let current: W | undefined;
   let restarts = 0;
   let wake: (() => void) | undefined;
   const pause = (ms: number) =>
@@ -120,6 +122,9 @@ export async function superviseWorker(
     get restarts() {
       return restarts;
     },
+    get current() {
+      return current ?? started;
+    },
     async stop() {
       stopping = true;
       options.onStop?.();
@@ -166,6 +171,28 @@ export function every(
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/**
+ * A separate worker process's metrics (GUST_METRICS): its Temporal worker's health and Node's own
+ * metrics, served on GUST_METRICS_HOST and this role's port. Undefined when metrics are off.
+ */
+export async function serveWorkerMetrics(
+  config: Pick<GustConfig, 'observability'>,
+  role: 'provisioner' | 'agent',
+  running: RunningWorker,
+  log: Logger,
+): Promise<{ close(): Promise<void> } | undefined> {
+  const { metrics, metricsHost, provisionerMetricsPort, agentMetricsPort } = config.observability;
+  if (!metrics) return undefined;
+  const registry = new ProcessMetrics({ processMetrics: true });
+  registry.watchWorker(role, running.worker);
+  const server = await registry.serve(
+    metricsHost,
+    role === 'agent' ? agentMetricsPort : provisionerMetricsPort,
+  );
+  log.info({ url: server.url }, `${role} metrics`);
+  return server;
 }
 
 /** How often agents and controllers heartbeat: three beats per lease timeout. */
