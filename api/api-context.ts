@@ -7,6 +7,7 @@ import type { CompositionStarter } from './compositions/composition-starter';
 import type { TriggerFiring } from './compositions/trigger-fire';
 import type { EntityCache } from './entity-cache';
 import type { ActivationStarter } from './invoke/activation-starter';
+import type { Invoker } from './invoke/invoker';
 import type { NamespaceThrottles } from './namespace-throttles';
 
 export interface ApiContext {
@@ -23,4 +24,6 @@ export interface ApiContext {
   fireThrottles: NamespaceThrottles;
   firing: TriggerFiring;
   auth: Authenticator;
+  /** The invoker behind `starter` (told of deleted actions: Invoker.actionDeleted). */
+  invoker: Invoker;
 }

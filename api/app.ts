@@ -106,6 +106,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       concurrentInvocations: Number.MAX_SAFE_INTEGER,
     }),
     firing: new TriggerFiring({ entities, starter: compositions, throttles, writer: deps.writer, onError }),
+    invoker: deps.invoker,
   };
 
   app.decorateRequest('identity', null);
