@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   // Our handler below stops the workers, in order: the SDK's own would stop them all at once on
   // SIGTERM, before the mesos backend has killed its tasks through the provisioner.
   Runtime.install({ shutdownSignals: [] });
-  const config = loadConfig();
+  // The embedded default: generous throttles unless GUST_* says otherwise (README).
+  const config = loadConfig({ embedded: true });
   const started = Date.now();
   const cli = process.env.GUST_TEMPORAL_CLI ?? join(config.cacheDir, 'bin', 'temporal');
   const devServer = await startDevServer(config, cli);

@@ -33,7 +33,10 @@ export interface EmbeddedGust {
   connection: NativeConnection;
   client: Client;
   backend: ContainerBackend;
+  /** The running controller (a new one after `restartController`). */
   controller: RunningController;
+  /** Stops the controller and starts a new incarnation (on a new port when `port` was 0). */
+  restartController(): Promise<RunningController>;
   /** Stops every worker, removes this host's containers, closes connections. */
   stop(): Promise<{ containersRemoved: number }>;
 }
@@ -55,7 +58,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     mesos: config.agent.backend === 'mesos' ? config.mesos : undefined,
   });
   const agent = await startAgent({ connection, client, backend, config, scope });
-  const controller = await startController({
+  const controllerOptions = {
     config,
     connection,
     client,
@@ -63,14 +66,19 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     scope,
     stores: options.stores,
     port: options.port,
-  });
-  return {
+  };
+  const gust: EmbeddedGust = {
     connection,
     client,
     backend,
-    controller,
+    controller: await startController(controllerOptions),
+    async restartController() {
+      await gust.controller.stop();
+      gust.controller = await startController(controllerOptions);
+      return gust.controller;
+    },
     async stop() {
-      await controller.stop();
+      await gust.controller.stop();
       await agent.stop();
       // This process owns its host: leave no container behind (the pools reconcile on next start).
       // Before the provisioner stops: the mesos backend kills its tasks through the framework workflow.
@@ -82,4 +90,5 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
       return { containersRemoved: leftovers.length };
     },
   };
+  return gust;
 }

@@ -5,3 +5,4 @@ export { hostsWorkflow } from './hosts';
 export { scaleDownWorkflow } from './scale-down';
 export { reconcileWorkflow } from './reconcile';
 export { mesosFrameworkWorkflow } from './mesos-framework';
+export { alarmFireWorkflow } from './alarm-fire';
