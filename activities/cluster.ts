@@ -19,15 +19,19 @@ import {
 import { scopedNames, type Scope } from '../workflows/scope';
 import { actionPoolStartOptions } from '../workflows/start-options';
 
-/** How long reconcile waits for one pool's inventory before it fails the attempt (and retries). */
-const POOL_QUERY_TIMEOUT_MS = 5_000;
+/** How long reconcile waits for one pool's inventory before it counts the pool as unanswered. */
+const POOL_QUERY_TIMEOUT_MS = 2_000;
+/** Pools queried at once, so thousands of pools do not become thousands of concurrent queries. */
+const POOL_QUERY_CONCURRENCY = 32;
 
 const POOL_TYPES = ['actionPoolWorkflow', 'stemCellPoolWorkflow'];
 
 /** Running pool workflows of this scope, through visibility (eventually consistent). */
 async function listPoolIds(client: Client, scope: Scope): Promise<string[]> {
   const names = scopedNames(scope);
-  const query = `WorkflowType IN (${POOL_TYPES.map((t) => `'${t}'`).join(',')}) AND ExecutionStatus = 'Running'`;
+  const query =
+    `WorkflowType IN (${POOL_TYPES.map((t) => `'${t}'`).join(',')}) AND ExecutionStatus = 'Running'` +
+    ` AND TaskQueue = '${names.provisioningQueue}'`;
   const ids = new Set<string>();
   for await (const wf of client.workflow.list({ query })) {
     if (names.ownsWorkflowId(wf.workflowId)) ids.add(wf.workflowId);
@@ -75,27 +79,32 @@ export function createClusterActivities() {
       return ids.length;
     },
 
-    /** Every container each running pool owns (including those being created). */
+    /**
+     * Every container each running pool owns (including those being created). A pool that cannot
+     * answer in time (stuck, or its worker is stopping) is reported as unanswered instead of
+     * failing the whole reconcile; the activity also gives up when it is cancelled (shutdown).
+     */
     async listPoolInventories(scope: Scope): Promise<PoolInventory[]> {
       const client = getClient();
-      const ids = await listPoolIds(client, scope);
-      const inventories = await Promise.all(
-        ids.map(async (id) => {
-          try {
-            // A pool that cannot answer (its worker is stopping, or it is stuck) must not hold up
-            // the whole reconcile; the activity also gives up when it is cancelled (shutdown).
-            return await client.withAbortSignal(cancellationSignal(), () =>
-              client.withDeadline(Date.now() + POOL_QUERY_TIMEOUT_MS, () =>
-                client.workflow.getHandle(id).query(inventoryQuery),
-              ),
-            );
-          } catch (err) {
-            if (isGone(err)) return null;
-            throw err;
-          }
-        }),
+      const inventory = async (workflowId: string): Promise<PoolInventory | null> => {
+        try {
+          return await client.withAbortSignal(cancellationSignal(), () =>
+            client.withDeadline(Date.now() + POOL_QUERY_TIMEOUT_MS, () =>
+              client.workflow.getHandle(workflowId).query(inventoryQuery),
+            ),
+          );
+        } catch (err) {
+          if (isGone(err)) return null;
+          if (cancellationSignal().aborted) throw err;
+          return { workflowId, containers: [], unanswered: true };
+        }
+      };
+      const found = await mapWithConcurrency(
+        await listPoolIds(client, scope),
+        POOL_QUERY_CONCURRENCY,
+        inventory,
       );
-      return inventories.filter((i): i is PoolInventory => i !== null);
+      return found.filter((i): i is PoolInventory => i !== null);
     },
 
     /** Gives a claimed stem cell to its action's pool, starting the pool if it does not exist. */
@@ -111,3 +120,21 @@ export function createClusterActivities() {
 }
 
 export type ClusterActivities = ReturnType<typeof createClusterActivities>;
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapWithConcurrency<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}

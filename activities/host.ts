@@ -32,11 +32,34 @@ export interface HostActivitiesOptions {
   imageForKind: (kind: string) => string;
   /** How often a long create heartbeats. Must be well under the caller's heartbeatTimeout. @default 2000 */
   heartbeatEveryMs?: number;
+  /** Creations run at once on this host; more wait (heartbeating) for a turn. @default 2 */
+  maxConcurrentCreates?: number;
+}
+
+/** A counting semaphore: `run` waits for one of `size` turns. */
+function turns(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
 }
 
 export function createHostActivities(options: HostActivitiesOptions) {
   const { backend, hostId, imageForKind } = options;
   const heartbeatEveryMs = options.heartbeatEveryMs ?? 2000;
+  const maxConcurrentCreates = options.maxConcurrentCreates ?? 2;
+  if (!(Number.isInteger(maxConcurrentCreates) && maxConcurrentCreates > 0))
+    throw new Error('maxConcurrentCreates must be a positive integer');
+  const createTurn = turns(maxConcurrentCreates);
   const ownLabels = { [LABELS.managed]: 'true', [LABELS.host]: hostId };
 
   async function findByName(name: string): Promise<ContainerInfo | undefined> {
@@ -50,25 +73,27 @@ export function createHostActivities(options: HostActivitiesOptions) {
       heartbeat();
       const timer = setInterval(() => heartbeat(), heartbeatEveryMs);
       try {
-        return await backend.create(
-          {
-            name: input.name,
-            image: input.image ?? imageForKind(input.kind),
-            kind: input.kind,
-            memoryMB: input.memoryMB,
-            // Overlapping runs only for actions that allow them (audit C1): an image reads this at
-            // start; Gust's runtime also learns it from the /init env (a stem cell has no action yet).
-            env: (input.concurrency ?? 1) > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {},
-            // Gust's own runtime images serve the runtime socket; a blackbox image gets a forwarder.
-            socketRuntime: input.image === undefined,
-            labels: {
-              ...input.labels,
-              ...ownLabels,
-              [LABELS.kind]: input.kind,
-              [LABELS.memory]: String(input.memoryMB),
+        return await createTurn(() =>
+          backend.create(
+            {
+              name: input.name,
+              image: input.image ?? imageForKind(input.kind),
+              kind: input.kind,
+              memoryMB: input.memoryMB,
+              // Overlapping runs only for actions that allow them (audit C1): an image reads this at
+              // start; Gust's runtime also learns it from the /init env (a stem cell has no action yet).
+              env: (input.concurrency ?? 1) > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {},
+              // Gust's own runtime images serve the runtime socket; a blackbox image gets a forwarder.
+              socketRuntime: input.image === undefined,
+              labels: {
+                ...input.labels,
+                ...ownLabels,
+                [LABELS.kind]: input.kind,
+                [LABELS.memory]: String(input.memoryMB),
+              },
             },
-          },
-          { signal: cancellationSignal() },
+            { signal: cancellationSignal() },
+          ),
         );
       } catch (err) {
         // A developer error (no such image, no executable) fails the same way every time.

@@ -37,6 +37,17 @@ export class ContainerStartError extends Error {
   }
 }
 
+/** Any other failure to bring a container up: a platform fault with OpenWhisk's provisioning message. */
+export function provisionFailure(containerName: string, error: unknown): ContainerStartError {
+  return new ContainerStartError({
+    code: 'GUST_ERR_BACKEND_START_FAILED',
+    message: `${CONTAINER_MESSAGES.provisionFailed} (${(error as Error)?.message ?? String(error)})`,
+    developerError: false,
+    containerName,
+    cause: error,
+  });
+}
+
 /**
  * The developer-error text for a container that stopped answering (connection error on /init or
  * /run): OOM wins when the engine says so. `state` is `backend.state(id)` after the failure.

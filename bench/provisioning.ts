@@ -2,14 +2,21 @@
 // create on the agent → lease to the controller) against the backend directly, in the same run
 // (the ratio is the workflow overhead), and cold-start latency — request to a ready, leased
 // container — for a new action (update-with-start creates its pool) and for an existing pool.
+// BACKEND=kubernetes (the stack's cluster: npm run stack -- start kubernetes) has no agent: the
+// provisioner creates the pods; it also times the same pod created straight through the API
+// (create → runtime answering, no Gust code) as the floor.
 //   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop --skipLibCheck bench/provisioning.ts
-//   node dist/bench/provisioning.js      (env: BACKEND=docker|process CONTAINERS=16 CONCURRENCY=4 COLD=20)
+//   node dist/bench/provisioning.js      (env: BACKEND=docker|process|kubernetes CONTAINERS=16 CONCURRENCY=4 COLD=20)
 // Prints a table and writes bench/results/provisioning-<timestamp>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ContainerBackend } from '../backends/backend';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { DockerBackend } from '../backends/docker/backend';
+import { KubernetesBackend } from '../backends/kubernetes/backend';
+import { buildPod } from '../backends/kubernetes/spec';
+import { waitForHttp } from '../backends/wait-for-http';
 import { ProcessBackend } from '../backends/process/backend';
 import { loadConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
@@ -24,12 +31,12 @@ import { bundleControlPathWorkflows, connectTemporal, createTemporalClient } fro
 import type { Scope } from '../workflows/scope';
 import { elapsedMs, formatTable, summarize, type Summary } from './lib/stats';
 
-const BACKEND = (process.env.BACKEND ?? 'docker') as 'docker' | 'process';
+const BACKEND = (process.env.BACKEND ?? 'docker') as 'docker' | 'process' | 'kubernetes';
 const CONTAINERS = Number(process.env.CONTAINERS ?? 16);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 const COLD = Number(process.env.COLD ?? 20);
 const PREFIX = `bench${process.pid}-`;
-const HOST_ID = `${PREFIX}host`;
+const HOST_ID = BACKEND === 'kubernetes' ? `cluster.${PREFIX}k8s` : `${PREFIX}host`;
 const REPO = join(__dirname, '..', '..');
 
 /** The controller's router, reduced to "tell me when a lease arrives". */
@@ -91,22 +98,37 @@ async function main(): Promise<void> {
   const backend: ContainerBackend =
     BACKEND === 'docker'
       ? new DockerBackend({ hostId: HOST_ID, capacityMB: 1 << 20, socketPath: config.agent.dockerSocket })
-      : new ProcessBackend({ hostId: HOST_ID, warn: false });
+      : BACKEND === 'kubernetes'
+        ? new KubernetesBackend({ ...config.kubernetes, hostId: HOST_ID })
+        : new ProcessBackend({ hostId: HOST_ID, warn: false });
   await backend.health();
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
   const scope: Scope = { prefix: PREFIX };
   const router = new WaitingRouter();
+  const cluster = BACKEND === 'kubernetes' ? { backend, hostId: HOST_ID, capacityMB: 1 << 20 } : undefined;
   const workers = [
-    await startProvisioner({ connection, client, bundle, config: { pools }, scope, schedules: false }),
-    await startAgent({
+    await startProvisioner({
       connection,
       client,
-      backend,
-      config: { pools, agent: { ...config.agent, hostId: HOST_ID, capacityMB: 1 << 20 } },
+      bundle,
+      config: { pools },
       scope,
+      schedules: false,
+      cluster,
     }),
+    ...(cluster
+      ? []
+      : [
+          await startAgent({
+            connection,
+            client,
+            backend,
+            config: { pools, agent: { ...config.agent, hostId: HOST_ID, capacityMB: 1 << 20 } },
+            scope,
+          }),
+        ]),
     await startControllerWorker({
       connection,
       client,
@@ -144,6 +166,8 @@ async function main(): Promise<void> {
       directCold.push(elapsedMs(t));
     }
     await destroyAll(backend);
+    const rawApiCold = BACKEND === 'kubernetes' ? await rawApiColdStarts(config, spec) : [];
+    await destroyAll(backend);
 
     // 2. Through the workflows: CONTAINERS requested in requests of CONCURRENCY (the pool runs
     //    each request's creates in parallel), timed until the router holds them all.
@@ -179,6 +203,9 @@ async function main(): Promise<void> {
     }
 
     const rows: [string, Summary][] = [
+      ...(rawApiCold.length
+        ? [['cold start, pod created straight through the API', summarize(rawApiCold)] as [string, Summary]]
+        : []),
       [`cold start, backend directly (${BACKEND})`, summarize(directCold)],
       ['cold start via workflows, new action (pool created)', summarize(newPool)],
       ['cold start via workflows, existing pool', summarize(existingPool)],
@@ -221,6 +248,45 @@ async function main(): Promise<void> {
     await backend.close();
     await connection.close();
   }
+}
+
+/**
+ * The floor for the kubernetes backend: the same pod (host network, a fixed port from the top of
+ * the range) created through the API, timed until its runtime answers HTTP — no watch, no Gust.
+ */
+async function rawApiColdStarts(
+  config: ReturnType<typeof loadConfig>,
+  spec: () => Parameters<ContainerBackend['create']>[0],
+): Promise<number[]> {
+  const kube = new KubeConfig();
+  kube.loadFromFile(config.kubernetes.kubeconfig);
+  const api = kube.makeApiClient(CoreV1Api);
+  const times: number[] = [];
+  for (let i = 0; i < COLD; i++) {
+    const port = config.kubernetes.hostPorts.last - (i % 50);
+    const body = buildPod(spec(), HOST_ID, {
+      namespace: config.kubernetes.namespace,
+      network: 'host',
+      port,
+      imagePullPolicy: config.kubernetes.imagePullPolicy,
+      terminationGraceSeconds: 1,
+    });
+    const t = process.hrtime.bigint();
+    await api.createNamespacedPod({ namespace: config.kubernetes.namespace, body });
+    await waitForHttp({ host: '127.0.0.1', port }, { timeoutMs: 60_000 });
+    times.push(elapsedMs(t));
+    await api.deleteNamespacedPod({ name: body.metadata!.name!, namespace: config.kubernetes.namespace });
+    // The next pod may reuse the port only once this one's runtime has let it go.
+    for (let deadline = Date.now() + 30_000; Date.now() < deadline;) {
+      try {
+        await api.readNamespacedPod({ name: body.metadata!.name!, namespace: config.kubernetes.namespace });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } catch {
+        break;
+      }
+    }
+  }
+  return times;
 }
 
 main().catch((err) => {

@@ -51,13 +51,31 @@ export interface GustConfig {
   };
   agent: {
     hostId: string;
-    /** `docker`, `process` or `mesos` (tasks of a Mesos framework; see `mesos`). */
-    backend: 'docker' | 'process' | 'mesos';
+    /** `docker`, `process`, `mesos` (tasks of a Mesos framework; see `mesos`) or `kubernetes` (pods; no agent). */
+    backend: 'docker' | 'process' | 'mesos' | 'kubernetes';
     dockerSocket: string;
     /** Host directory of the containers' runtime sockets and secrets (docker backend). */
     runtimeDir: string;
     /** Memory this host offers to action containers. */
     capacityMB: number;
+    /**
+     * Container creations this host runs at once; more wait their turn, so a scale-up does not
+     * take the CPU the warm path needs. @default 2
+     */
+    maxConcurrentCreates: number;
+  };
+  /** GUST_BACKEND=kubernetes: where and how action pods are made. */
+  kubernetes: {
+    /** A kubeconfig file; '' for the in-cluster service account. */
+    kubeconfig: string;
+    namespace: string;
+    /** Host id of the cluster in placement (label io.gust.host). Starts with `cluster.`. */
+    hostId: string;
+    /** `pod`: podIP:8080 (a real cluster); `host`: host network, 127.0.0.1 and a port Gust assigns. */
+    network: 'pod' | 'host';
+    /** Host network: the ports Gust assigns to pods (inclusive). */
+    hostPorts: { first: number; last: number };
+    imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always';
   };
   /** The Mesos framework, used when `agent.backend` is `mesos`. */
   mesos: {
@@ -114,6 +132,16 @@ export function parseMinContainers(spec: string): Record<string, number> {
     minimums[match[1]!] = Number(match[2]);
   }
   return minimums;
+}
+
+/** `21000-21999` → an inclusive port range. */
+export function parsePortRange(name: string, spec: string): { first: number; last: number } {
+  const match = /^(\d+)-(\d+)$/.exec(spec.trim());
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (!match || first < 1 || last > 65535 || first > last)
+    throw new Error(`${name} must be a port range like 21000-21999, got '${spec}'`);
+  return { first, last };
 }
 
 /** `nodejs:20:256=2,nodejs:20:512=1` → stem-cell targets. */
@@ -180,10 +208,27 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
     },
     agent: {
       hostId: env('GUST_HOST_ID', 'host0'),
-      backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process', 'mesos'] as const),
+      backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process', 'mesos', 'kubernetes'] as const),
       dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
       runtimeDir: env('GUST_RUNTIME_DIR', join(stateDir, 'runtimes')),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
+      maxConcurrentCreates: int('GUST_HOST_MAX_CREATES', 2),
+    },
+    kubernetes: {
+      // Inside a pod the service account's credentials; elsewhere the dev stack's kubeconfig.
+      kubeconfig: env(
+        'GUST_KUBECONFIG',
+        process.env.KUBERNETES_SERVICE_HOST ? '' : join(stateDir, 'kubernetes', 'kubeconfig'),
+      ),
+      namespace: env('GUST_KUBE_NAMESPACE', 'gust-actions'),
+      hostId: env('GUST_KUBE_HOST_ID', 'cluster.kubernetes'),
+      network: oneOf('GUST_KUBE_NETWORK', 'host', ['pod', 'host'] as const),
+      hostPorts: parsePortRange('GUST_KUBE_HOST_PORTS', env('GUST_KUBE_HOST_PORTS', '21000-21999')),
+      imagePullPolicy: oneOf('GUST_KUBE_IMAGE_PULL_POLICY', 'Never', [
+        'Never',
+        'IfNotPresent',
+        'Always',
+      ] as const),
     },
     mesos: {
       masterUrl: env('GUST_MESOS_MASTER', 'http://127.0.0.1:5050'),

@@ -5,13 +5,22 @@ import type { ActionRef } from './types';
 export const PROVISIONING_TASK_QUEUE = 'gust-provisioning';
 
 export const hostTaskQueue = (hostId: string): string => `host-${hostId}`;
+
+/**
+ * A host id starting with `cluster.` names a whole cluster whose own scheduler places containers
+ * (Kubernetes): it has no agent, and its container activities run on the provisioning queue.
+ */
+export const CLUSTER_HOST_PREFIX = 'cluster.';
+export const isClusterHost = (hostId: string): boolean => hostId.startsWith(CLUSTER_HOST_PREFIX);
 export const controllerTaskQueue = (controllerId: string): string => `controller-${controllerId}`;
 
 /** Action-pool workflow id. `namespace` may contain a package (`guest/pkg`). */
+export const ACTION_POOL_ID_PREFIX = 'pool/';
+export const STEM_CELL_POOL_ID_PREFIX = 'stemcells/';
 export const actionPoolWorkflowId = (namespace: string, action: string): string =>
-  `pool/${namespace}/${action}`;
+  `${ACTION_POOL_ID_PREFIX}${namespace}/${action}`;
 export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =>
-  `stemcells/${kind}/${memoryMB}mb`;
+  `${STEM_CELL_POOL_ID_PREFIX}${kind}/${memoryMB}mb`;
 export const HOSTS_WORKFLOW_ID = 'hosts';
 export const SCALE_DOWN_SCHEDULE_ID = 'scale-down';
 export const RECONCILE_SCHEDULE_ID = 'reconcile';

@@ -141,9 +141,13 @@ export class RuntimeClient {
 
   async #post(address: string, path: string, body: string, timeoutMs: number): Promise<RuntimeCallResult> {
     if (timeoutMs <= 0) return { outcome: 'timeout', timeoutMs };
-    // A native timer per call: undici's own header/body timeouts run on a coarse clock (up to
-    // ~0.5 s late), too loose for an action's time limit.
-    const signal = AbortSignal.timeout(timeoutMs);
+    // A native timer per call (undici's own header/body timeouts run on a coarse clock, up to
+    // ~0.5 s late, too loose for an action's time limit), cleared as soon as the reply is read:
+    // AbortSignal.timeout's timer would outlive the call and its signal (a WeakRef and a
+    // FinalizationRegistry entry) would survive to the next full GC.
+    const abort = new AbortController();
+    const { signal } = abort;
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
       const { pool, headers } = await this.#target(address);
       const response = await pool.request({ method: 'POST', path, headers, body, signal });
@@ -155,6 +159,8 @@ export class RuntimeClient {
       if (signal.aborted) return { outcome: 'timeout', timeoutMs };
       const { code, message } = error as { code?: string; message?: string };
       return { outcome: 'connection-error', code: code ?? 'UNKNOWN', message: message ?? String(error) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

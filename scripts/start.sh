@@ -51,6 +51,10 @@ if [ "$GUST_BACKEND" = mesos ]; then
     die "no Mesos master answers at $master: start one (npm run stack -- start mesos starts the simulated master)"
   docker_healthy && build_runtime_image
 fi
+if [ "$GUST_BACKEND" = kubernetes ]; then
+  bash scripts/stack/stack.sh status kubernetes >&2 ||
+    die "GUST_BACKEND=kubernetes runs on the stack's cluster: start it first with npm run stack -- start kubernetes"
+fi
 
 step "compile TypeScript to dist/" npx tsc -p . || die "tsc failed"
 [ -f dist/workers/all-in-one.js ] || die "dist/workers/all-in-one.js is missing: workers/all-in-one.ts does not exist yet"

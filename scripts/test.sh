@@ -26,6 +26,12 @@ build_runtime_image || {
   summary
   die "building the runtime image failed"
 }
+# After the image: starting Kubernetes imports Gust's images into the node's containerd. The first
+# start on a machine builds the control plane from the Go module proxy (~10 min on 2 cores).
+if ! step "kubernetes (etcd, apiserver, scheduler, kubelet)" bash scripts/stack/stack.sh start kubernetes; then
+  summary
+  die "the Kubernetes control plane did not come up; see the messages above"
+fi
 
 # Lint and jest both run even when one fails, so a CI log shows every problem at once.
 lint=0 tests=0
@@ -34,6 +40,8 @@ step "lint (eslint + prettier)" npm run --silent lint || lint=$?
 step "jest (all projects)" npx jest || tests=$?
 # The end-to-end suite again with the mesos backend (a simulated master of its own, tasks on dockerd).
 GUST_E2E_BACKEND=mesos step "jest e2e, mesos backend" npx jest --selectProjects integration test/e2e || tests=$?
+# And with the kubernetes backend: action pods through the real apiserver, scheduler and kubelet.
+GUST_E2E_BACKEND=kubernetes step "jest e2e, kubernetes backend" npx jest --selectProjects integration test/e2e || tests=$?
 summary
 [ "$lint" -eq 0 ] || die "lint failed"
 [ "$tests" -eq 0 ] || die "tests failed"

@@ -4,7 +4,8 @@
 //
 // Public surface:
 //   startAgent(options: AgentOptions): Promise<RunningWorker>
-//   createAgentBackend(config): Promise<ContainerBackend>   (docker, or process as fallback)
+//   createAgentBackend(config): Promise<ContainerBackend>   (docker, process or kubernetes)
+//   registerHost(...): heartbeats a host's capacity to the hosts workflow (agents, clusters)
 //   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
@@ -47,7 +48,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
   const { connection, client, backend, config } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
-  const { hostId, capacityMB } = config.agent;
+  const { hostId } = config.agent;
   const worker = await Worker.create({
     connection,
     namespace: client.options.namespace,
@@ -56,9 +57,24 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
       backend,
       hostId,
       imageForKind: options.imageForKind ?? defaultImageForKind,
+      maxConcurrentCreates: config.agent.maxConcurrentCreates,
     }),
   });
-  // Signal-with-start: the agent may come up before the provisioner has started the hosts workflow.
+  const stopBeating = await registerHost(client, scope, config, config.agent);
+  return runInBackground(worker, stopBeating);
+}
+
+/**
+ * Tells the hosts workflow a host's capacity now and every heartbeat interval (signal-with-start:
+ * the host may come up before the provisioner has started the hosts workflow). Returns the stop.
+ */
+export async function registerHost(
+  client: Client,
+  scope: Scope,
+  config: Pick<GustConfig, 'pools'>,
+  host: { hostId: string; capacityMB: number },
+): Promise<() => void> {
+  const { hostId, capacityMB } = host;
   const beat = async (): Promise<void> => {
     await client.workflow.signalWithStart('hostsWorkflow', {
       ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
@@ -68,22 +84,26 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
     });
   };
   await beat();
-  const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
-    console.warn(`agent ${hostId}: heartbeat failed`, err),
+  return every(heartbeatIntervalMs(config), beat, (err) =>
+    console.warn(`host ${hostId}: heartbeat failed`, err),
   );
-  return runInBackground(worker, stopBeating);
 }
 
 /**
  * The configured backend: docker, the process backend when GUST_BACKEND=process (never in
- * production), or the mesos backend (GUST_BACKEND=mesos), which talks to the framework workflow
- * through `temporal.client`.
+ * production), the mesos backend (GUST_BACKEND=mesos), which talks to the framework workflow
+ * through `temporal.client`, or the Kubernetes API (GUST_BACKEND=kubernetes).
  */
 export async function createAgentBackend(
-  config: Pick<GustConfig, 'agent' | 'mesos' | 'controller'>,
+  config: Pick<GustConfig, 'agent' | 'mesos' | 'controller'> & Partial<Pick<GustConfig, 'kubernetes'>>,
   temporal?: { client: Client; scope?: Scope },
 ): Promise<ContainerBackend> {
   assertProductionSafe(config);
+  if (config.agent.backend === 'kubernetes') {
+    if (!config.kubernetes) throw new Error('GUST_BACKEND=kubernetes needs the kubernetes configuration');
+    const { KubernetesBackend } = await import('../backends/kubernetes/backend');
+    return new KubernetesBackend(config.kubernetes);
+  }
   if (config.agent.backend === 'mesos') {
     if (!temporal)
       throw new Error('the mesos backend needs a Temporal client (the framework workflow holds its tasks)');
@@ -101,6 +121,8 @@ export async function createAgentBackend(
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.agent.backend === 'kubernetes')
+    throw new Error('GUST_BACKEND=kubernetes needs no agent: the provisioner creates the pods');
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = await createAgentBackend(config, { client });

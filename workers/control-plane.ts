@@ -4,16 +4,17 @@
 // Public surface:
 //   createControlPlane(options: ControlPlaneOptions): GustControlPlane
 //   (ControlPlane plus reportDemand, the demand signal a router may send when it queues requests)
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type SignalDefinition } from '@temporalio/common';
 import type { ControlPlane } from '../common/contracts';
 import type { Action, Lease } from '../common/types';
 import {
   actionSpecOf,
   containerFailedSignal,
   demandSignal,
-  requestContainersUpdate,
+  requestContainersSignal,
   stemCellClaimedSignal,
+  type ActionSpec,
 } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { actionPoolStartOptions } from '../workflows/start-options';
@@ -44,28 +45,25 @@ export function createControlPlane(options: ControlPlaneOptions): GustControlPla
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
 
+  // Signal-with-start: the first message for an action creates its pool.
+  const signalPool = async <T>(spec: ActionSpec, signal: SignalDefinition<[T]>, arg: T): Promise<void> => {
+    await client.workflow.signalWithStart('actionPoolWorkflow', {
+      ...actionPoolStartOptions(scope, spec),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      signal,
+      signalArgs: [arg],
+    });
+  };
+
   return {
     async requestContainers(action: Action, count: number): Promise<void> {
       const spec = actionSpecOf(action);
-      // Update-with-start: the first request for an action creates its pool.
-      const startWorkflowOperation = new WithStartWorkflowOperation('actionPoolWorkflow', {
-        ...actionPoolStartOptions(scope, spec),
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      });
-      await client.workflow.executeUpdateWithStart(requestContainersUpdate, {
-        args: [{ controllerId, action: spec, count }],
-        startWorkflowOperation,
-      });
+      await signalPool(spec, requestContainersSignal, { controllerId, action: spec, count });
     },
 
     async reportDemand(action: Action, demand: DemandSnapshot): Promise<void> {
       const spec = actionSpecOf(action);
-      await client.workflow.signalWithStart('actionPoolWorkflow', {
-        ...actionPoolStartOptions(scope, spec),
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        signal: demandSignal,
-        signalArgs: [{ ...demand, controllerId, action: spec }],
-      });
+      await signalPool(spec, demandSignal, { ...demand, controllerId, action: spec });
     },
 
     async stemCellClaimed(lease: Lease, action: Action): Promise<void> {

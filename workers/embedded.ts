@@ -48,6 +48,8 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
   const backend = options.backend ?? (await createAgentBackend(config, { client, scope }));
   await backend.health();
   const bundle = await bundleControlPathWorkflows();
+  // A cluster backend (kubernetes) has no agent: the provisioner creates its containers.
+  const clusterHost = config.agent.backend === 'kubernetes' ? config.kubernetes.hostId : undefined;
   const provisioner = await startProvisioner({
     connection,
     client,
@@ -55,9 +57,10 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     config,
     scope,
     schedules: options.schedules,
+    cluster: clusterHost ? { backend, hostId: clusterHost, capacityMB: config.agent.capacityMB } : undefined,
     mesos: config.agent.backend === 'mesos' ? config.mesos : undefined,
   });
-  const agent = await startAgent({ connection, client, backend, config, scope });
+  const agent = clusterHost ? undefined : await startAgent({ connection, client, backend, config, scope });
   const controllerOptions = {
     config,
     connection,
@@ -79,12 +82,17 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     },
     async stop() {
       await gust.controller.stop();
-      await agent.stop();
+      await agent?.stop();
+      // kubernetes: the provisioner creates the pods itself, so it stops before the leftovers are
+      // listed; mesos: its backend kills tasks through the framework workflow, so it stops after.
+      if (clusterHost) await provisioner.stop();
       // This process owns its host: leave no container behind (the pools reconcile on next start).
-      // Before the provisioner stops: the mesos backend kills its tasks through the framework workflow.
-      const leftovers = await backend.list({ [LABELS.managed]: 'true', [LABELS.host]: config.agent.hostId });
+      const leftovers = await backend.list({
+        [LABELS.managed]: 'true',
+        [LABELS.host]: clusterHost ?? config.agent.hostId,
+      });
       await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
-      await provisioner.stop();
+      if (!clusterHost) await provisioner.stop();
       await backend.close();
       await connection.close();
       return { containersRemoved: leftovers.length };

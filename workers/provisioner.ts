@@ -10,9 +10,12 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
+import { createHostActivities } from '../activities/host';
+import type { ContainerBackend } from '../backends/backend';
 import { createMesosActivities } from '../activities/mesos';
 import { MesosSchedulerApi } from '../backends/mesos/api';
 import { loadConfig, type GustConfig } from '../common/config';
+import { isClusterHost } from '../common/names';
 import type {
   HostsInput,
   ReconcileWorkflowInput,
@@ -34,6 +37,20 @@ import {
   runUntilSignal,
   type RunningWorker,
 } from './temporal';
+import { createAgentBackend, defaultImageForKind, registerHost } from './agent';
+
+/** A cluster whose own scheduler places containers (Kubernetes): its activities run here, no agent. */
+export interface ClusterHost {
+  backend: ContainerBackend;
+  /** Starts with `cluster.` (common/names.ts isClusterHost). */
+  hostId: string;
+  /** Memory placement lets Gust's containers take in the cluster. */
+  capacityMB: number;
+  /** @default the runtime manifest's image of the kind */
+  imageForKind?: (kind: string) => string;
+  /** Pod creations this provisioner runs at once (a cluster spreads them over its nodes). @default 8 */
+  maxConcurrentCreates?: number;
+}
 
 export interface ProvisionerOptions {
   connection: NativeConnection;
@@ -49,6 +66,8 @@ export interface ProvisionerOptions {
   orphanGraceMs?: number;
   /** Create the scale-down and reconcile schedules. @default true */
   schedules?: boolean;
+  /** Serve a cluster's container activities (create, destroy, list) and register it as a host. */
+  cluster?: ClusterHost;
   /** GUST_BACKEND=mesos: run the framework workflow and its activities (subscription, calls). */
   mesos?: GustConfig['mesos'];
 }
@@ -57,15 +76,30 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
   const { connection, client, bundle, config } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
+  const { cluster } = options;
+  if (cluster && !isClusterHost(cluster.hostId))
+    throw new Error(`a cluster's host id must start with 'cluster.', got '${cluster.hostId}'`);
   const mesosApi = options.mesos && new MesosSchedulerApi(options.mesos.masterUrl);
   const worker = await Worker.create({
     connection,
     namespace: client.options.namespace,
     taskQueue: names.provisioningQueue,
     workflowBundle: bundle,
-    activities: { ...createClusterActivities(), ...(mesosApi ? createMesosActivities(mesosApi) : {}) },
+    activities: {
+      ...createClusterActivities(),
+      ...(mesosApi ? createMesosActivities(mesosApi) : {}),
+      ...(cluster
+        ? createHostActivities({
+            backend: cluster.backend,
+            hostId: cluster.hostId,
+            imageForKind: cluster.imageForKind ?? defaultImageForKind,
+            maxConcurrentCreates: cluster.maxConcurrentCreates ?? 8,
+          })
+        : {}),
+    },
   });
-  const running = runInBackground(worker);
+  const stopBeating = cluster ? await registerHost(client, scope, config, cluster) : undefined;
+  const running = runInBackground(worker, stopBeating);
   const stop = running.stop.bind(running);
   running.stop = async () => {
     await stop();
@@ -181,8 +215,18 @@ async function main(): Promise<void> {
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
   const mesos = config.agent.backend === 'mesos' ? config.mesos : undefined;
-  const running = await startProvisioner({ connection, client, bundle, config, mesos });
-  await runUntilSignal(running, () => connection.close());
+  const backend = config.agent.backend === 'kubernetes' ? await createAgentBackend(config) : undefined;
+  await backend?.health();
+  const cluster = backend && {
+    backend,
+    hostId: config.kubernetes.hostId,
+    capacityMB: config.agent.capacityMB,
+  };
+  const running = await startProvisioner({ connection, client, bundle, config, mesos, cluster });
+  await runUntilSignal(running, async () => {
+    await backend?.close();
+    await connection.close();
+  });
 }
 
 if (require.main === module) {

@@ -35,7 +35,7 @@ export class ActionPool {
     return this.state.action;
   }
 
-  /** Update validator: synchronous; throwing rejects the update before it reaches history. */
+  /** Throws when a request cannot be honoured (bad count, another action, a stale version). */
   validateRequest(req: RequestContainersInput): void {
     if (!Number.isInteger(req.count) || req.count < 1 || req.count > MAX_CONTAINERS_PER_REQUEST) {
       throw new Error(`count must be an integer from 1 to ${MAX_CONTAINERS_PER_REQUEST}, got ${req.count}`);

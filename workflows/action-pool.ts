@@ -5,6 +5,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -20,6 +21,7 @@ import {
   demandSignal,
   inventoryQuery,
   repairSignal,
+  requestContainersSignal,
   requestContainersUpdate,
   scaleDownSignal,
   type ActionPoolInput,
@@ -41,12 +43,24 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
     };
 
   setHandler(
+    requestContainersSignal,
+    touch((req) => {
+      try {
+        pool.validateRequest(req);
+      } catch (err) {
+        // A signal cannot be refused: an invalid request (a router with a stale version) is dropped.
+        log.warn('container request ignored', { controllerId: req.controllerId, reason: String(err) });
+        return;
+      }
+      pool.request(req);
+    }),
+    { description: 'Cold path: a router asks for containers; they arrive through the lease activity.' },
+  );
+  // Only for pools started before the signal replaced it (see requestContainersSignal).
+  setHandler(
     requestContainersUpdate,
     touch((req) => pool.request(req)),
-    {
-      validator: (req) => pool.validateRequest(req),
-      description: 'Cold path: record a request for containers; they arrive through the lease activity.',
-    },
+    { validator: (req) => pool.validateRequest(req), description: 'Deprecated: use containersRequested.' },
   );
   setHandler(
     demandSignal,

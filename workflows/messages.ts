@@ -68,6 +68,8 @@ export interface PoolContainer {
 export interface PoolInventory {
   workflowId: string;
   containers: PoolContainer[];
+  /** The pool did not answer in time (stuck, or no worker): what it owns is unknown. */
+  unanswered?: true;
 }
 
 /** Sent by the hosts workflow whenever the set of live controllers changes. */
@@ -134,7 +136,18 @@ export interface ScaleDownInput {
   usage: ContainerUsage[];
 }
 
-/** Cold path: returns once the request is recorded; containers arrive through the lease activity. */
+/**
+ * Cold path: a router asks for containers; they arrive through the lease activity. A signal, not an
+ * update: an update whose handler wakes the pool's loop lets the loop's commands and the update's
+ * completion race within one workflow task, and a fresh worker can order them differently on replay
+ * (docs/temporal-updates.md). Sent with signal-with-start, so the first request creates the pool.
+ */
+export const requestContainersSignal = defineSignal<[RequestContainersInput]>('containersRequested');
+/**
+ * The update this request used to be. Kept registered so pools started by an earlier Gust replay;
+ * no current caller sends it.
+ * @deprecated use requestContainersSignal
+ */
 export const requestContainersUpdate = defineUpdate<void, [RequestContainersInput]>('requestContainers');
 export const demandSignal = defineSignal<[DemandInput]>('demand');
 export const adoptContainerSignal = defineSignal<[AdoptContainerInput]>('adoptContainer');

@@ -3,6 +3,7 @@
 // is destroyed once older than the grace period; a container a pool holds leased that is missing
 // from its host has died behind Gust's back, and its pool is told to replace it.
 import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
+import { LABELS } from '../common/names';
 import type { ContainerInfo } from '../common/types';
 import { clusterActivities, hostActivities } from './activities';
 import { releaseContainersSignal, repairSignal, type ReconcileWorkflowInput } from './messages';
@@ -12,6 +13,8 @@ export interface ReconcileResult {
   hosts: number;
   orphans: string[];
   missing: string[];
+  /** Pools that did not answer in time (absent in results recorded before it existed). */
+  unanswered?: string[];
 }
 
 export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<ReconcileResult> {
@@ -34,12 +37,17 @@ export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<
     input.scope,
   );
   const owned = new Set(inventories.flatMap((i) => i.containers.map((c) => c.name)));
+  // A pool that did not answer may own containers we cannot see: those are left alone this round.
+  const unanswered = inventories.filter((i) => i.unanswered).map((i) => i.workflowId);
+  if (unanswered.length) log.warn('pools did not answer; their containers are left alone', { unanswered });
+  const unknownOwner = (info: ContainerInfo): boolean => unanswered.includes(info.labels[LABELS.owner] ?? '');
 
   const now = Date.now();
   const orphans: { host: string; info: ContainerInfo }[] = [];
   for (const [host, containers] of listed) {
     for (const info of containers) {
-      if (!owned.has(info.name) && now - info.createdAt > input.orphanGraceMs) orphans.push({ host, info });
+      if (!owned.has(info.name) && !unknownOwner(info) && now - info.createdAt > input.orphanGraceMs)
+        orphans.push({ host, info });
     }
   }
   await Promise.all(
@@ -78,5 +86,5 @@ export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<
       }
     }),
   );
-  return { hosts: listed.size, orphans: orphans.map((o) => o.info.name), missing };
+  return { hosts: listed.size, orphans: orphans.map((o) => o.info.name), missing, unanswered };
 }

@@ -53,3 +53,29 @@ export function chooseIdleVictims(
   const removable = Math.max(0, leased.size - minContainers);
   return idle.slice(0, removable).map((u) => u.containerId);
 }
+
+/** What a router knows about the load on one action version (api/invoke/router.ts `load`). */
+export interface ObservedLoad {
+  /** Arrivals per second over the last second (or the part of it that has passed, ≥ 250 ms). */
+  arrivalsPerSecond: number;
+  /** Mean time one activation holds a slot (/run only, not /init), ms; undefined before the first. */
+  meanRunMs: number | undefined;
+  /** Requests waiting for a slot. */
+  queued: number;
+}
+
+/** The busy share of its slots a pool is sized for: queueing stays short below it (M/D/c). */
+export const TARGET_UTILISATION = 0.7;
+
+/**
+ * Containers an action version needs for the load it gets (Little's law, as OpenWhisk's FPC
+ * scheduler sizes it): busy slots = arrival rate × time in a slot, divided by the slots per
+ * container at the target utilisation. Before any run has finished nothing is known about the
+ * duration: one container, as FPC's first request. Never 0 while requests wait.
+ */
+export function containersForLoad(load: ObservedLoad, slotsPerContainer: number): number {
+  const floor = load.queued > 0 ? 1 : 0;
+  if (load.meanRunMs === undefined) return Math.max(1, floor);
+  const busySlots = (load.arrivalsPerSecond * load.meanRunMs) / 1000;
+  return Math.max(floor, Math.ceil(busySlots / (Math.max(1, slotsPerContainer) * TARGET_UTILISATION)));
+}

@@ -1,6 +1,8 @@
 // Names of the control path's Temporal resources, under an optional prefix. Production uses the
 // empty prefix (exactly common/names.ts); each test file uses its own so files can share a server.
 import {
+  ACTION_POOL_ID_PREFIX,
+  STEM_CELL_POOL_ID_PREFIX,
   HOSTS_WORKFLOW_ID,
   PROVISIONING_TASK_QUEUE,
   MESOS_FRAMEWORK_WORKFLOW_ID,
@@ -9,6 +11,7 @@ import {
   actionPoolWorkflowId,
   controllerTaskQueue,
   hostTaskQueue,
+  isClusterHost,
   stemCellPoolWorkflowId,
 } from '../common/names';
 
@@ -24,7 +27,8 @@ export function scopedNames(scope: Scope) {
   const p = scope.prefix;
   return {
     provisioningQueue: p + PROVISIONING_TASK_QUEUE,
-    hostQueue: (hostId: string): string => p + hostTaskQueue(hostId),
+    hostQueue: (hostId: string): string =>
+      p + (isClusterHost(hostId) ? PROVISIONING_TASK_QUEUE : hostTaskQueue(hostId)),
     controllerQueue: (controllerId: string): string => p + controllerTaskQueue(controllerId),
     hostsWorkflowId: p + HOSTS_WORKFLOW_ID,
     actionPoolId: (namespace: string, action: string): string => p + actionPoolWorkflowId(namespace, action),
@@ -32,8 +36,12 @@ export function scopedNames(scope: Scope) {
     scaleDownScheduleId: p + SCALE_DOWN_SCHEDULE_ID,
     reconcileScheduleId: p + RECONCILE_SCHEDULE_ID,
     mesosFrameworkId: p + MESOS_FRAMEWORK_WORKFLOW_ID,
-    /** Prefix of every pool workflow id of this scope (action pools and stem-cell pools). */
-    ownsWorkflowId: (workflowId: string): boolean => workflowId.startsWith(p),
+    /**
+     * A pool workflow id of this scope (action pools and stem-cell pools). The empty production
+     * prefix must not claim the pools of prefixed scopes (tests, benchmarks) left on the server.
+     */
+    ownsWorkflowId: (workflowId: string): boolean =>
+      workflowId.startsWith(p + ACTION_POOL_ID_PREFIX) || workflowId.startsWith(p + STEM_CELL_POOL_ID_PREFIX),
   };
 }
 

@@ -1,11 +1,15 @@
 // Asks action pools for containers on the cold path, one request in flight per action version.
-// Demand that arrives while a request is on its way is added up and sent next; containers asked
-// for count as on their way until their lease arrives, so a burst does not ask twice. A failed
-// request is retried with back-off: queued requests fail only at their provisioning timeout.
+// How many: what the load needs by Little's law (arrival rate × run time / slots, workflows/
+// scaling.ts `containersForLoad`), less the containers leased and those on their way — not one
+// per queued request, which a new action under an open loop turns into dozens of containers for
+// a load two serve. Containers asked for count as on their way until their lease arrives, so a
+// burst does not ask twice. A failed request is retried with back-off: queued requests fail only
+// at their provisioning timeout.
 import type { ControlPlane } from '../../common/contracts';
 import type { Logger } from '../../common/logger';
 import { actionPath, actionVersionKey } from '../../common/names';
 import type { Action, ActionRef } from '../../common/types';
+import { containersForLoad } from '../../workflows/scaling';
 import type { Router } from './router';
 
 /** The pool workflow accepts at most this many containers in one request. */
@@ -35,7 +39,17 @@ export class CapacityRequests {
     });
   }
 
-  /** Makes sure enough containers are on their way for the requests queued on this action version. */
+  /**
+   * Containers this action version lacks for its load: Little's law's count less the containers
+   * leased and on their way. A saturated action claims a stem cell only while this is positive.
+   */
+  missing(action: Action, ref: ActionRef): number {
+    const load = this.router.load(ref);
+    const onTheirWay = this.demands.get(actionVersionKey(ref))?.onTheirWay ?? 0;
+    return containersForLoad(load, action.limits.concurrency) - load.containers - onTheirWay;
+  }
+
+  /** Makes sure enough containers are on their way for the load on this action version. */
   topUp(action: Action, ref: ActionRef): void {
     const key = actionVersionKey(ref);
     let demand = this.demands.get(key);
@@ -44,7 +58,7 @@ export class CapacityRequests {
       this.demands.set(key, demand);
     }
     if (demand.sending) return;
-    const needed = Math.ceil(this.router.queued(ref) / action.limits.concurrency) - demand.onTheirWay;
+    const needed = this.missing(action, ref);
     if (needed <= 0) {
       if (this.router.queued(ref) === 0 && demand.onTheirWay === 0) this.demands.delete(key);
       return;

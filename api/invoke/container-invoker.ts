@@ -73,7 +73,9 @@ export class ContainerInvoker implements Invoker {
     const { action } = request;
     const { router } = this.#deps;
     const ref: ActionRef = { namespace: action.namespace, name: action.name, version: action.version };
-    const container = router.acquire(ref) ?? this.#claimStemCell(action, ref);
+    const container =
+      router.acquire(ref) ??
+      (this.#capacity.missing(action, ref) > 0 ? this.#claimStemCell(action, ref) : undefined);
     if (container) return { kind: 'admitted', ran: this.#runAndRelease(container, request, received) };
 
     // Cold path without a stem cell: queue, and ask the action's pool workflow for containers.
@@ -153,11 +155,13 @@ export class ContainerInvoker implements Invoker {
       }
     }
     const timeoutMs = action.limits.timeout;
+    const runStart = this.#now();
     const reply = await this.#deps.runtime.run(
       container.address,
-      this.#runPayload(request, this.#now()),
+      this.#runPayload(request, runStart),
       timeoutMs,
     );
+    container.observeRun(this.#now() - runStart);
     const { response, timedOut } = await this.#interpret(reply, container, timeoutMs, 'run');
     const failed = response.status === 'action developer error' || response.status === 'whisk internal error';
     const logs = this.#sessions.collectLogs(container.id, action.limits.logs, failed);

@@ -8,6 +8,14 @@
 import type { RouterLeases } from '../../common/contracts';
 import { actionVersionKey } from '../../common/names';
 import type { ActionRef, ContainerUsage, Lease } from '../../common/types';
+import type { ObservedLoad } from '../../workflows/scaling';
+
+/** Weight of the newest run in a container's mean run time. */
+const RUN_EWMA_WEIGHT = 0.2;
+/** Arrival rates are counted over windows of this length. */
+const RATE_WINDOW_MS = 1_000;
+/** A window younger than this is counted as this long (a burst's first moments are not a rate). */
+const MIN_RATE_WINDOW_MS = 250;
 
 /** One container leased to this controller. */
 export class LeasedContainer {
@@ -18,6 +26,8 @@ export class LeasedContainer {
   inFlight = 0;
   lastUsed: number;
   revoked = false;
+  /** Mean time an activation holds a slot here (/run only), ms; undefined before the first. */
+  meanRunMs: number | undefined;
 
   constructor(
     public lease: Lease,
@@ -36,6 +46,12 @@ export class LeasedContainer {
   get free(): number {
     return this.revoked ? 0 : this.slots - this.inFlight;
   }
+
+  /** One /run took `ms` (for the pool's sizing: api/invoke/capacity-requests.ts). */
+  observeRun(ms: number): void {
+    this.meanRunMs =
+      this.meanRunMs === undefined ? ms : this.meanRunMs + RUN_EWMA_WEIGHT * (ms - this.meanRunMs);
+  }
 }
 
 type Waiter = { resolve: (container: LeasedContainer) => void; reject: (error: Error) => void };
@@ -44,6 +60,10 @@ type Waiter = { resolve: (container: LeasedContainer) => void; reject: (error: E
 interface ActionEntry {
   containers: LeasedContainer[];
   waiters: Waiter[];
+  /** Arrivals in the current rate window, since `windowStart`; `rate` is the last full window's. */
+  arrivals: number;
+  windowStart: number;
+  rate: number;
 }
 
 export interface RouterOptions {
@@ -73,10 +93,46 @@ export class Router implements RouterLeases {
   /**
    * Takes a free slot on the least loaded warm container of this action version; ties go to the
    * most recently used, so spare containers stay idle long enough for scale-down to reclaim them.
+   * Every call counts as an arrival of this action version (its rate sizes the pool: `load`).
    */
   acquire(ref: ActionRef): LeasedContainer | undefined {
+    const entry = this.entry(ref);
+    const now = this.now();
+    if (now - entry.windowStart >= RATE_WINDOW_MS) {
+      entry.rate = (entry.arrivals * 1000) / (now - entry.windowStart);
+      entry.arrivals = 0;
+      entry.windowStart = now;
+    }
+    entry.arrivals++;
+    return this.pick(entry);
+  }
+
+  /** The load on this action version as the router sees it: arrival rate, run time, queue. */
+  load(ref: ActionRef): ObservedLoad & { containers: number } {
     const entry = this.actions.get(actionVersionKey(ref));
-    if (!entry) return undefined;
+    if (!entry) return { arrivalsPerSecond: 0, meanRunMs: undefined, queued: 0, containers: 0 };
+    const elapsed = Math.max(MIN_RATE_WINDOW_MS, this.now() - entry.windowStart);
+    const current = (entry.arrivals * 1000) / elapsed;
+    let runMs = 0;
+    let measured = 0;
+    let containers = 0;
+    for (const c of entry.containers) {
+      if (c.revoked) continue;
+      containers++;
+      if (c.meanRunMs !== undefined) {
+        runMs += c.meanRunMs;
+        measured++;
+      }
+    }
+    return {
+      arrivalsPerSecond: Math.max(entry.rate, current),
+      meanRunMs: measured > 0 ? runMs / measured : undefined,
+      queued: entry.waiters.length,
+      containers,
+    };
+  }
+
+  private pick(entry: ActionEntry): LeasedContainer | undefined {
     let best: LeasedContainer | undefined;
     for (const container of entry.containers) {
       if (container.free <= 0) continue;
@@ -218,7 +274,7 @@ export class Router implements RouterLeases {
     const entry = this.actions.get(actionVersionKey(ref));
     if (!entry) return;
     while (entry.waiters.length > 0) {
-      const container = this.acquire(ref);
+      const container = this.pick(entry);
       if (!container) return;
       entry.waiters.shift()!.resolve(container);
     }
@@ -228,7 +284,7 @@ export class Router implements RouterLeases {
     const key = actionVersionKey(ref);
     let entry = this.actions.get(key);
     if (!entry) {
-      entry = { containers: [], waiters: [] };
+      entry = { containers: [], waiters: [], arrivals: 0, windowStart: this.now(), rate: 0 };
       this.actions.set(key, entry);
     }
     return entry;

@@ -33,12 +33,19 @@ export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   const { entities, compositions, throttles, config } = ctx;
   const maxWaitMs = config.controller.blockingWaitMs;
 
-  async function admit(request: FastifyRequest): Promise<void> {
-    throttles.admit(request.namespace);
-    const length = Number(request.headers['content-length'] ?? 0);
-    if (length > SIZE_LIMITS.invokePayload) {
-      throw apiError('GUST_ERR_REQUEST_TOO_LARGE', 'Request', length, SIZE_LIMITS.invokePayload);
+  // Synchronous (callback style): no promise per request for a check that never waits.
+  function admit(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+    try {
+      throttles.admit(request.namespace);
+      const length = Number(request.headers['content-length'] ?? 0);
+      if (length > SIZE_LIMITS.invokePayload) {
+        throw apiError('GUST_ERR_REQUEST_TOO_LARGE', 'Request', length, SIZE_LIMITS.invokePayload);
+      }
+    } catch (error) {
+      done(error as Error);
+      return;
     }
+    done();
   }
 
   async function invoke(request: FastifyRequest<InvokeRoute>, reply: FastifyReply) {

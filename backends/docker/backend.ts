@@ -7,7 +7,7 @@ import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import { SECRET_HEADER } from '../../runtimes/nodejs/src/runtime-secret';
 import { NODEJS_RUNTIME_IMAGE } from '../../runtimes/nodejs/runtime-entry';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
-import { CONTAINER_MESSAGES, ContainerStartError } from '../container-errors';
+import { CONTAINER_MESSAGES, ContainerStartError, provisionFailure } from '../container-errors';
 import {
   handOverSecret,
   prepareRuntimeDir,
@@ -190,13 +190,7 @@ export class DockerBackend implements ContainerBackend {
         cause: error,
       });
     }
-    return new ContainerStartError({
-      code: 'GUST_ERR_BACKEND_START_FAILED',
-      message: `${CONTAINER_MESSAGES.provisionFailed} (${(error as Error).message ?? String(error)})`,
-      developerError: false,
-      containerName: spec.name,
-      cause: error,
-    });
+    return provisionFailure(spec.name, error);
   }
 
   async destroy(containerId: string): Promise<void> {

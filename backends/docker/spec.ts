@@ -12,6 +12,7 @@
 // Actions therefore have no network egress.
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import { containerLabels } from '../container-labels';
 import { unixAddress } from '../../runtimes/runtime-address';
 import type { DockerContainerJson, DockerContainerSummary } from './api';
 
@@ -34,17 +35,6 @@ export interface HostLimits {
 /** OpenWhisk: `max(1024 / (userMemory / actionMemory), 2)`. */
 export function cpuShares(memoryMB: number, capacityMB: number): number {
   return Math.max(Math.floor((1024 * memoryMB) / capacityMB), 2);
-}
-
-/** Labels every Gust container carries, on top of the spec's own. */
-export function containerLabels(spec: ContainerSpec, hostId: string): Record<string, string> {
-  return {
-    ...spec.labels,
-    [LABELS.managed]: 'true',
-    [LABELS.host]: hostId,
-    [LABELS.kind]: spec.kind,
-    [LABELS.memory]: String(spec.memoryMB),
-  };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 import { scopedNames, type Scope } from '../../workflows/scope';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
 import { CONTAINER_MESSAGES, ContainerStartError } from '../container-errors';
-import { containerLabels } from '../docker/spec';
+import { containerLabels } from '../container-labels';
 import { waitForHttp } from '../wait-for-http';
 import { MesosSchedulerApi } from './api';
 import { SandboxLogReader, locateSandbox } from './sandbox-logs';

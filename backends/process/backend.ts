@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
-import { LABELS } from '../../common/names';
 import { nodejsRuntimeEntry } from '../../runtimes/nodejs/runtime-entry';
 import { unixAddress } from '../../runtimes/runtime-address';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
+import { containerLabels } from '../container-labels';
 import { QueuedActivationLogReader } from '../logs/activation-log-reader';
 import { LineAssembler } from '../logs/line-assembler';
 import { nowTimestamp } from '../logs/log-line';
@@ -101,13 +101,7 @@ export class ProcessBackend implements ContainerBackend {
       address: unixAddress(socket),
       kind: spec.kind,
       memoryMB: spec.memoryMB,
-      labels: {
-        ...spec.labels,
-        [LABELS.managed]: 'true',
-        [LABELS.host]: this.#hostId,
-        [LABELS.kind]: spec.kind,
-        [LABELS.memory]: String(spec.memoryMB),
-      },
+      labels: containerLabels(spec, this.#hostId),
       createdAt: Date.now(),
     };
     const entry: Child = {

@@ -6,7 +6,8 @@
 //   burst   n requests at once, each timed, every status kept
 //   single  one request; the answer's body comes back (cold starts read the annotations)
 // Every job is bounded in time and in count.
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { poolFor } from './runtime-origin';
 import { summarizeLatency, type LatencySummary } from './latency';
 
 export interface RequestTemplate {
@@ -34,6 +35,8 @@ export type LoadJob =
       durationMs: number;
       /** Requests outstanding above this are not sent and counted as `overflow` (the target is overloaded). */
       maxOutstanding: number;
+      /** Also answer p99 and count per second of intended send time (a ramp's shape). */
+      timeline?: boolean;
     }
   | { type: 'burst'; origin: string; request: RequestTemplate; count: number; timeoutMs: number }
   | { type: 'single'; origin: string; request: RequestTemplate; timeoutMs: number };
@@ -49,6 +52,8 @@ export interface LoadResult {
   /** Open loop: requests scheduled in the window, and those skipped because too many were outstanding. */
   scheduled?: number;
   overflow?: number;
+  /** Open loop with `timeline`: per second since the start (warm-up included), p99 ms and successes. */
+  timeline?: { second: number; p99: number; ok: number; failed: number }[];
 }
 
 export interface BurstResult {
@@ -92,7 +97,7 @@ function count(statuses: Record<string, number>, status: string): void {
 }
 
 async function closedLoop(job: Extract<LoadJob, { type: 'closed' }>): Promise<LoadResult> {
-  const pool = new Pool(job.origin, { connections: job.concurrency, pipelining: 1 });
+  const pool = poolFor(job.origin, { connections: job.concurrency, pipelining: 1 });
   const samples: number[] = [];
   const statuses: Record<string, number> = {};
   const begin = nowMs();
@@ -126,7 +131,7 @@ async function closedLoop(job: Extract<LoadJob, { type: 'closed' }>): Promise<Lo
 }
 
 async function openLoop(job: Extract<LoadJob, { type: 'open' }>): Promise<LoadResult> {
-  const pool = new Pool(job.origin, { connections: job.maxOutstanding, pipelining: 1 });
+  const pool = poolFor(job.origin, { connections: job.maxOutstanding, pipelining: 1 });
   const samples: number[] = [];
   const statuses: Record<string, number> = {};
   const interval = 1000 / job.ratePerSecond;
@@ -138,6 +143,9 @@ async function openLoop(job: Extract<LoadJob, { type: 'open' }>): Promise<LoadRe
   let scheduled = 0;
   let overflow = 0;
   const inFlight = new Set<Promise<void>>();
+  const perSecond: { samples: number[]; failed: number }[] = [];
+  const second = (intended: number) =>
+    (perSecond[Math.floor((intended - begin) / 1000)] ??= { samples: [], failed: 0 });
   try {
     for (let k = 0; k < total;) {
       const now = nowMs();
@@ -156,6 +164,11 @@ async function openLoop(job: Extract<LoadJob, { type: 'open' }>): Promise<LoadRe
         const done = send(pool, request, 30_000).then(({ status }) => {
           outstanding--;
           const t1 = nowMs();
+          if (job.timeline) {
+            const bucket = second(intended);
+            if (status === '200') bucket.samples.push(t1 - intended);
+            else bucket.failed++;
+          }
           if (measured) {
             count(statuses, status);
             if (status === '200') samples.push(t1 - intended);
@@ -181,11 +194,19 @@ async function openLoop(job: Extract<LoadJob, { type: 'open' }>): Promise<LoadRe
     statuses,
     scheduled,
     overflow,
+    timeline: job.timeline
+      ? Array.from(perSecond, (b, i) => ({
+          second: i,
+          p99: b ? summarizeLatency(b.samples).p99 : NaN,
+          ok: b?.samples.length ?? 0,
+          failed: b?.failed ?? 0,
+        }))
+      : undefined,
   };
 }
 
 async function burst(job: Extract<LoadJob, { type: 'burst' }>): Promise<BurstResult> {
-  const pool = new Pool(job.origin, { connections: job.count, pipelining: 1 });
+  const pool = poolFor(job.origin, { connections: job.count, pipelining: 1 });
   const statuses: Record<string, number> = {};
   try {
     const t0 = nowMs();
@@ -203,7 +224,7 @@ async function burst(job: Extract<LoadJob, { type: 'burst' }>): Promise<BurstRes
 }
 
 async function single(job: Extract<LoadJob, { type: 'single' }>): Promise<SingleResult> {
-  const pool = new Pool(job.origin, { connections: 1, pipelining: 1 });
+  const pool = poolFor(job.origin, { connections: 1, pipelining: 1 });
   try {
     const t0 = nowMs();
     const { status, body } = await send(pool, job.request, job.timeoutMs);

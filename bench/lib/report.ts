@@ -2,6 +2,7 @@
 // the machine, the noise across repeats, and the detail tables behind the figures.
 import type { LatencySummary, Spread } from './latency';
 import type { MachineInfo } from './machine';
+import type { SustainedResult } from '../phases/sustained';
 
 export interface Figure {
   figure: string;
@@ -21,6 +22,9 @@ export interface Figure {
 export interface ReportView {
   mode: string;
   at: string;
+  commit?: string;
+  busyWarning?: string;
+  sustained?: SustainedResult;
   durationMs?: number;
   machine: { before: MachineInfo; after?: MachineInfo };
   settings: { repeats: number; warmupMs: number; durationMs: number };
@@ -79,8 +83,9 @@ function median(values: number[]): number {
 export function renderMarkdown(report: ReportView, svgs: Record<string, string>): string {
   const m = report.machine.before;
   const lines: string[] = [
-    `# Gust benchmark — ${report.mode} mode, ${report.at}`,
+    `# Gust benchmark — ${report.mode} mode, ${report.at}, commit ${report.commit ?? 'unknown'}`,
     '',
+    ...(report.busyWarning ? [`> **${report.busyWarning}**`, ''] : []),
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB RAM, ${m.os}, Node ${m.node}; load average ${m.loadAverage.join(' / ')} before` +
       (report.machine.after ? `, ${report.machine.after.loadAverage.join(' / ')} after` : '') +
       `. Run took ${num((report.durationMs ?? 0) / 1000, 0)} s.`,
@@ -112,8 +117,8 @@ export function renderMarkdown(report: ReportView, svgs: Record<string, string>)
     lines.push(
       '## Warm path (closed loop, median of repeats)',
       '',
-      '| c | target | req/s | p50 | p90 | p99 | p99.9 | max | non-200 |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| c | target | req/s | p50 | p90 | p99 | p99.9 | max | non-200 | Gust process CPU ms/req (whole job) |',
+      '|---|---|---|---|---|---|---|---|---|---|',
     );
     const keys = [...new Set(report.warm.closed.map((r) => `${r.concurrency}|${r.target}`))];
     for (const key of keys) {
@@ -141,6 +146,7 @@ export function renderMarkdown(report: ReportView, svgs: Record<string, string>)
     }
     lines.push('');
   }
+  if (report.sustained) lines.push(...sustainedSection(report.sustained));
   if (report.cold) {
     const row = (
       name: string,
@@ -189,4 +195,37 @@ export function renderMarkdown(report: ReportView, svgs: Record<string, string>)
     );
   }
   return lines.join('\n');
+}
+
+const CPU_GROUPS = [
+  'controller',
+  'bare proxy',
+  'load generator',
+  'container',
+  'docker-proxy',
+  'dockerd',
+  'cassandra',
+  'temporal',
+] as const;
+
+function sustainedSection(result: SustainedResult): string[] {
+  const lines = [
+    '## Sustained load: CPU per request by process, bare-proxy floor, open loop',
+    '',
+    `Pinning: ${result.pinned ?? 'none'}. Closed loops with records discarded; open loops at ${result.openRate} req/s with the run's store. ` +
+      'CPU is read from /proc (threads of each process; the container from its cgroup) at the edges of the measured window and divided by the requests completed in it. ' +
+      '"controller" is the whole bench process: controller, provisioner and agent workers. dockerd, cassandra and temporal are whole services, which on a shared machine also serve other work (an upper bound). ELD: the controller\'s event-loop delay; GC: minor / major collections in the window.',
+    '',
+    `| loop | target | c / rate | store | req/s | p50 | p99 | ${CPU_GROUPS.map((g) => `${g} ms/req`).join(' | ')} | machine busy (cores) | ELD p99 ms | GC minor/major (pause ms) | writer pending max / end |`,
+    `|${'---|'.repeat(7 + CPU_GROUPS.length + 4)}`,
+  ];
+  for (const r of result.runs) {
+    const cpu = CPU_GROUPS.map((g) => num(r.cpuMsPerRequest[g], 3)).join(' | ');
+    const c = r.controller;
+    lines.push(
+      `| ${r.loop} | ${r.target} | ${r.concurrency ?? r.rate} | ${r.store} | ${num(r.throughput, 0)} | ${num(r.latency.p50, 3)} | ${num(r.latency.p99, 3)} | ${cpu} | ${num(r.machineBusyCores)} | ${c ? num(c.eventLoopDelayMs.p99) : ''} | ${c ? `${c.gc.minor}/${c.gc.major} (${num(c.gc.pauseMs, 1)})` : ''} | ${r.writer ? `${r.writer.pendingMax} / ${r.writer.pendingEnd}` : ''} |`,
+    );
+  }
+  lines.push('');
+  return lines;
 }

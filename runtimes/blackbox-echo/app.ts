@@ -34,4 +34,6 @@ createServer((request, response) => {
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(JSON.stringify(reply));
   });
-}).listen(8080);
+  // Port and address from the environment like the Node.js runtime (a host-network pod gets its
+  // own port); 8080 on every interface otherwise, as OpenWhisk's images do.
+}).listen(Number(process.env.__OW_PORT ?? 8080), process.env.__OW_HOST);

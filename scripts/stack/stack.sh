@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The dev stack Gust's tests run against: dockerd, a Temporal dev server and one Cassandra node,
-# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR. `mesos` (not part
-# of `all`) is the simulated Mesos master for GUST_BACKEND=mesos.
-#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|all]
+# all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR. Started only when
+# named (not part of `all`): `mesos`, the simulated Mesos master for GUST_BACKEND=mesos, and
+# `kubernetes`, a single-node control plane for GUST_BACKEND=kubernetes.
+#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|kubernetes|all]
 set -euo pipefail
 
 # shellcheck source=scripts/stack/lib.sh
@@ -15,9 +16,11 @@ source "$STACK_DIR/temporal.sh"
 source "$STACK_DIR/cassandra.sh"
 # shellcheck source=scripts/stack/mesos.sh
 source "$STACK_DIR/mesos.sh"
+# shellcheck source=scripts/stack/kubernetes.sh
+source "$STACK_DIR/kubernetes.sh"
 
 usage() {
-  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|all]" >&2
+  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|kubernetes|all]" >&2
   exit 2
 }
 
@@ -25,7 +28,7 @@ action="${1:-}"
 target="${2:-all}"
 case "$target" in
   all) services=(docker temporal cassandra) ;;
-  docker | temporal | cassandra | mesos) services=("$target") ;;
+  docker | temporal | cassandra | mesos | kubernetes) services=("$target") ;;
   *) usage ;;
 esac
 

@@ -1,8 +1,11 @@
 // ActivationStore on Cassandra: three tables written per record (by id; by namespace and day;
-// by namespace, name and day), each row with the configured TTL. Listings walk the day
-// partitions newest first and stop once skip + limit rows are found.
+// by namespace, name and day), each row with the configured TTL. The full record is written once,
+// by id; listing rows carry only keys (their `doc` is empty), and a listing reads the records it
+// returns by id. Listings walk the day partitions newest first and stop once skip + limit rows
+// are found. A flush's rows go out as a few unlogged batches of any partitions, each under
+// MAX_BATCH_BYTES: one request for many records instead of one or more per record. (On a
+// multi-node cluster, grouping the rows by replica would spare the coordinator its fan-out.)
 import type { Client } from 'cassandra-driver';
-import { concurrent } from 'cassandra-driver';
 import type { Activation } from '../../common/types';
 import type { ActivationQuery, ActivationStore } from '../activation-store';
 import { activationFilterName } from '../activation-store';
@@ -10,6 +13,8 @@ import { DAY_MS, dayOf } from './cassandra-schema';
 
 /** Keeps a partition's batch well under Cassandra's batch_size_fail_threshold (50 KiB). */
 const MAX_BATCH_BYTES = 32 * 1024;
+/** What a listing row weighs in a batch besides the record (keys, TTL). */
+const LISTING_ROW_BYTES = 128;
 
 type Statement = { query: string; params: unknown[] };
 
@@ -33,8 +38,8 @@ export class CassandraActivationStore implements ActivationStore {
       putByNamespace: `INSERT INTO ${ks}.activations_by_namespace (namespace, day, start, activation_id, doc) VALUES (?, ?, ?, ?, ?) USING TTL ?`,
       putByName: `INSERT INTO ${ks}.activations_by_name (namespace, name, day, start, activation_id, doc) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?`,
       get: `SELECT doc FROM ${ks}.activations_by_id WHERE namespace = ? AND activation_id = ?`,
-      listByNamespace: `SELECT doc FROM ${ks}.activations_by_namespace WHERE namespace = ? AND day = ? AND start >= ? AND start <= ? LIMIT ?`,
-      listByName: `SELECT doc FROM ${ks}.activations_by_name WHERE namespace = ? AND name = ? AND day = ? AND start >= ? AND start <= ? LIMIT ?`,
+      listByNamespace: `SELECT activation_id FROM ${ks}.activations_by_namespace WHERE namespace = ? AND day = ? AND start >= ? AND start <= ? LIMIT ?`,
+      listByName: `SELECT activation_id FROM ${ks}.activations_by_name WHERE namespace = ? AND name = ? AND day = ? AND start >= ? AND start <= ? LIMIT ?`,
       countByNamespace: `SELECT count(*) AS n FROM ${ks}.activations_by_namespace WHERE namespace = ? AND day = ? AND start >= ? AND start <= ?`,
       countByName: `SELECT count(*) AS n FROM ${ks}.activations_by_name WHERE namespace = ? AND name = ? AND day = ? AND start >= ? AND start <= ?`,
     };
@@ -42,48 +47,36 @@ export class CassandraActivationStore implements ActivationStore {
 
   async putBatch(records: readonly Activation[]): Promise<void> {
     const ttl = this.#ttlSeconds;
-    const byId: Statement[] = [];
-    // Listing rows of one namespace (or one name) and day share a partition: one unlogged batch
-    // per partition writes them in a single mutation instead of one request per row.
-    const listingRows = new Map<string, { statements: Statement[]; bytes: number }[]>();
-    const addListingRow = (partition: string, statement: Statement, bytes: number): void => {
-      const chunks = listingRows.get(partition) ?? [];
-      let chunk = chunks[chunks.length - 1];
-      if (!chunk || chunk.bytes + bytes > MAX_BATCH_BYTES) {
-        chunk = { statements: [], bytes: 0 };
-        chunks.push(chunk);
-        listingRows.set(partition, chunks);
+    const batches: Statement[][] = [];
+    let batch: Statement[] = [];
+    let bytes = 0;
+    const add = (statement: Statement, size: number): void => {
+      if (batch.length > 0 && bytes + size > MAX_BATCH_BYTES) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
       }
-      chunk.statements.push(statement);
-      chunk.bytes += bytes;
+      batch.push(statement);
+      bytes += size;
     };
     for (const r of records) {
-      const full = JSON.stringify(r);
-      // Listings carry no logs (they can be megabytes); `get` reads the full record.
-      const listed = r.logs.length === 0 ? full : JSON.stringify({ ...r, logs: [] });
+      const doc = JSON.stringify(r);
       const day = dayOf(r.start);
       const name = activationFilterName(r);
-      byId.push({ query: this.#cql.putById, params: [r.namespace, r.activationId, full, ttl] });
-      addListingRow(
-        `${r.namespace}\n${day}`,
-        { query: this.#cql.putByNamespace, params: [r.namespace, day, r.start, r.activationId, listed, ttl] },
-        listed.length,
+      // A record larger than a batch goes alone (Cassandra only warns above the threshold).
+      add({ query: this.#cql.putById, params: [r.namespace, r.activationId, doc, ttl] }, doc.length);
+      add(
+        { query: this.#cql.putByNamespace, params: [r.namespace, day, r.start, r.activationId, '', ttl] },
+        LISTING_ROW_BYTES,
       );
-      addListingRow(
-        `${r.namespace}\n${name}\n${day}`,
-        {
-          query: this.#cql.putByName,
-          params: [r.namespace, name, day, r.start, r.activationId, listed, ttl],
-        },
-        listed.length,
+      add(
+        { query: this.#cql.putByName, params: [r.namespace, name, day, r.start, r.activationId, '', ttl] },
+        LISTING_ROW_BYTES,
       );
     }
-    const batches = [...listingRows.values()].flat();
+    if (batch.length > 0) batches.push(batch);
     // Every statement is an idempotent upsert, so a failed batch is simply written again.
-    await Promise.all([
-      concurrent.executeConcurrent(this.#client, byId, { concurrencyLevel: 64 }),
-      ...batches.map((b) => this.#client.batch(b.statements, { prepare: true, logged: false })),
-    ]);
+    await Promise.all(batches.map((b) => this.#client.batch(b, { prepare: true, logged: false })));
   }
 
   async get(namespace: string, activationId: string): Promise<Activation | undefined> {
@@ -93,16 +86,18 @@ export class CassandraActivationStore implements ActivationStore {
 
   async list(namespace: string, query: ActivationQuery): Promise<Activation[]> {
     const wanted = query.skip + query.limit;
-    const found: Activation[] = [];
-    if (query.limit <= 0) return found;
+    const found: string[] = [];
+    if (query.limit <= 0) return [];
     for (const day of this.#days(query)) {
       query.signal?.throwIfAborted();
       const { cql, params } = this.#dayQuery('list', namespace, query, day);
       const result = await this.#client.execute(cql, [...params, wanted - found.length]);
-      for (const row of result.rows) found.push(JSON.parse(row.get('doc') as string) as Activation);
+      for (const row of result.rows) found.push(row.get('activation_id') as string);
       if (found.length >= wanted) break;
     }
-    return found.slice(query.skip, wanted);
+    const records = await Promise.all(found.slice(query.skip, wanted).map((id) => this.get(namespace, id)));
+    // Listings carry no logs (they can be megabytes); `get` returns the whole record.
+    return records.filter((r): r is Activation => r !== undefined).map((r) => ({ ...r, logs: [] }));
   }
 
   async count(namespace: string, query: Omit<ActivationQuery, 'skip' | 'limit'>): Promise<number> {

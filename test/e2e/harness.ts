@@ -3,6 +3,8 @@
 // the real stack: docker backend and the Cassandra store (keyspace gust_e2e, emptied first).
 // GUST_E2E_BACKEND=mesos runs the same suites with the mesos backend, against a SIMULATED Mesos
 // master of its own (test/mesos/) whose tasks are Docker containers on the stack's dockerd.
+// GUST_E2E_BACKEND=kubernetes runs the same suites on the stack's Kubernetes (pods through the
+// real apiserver, scheduler and kubelet; the provisioner creates them, no agent).
 // Tests talk to it only through the official `openwhisk` client.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,8 +64,8 @@ async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
 
 function e2eBackend(): GustConfig['agent']['backend'] {
   const backend = process.env.GUST_E2E_BACKEND ?? 'docker';
-  if (backend !== 'docker' && backend !== 'process' && backend !== 'mesos')
-    throw new Error(`GUST_E2E_BACKEND must be docker, process or mesos, got '${backend}'`);
+  if (backend !== 'docker' && backend !== 'process' && backend !== 'mesos' && backend !== 'kubernetes')
+    throw new Error(`GUST_E2E_BACKEND must be docker, process, mesos or kubernetes, got '${backend}'`);
   return backend;
 }
 
@@ -102,6 +104,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       masterUrl: mesos?.master.url ?? base.mesos.masterUrl,
       frameworkName: `gust-e2e-${id}`,
     },
+    kubernetes: { ...base.kubernetes, hostId: `cluster.e2e-${id}` },
     // One stem cell, so the cold path from a stem cell runs end to end too.
     pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
   };

@@ -234,6 +234,28 @@ describe('the openwhisk client against Gust', () => {
     expect([500, 502]).toContain(error.statusCode);
   });
 
+  test('502: an action over its time limit, with OpenWhisk’s message', async () => {
+    await ow.actions.create({
+      name: 'overtime',
+      action: 'function main() { return new Promise((r) => setTimeout(() => r({ late: true }), 5000)); }',
+      limits: { timeout: 1000 },
+    });
+    const error = await failure(ow.actions.invoke({ name: 'overtime', blocking: true }));
+    expect(error.statusCode).toBe(502);
+    expect(error.message).toContain('The action exceeded its time limits of 1000 milliseconds.');
+  });
+
+  test('502: an action over its memory limit, with OpenWhisk’s message', async () => {
+    await ow.actions.create({
+      name: 'hoarder',
+      action: 'function main() { const h = []; for (;;) h.push(Buffer.alloc(8 * 1024 * 1024, 1)); }',
+      limits: { memory: 128 },
+    });
+    const error = await failure(ow.actions.invoke({ name: 'hoarder', blocking: true }));
+    expect(error.statusCode).toBe(502);
+    expect(error.message).toContain('The action exhausted its memory and was aborted.');
+  });
+
   test('429: too many concurrent invokes', async () => {
     await ow.actions.create({
       name: 'sleepy',

@@ -3,13 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
-import type { ContainerSpec } from '../../common/types';
 import type { ContainerEvent } from '../../backends/backend';
 import { CONTAINER_MESSAGES, describeContainerDeath } from '../../backends/container-errors';
 import { DockerApi } from '../../backends/docker/api';
 import { DockerBackend } from '../../backends/docker/backend';
-import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
+import { NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
 import { RuntimeClient } from '../../runtimes/runtime-client';
+import { runPayload, specsFor } from './backend-fixtures';
 
 jest.setTimeout(120_000);
 
@@ -22,25 +22,8 @@ const backend = new DockerBackend({
 });
 const api = new DockerApi(config.agent.dockerSocket);
 const client = new RuntimeClient();
-let seq = 0;
 
-const spec = (overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
-  name: `gust_${OWNER}_${seq++}`,
-  image: NODEJS_RUNTIME_IMAGE,
-  kind: NODEJS_RUNTIME_KIND,
-  memoryMB: 256,
-  env: {},
-  labels: { [LABELS.owner]: OWNER },
-  ...overrides,
-});
-
-const runPayload = {
-  value: {},
-  namespace: 'guest',
-  action_name: '/guest/t',
-  activation_id: '1'.repeat(32),
-  deadline: '0',
-};
+const spec = specsFor(OWNER, 256);
 
 beforeAll(() => {
   execFileSync('bash', ['runtimes/build-images.sh'], { stdio: 'inherit' });
@@ -97,7 +80,7 @@ it('is idempotent by name, also when two creates race', async () => {
 });
 
 it('lists by labels', async () => {
-  const tag = `list-${seq}`;
+  const tag = `list-${Date.now()}`;
   const one = await backend.create(spec({ labels: { [LABELS.owner]: OWNER, [LABELS.action]: tag } }));
   await backend.create(spec());
   const listed = await backend.list({ [LABELS.owner]: OWNER, [LABELS.action]: tag });

@@ -11,7 +11,7 @@ import type { Action, ContainerUsage, Lease } from '../../common/types';
 import { startAgent } from '../../workers/agent';
 import { startControllerWorker, type RunningController } from '../../workers/controller-worker';
 import { createControlPlane } from '../../workers/control-plane';
-import { startProvisioner } from '../../workers/provisioner';
+import { startProvisioner, type ClusterHost } from '../../workers/provisioner';
 import { bundleControlPathWorkflows, type RunningWorker } from '../../workers/temporal';
 import { inventoryQuery, type PoolInventory } from '../../workflows/messages';
 import { scopedNames, type Scope } from '../../workflows/scope';
@@ -70,7 +70,14 @@ export function testConfig(
       leaseTimeoutMs: 3000,
       ...overrides,
     },
-    agent: { hostId: 'unused', backend: 'process', dockerSocket: '', runtimeDir: '', capacityMB: 4096 },
+    agent: {
+      hostId: 'unused',
+      backend: 'process',
+      dockerSocket: '',
+      runtimeDir: '',
+      capacityMB: 4096,
+      maxConcurrentCreates: 2,
+    },
   };
 }
 
@@ -121,6 +128,8 @@ export interface ControlPathHarness {
     orphanGraceMs?: number;
     minContainersPerAction?: Record<string, number>;
     mesos?: GustConfig['mesos'];
+    /** A cluster backend served by the provisioner (kubernetes). */
+    cluster?: ClusterHost;
   }): Promise<RunningWorker>;
   startAgent(hostId: string, backend: ContainerBackend, capacityMB?: number): Promise<RunningWorker>;
   startController(

@@ -84,7 +84,12 @@ test('a newer action version drains and removes the old version’s containers',
   });
   expect(c1.revoked).toContain(old!.container.id);
   expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual(['0.0.2']);
-  await expect(h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1)).rejects.toThrow();
+  // A router still on the old version asks again: the pool ignores it, and the next request shows it.
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1);
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.2', 2), 1);
+  await waitFor('a second v2 container', () => c1.forAction('a8').length === 2);
+  expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual(['0.0.2', '0.0.2']);
+  expect((await h.inventory(poolId('a8'))).containers.map((c) => c.version)).toEqual(['0.0.2', '0.0.2']);
 });
 
 test('a container the router reports failed is removed and destroyed', async () => {
@@ -210,6 +215,48 @@ test('reconcile destroys a container no pool owns', async () => {
     labels: { [LABELS.managed]: 'true', [LABELS.host]: `${PREFIX}h1` },
   });
   await waitFor('the orphan to be destroyed', async () => !(await running(hosts[0]!)).includes(orphan.id));
+});
+
+test('reconcile stays green while a pool does not answer, and leaves that pool’s containers alone', async () => {
+  // A pool whose every workflow task fails (as one stuck on a non-determinism error): queries fail.
+  const silent = poolId('silent');
+  await h.client.workflow.start('actionPoolWorkflow', {
+    workflowId: silent,
+    taskQueue: h.names.provisioningQueue,
+    args: [null],
+  });
+  const kept = await hosts[0]!.create({
+    name: `gust_${PREFIX}silent_0`,
+    image: 'gust/action-nodejs:20',
+    kind: 'nodejs:20',
+    memoryMB: 128,
+    env: {},
+    labels: { [LABELS.managed]: 'true', [LABELS.host]: `${PREFIX}h1`, [LABELS.owner]: silent },
+  });
+  const since = new Date().toISOString();
+  const runs = `WorkflowType = 'reconcileWorkflow' AND WorkflowId STARTS_WITH '${PREFIX}' AND StartTime > '${since}'`;
+  await waitFor(
+    'a completed reconcile that reports the silent pool',
+    async () => {
+      for await (const wf of h.client.workflow.list({ query: `${runs} AND ExecutionStatus = 'Completed'` })) {
+        const result = (await h.client.workflow.getHandle(wf.workflowId, wf.runId).result()) as {
+          unanswered?: string[];
+        };
+        if (result.unanswered?.includes(silent)) return true;
+      }
+      return false;
+    },
+    30_000,
+  );
+  const failed = [];
+  for await (const wf of h.client.workflow.list({
+    query: `${runs} AND ExecutionStatus != 'Completed' AND ExecutionStatus != 'Running'`,
+  }))
+    failed.push(wf.workflowId);
+  expect(failed).toEqual([]);
+  expect(await running(hosts[0]!)).toContain(kept.id);
+  await h.client.workflow.getHandle(silent).terminate('test over');
+  await hosts[0]!.destroy(kept.id);
 });
 
 test('the Temporal UI lists the pool workflows with their search attributes', async () => {

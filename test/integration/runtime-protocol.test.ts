@@ -1,7 +1,9 @@
 // The action protocol (contract §6.2–6.5), row by row, against the Node.js runtime in BOTH
 // backends: a real container on the real dockerd, and a child process. No mocks.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
@@ -409,6 +411,49 @@ describe.each(backends)('the Node.js runtime on the %s backend', (_name, makeBac
     expect(Number((body as { deadline: string }).deadline)).toBeGreaterThan(Date.now());
   });
 
+  describe('init-on-start (the environment names the action: no /init)', () => {
+    it('serves /run at once, refuses /init, and keeps the code out of the action environment', async () => {
+      const s = await launch({
+        __OW_ACTION_CODE: `console.log('loading');
+          function hello(p) { console.log('hi', p.who); return { who: p.who, code: process.env.__OW_ACTION_CODE ?? null }; }`,
+        __OW_ACTION_MAIN: 'hello',
+        __OW_ACTION_BINARY: 'false',
+      });
+      expect(reply(await run(s, { who: 'ann' }))).toEqual({ status: 200, body: { who: 'ann', code: null } });
+      expect(reply(await init(s, 'function main() { return {}; }'))).toEqual({
+        status: 403,
+        body: { error: 'Cannot initialize the action more than once.' },
+      });
+      expect(reply(await run(s, { who: 'bob' }))).toEqual({ status: 200, body: { who: 'bob', code: null } });
+      // The load's output belongs to the first activation, as after a good /init.
+      expect(texts(await nextLogs(s))).toEqual(['stdout: loading', 'stdout: hi ann']);
+      // The refused /init says so on stderr, as the official runtime does.
+      expect(texts(await nextLogs(s))).toEqual([
+        'stderr: Internal system error: Cannot initialize the action more than once.',
+        'stdout: hi bob',
+      ]);
+    });
+
+    it('loads a zip archive (binary) with the default main', async () => {
+      const archive = zip({ 'index.js': "exports.main = () => ({ from: 'zip on start' });" });
+      const s = await launch({ __OW_ACTION_CODE: archive.toString('base64'), __OW_ACTION_BINARY: 'true' });
+      expect(reply(await run(s))).toEqual({ status: 200, body: { from: 'zip on start' } });
+    });
+
+    it('answers every /run with the initialisation error when the code does not load', async () => {
+      const s = await launch({ __OW_ACTION_CODE: 'function main( {' });
+      for (let i = 0; i < 2; i++) {
+        const { status, body } = reply(await run(s));
+        expect(status).toBe(502);
+        expect((body as { error: string }).error).toMatch(/^Initialization has failed due to: SyntaxError/);
+      }
+      const logs = texts(await nextLogs(s));
+      expect(logs.some((line) => line.startsWith('stderr: Error during initialization: SyntaxError'))).toBe(
+        true,
+      );
+    });
+  });
+
   it('serves 100 sequential runs on one container, logs split per activation', async () => {
     const s = await launch();
     await init(
@@ -473,6 +518,32 @@ describe.each(backends)('the Node.js runtime on the %s backend', (_name, makeBac
 });
 
 describe('the process backend', () => {
+  it('initialises on start from a code file (a mounted ConfigMap), which it reads and leaves', async () => {
+    const backend = new ProcessBackend({ hostId: 'test', warn: false });
+    const dir = mkdtempSync(join(tmpdir(), 'gust-code-'));
+    const file = join(dir, 'code');
+    writeFileSync(file, "function main(p) { return { big: 'x'.repeat(p.n) }; }");
+    try {
+      const s = await start(backend, { GUST_ACTION_CODE_FILE: file });
+      expect(reply(await run(s, { n: 3 }))).toEqual({ status: 200, body: { big: 'xxx' } });
+      expect(existsSync(file)).toBe(true);
+      s.logs.close();
+      await client.close(s.container.address);
+      await backend.destroy(s.container.id);
+      // A file that cannot be read is the activation's initialisation error, not a dead runtime.
+      const broken = await start(backend, { GUST_ACTION_CODE_FILE: join(dir, 'missing') });
+      const { status, body } = reply(await run(broken));
+      expect(status).toBe(502);
+      expect((body as { error: string }).error).toMatch(/^Initialization has failed due to: Error: ENOENT/);
+      broken.logs.close();
+      await client.close(broken.container.address);
+      await backend.destroy(broken.container.id);
+    } finally {
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses images it cannot run, and leaves no child process behind', async () => {
     const backend = new ProcessBackend({ hostId: 'test', warn: false });
     await expect(

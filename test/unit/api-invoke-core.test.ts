@@ -81,7 +81,8 @@ describe('invoke over the real router and invoker', () => {
         code: expect.any(String),
       });
     }
-    expect(asked.reduce((a, b) => a + b, 0)).toBe(MAX_QUEUE);
+    // Nothing is known of the action's run time yet: one container is asked for, not one per request.
+    expect(asked).toEqual([1]);
 
     // The queued ones run once a container arrives, and only they are recorded.
     router.lease([testLease('q1', { namespace: 'guest', name: 'queued', version: '0.0.1' }, MAX_QUEUE)]);

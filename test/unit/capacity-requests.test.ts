@@ -11,7 +11,8 @@ const lease = (id: string) => testLease(id, ref);
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(fail = 0) {
-  const router = new Router({ maxQueuePerAction: 100 });
+  let now = 0;
+  const router = new Router({ maxQueuePerAction: 1000, now: () => now });
   const asked: number[] = [];
   let failures = fail;
   const control: ControlPlane = {
@@ -22,57 +23,80 @@ function setup(fail = 0) {
     stemCellClaimed: async () => undefined,
     containerFailed: async () => undefined,
   };
-  return { router, asked, capacity: new CapacityRequests(router, control, SILENT_LOGGER) };
+  const capacity = new CapacityRequests(router, control, SILENT_LOGGER);
+  /** One request arrives as the invoker sends it: a free slot, or the queue and a top-up. */
+  const arrive = (concurrency = 1): void => {
+    if (router.acquire(ref)) return;
+    void router.enqueue(ref);
+    capacity.topUp(action(concurrency), ref);
+  };
+  return { router, asked, capacity, arrive, advance: (ms: number) => void (now += ms) };
 }
 
 describe('CapacityRequests', () => {
-  it('sends one request at a time and adds up the demand that arrived meanwhile', async () => {
-    const { router, asked, capacity } = setup();
-    for (let i = 0; i < 10; i++) {
-      void router.enqueue(ref);
-      capacity.topUp(action(1), ref);
+  it('asks for one container before any run time is known, however long the queue', async () => {
+    const { asked, arrive } = setup();
+    for (let i = 0; i < 10; i++) arrive();
+    await settle();
+    expect(asked).toEqual([1]);
+  });
+
+  it('sizes the pool by Little’s law once run times are known, 32 containers per request at most', async () => {
+    const { router, asked, arrive, advance } = setup();
+    router.lease([lease('c1')]);
+    router.leased()[0]!.observeRun(100);
+    router.acquire(ref); // c1 busy
+    for (let i = 0; i < 400; i++) {
+      arrive();
+      advance(2.5);
     }
     await settle();
-    expect(asked).toEqual([1, 9]);
+    // 400/s × 100 ms = 40 busy slots, at 70% utilisation 58 containers; c1 is one of them. The
+    // first request went out when only two arrivals were counted.
+    expect(asked).toEqual([1, 32, 24]);
   });
 
-  it('asks for one container per `concurrency` queued requests', async () => {
-    const { router, asked, capacity } = setup();
-    for (let i = 0; i < 10; i++) void router.enqueue(ref);
-    capacity.topUp(action(4), ref);
-    await settle();
-    expect(asked).toEqual([3]);
-  });
-
-  it('does not ask again for containers already on their way, and counts their leases as arrivals', async () => {
-    const { router, asked, capacity } = setup();
-    void router.enqueue(ref);
-    capacity.topUp(action(1), ref);
-    await settle();
-    void router.enqueue(ref);
-    capacity.topUp(action(1), ref);
-    await settle();
-    expect(asked).toEqual([1, 1]);
+  it('asks for nothing more when the containers it has serve the load', async () => {
+    const { router, asked, arrive, advance } = setup();
     router.lease([lease('c1'), lease('c2')]);
-    void router.enqueue(ref);
-    capacity.topUp(action(1), ref);
+    for (const c of router.leased()) c.observeRun(2);
+    for (let i = 0; i < 400; i++) {
+      const taken = router.acquire(ref);
+      if (taken) router.release(taken);
+      advance(2.5);
+    }
+    // 400/s × 2 ms needs 2 one-slot containers: a queued request waits for one of them.
+    router.acquire(ref);
+    router.acquire(ref);
+    arrive();
     await settle();
-    expect(asked).toEqual([1, 1, 1]);
+    expect(asked).toEqual([]);
+  });
+
+  it('does not ask again for containers already on their way, and counts their leases', async () => {
+    const { router, asked, arrive } = setup();
+    arrive();
+    await settle();
+    arrive();
+    await settle();
+    expect(asked).toEqual([1]);
+    router.lease([lease('c1')]);
+    arrive();
+    await settle();
+    expect(asked).toEqual([1]);
   });
 
   it('retries a failed request instead of failing the queue', async () => {
-    const { router, asked, capacity } = setup(2);
-    void router.enqueue(ref);
-    capacity.topUp(action(1), ref);
+    const { router, asked, arrive } = setup(2);
+    arrive();
     await new Promise((resolve) => setTimeout(resolve, 450));
     expect(asked).toEqual([1]);
     expect(router.queued(ref)).toBe(1);
   });
 
   it('forgets what was on its way when a request gives up', async () => {
-    const { router, asked, capacity } = setup();
-    void router.enqueue(ref);
-    capacity.topUp(action(1), ref);
+    const { asked, capacity, arrive } = setup();
+    arrive();
     await settle();
     capacity.gaveUp(ref);
     capacity.topUp(action(1), ref);

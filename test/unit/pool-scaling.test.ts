@@ -1,4 +1,4 @@
-import { chooseIdleVictims, containersToAdd } from '../../workflows/scaling';
+import { chooseIdleVictims, containersToAdd, containersForLoad } from '../../workflows/scaling';
 import type { ContainerUsage } from '../../common/types';
 
 describe('containersToAdd', () => {
@@ -131,5 +131,38 @@ describe('chooseIdleVictims', () => {
   ];
   it.each(rows)('$name', ({ containers, usage, min, want }) => {
     expect(chooseIdleVictims(containers, usage, 1000, min)).toEqual(want);
+  });
+});
+
+describe('containersForLoad (Little’s law)', () => {
+  it.each([
+    [
+      'one container before any duration is known',
+      { arrivalsPerSecond: 400, meanRunMs: undefined, queued: 300 },
+      1,
+      1,
+    ],
+    [
+      '400 req/s of 2 ms runs need 2 one-slot containers, not one per queued request',
+      { arrivalsPerSecond: 400, meanRunMs: 2, queued: 300 },
+      1,
+      2,
+    ],
+    [
+      '400 req/s of 100 ms runs need 58 one-slot containers at 70% utilisation',
+      { arrivalsPerSecond: 400, meanRunMs: 100, queued: 10 },
+      1,
+      58,
+    ],
+    ['slots per container divide the need', { arrivalsPerSecond: 400, meanRunMs: 100, queued: 10 }, 10, 6],
+    [
+      'a trickle needs one container while requests wait',
+      { arrivalsPerSecond: 1, meanRunMs: 1, queued: 1 },
+      1,
+      1,
+    ],
+    ['no load and no queue needs none', { arrivalsPerSecond: 0, meanRunMs: 5, queued: 0 }, 1, 0],
+  ])('%s', (_name, load, slots, want) => {
+    expect(containersForLoad(load, slots)).toBe(want);
   });
 });

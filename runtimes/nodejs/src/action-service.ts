@@ -52,6 +52,8 @@ export class ActionService {
   #status: Status = 'ready';
   #main: ActionMain | undefined = undefined;
   #allowConcurrent: boolean;
+  /** A failed init-on-start: every /run answers it (there is no /init caller to tell). */
+  #startFailure: Reply | undefined = undefined;
   readonly #options: ActionServiceOptions;
 
   constructor(options: ActionServiceOptions) {
@@ -94,7 +96,26 @@ export class ActionService {
     }
   }
 
+  /**
+   * Init-on-start (init-on-start.ts): initialises from the environment's message before the
+   * server listens. When that fails, the runtime still serves, and every /run answers the
+   * initialisation error as the /init would have (502), so the activation says why.
+   */
+  async initOnStart(message: unknown): Promise<Reply> {
+    const reply =
+      message instanceof Error
+        ? errorReply(502, `Initialization has failed due to: ${describe(message)}`)
+        : await this.init(message);
+    if (reply.status !== 200) this.#startFailure = reply;
+    return reply;
+  }
+
   async run(body: unknown): Promise<Reply> {
+    if (this.#startFailure !== undefined) {
+      console.error('Initialization failed at start:', JSON.parse(this.#startFailure.body).error);
+      writeSentinels();
+      return this.#startFailure;
+    }
     const main = this.#main;
     if (this.#status !== 'ready' || main === undefined) {
       const message = main ? `System not ready, status is ${this.#status}.` : 'System not initialized.';

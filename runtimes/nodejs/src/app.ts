@@ -2,7 +2,8 @@
 // action protocol) on bare node:http, so the image needs nothing but the node binary.
 //
 // Environment:
-//   __OW_PORT               listening port (default 8080; 0 = any free port, reported over IPC)
+//   __OW_PORT               listening port (default PORT, as Knative sets it, else 8080; 0 = any
+//                           free port, reported over IPC)
 //   __OW_HOST               listening address (default all interfaces; the process backend uses 127.0.0.1)
 //   __OW_ALLOW_CONCURRENT   "true" lets /run calls overlap (contract §6.6); Gust sends it in the
 //                           /init env only for actions whose concurrency limit is above 1
@@ -11,10 +12,13 @@
 //                           have no network interface but loopback: see backends/docker/spec.ts)
 //   GUST_RUNTIME_SECRET_FILE / GUST_RUNTIME_SECRET  the per-container secret every /init and /run
 //                           must carry (runtime-secret.ts)
+//   __OW_ACTION_CODE / __OW_ACTION_MAIN / __OW_ACTION_BINARY / GUST_ACTION_CODE_FILE  init-on-start:
+//                           the runtime initialises itself before it listens (init-on-start.ts)
 import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ActionService, type Reply } from './action-service';
+import { initOnStartMessage } from './init-on-start';
 import { SECRET_HEADER, secretMatches, takeRuntimeSecret } from './runtime-secret';
 
 const MAX_BODY_BYTES = 48 * 1024 * 1024; // the official runtime's express body limit
@@ -102,9 +106,26 @@ const onListening = (): void => {
     process.on('disconnect', () => process.exit(0));
   }
 };
-if (socketPath) {
-  if (existsSync(socketPath)) unlinkSync(socketPath); // left by an earlier start of this container
-  server.listen(socketPath, onListening);
-} else {
-  server.listen(Number(process.env.__OW_PORT ?? 8080), process.env.__OW_HOST, onListening);
+function listen(): void {
+  if (socketPath) {
+    if (existsSync(socketPath)) unlinkSync(socketPath); // left by an earlier start of this container
+    server.listen(socketPath, onListening);
+  } else {
+    server.listen(
+      Number(process.env.__OW_PORT ?? process.env.PORT ?? 8080),
+      process.env.__OW_HOST,
+      onListening,
+    );
+  }
 }
+
+// Listening is the readiness signal (a TCP probe): with init-on-start, only once the action is loaded.
+let startMessage: ReturnType<typeof initOnStartMessage> | Error;
+try {
+  startMessage = initOnStartMessage();
+} catch (error) {
+  console.error('[runtime]', 'cannot read the action code', error);
+  startMessage = error instanceof Error ? error : new Error(String(error));
+}
+if (startMessage === undefined) listen();
+else void service.initOnStart(startMessage).then(listen);

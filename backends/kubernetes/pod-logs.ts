@@ -1,0 +1,79 @@
+// Follows one pod's log through the apiserver (`pods/log?follow&timestamps`) into an
+// ActivationLogReader with the same sentinel framing as docker. The log API merges stdout and
+// stderr into one stream, each line `<RFC3339Nano> <text>`, and the runtime ends every activation
+// with a sentinel on each stream: so within an activation, lines up to the first sentinel are
+// given as stdout and lines up to the second as stderr (OpenWhisk's Kubernetes factory calls
+// every line stdout and waits for two sentinels: the same framing).
+import { Writable } from 'node:stream';
+import { Log, type KubeConfig } from '@kubernetes/client-node';
+import type { ActivationLogReader } from '../backend';
+import { ACTIVATION_LOG_SENTINEL } from '../logs/activation-log-collector';
+import { QueuedActivationLogReader } from '../logs/activation-log-reader';
+import { splitDockerTimestamp } from '../logs/line-assembler';
+import type { LogStream } from '../logs/log-line';
+
+/** Labels merged lines stdout, then stderr after the activation's first sentinel. */
+export class MergedStreamLabeller {
+  #sentinels = 0;
+
+  label(text: string): LogStream {
+    const stream: LogStream = this.#sentinels === 0 ? 'stdout' : 'stderr';
+    if (text.endsWith(ACTIVATION_LOG_SENTINEL)) this.#sentinels = (this.#sentinels + 1) % 2;
+    return stream;
+  }
+}
+
+export function followPodLogs(
+  config: KubeConfig,
+  namespace: string,
+  pod: string,
+  container: string,
+): ActivationLogReader {
+  let request: AbortController | undefined;
+  let closed = false;
+  const reader = new QueuedActivationLogReader({
+    onClose: () => {
+      closed = true;
+      request?.abort();
+    },
+  });
+  const labeller = new MergedStreamLabeller();
+  const onLine = (raw: string): void => {
+    const { time, text } = splitDockerTimestamp(raw);
+    reader.push({ stream: labeller.label(text), time, text });
+  };
+  let pending = '';
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    if (pending !== '') onLine(pending);
+    pending = '';
+    reader.end();
+  };
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      pending += chunk.toString('utf8');
+      for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n')) {
+        onLine(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+      }
+      callback();
+    },
+    final(callback) {
+      finish();
+      callback();
+    },
+  });
+  sink.on('error', finish);
+  sink.on('close', finish);
+  new Log(config).log(namespace, pod, container, sink, { follow: true, timestamps: true }).then(
+    (controller) => {
+      request = controller;
+      if (closed) controller.abort();
+    },
+    // The pod is gone or never started: no more lines will come.
+    () => finish(),
+  );
+  return reader;
+}

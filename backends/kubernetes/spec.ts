@@ -1,0 +1,159 @@
+// Pure builders between Gust's ContainerSpec/ContainerInfo and Kubernetes Pods: deterministic
+// names, labels, resources from the action's memory, and the two addressing modes.
+//   pod network  (a real cluster): the runtime listens on 8080, reached at podIP:8080.
+//   host network (one dev node on loopback): each pod's runtime listens on a port Gust assigns
+//                (`__OW_PORT`, `__OW_HOST=127.0.0.1`), reached at 127.0.0.1:<port>.
+import { createHash } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import { LABELS } from '../../common/names';
+import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import { containerLabels } from '../container-labels';
+
+export type NetworkMode = 'pod' | 'host';
+
+/** The one container of every Gust pod. */
+export const RUNTIME_CONTAINER = 'runtime';
+export const RUNTIME_PORT = 8080;
+
+/** Annotations holding what labels cannot: Gust's exact labels, its container name, the port. */
+export const ANNOTATIONS = {
+  labels: 'io.gust.labels',
+  name: 'io.gust.name',
+  port: 'io.gust.port',
+} as const;
+
+export interface PodOptions {
+  namespace: string;
+  network: NetworkMode;
+  /** Host network only: the port this pod's runtime listens on. */
+  port?: number;
+  imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always';
+  terminationGraceSeconds: number;
+}
+
+/**
+ * A DNS-1123 name that is stable for a Gust container name (`gust_pool_guest_hello_3`): lowercase,
+ * `-` for anything else, and a hash of the original so names differing only in case or
+ * punctuation stay apart.
+ */
+export function podName(containerName: string): string {
+  const hash = createHash('sha256').update(containerName).digest('hex').slice(0, 10);
+  const readable = containerName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 50)
+    .replace(/-+$/, '');
+  return `${readable || 'gust'}-${hash}`;
+}
+
+/** Kubernetes label values: at most 63 of [A-Za-z0-9_.-], alphanumeric at both ends (or empty). */
+export function isLabelValue(value: string): boolean {
+  return value.length <= 63 && /^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?)?$/.test(value);
+}
+
+/** Gust's labels that Kubernetes accepts as labels (the rest live only in the annotation). */
+export function kubeLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([, value]) => isLabelValue(value)));
+}
+
+/** A label selector for the labels Kubernetes can select on; `matchesLabels` checks the rest. */
+export function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(kubeLabels(labels))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+export function gustLabels(pod: V1Pod): Record<string, string> {
+  const raw = pod.metadata?.annotations?.[ANNOTATIONS.labels];
+  if (raw === undefined) return { ...pod.metadata?.labels };
+  try {
+    return JSON.parse(raw) as Record<string, string>;
+  } catch {
+    return { ...pod.metadata?.labels };
+  }
+}
+
+export function matchesLabels(pod: V1Pod, wanted: Record<string, string>): boolean {
+  const labels = gustLabels(pod);
+  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
+}
+
+export function buildPod(spec: ContainerSpec, hostId: string, options: PodOptions): V1Pod {
+  const labels = containerLabels(spec, hostId);
+  const host = options.network === 'host';
+  if (host && options.port === undefined) throw new Error('buildPod: host network needs a port');
+  const port = host ? options.port! : RUNTIME_PORT;
+  const env = { ...spec.env, ...(host ? { __OW_PORT: String(port), __OW_HOST: '127.0.0.1' } : {}) };
+  const memory = `${spec.memoryMB}Mi`;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: podName(spec.name),
+      namespace: options.namespace,
+      labels: kubeLabels(labels),
+      annotations: {
+        [ANNOTATIONS.labels]: JSON.stringify(labels),
+        [ANNOTATIONS.name]: spec.name,
+        ...(host ? { [ANNOTATIONS.port]: String(port) } : {}),
+      },
+    },
+    spec: {
+      // A runtime that dies stays dead: Gust replaces containers, the kubelet does not restart them.
+      restartPolicy: 'Never',
+      hostNetwork: host,
+      ...(host ? { dnsPolicy: 'Default' } : {}),
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: options.terminationGraceSeconds,
+      containers: [
+        {
+          name: RUNTIME_CONTAINER,
+          image: spec.image,
+          imagePullPolicy: options.imagePullPolicy,
+          env: Object.entries(env).map(([name, value]) => ({ name, value })),
+          // On the host network the port is also a host port: the scheduler never puts two pods
+          // with the same one on a node.
+          ports: [{ name: 'action', containerPort: port, protocol: 'TCP' }],
+          // Limit = request, no swap: going over is an OOM kill, as with docker.
+          resources: { requests: { memory }, limits: { memory } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['NET_RAW', 'NET_ADMIN'] },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Where the runtime of a pod is reached; '' until the pod network has given it an IP. */
+export function podAddress(pod: V1Pod): string {
+  const port = pod.metadata?.annotations?.[ANNOTATIONS.port];
+  if (pod.spec?.hostNetwork && port !== undefined) return `http://127.0.0.1:${port}`;
+  const ip = pod.status?.podIP;
+  return ip ? `http://${ip}:${RUNTIME_PORT}` : '';
+}
+
+/** The host port a host-network pod holds, if any. */
+export function podPort(pod: V1Pod): number | undefined {
+  const port = pod.metadata?.annotations?.[ANNOTATIONS.port];
+  return pod.spec?.hostNetwork && port !== undefined ? Number(port) : undefined;
+}
+
+export function containerInfoFromPod(pod: V1Pod): ContainerInfo {
+  const labels = gustLabels(pod);
+  const created = pod.metadata?.creationTimestamp;
+  return {
+    id: pod.metadata?.name ?? '',
+    name: pod.metadata?.annotations?.[ANNOTATIONS.name] ?? pod.metadata?.name ?? '',
+    host: labels[LABELS.host] ?? '',
+    backend: 'kubernetes',
+    address: podAddress(pod),
+    kind: labels[LABELS.kind] ?? '',
+    memoryMB: Number(labels[LABELS.memory] ?? 0),
+    labels,
+    createdAt: created ? new Date(created).getTime() : Date.now(),
+  };
+}

@@ -1,0 +1,22 @@
+// How the bench reaches a runtime directly (the floors): an http origin, or the `unix:<socket>`
+// address of the docker and process backends, whose runtime wants its per-container secret on
+// every call (runtimes/runtime-address.ts).
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+import { SECRET_HEADER } from '../../runtimes/nodejs/src/runtime-secret';
+import { secretFileOf, socketPathOf } from '../../runtimes/runtime-address';
+
+/** An undici Pool to an http origin or to a `unix:` runtime address. */
+export function poolFor(origin: string, options: Pool.Options): Pool {
+  const socketPath = socketPathOf(origin);
+  return socketPath === undefined
+    ? new Pool(origin, options)
+    : new Pool('http://localhost', { ...options, socketPath });
+}
+
+/** Headers a direct call to this runtime needs (its secret, for a `unix:` address). */
+export function runtimeHeaders(address: string): Record<string, string> {
+  const socketPath = socketPathOf(address);
+  if (socketPath === undefined) return {};
+  return { [SECRET_HEADER]: readFileSync(secretFileOf(socketPath), 'utf8') };
+}

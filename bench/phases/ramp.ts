@@ -1,0 +1,104 @@
+// A new action under an open loop (issue 13, "scale-up that matches the load"): a
+// concurrency-1 action nobody has invoked, hit at a fixed rate from the first request. Reports
+// per-second p99, when the p99 settled (time to steady state), the p99 during the ramp, and the
+// containers Gust ended with against Little's law (rate × mean run time / slots).
+import type { BenchStack } from '../lib/gust-stack';
+import type { LoadGenerator } from '../lib/load-client';
+import type { LoadResult, RequestTemplate } from '../lib/load-worker';
+import type { Figure } from '../lib/report';
+
+export interface RampResult {
+  rate: number;
+  durationMs: number;
+  result: LoadResult;
+  /** First second from which every second's p99 stays within the settled bound. */
+  steadyAtSecond: number | null;
+  /** p99 of the seconds before steady state (the ramp), ms. */
+  rampP99: number;
+  containers: number;
+  meanRunMs: number | null;
+  littlesLaw: number;
+}
+
+export async function ramp(ctx: {
+  stack: BenchStack;
+  load: LoadGenerator;
+  rate: number;
+  durationMs: number;
+  name: string;
+  putAction: () => Promise<void>;
+  invokeTemplate: (name: string) => RequestTemplate;
+  log: (line: string) => void;
+}): Promise<{ result: RampResult; figures: Figure[] }> {
+  const { stack, load, rate, durationMs, name, log } = ctx;
+  await ctx.putAction();
+  const result = await load.run({
+    type: 'open',
+    origin: stack.url,
+    requests: [ctx.invokeTemplate(name)],
+    ratePerSecond: rate,
+    warmupMs: 0,
+    durationMs,
+    maxOutstanding: 4096,
+    timeline: true,
+  });
+  // NaN crosses IPC as null: a second without successes has no p99.
+  const timeline = (result.timeline ?? []).map((t) => ({ ...t, p99: t.p99 ?? NaN }));
+  const containers = stack.router.leased().filter((c) => c.action?.name === name && !c.revoked);
+  const measured = containers.filter((c) => c.meanRunMs !== undefined);
+  const meanRunMs = measured.length
+    ? measured.reduce((sum, c) => sum + c.meanRunMs!, 0) / measured.length
+    : null;
+  const littlesLaw = meanRunMs === null ? NaN : (rate * meanRunMs) / 1000;
+  // Settled: the last third's median p99, with room (×2, at least +20 ms).
+  const tail = timeline
+    .slice(Math.floor((timeline.length * 2) / 3))
+    .map((t) => t.p99)
+    .sort((a, b) => a - b);
+  const settled = tail.length ? tail[Math.floor(tail.length / 2)]! : NaN;
+  const bound = Math.max(settled * 2, settled + 20);
+  let steadyAtSecond: number | null = null;
+  for (let s = timeline.length - 1; s >= 0; s--) {
+    if (!(timeline[s]!.p99 <= bound) || timeline[s]!.failed > 0) break;
+    steadyAtSecond = s;
+  }
+  const rampSeconds = timeline.slice(0, steadyAtSecond ?? timeline.length);
+  const rampP99 = rampSeconds.length ? Math.max(...rampSeconds.map((t) => t.p99).filter(Number.isFinite)) : 0;
+  log(
+    `  ramp ${rate} req/s on a new action: achieved ${result.throughput.toFixed(0)} req/s, p99 ${Number(result.latency.p99).toFixed(1)} ms, ` +
+      `steady from second ${steadyAtSecond}, ramp p99 ≤ ${rampP99.toFixed(0)} ms, ${containers.length} containers ` +
+      `(Little's law ${littlesLaw.toFixed(2)} at ${meanRunMs?.toFixed(2)} ms per run), overflow ${result.overflow}, statuses ${JSON.stringify(result.statuses)}`,
+  );
+  log(`  per-second p99: ${timeline.map((t) => t.p99.toFixed(0)).join(' ')}`);
+  const target = 2 * Math.ceil(littlesLaw) + 1;
+  return {
+    result: {
+      rate,
+      durationMs,
+      result,
+      steadyAtSecond,
+      rampP99,
+      containers: containers.length,
+      meanRunMs,
+      littlesLaw,
+    },
+    figures: [
+      {
+        figure: `New action under a ${rate} req/s open loop: time to steady state (ramp p99 ${rampP99.toFixed(0)} ms)`,
+        value: steadyAtSecond ?? durationMs / 1000,
+        unit: 's',
+        target: '≤ 2 s, ramp p99 ≤ 1 s',
+        met: steadyAtSecond !== null && steadyAtSecond <= 2 && rampP99 <= 1000,
+      },
+      {
+        figure: `New action at ${rate} req/s: containers at steady state vs Little's law (${littlesLaw.toFixed(2)} = rate × ${meanRunMs?.toFixed(2)} ms)`,
+        value: containers.length,
+        unit: 'containers',
+        floor: littlesLaw,
+        floorName: 'rate × mean run time / slots',
+        target: '≤ 2× (+1)',
+        met: containers.length <= target,
+      },
+    ],
+  };
+}

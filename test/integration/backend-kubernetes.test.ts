@@ -1,0 +1,262 @@
+// The kubernetes backend against the stack's real cluster (apiserver, scheduler, kubelet with
+// containerd): pods, readiness, logs per activation, OOM, failures, the watch surviving an
+// apiserver restart, and reconcile replacing a pod deleted behind Gust's back. Every pod carries
+// this file's own host id, and none may be left at the end.
+import type { V1Pod } from '@kubernetes/client-node';
+import { LABELS } from '../../common/names';
+import type { ContainerEvent } from '../../backends/backend';
+import { CONTAINER_MESSAGES, describeContainerDeath } from '../../backends/container-errors';
+import { ACTIVATION_LOG_SENTINEL } from '../../backends/logs/activation-log-collector';
+import type { KubernetesBackend } from '../../backends/kubernetes/backend';
+import { podName } from '../../backends/kubernetes/spec';
+import { NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
+import { RuntimeClient } from '../../runtimes/runtime-client';
+import { runPayload, specsFor } from './backend-fixtures';
+import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import {
+  ACTIONS_NAMESPACE,
+  adminApi,
+  describeKubernetes,
+  podsOfHost,
+  restartApiserver,
+  testBackend,
+} from './kubernetes-harness';
+
+jest.setTimeout(180_000);
+
+const RUN = Math.random().toString(36).slice(2, 8);
+const HOST = `cluster.test-k8s-${RUN}`;
+const OWNER = `test-backend-kubernetes-${RUN}`;
+const api = adminApi();
+const client = new RuntimeClient();
+let backend: KubernetesBackend;
+
+const spec = specsFor(OWNER, 128);
+
+const init = (address: string, code: string) =>
+  client.init(address, { value: { name: 't', main: 'main', code, binary: false } }, 10_000);
+
+const readPod = (name: string): Promise<V1Pod> =>
+  api.readNamespacedPod({ name, namespace: ACTIONS_NAMESPACE });
+
+describeKubernetes('kubernetes backend', () => {
+  beforeAll(async () => {
+    backend = testBackend(HOST);
+    await backend.health();
+  });
+
+  afterAll(async () => {
+    for (const container of (await backend?.list({})) ?? []) await backend.destroy(container.id);
+    // Nothing leaked: no pod of this host id is left in any state.
+    expect(await podsOfHost(api, HOST)).toEqual([]);
+    await client.closeAll();
+    await backend?.close();
+  });
+
+  it('creates a pod with Gust labels and memory limits on a loopback host port, serves, lists and destroys it', async () => {
+    const s = spec({
+      memoryMB: 256,
+      env: { FOO: 'bar' },
+      labels: { [LABELS.owner]: OWNER, [LABELS.namespace]: 'guest/pkg' },
+    });
+    const info = await backend.create(s);
+    expect(info).toMatchObject({
+      id: podName(s.name),
+      name: s.name,
+      backend: 'kubernetes',
+      host: HOST,
+      kind: NODEJS_RUNTIME_KIND,
+      memoryMB: 256,
+    });
+    expect(info.address).toMatch(/^http:\/\/127\.0\.0\.1:21\d{3}$/);
+    const pod = await readPod(info.id);
+    expect(pod.spec).toMatchObject({ hostNetwork: true, restartPolicy: 'Never', nodeName: 'gust-node' });
+    expect(pod.spec?.containers[0]?.resources).toEqual({
+      requests: { memory: '256Mi' },
+      limits: { memory: '256Mi' },
+    });
+    expect(pod.metadata?.labels).toMatchObject({
+      [LABELS.managed]: 'true',
+      [LABELS.host]: HOST,
+      [LABELS.memory]: '256',
+      [LABELS.owner]: OWNER,
+    });
+    // Values Kubernetes refuses as labels (`nodejs:20`, `guest/pkg`) are kept exactly all the same.
+    expect(info.labels).toMatchObject({ [LABELS.kind]: 'nodejs:20', [LABELS.namespace]: 'guest/pkg' });
+    expect((await backend.list({ [LABELS.namespace]: 'guest/pkg' })).map((c) => c.id)).toEqual([info.id]);
+
+    await init(info.address, 'function main(p) { return { got: p.x, foo: process.env.FOO }; }');
+    const run = await client.run(info.address, { ...runPayload, value: { x: 1 } }, 10_000);
+    expect(run).toMatchObject({ outcome: 'response', status: 200 });
+    expect(JSON.parse((run as { text: string }).text)).toEqual({ got: 1, foo: 'bar' });
+
+    await client.close(info.address);
+    await backend.destroy(info.id);
+    await expect(readPod(info.id)).rejects.toMatchObject({ code: 404 });
+    expect(await backend.state(info.id)).toBeNull();
+    await backend.destroy(info.id); // gone already: still fine
+  });
+
+  it('is idempotent by name, also when two creates race, and gives each pod its own port', async () => {
+    const same = spec();
+    const [a, b] = await Promise.all([backend.create(same), backend.create(same)]);
+    expect(b).toMatchObject({ id: a.id, address: a.address });
+    const other = await backend.create(spec());
+    expect(other.address).not.toBe(a.address);
+    expect((await backend.list({ [LABELS.owner]: OWNER })).map((c) => c.id).sort()).toEqual(
+      [a.id, other.id].sort(),
+    );
+    await Promise.all([backend.destroy(a.id), backend.destroy(other.id)]);
+  });
+
+  it('splits the pod log per activation at the sentinels, through pods/log', async () => {
+    const info = await backend.create(spec());
+    const logs = backend.logs(info);
+    await init(
+      info.address,
+      'function main(p) { console.log("out " + p.n); console.error("err " + p.n); return {}; }',
+    );
+    for (const n of [1, 2]) {
+      const run = await client.run(info.address, { ...runPayload, value: { n } }, 10_000);
+      expect(run).toMatchObject({ outcome: 'response', status: 200 });
+    }
+    const first = await logs.next({ limitBytes: 10_000, waitMs: 10_000 });
+    const second = await logs.next({ limitBytes: 10_000, waitMs: 10_000 });
+    for (const [lines, n] of [
+      [first, 1],
+      [second, 2],
+    ] as const) {
+      expect(lines).toHaveLength(2);
+      expect(lines.join('\n')).toContain(`out ${n}`);
+      expect(lines.join('\n')).toContain(`err ${n}`);
+      expect(lines.join('\n')).not.toContain(ACTIVATION_LOG_SENTINEL);
+      for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z\s+std(out|err): /);
+    }
+    logs.close();
+    await client.close(info.address);
+    await backend.destroy(info.id);
+  });
+
+  it('reports an action that exhausts 128 MB as OOM: connection error, state, events, message', async () => {
+    const events: ContainerEvent[] = [];
+    const unsubscribe = backend.onEvent((event) => events.push(event));
+    const info = await backend.create(spec({ memoryMB: 128 }));
+    await init(
+      info.address,
+      `function main() { const hoard = []; for (;;) hoard.push(Buffer.alloc(8 * 1024 * 1024, 1)); }`,
+    );
+    const run = await client.run(info.address, runPayload, 60_000);
+    expect(run.outcome).toBe('connection-error');
+    const state = await backend.state(info.id, { awaitExitMs: 20_000 });
+    expect(state).toEqual({ running: false, exitCode: 137, oomKilled: true });
+    expect(describeContainerDeath(state, 'run')).toBe(CONTAINER_MESSAGES.memoryExhausted);
+    await waitFor('the exit event', () => events.some((e) => e.containerId === info.id && e.type === 'exit'));
+    expect(events.filter((e) => e.containerId === info.id)).toEqual([
+      { type: 'oom', containerId: info.id },
+      { type: 'exit', containerId: info.id, exitCode: 137 },
+    ]);
+    unsubscribe();
+    await client.close(info.address);
+    await backend.destroy(info.id);
+  });
+
+  it('reports a missing image as a developer error and leaves no pod', async () => {
+    const s = spec({ image: 'gust/no-such-image:none', kind: 'blackbox' });
+    await expect(backend.create(s)).rejects.toMatchObject({
+      code: 'GUST_ERR_BACKEND_IMAGE_NOT_FOUND',
+      developerError: true,
+      message: expect.stringContaining(CONTAINER_MESSAGES.imageNotFound('gust/no-such-image:none')),
+    });
+    await expect(readPod(podName(s.name))).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('a pod that never starts is a platform error after the ready timeout, and is deleted', async () => {
+    const impatient = testBackend(HOST, { readyTimeoutMs: 3000 });
+    // More memory than the node has: the scheduler never places it.
+    const s = spec({ memoryMB: 10_000_000 });
+    await expect(impatient.create(s)).rejects.toMatchObject({
+      code: 'GUST_ERR_BACKEND_START_FAILED',
+      developerError: false,
+      message: expect.stringMatching(/did not start within 3000 ms: .*Insufficient memory/),
+    });
+    await impatient.close();
+    await expect(readPod(podName(s.name))).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('keeps watching across an apiserver restart: a pod deleted afterwards is reported', async () => {
+    const events: ContainerEvent[] = [];
+    const unsubscribe = backend.onEvent((event) => events.push(event));
+    const before = await backend.create(spec());
+    const watches = backend.watchStats.watches;
+    restartApiserver();
+    // The watch reconnects from its last resourceVersion (no relist needed unless compacted).
+    await waitFor('the watch to reconnect', () => backend.watchStats.watches > watches, 30_000);
+    await api.deleteNamespacedPod({ name: before.id, namespace: ACTIONS_NAMESPACE, gracePeriodSeconds: 0 });
+    await waitFor('the deletion to be reported', () =>
+      events.some((e) => e.containerId === before.id && e.type === 'exit'),
+    );
+    // And creating, which waits on the watch for readiness, still works.
+    const after = await backend.create(spec());
+    expect(
+      (
+        await client.init(
+          after.address,
+          { value: { name: 't', main: 'main', code: 'function main() { return {}; }', binary: false } },
+          10_000,
+        )
+      ).outcome,
+    ).toBe('response');
+    unsubscribe();
+    await client.close(after.address);
+    await backend.destroy(after.id);
+  });
+});
+
+describeKubernetes('kubernetes backend under the control path (no agent)', () => {
+  const PREFIX = `ck8s${RUN}-`;
+  const CLUSTER = `cluster.${PREFIX}k8s`;
+  const NS = `guest${RUN}`;
+  let h: ControlPathHarness;
+  let cluster: KubernetesBackend;
+
+  beforeAll(async () => {
+    h = await createHarness(PREFIX, testConfig({ leaseTimeoutMs: 3000 }));
+    cluster = testBackend(CLUSTER);
+    await h.startProvisioner({ cluster: { backend: cluster, hostId: CLUSTER, capacityMB: 2048 } });
+  });
+
+  afterAll(async () => {
+    await h?.close();
+    for (const container of (await cluster?.list({})) ?? []) await cluster.destroy(container.id);
+    expect(await podsOfHost(api, CLUSTER)).toEqual([]);
+    await cluster?.close();
+  });
+
+  it('the pool creates pods from the provisioner, and reconcile replaces a pod deleted behind Gust’s back', async () => {
+    const c1 = (await h.startController('c1')).router;
+    await h.controlPlane('c1').requestContainers(testAction(NS, 'k1'), 1);
+    const [lease] = await waitFor(
+      'a k1 lease',
+      () => (c1.forAction('k1').length === 1 ? c1.forAction('k1') : null),
+      60_000,
+    );
+    expect(lease!.container).toMatchObject({ backend: 'kubernetes', host: CLUSTER });
+    expect((await readPod(lease!.container.id)).status?.phase).toBe('Running');
+
+    await api.deleteNamespacedPod({
+      name: lease!.container.id,
+      namespace: ACTIONS_NAMESPACE,
+      gracePeriodSeconds: 0,
+    });
+    const replacement = await waitFor(
+      'a replacement k1 lease',
+      () => {
+        const now = c1.forAction('k1');
+        return now.length === 1 && now[0]!.container.id !== lease!.container.id ? now[0] : null;
+      },
+      60_000,
+    );
+    expect(c1.revoked).toContain(lease!.container.id);
+    expect((await readPod(replacement!.container.id)).status?.phase).toBe('Running');
+  });
+});

@@ -1,0 +1,119 @@
+// Restart safety: every step of the control path is met by a newly started provisioner, whose
+// empty cache makes it replay each workflow's history before it handles the new events, as after
+// a restart or a deploy. Afterwards every history is replayed again by a new worker and must match.
+// The same steps, with the cold path's request as an update (as before), wrote a history that no
+// worker could replay: docs/workflow-upgrades.md.
+import type { ScheduleHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { ProcessBackend } from '../../backends/process/backend';
+import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import type { RecordingRouter } from './control-harness';
+
+jest.setTimeout(180_000);
+
+const RUN = Math.random().toString(36).slice(2, 8);
+const PREFIX = `cfresh${RUN}-`;
+const NS = `guest${RUN}`;
+
+let h: ControlPathHarness;
+let host: ProcessBackend;
+let c1: RecordingRouter;
+
+/** Runs `step` on a newly started provisioner, then stops it: each step meets a worker with an empty cache. */
+async function onFreshProvisioner(step: () => Promise<void>): Promise<void> {
+  const provisioner = await h.startProvisioner();
+  try {
+    await step();
+  } finally {
+    await provisioner.stop();
+  }
+}
+
+beforeAll(async () => {
+  h = await createHarness(
+    PREFIX,
+    testConfig({ stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], keepAliveMs: 1500 }),
+  );
+  host = new ProcessBackend({ hostId: `${PREFIX}h1`, warn: false });
+  await h.startAgent(`${PREFIX}h1`, host);
+  c1 = (await h.startController('c1')).router;
+});
+
+afterAll(async () => {
+  await h?.recordHistories('fresh-worker');
+  await h?.close();
+  await host?.close();
+});
+
+const schedules = async (change: (s: ScheduleHandle) => Promise<void>): Promise<void> => {
+  for (const id of [h.names.scaleDownScheduleId, h.names.reconcileScheduleId])
+    await change(h.client.schedule.getHandle(id));
+};
+const pool = (name: string) => h.inventory(h.names.actionPoolId(NS, name));
+
+test('requests, demand, a new version, a failure, a claim and scale-down, each met by a restarted provisioner', async () => {
+  const plane = h.controlPlane('c1');
+  await onFreshProvisioner(async () => {
+    await plane.requestContainers(testAction(NS, 'f1'), 1);
+    await waitFor('an f1 lease', () => c1.forAction('f1').length === 1);
+    // Demand the pool already covers: a workflow task with no command (what the bug needed).
+    // Schedules paused, so the next provisioner's first task for this pool is the request below.
+    await schedules((s) => s.pause());
+    await new Promise((r) => setTimeout(r, 1500));
+    await plane.reportDemand(testAction(NS, 'f1'), { queued: 0, inFlight: 1, capacity: 1 });
+    await new Promise((r) => setTimeout(r, 500));
+  });
+  await onFreshProvisioner(async () => {
+    // The first thing this provisioner sees: a request for a new version, which drains the old one.
+    await plane.requestContainers(testAction(NS, 'f1', '0.0.2', 2), 1);
+    await waitFor('an f1 0.0.2 lease', () => c1.forAction('f1').some((l) => l.action?.version === '0.0.2'));
+    await schedules((s) => s.unpause());
+    // Requests and demand arriving together.
+    await Promise.all([
+      plane.reportDemand(testAction(NS, 'f1', '0.0.2', 2), { queued: 3, inFlight: 1, capacity: 1 }),
+      plane.requestContainers(testAction(NS, 'f2'), 1),
+    ]);
+    await waitFor('only version 0.0.2 of f1, and an f2 lease', async () => {
+      const f1 = (await pool('f1')).containers;
+      return (
+        f1.length >= 2 &&
+        f1.every((c) => c.version === '0.0.2' && c.state === 'leased') &&
+        c1.forAction('f2').length === 1
+      );
+    });
+  });
+  await onFreshProvisioner(async () => {
+    const failed = c1.forAction('f2')[0]!;
+    c1.leases.delete(failed.container.id);
+    await plane.containerFailed(failed, 'connection refused');
+    const cell = await waitFor('a stem cell', () => c1.stemCells()[0]);
+    c1.leases.delete(cell.container.id);
+    await plane.stemCellClaimed(cell, testAction(NS, 'f3'));
+    await waitFor('f2 emptied and the cell adopted by f3', async () => {
+      const f3 = (await pool('f3')).containers;
+      return (await pool('f2')).containers.length === 0 && f3.some((c) => c.info?.id === cell.container.id);
+    });
+  });
+  await onFreshProvisioner(async () => {
+    // Idle past the keep-alive: the scheduled scale-down revokes and destroys them.
+    for (const l of c1.forAction('f1')) c1.usageById.set(l.container.id, { idleMs: 60_000, inFlight: 0 });
+    await waitFor('f1 scaled down to nothing', async () => (await pool('f1')).containers.length === 0);
+  });
+});
+
+test('every history those provisioners wrote replays on a new worker', async () => {
+  const histories = [];
+  for await (const wf of h.client.workflow.list({ query: `WorkflowId STARTS_WITH '${PREFIX}'` })) {
+    if (wf.type === 'scaleDownWorkflow' || wf.type === 'reconcileWorkflow') continue; // short, many
+    const history = await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    histories.push({ workflowId: wf.workflowId, history });
+  }
+  expect(histories.map((x) => x.workflowId)).toEqual(
+    expect.arrayContaining([h.names.actionPoolId(NS, 'f1'), h.names.hostsWorkflowId]),
+  );
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: h.bundle }, histories)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+});
