@@ -6,6 +6,7 @@ import openwhisk from 'openwhisk';
 import { GUEST_API_KEY } from '../../api/api-keys';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
+import { eventually } from './waiting';
 
 jest.setTimeout(240_000);
 
@@ -21,16 +22,6 @@ beforeAll(async () => {
   ow = gust.client();
 });
 afterAll(() => gust?.stop());
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined && ok(value)) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 describe('whisk.system/utils', () => {
   test('the catalog is public: listed, read and invoked from guest', async () => {
@@ -91,6 +82,7 @@ describe('alarms on Temporal Schedules', () => {
     const before = await eventually(
       () => ticks(ow),
       (list) => list.length >= 2,
+      60_000,
     );
     const one = await ow.activations.get({ name: before[0]!.activationId });
     expect(one.response?.result).toMatchObject({ hello: 'alarm' });
@@ -102,6 +94,7 @@ describe('alarms on Temporal Schedules', () => {
     await eventually(
       () => ticks(owAfter),
       (list) => list.length >= countAtRestart + 2,
+      60_000,
     );
 
     const bad = await owAfter.feeds
