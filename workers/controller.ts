@@ -46,6 +46,11 @@ export interface ControllerOptions {
   port?: number;
   /** pino level of the controller's logger (common/logger.ts). @default 'warn' */
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * Take alarm fires from the shared alarms queue. One process may run one worker per queue, so a
+   * second controller in the same process (tests) passes false. @default true
+   */
+  alarmFires?: boolean;
 }
 
 export interface RunningController {
@@ -110,7 +115,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     config,
     scope: options.scope ?? DEFAULT_SCOPE,
   });
-  const alarmWorker = await startAlarmWorker({ connection, client, scope, app });
+  const alarmWorker =
+    options.alarmFires === false ? undefined : await startAlarmWorker({ connection, client, scope, app });
   const url = await app.listen({ host: controller.host, port: options.port ?? controller.port });
   return {
     app,
@@ -120,7 +126,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     async stop() {
       await app.close();
       await changes.stop();
-      await alarmWorker.stop();
+      await alarmWorker?.stop();
       await worker.stop();
       await writer.close();
       invoker.close();

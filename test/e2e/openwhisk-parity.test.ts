@@ -411,6 +411,8 @@ describe('fresh caches across two controllers', () => {
       backend: embedded.backend,
       scope,
       port: 0,
+      // The first controller of this process takes the alarm fires (one worker per queue and process).
+      alarmFires: false,
     });
     owB = openwhisk({ apihost: second.url, api_key: GUEST_API_KEY });
   });
