@@ -28,5 +28,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       slowTestThreshold: 30,
     },
+    {
+      // `npm run test:faults`: freezes, kills and restarts parts of the stack; run on its own, in band.
+      displayName: 'faults',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      slowTestThreshold: 60,
+    },
   ],
 };

@@ -3,6 +3,7 @@
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { GustConfig } from '../common/config';
+import type { ProcessMetrics } from '../common/metrics';
 import type { ActivationStore } from '../store/activation-store';
 import type { EntityStore } from '../store/entity-store';
 import { SIZE_LIMITS } from './action-limits';
@@ -20,6 +21,8 @@ import httpConventions from './http-conventions';
 import { boundedServerFactory } from './http-server';
 import { ActivationStarter } from './invoke/activation-starter';
 import type { Invoker } from './invoke/invoker';
+import type { InvokeObserver } from './invoke/observer';
+import requestLog from './request-log';
 import { NamespaceThrottles } from './namespace-throttles';
 import './request-context';
 import { actionRoutes } from './routes/action-routes';
@@ -47,6 +50,10 @@ export interface AppDeps {
   logger?: FastifyBaseLogger | boolean;
   /** The native alarms feed (Temporal Schedules); without it the alarms feed actions answer an error. */
   alarms?: AlarmFeeds;
+  /** Told about refusals and ended activations (api/controller-metrics.ts). */
+  observe?: InvokeObserver;
+  /** Served at GET /metrics (Prometheus text), outside the authenticated API. */
+  metrics?: Pick<ProcessMetrics, 'scrape'>;
 }
 
 declare module 'fastify' {
@@ -65,6 +72,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Query values stay strings so list parameters get OpenWhisk's own messages; bodies are not coerced.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
+    // One line per request, with its activation id, instead of Fastify's two (api/request-log.ts).
+    disableRequestLogging: true,
     // Entity names may be 256 characters (Fastify answers 414 above its default of 100).
     routerOptions: { maxParamLength: 1024 },
     serverFactory: boundedServerFactory({
@@ -84,6 +93,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     writer: deps.writer,
     throttles,
     log: app.log,
+    observe: deps.observe,
   });
   const onError = (message: string, error: unknown): void => app.log.error({ err: error }, message);
   const alarms = deps.alarms;
@@ -126,6 +136,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   void app.register(httpConventions);
+  if (deps.config.observability.requestLog) void app.register(requestLog);
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', { schema: {} }, async (_request, reply) => {
+      const { contentType, body } = await metrics.scrape();
+      return reply.type(contentType).send(body);
+    });
+  }
   void app.register(infoRoutes, ctx);
   app.options('/*', { schema: {} }, async (_request, reply) => reply.code(200).send());
   void app.register(webRoutes, { ...ctx, owners: new OwnerIdentities(deps.entities), prefix: '/api/v1/web' });

@@ -34,6 +34,8 @@ export class Authenticator {
   readonly #now: () => number;
   readonly #verified = new Map<string, CachedIdentity>();
   readonly #verifying = new Map<string, Promise<Identity>>();
+  #hits = 0;
+  #misses = 0;
 
   constructor(store: Pick<EntityStore, 'getAuthKey'>, options: AuthenticatorOptions = {}) {
     this.#store = store;
@@ -48,17 +50,24 @@ export class Authenticator {
     if (authorization === undefined || authorization === '') throw apiError('GUST_ERR_AUTH_MISSING');
     const cached = this.#verified.get(authorization);
     if (cached) {
+      this.#hits++;
       if (!cached.revalidating && this.#now() - cached.verifiedAt > this.#revalidateAfterMs) {
         this.#revalidate(authorization, cached);
       }
       return cached.identity;
     }
+    this.#misses++;
     let pending = this.#verifying.get(authorization);
     if (!pending) {
       pending = this.#verify(authorization).finally(() => this.#verifying.delete(authorization));
       this.#verifying.set(authorization, pending);
     }
     return pending;
+  }
+
+  /** Headers served from the cache and headers that had to be verified (metrics). */
+  stats(): { hits: number; misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
   }
 
   /** Forgets every cached header of this key (call after deleting it). */

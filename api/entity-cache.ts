@@ -28,6 +28,8 @@ export class EntityCache {
   readonly #now: () => number;
   readonly #entries = new Map<string, CacheEntry>();
   readonly #loading = new Map<string, Promise<EntityDocument | undefined>>();
+  #hits = 0;
+  #misses = 0;
   /** Bumped on every local change so a slow read cannot put an older document back. */
   #generation = 0;
 
@@ -51,6 +53,7 @@ export class EntityCache {
     const key = cacheKey(collection, namespace, name);
     const entry = this.#entries.get(key);
     if (entry) {
+      this.#hits++;
       if (!entry.refreshing && this.#now() - entry.fetchedAt > this.#refreshAfterMs) {
         entry.refreshing = true;
         this.#load(key, collection, namespace, name).catch(() => {
@@ -59,7 +62,13 @@ export class EntityCache {
       }
       return entry.doc as T | undefined;
     }
+    this.#misses++;
     return (await this.#load(key, collection, namespace, name)) as T | undefined;
+  }
+
+  /** Lookups served from the cache and lookups that read the store (metrics). */
+  stats(): { hits: number; misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
   }
 
   /** Writes through; the cache holds the new document at once. */

@@ -3,6 +3,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface GustConfig {
   /** Directory for runtime state: Temporal's database, dockerd, Cassandra data, SQLite stores. */
   stateDir: string;
@@ -34,6 +37,19 @@ export interface GustConfig {
     concurrentInvocations: number;
     /** Trigger fires per namespace and minute (OpenWhisk's `firesPerMinute`). */
     firesPerMinute: number;
+  };
+  /** Logs (common/logger.ts) and Prometheus metrics (common/metrics.ts, api/controller-metrics.ts). */
+  observability: {
+    /** pino level of every Gust process's logger (`silent` turns it off). */
+    logLevel: LogLevel;
+    /** One `info` line per API request (method, url, status, time, activation id if any). */
+    requestLog: boolean;
+    /** Prometheus metrics: the controller at GET /metrics, other processes on their own port. */
+    metrics: boolean;
+    /** Address the provisioner's and the agent's metrics listeners bind. */
+    metricsHost: string;
+    provisionerMetricsPort: number;
+    agentMetricsPort: number;
   };
   temporal: {
     address: string;
@@ -193,6 +209,14 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', throttles.invocationsPerMinute),
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', throttles.concurrentInvocations),
       firesPerMinute: int('GUST_FIRES_PER_MINUTE', throttles.firesPerMinute),
+    },
+    observability: {
+      logLevel: oneOf('GUST_LOG_LEVEL', 'info', LOG_LEVELS),
+      requestLog: env('GUST_REQUEST_LOG', 'true') === 'true',
+      metrics: env('GUST_METRICS', 'true') === 'true',
+      metricsHost: env('GUST_METRICS_HOST', '127.0.0.1'),
+      provisionerMetricsPort: int('GUST_PROVISIONER_METRICS_PORT', 9464),
+      agentMetricsPort: int('GUST_AGENT_METRICS_PORT', 9465),
     },
     temporal: {
       address: env('GUST_TEMPORAL_ADDRESS', '127.0.0.1:7233'),

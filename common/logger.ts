@@ -1,6 +1,9 @@
-// The controller's one logger: pino, which Fastify already uses, created in the composition root
-// and passed to every part that reports something (the app, the invoke core, the writer).
+// Gust's one logger: pino, which Fastify already uses, created in each composition root (npm
+// start's workers/embedded.ts, or a worker process's entry point) and passed to every part that
+// reports something: the app and its request lines, the invoke core, the activation writer, the
+// Temporal workers' heartbeats, and the Temporal SDK itself (`temporalLogger`, for Runtime.install).
 // Anything with pino's `(fields, message)` methods fits, so tests can pass a recording one.
+import type { LogLevel as TemporalLogLevel, Logger as TemporalLogger, LogMetadata } from '@temporalio/common';
 import pino from 'pino';
 
 export interface Logger {
@@ -10,8 +13,8 @@ export interface Logger {
 }
 
 /**
- * @param level pino level; `silent` turns logging off. Request lines are Fastify's and only
- * appear at `info`, so the default `warn` costs the hot path nothing.
+ * @param level pino level; `silent` turns logging off. Request lines (api/request-log.ts) are
+ * written at `info`, the configured default (GUST_LOG_LEVEL).
  */
 export function createLogger(level: pino.LevelWithSilent = 'warn'): pino.Logger {
   return pino({ level });
@@ -19,3 +22,26 @@ export function createLogger(level: pino.LevelWithSilent = 'warn'): pino.Logger 
 
 /** A logger that writes nothing (tests and tools that do not care). */
 export const SILENT_LOGGER: Logger = { error() {}, warn() {}, info() {} };
+
+const PINO_LEVEL: Record<TemporalLogLevel, pino.Level> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** The Temporal SDK's logger interface over pino (workers, workflow `log`, activity `log`). */
+export function temporalLogger(log: pino.Logger): TemporalLogger {
+  const write = (level: TemporalLogLevel, message: string, meta?: LogMetadata): void => {
+    log[PINO_LEVEL[level]]({ temporal: true, ...meta }, message);
+  };
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
+}

@@ -9,11 +9,12 @@
 //   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
 import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
+import { createLogger, temporalLogger, type Logger } from '../common/logger';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -24,6 +25,7 @@ import {
   heartbeatIntervalMs,
   runInBackground,
   runUntilSignal,
+  serveWorkerMetrics,
   type RunningWorker,
 } from './temporal';
 
@@ -36,6 +38,8 @@ export interface AgentOptions {
   scope?: Scope;
   /** @default the runtime manifest's image of the kind (api/runtimes.ts) */
   imageForKind?: (kind: string) => string;
+  /** Where heartbeat failures go. @default a pino logger at `warn` */
+  log?: Logger;
 }
 
 export function defaultImageForKind(kind: string): string {
@@ -60,7 +64,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
       maxConcurrentCreates: config.agent.maxConcurrentCreates,
     }),
   });
-  const stopBeating = await registerHost(client, scope, config, config.agent);
+  const stopBeating = await registerHost(client, scope, config, config.agent, options.log);
   return runInBackground(worker, stopBeating);
 }
 
@@ -73,6 +77,7 @@ export async function registerHost(
   scope: Scope,
   config: Pick<GustConfig, 'pools'>,
   host: { hostId: string; capacityMB: number },
+  log: Logger = createLogger('warn'),
 ): Promise<() => void> {
   const { hostId, capacityMB } = host;
   const beat = async (): Promise<void> => {
@@ -85,7 +90,7 @@ export async function registerHost(
   };
   await beat();
   return every(heartbeatIntervalMs(config), beat, (err) =>
-    console.warn(`host ${hostId}: heartbeat failed`, err),
+    log.warn({ err, hostId }, 'host heartbeat failed'),
   );
 }
 
@@ -123,12 +128,16 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (config.agent.backend === 'kubernetes')
     throw new Error('GUST_BACKEND=kubernetes needs no agent: the provisioner creates the pods');
+  const log = createLogger(config.observability.logLevel);
+  Runtime.install({ logger: temporalLogger(log) });
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = await createAgentBackend(config, { client });
   await backend.health();
-  const running = await startAgent({ connection, client, backend, config });
+  const running = await startAgent({ connection, client, backend, config, log });
+  const metrics = await serveWorkerMetrics(config, 'agent', running, log);
   await runUntilSignal(running, async () => {
+    await metrics?.close();
     await backend.close();
     await connection.close();
   });
@@ -136,7 +145,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    createLogger('error').error({ err }, 'agent failed');
     process.exit(1);
   });
 }

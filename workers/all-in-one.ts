@@ -5,19 +5,23 @@ import { join } from 'node:path';
 import { Runtime } from '@temporalio/worker';
 import { GUEST_API_KEY } from '../api/api-keys';
 import { loadConfig } from '../common/config';
+import { createLogger, temporalLogger } from '../common/logger';
+import { ProcessMetrics } from '../common/metrics';
 import { startDevServer } from './dev-server';
 import { startEmbeddedGust } from './embedded';
 
 async function main(): Promise<void> {
-  // Our handler below stops the workers, in order: the SDK's own would stop them all at once on
-  // SIGTERM, before the mesos backend has killed its tasks through the provisioner.
-  Runtime.install({ shutdownSignals: [] });
   // The embedded default: generous throttles unless GUST_* says otherwise (README).
   const config = loadConfig({ embedded: true });
+  const log = createLogger(config.observability.logLevel);
+  // Our handler below stops the workers, in order: the SDK's own would stop them all at once on
+  // SIGTERM, before the mesos backend has killed its tasks through the provisioner.
+  Runtime.install({ shutdownSignals: [], logger: temporalLogger(log) });
   const started = Date.now();
   const cli = process.env.GUST_TEMPORAL_CLI ?? join(config.cacheDir, 'bin', 'temporal');
   const devServer = await startDevServer(config, cli);
-  const gust = await startEmbeddedGust({ config });
+  const metrics = config.observability.metrics ? new ProcessMetrics({ processMetrics: true }) : undefined;
+  const gust = await startEmbeddedGust({ config, log, metrics });
   const { controller } = gust;
 
   const [ip] = config.temporal.address.split(':');
@@ -28,6 +32,7 @@ async function main(): Promise<void> {
       `  API          ${controller.url}/api/v1`,
       `  Temporal UI  http://${ip}:${config.temporal.uiPort}`,
       `  Temporal     ${config.temporal.address}`,
+      `  Metrics      ${metrics ? `${controller.url}/metrics` : '(off: GUST_METRICS=false)'}`,
       `  Credentials  ${config.controller.production ? '(production: create keys with npm run admin)' : GUEST_API_KEY}`,
       `  Try          wsk property set --apihost ${controller.url} --auth ${GUEST_API_KEY}`,
       'Ctrl-C stops everything.',
@@ -36,10 +41,10 @@ async function main(): Promise<void> {
   );
 
   const shutdown = async (signal: string): Promise<void> => {
-    console.log(`${signal}: stopping Gust`);
+    log.info({ signal }, 'stopping Gust');
     const { containersRemoved } = await gust.stop();
     await devServer.stop();
-    console.log(`stopped; removed ${containersRemoved} containers`);
+    log.info({ containersRemoved }, 'Gust stopped');
   };
   // A second signal (a terminal's SIGINT and a wrapper's SIGTERM often come together) must not
   // cut the first shutdown short.
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
     stopping ??= shutdown(signal).then(
       () => process.exit(0),
       (error) => {
-        console.error('shutdown failed', error);
+        log.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );

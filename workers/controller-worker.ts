@@ -13,6 +13,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createControllerActivities } from '../activities/controller';
 import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
+import { createLogger, type Logger } from '../common/logger';
 import { controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -26,6 +27,8 @@ export interface ControllerWorkerOptions {
   config: Pick<GustConfig, 'pools'>;
   /** @default DEFAULT_SCOPE (no prefix) */
   scope?: Scope;
+  /** Where heartbeat failures go. @default a pino logger at `warn` */
+  log?: Logger;
 }
 
 export interface RunningController extends RunningWorker {
@@ -54,8 +57,9 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
   };
   // Registered before polling: no lease can reach this incarnation before the registry knows it.
   await beat();
+  const log = options.log ?? createLogger('warn');
   const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
-    console.warn(`controller ${controllerId}: heartbeat failed`, err),
+    log.warn({ err, controllerId }, 'controller heartbeat failed'),
   );
   return { ...runInBackground(worker, stopBeating), controllerId, incarnation };
 }

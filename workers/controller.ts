@@ -5,7 +5,8 @@
 //   startController(options: ControllerOptions): Promise<RunningController>
 //   `node dist/workers/controller.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import type pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app';
 import { ActivationWriter } from '../api/activation-writer';
@@ -22,8 +23,10 @@ import type { AlarmFire } from '../workflows/alarm-messages';
 import { ContainerInvoker } from '../api/invoke/container-invoker';
 import { Router } from '../api/invoke/router';
 import type { ContainerBackend } from '../backends/backend';
-import { loadConfig, type GustConfig } from '../common/config';
-import { createLogger } from '../common/logger';
+import { ControllerMetrics } from '../api/controller-metrics';
+import { loadConfig, type GustConfig, type LogLevel } from '../common/config';
+import { createLogger, temporalLogger } from '../common/logger';
+import { ProcessMetrics } from '../common/metrics';
 import { RuntimeClient } from '../runtimes/runtime-client';
 import { openStores, type Stores } from '../store/open-stores';
 import { DEFAULT_SCOPE, type Scope } from '../workflows/scope';
@@ -44,8 +47,15 @@ export interface ControllerOptions {
   stores?: Stores;
   /** Listen on this port instead of the configured one (0: any free port). */
   port?: number;
-  /** pino level of the controller's logger (common/logger.ts). @default 'warn' */
-  logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** The process's logger (common/logger.ts). @default a new one at `logLevel` */
+  log?: pino.Logger;
+  /** pino level of the controller's logger when it makes its own. @default config.observability.logLevel */
+  logLevel?: LogLevel;
+  /**
+   * The process's metrics registry, when several parts of Gust share the process (npm start).
+   * @default a registry of its own when config.observability.metrics, else none
+   */
+  metrics?: ProcessMetrics;
   /**
    * Take alarm fires from the shared alarms queue. One process may run one worker per queue, so a
    * second controller in the same process (tests) passes false. @default true
@@ -67,12 +77,20 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const { config, connection, client, backend } = options;
   const { controller } = config;
   const stores = options.stores ?? (await openStores(config.store));
-  const log = createLogger(options.logLevel);
+  const log = options.log ?? createLogger(options.logLevel ?? config.observability.logLevel);
+  const metrics =
+    options.metrics ??
+    (config.observability.metrics ? new ProcessMetrics({ processMetrics: false }) : undefined);
   const writer = new ActivationWriter(stores.activations, {
     onWriteError: (error, attempt, size) =>
       log.warn({ err: error, attempt, size }, 'activation store: writing records failed, retrying'),
   });
   const router = new Router({ maxQueuePerAction: controller.maxQueuePerAction });
+  const entityCache = new EntityCache(stores.entities);
+  const auth = new Authenticator(stores.entities);
+  const observe =
+    metrics &&
+    new ControllerMetrics(metrics.registry, { router, writer, caches: { entities: entityCache, auth } });
   const runtime = new RuntimeClient();
   const invoker = new ContainerInvoker({
     router,
@@ -83,9 +101,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     containerState: backend && ((container) => backend.state(container.id, { awaitExitMs: 2_000 })),
     provisionTimeoutMs: controller.provisionTimeoutMs,
     apiHost: controller.apiHost,
+    observe,
   });
-  const entityCache = new EntityCache(stores.entities);
-  const auth = new Authenticator(stores.entities);
   // Writes through other controllers (and `npm run admin`) reach this one's caches within a poll.
   const changes = new EntityChangeFeed({
     store: stores.entities,
@@ -106,6 +123,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     invoker,
     auth,
     logger: log,
+    observe,
+    metrics,
   });
   const worker = await startControllerWorker({
     connection,
@@ -114,7 +133,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     routerLeases: router,
     config,
     scope: options.scope ?? DEFAULT_SCOPE,
+    log,
   });
+  metrics?.watchWorker('controller', worker.worker);
   const alarmWorker =
     options.alarmFires === false ? undefined : await startAlarmWorker({ connection, client, scope, app });
   const url = await app.listen({ host: controller.host, port: options.port ?? controller.port });
@@ -175,11 +196,14 @@ async function startAlarmWorker(options: {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const log = createLogger(config.observability.logLevel);
+  Runtime.install({ logger: temporalLogger(log) });
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = await createAgentBackend(config, { client });
-  const running = await startController({ config, connection, client, backend });
-  console.log(`controller ${config.controller.id} listening on ${running.url}`);
+  const metrics = config.observability.metrics ? new ProcessMetrics({ processMetrics: true }) : undefined;
+  const running = await startController({ config, connection, client, backend, log, metrics });
+  log.info({ controllerId: config.controller.id, url: running.url }, 'controller listening');
   const shutdown = async (): Promise<void> => {
     await running.stop();
     await backend.close();
@@ -190,8 +214,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error) => {
-    console.error(error);
+  main().catch((err) => {
+    createLogger('error').error({ err }, 'controller failed');
     process.exit(1);
   });
 }

@@ -5,8 +5,11 @@
 //   startEmbeddedGust(options: EmbeddedOptions): Promise<EmbeddedGust>
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import type pino from 'pino';
 import type { ContainerBackend } from '../backends/backend';
 import type { GustConfig } from '../common/config';
+import { createLogger } from '../common/logger';
+import { ProcessMetrics } from '../common/metrics';
 import { LABELS } from '../common/names';
 import type { Stores } from '../store/open-stores';
 import type { Scope } from '../workflows/scope';
@@ -27,6 +30,10 @@ export interface EmbeddedOptions {
   schedules?: boolean;
   /** Controller port instead of the configured one (0: any free port). */
   port?: number;
+  /** The process's logger. @default a new one at config.observability.logLevel */
+  log?: pino.Logger;
+  /** The process's metrics (served at the controller's /metrics). @default one when GUST_METRICS */
+  metrics?: ProcessMetrics;
 }
 
 export interface EmbeddedGust {
@@ -37,12 +44,19 @@ export interface EmbeddedGust {
   controller: RunningController;
   /** Stops the controller and starts a new incarnation (on a new port when `port` was 0). */
   restartController(): Promise<RunningController>;
+  log: pino.Logger;
+  /** undefined when metrics are off */
+  metrics: ProcessMetrics | undefined;
   /** Stops every worker, removes this host's containers, closes connections. */
   stop(): Promise<{ containersRemoved: number }>;
 }
 
 export async function startEmbeddedGust(options: EmbeddedOptions): Promise<EmbeddedGust> {
   const { config, scope } = options;
+  const log = options.log ?? createLogger(config.observability.logLevel);
+  const metrics =
+    options.metrics ??
+    (config.observability.metrics ? new ProcessMetrics({ processMetrics: false }) : undefined);
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = options.backend ?? (await createAgentBackend(config, { client, scope }));
@@ -60,7 +74,11 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     cluster: clusterHost ? { backend, hostId: clusterHost, capacityMB: config.agent.capacityMB } : undefined,
     mesos: config.agent.backend === 'mesos' ? config.mesos : undefined,
   });
-  const agent = clusterHost ? undefined : await startAgent({ connection, client, backend, config, scope });
+  const agent = clusterHost
+    ? undefined
+    : await startAgent({ connection, client, backend, config, scope, log });
+  metrics?.watchWorker('provisioner', provisioner.worker);
+  if (agent) metrics?.watchWorker('agent', agent.worker);
   const controllerOptions = {
     config,
     connection,
@@ -69,12 +87,16 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     scope,
     stores: options.stores,
     port: options.port,
+    log,
+    metrics,
   };
   const gust: EmbeddedGust = {
     connection,
     client,
     backend,
     controller: await startController(controllerOptions),
+    log,
+    metrics,
     async restartController() {
       await gust.controller.stop();
       gust.controller = await startController(controllerOptions);

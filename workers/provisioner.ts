@@ -8,13 +8,14 @@
 import type { Client } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
 import { createHostActivities } from '../activities/host';
 import type { ContainerBackend } from '../backends/backend';
 import { createMesosActivities } from '../activities/mesos';
 import { MesosSchedulerApi } from '../backends/mesos/api';
 import { loadConfig, type GustConfig } from '../common/config';
+import { createLogger, temporalLogger } from '../common/logger';
 import { isClusterHost } from '../common/names';
 import type {
   HostsInput,
@@ -35,6 +36,7 @@ import {
   createTemporalClient,
   runInBackground,
   runUntilSignal,
+  serveWorkerMetrics,
   type RunningWorker,
 } from './temporal';
 import { createAgentBackend, defaultImageForKind, registerHost } from './agent';
@@ -211,6 +213,8 @@ async function upsertSchedule(
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const log = createLogger(config.observability.logLevel);
+  Runtime.install({ logger: temporalLogger(log) });
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
@@ -223,7 +227,9 @@ async function main(): Promise<void> {
     capacityMB: config.agent.capacityMB,
   };
   const running = await startProvisioner({ connection, client, bundle, config, mesos, cluster });
+  const metrics = await serveWorkerMetrics(config, 'provisioner', running, log);
   await runUntilSignal(running, async () => {
+    await metrics?.close();
     await backend?.close();
     await connection.close();
   });
@@ -231,7 +237,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    createLogger('error').error({ err }, 'provisioner failed');
     process.exit(1);
   });
 }

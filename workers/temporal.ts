@@ -7,6 +7,8 @@
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { GustConfig } from '../common/config';
+import type { Logger } from '../common/logger';
+import { ProcessMetrics } from '../common/metrics';
 
 export async function connectTemporal(config: Pick<GustConfig, 'temporal'>): Promise<NativeConnection> {
   return NativeConnection.connect({ address: config.temporal.address });
@@ -87,6 +89,28 @@ export function every(
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/**
+ * A separate worker process's metrics (GUST_METRICS): its Temporal worker's health and Node's own
+ * metrics, served on GUST_METRICS_HOST and this role's port. Undefined when metrics are off.
+ */
+export async function serveWorkerMetrics(
+  config: Pick<GustConfig, 'observability'>,
+  role: 'provisioner' | 'agent',
+  running: RunningWorker,
+  log: Logger,
+): Promise<{ close(): Promise<void> } | undefined> {
+  const { metrics, metricsHost, provisionerMetricsPort, agentMetricsPort } = config.observability;
+  if (!metrics) return undefined;
+  const registry = new ProcessMetrics({ processMetrics: true });
+  registry.watchWorker(role, running.worker);
+  const server = await registry.serve(
+    metricsHost,
+    role === 'agent' ? agentMetricsPort : provisionerMetricsPort,
+  );
+  log.info({ url: server.url }, `${role} metrics`);
+  return server;
 }
 
 /** How often agents and controllers heartbeat: three beats per lease timeout. */

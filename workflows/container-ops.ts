@@ -127,7 +127,11 @@ export class Operations {
 
   run(name: string, op: () => Promise<void>): void {
     this.#running.add(name);
-    void op().finally(() => this.#running.delete(name));
+    // An operation that throws (a signal to a workflow that is gone) must not fail the pool's
+    // workflow task over and over: it is logged, and the pool carries on.
+    void op()
+      .catch((err: unknown) => log.error('container operation failed', { name, error: message(err) }))
+      .finally(() => this.#running.delete(name));
   }
 
   isRunning(name: string): boolean {

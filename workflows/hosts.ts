@@ -8,6 +8,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
 } from '@temporalio/workflow';
@@ -31,6 +32,21 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
   const names = scopedNames(input.scope);
   const timeout = input.leaseTimeoutMs;
   const state: HostsState = input.state ?? { hosts: [], controllers: [] };
+  // Histories from before this guard replay without it (docs/workflow-upgrades.md, rule 4).
+  const outageGuard = patched('hosts-deaf-registry-condemns-nobody');
+  /**
+   * Not hearing anyone for half the timeout means the registry itself was cut off (Temporal down
+   * or paused), not that everyone died: nobody is expired then, and the first heartbeat after it
+   * starts every clock anew, so live controllers keep their containers through an outage.
+   */
+  const deaf = (now: number): boolean => outageGuard && now - (state.lastHeard ?? now) > timeout / 2;
+  const heard = (now: number): void => {
+    if (deaf(now)) {
+      for (const c of state.controllers) c.lastSeen = now;
+      for (const h of state.hosts) h.lastHeartbeat = now;
+    }
+    if (outageGuard) state.lastHeard = now;
+  };
   // A new run tells the pools once, in case a change was pending when the last one ended.
   let membershipChanged = true;
 
@@ -48,6 +64,7 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
   };
 
   setHandler(hostHeartbeatSignal, ({ hostId, capacityMB }) => {
+    heard(Date.now());
     const host = state.hosts.find((h) => h.id === hostId);
     if (host) {
       host.capacityMB = capacityMB;
@@ -57,6 +74,7 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
     }
   });
   setHandler(controllerHeartbeatSignal, ({ controllerId, incarnation }) => {
+    heard(Date.now());
     const known = state.controllers.find((c) => c.controllerId === controllerId);
     if (known && known.incarnation === incarnation) {
       known.lastSeen = Date.now();
@@ -96,6 +114,7 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
 
   const nextExpiryMs = (): number | null => {
     const now = Date.now();
+    if (deaf(now) && state.controllers.length) return timeout / 2;
     const deadlines = state.controllers.map((c) => c.lastSeen + timeout - now);
     return deadlines.length ? Math.max(1, Math.min(...deadlines) + 1) : null;
   };
@@ -107,7 +126,7 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
     else await condition(done, wait);
 
     const now = Date.now();
-    const expired = state.controllers.filter((c) => now - c.lastSeen > timeout);
+    const expired = deaf(now) ? [] : state.controllers.filter((c) => now - c.lastSeen > timeout);
     if (expired.length) {
       log.info('controllers expired', { controllers: expired.map((c) => c.controllerId) });
       state.controllers = state.controllers.filter((c) => !expired.includes(c));

@@ -201,6 +201,8 @@ export interface ControllerRecord extends LiveController {
 export interface HostsState {
   hosts: HostRecord[];
   controllers: ControllerRecord[];
+  /** When any agent or controller was last heard (absent in state from before it existed). */
+  lastHeard?: number;
 }
 
 export interface HostHeartbeat {

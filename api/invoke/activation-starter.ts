@@ -26,12 +26,15 @@ import type { NamespaceThrottles } from '../namespace-throttles';
 import { activationRecord } from './activation-record';
 import { whiskError } from './classify';
 import type { InvokeRequest, Invoker, Ran } from './invoker';
+import { NO_OBSERVER, type InvokeObserver } from './observer';
 
 export interface ActivationStarterDeps {
   invoker: Invoker;
   writer: Pick<ActivationWriter, 'write' | 'saturated'>;
   throttles: Pick<NamespaceThrottles, 'started' | 'finished'>;
   log: Logger;
+  /** Told about refusals and every ended activation (metrics). @default NO_OBSERVER */
+  observe?: InvokeObserver;
   now?: () => number;
 }
 
@@ -50,10 +53,12 @@ export const newActivationId = (): string => randomUUID().replace(/-/g, '');
 export class ActivationStarter {
   readonly #deps: ActivationStarterDeps;
   readonly #now: () => number;
+  readonly #observe: InvokeObserver;
 
   constructor(deps: ActivationStarterDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#observe = deps.observe ?? NO_OBSERVER;
   }
 
   start(
@@ -65,7 +70,10 @@ export class ActivationStarter {
   ): StartResult {
     const { invoker, writer, throttles } = this.#deps;
     // Accepting more work than the writer can store would mean dropping records later.
-    if (writer.saturated) return { kind: 'refused', error: apiError('GUST_ERR_LOAD_OVERLOADED') };
+    if (writer.saturated) {
+      this.#observe.refused('overloaded');
+      return { kind: 'refused', error: apiError('GUST_ERR_LOAD_OVERLOADED') };
+    }
     const request: InvokeRequest = {
       action,
       params,
@@ -79,6 +87,7 @@ export class ActivationStarter {
     const admission = invoker.invoke(request);
     if (admission.kind === 'refused') {
       const { queued, allowed } = admission;
+      this.#observe.refused('queue-full');
       return {
         kind: 'refused',
         error: apiError('GUST_ERR_LOAD_QUEUE_FULL', actionPath(action), queued, allowed),
@@ -89,6 +98,7 @@ export class ActivationStarter {
       .catch((error: unknown) => this.#platformFailure(request, received, error))
       .then((ran) => {
         throttles.finished(identity.namespace);
+        this.#observe.completed(action, ran.activation);
         this.#recordWhenLogged(ran);
         return { activation: ran.activation };
       });

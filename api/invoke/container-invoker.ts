@@ -22,6 +22,7 @@ import { classifyInitFailure, classifyRun, developerError, failureReason, whiskE
 import { ContainerSessions, type InitOutcome } from './container-sessions';
 import type { ActivationLogReader } from '../../backends/backend';
 import type { Admission, InvokeRequest, Invoker, Ran } from './invoker';
+import { NO_OBSERVER, type InvokeObserver } from './observer';
 import type { LeasedContainer, Router } from './router';
 
 /** The two calls of OpenWhisk's runtime protocol (implemented by runtimes/runtime-client.ts). */
@@ -39,6 +40,8 @@ export interface ContainerInvokerDeps {
   /** How long a cold start may wait for the pool workflow to lease a container. */
   provisionTimeoutMs: number;
   apiHost: string;
+  /** Told about cold starts (metrics). @default NO_OBSERVER */
+  observe?: InvokeObserver;
   now?: () => number;
 }
 
@@ -53,11 +56,13 @@ export class ContainerInvoker implements Invoker {
   readonly #now: () => number;
   readonly #sessions: ContainerSessions;
   readonly #capacity: CapacityRequests;
+  readonly #observe: InvokeObserver;
 
   constructor(deps: ContainerInvokerDeps) {
     if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#observe = deps.observe ?? NO_OBSERVER;
     this.#sessions = new ContainerSessions({ openLogs: deps.openLogs, log: deps.log });
     this.#capacity = new CapacityRequests(deps.router, deps.control, deps.log);
     deps.router.onRemoved((container) => {
@@ -73,10 +78,13 @@ export class ContainerInvoker implements Invoker {
     const { action } = request;
     const { router } = this.#deps;
     const ref: ActionRef = { namespace: action.namespace, name: action.name, version: action.version };
-    const container =
-      router.acquire(ref) ??
-      (this.#capacity.missing(action, ref) > 0 ? this.#claimStemCell(action, ref) : undefined);
-    if (container) return { kind: 'admitted', ran: this.#runAndRelease(container, request, received) };
+    const warm = router.acquire(ref);
+    if (warm) return { kind: 'admitted', ran: this.#runAndRelease(warm, request, received) };
+    const cell = this.#capacity.missing(action, ref) > 0 ? this.#claimStemCell(action, ref) : undefined;
+    if (cell) {
+      this.#observe.coldStart('stem-cell');
+      return { kind: 'admitted', ran: this.#runAndRelease(cell, request, received, true) };
+    }
 
     // Cold path without a stem cell: queue, and ask the action's pool workflow for containers.
     const abort = new AbortController();
@@ -122,15 +130,25 @@ export class ContainerInvoker implements Invoker {
     return cell;
   }
 
-  async #runAndRelease(container: LeasedContainer, request: InvokeRequest, received: number): Promise<Ran> {
+  async #runAndRelease(
+    container: LeasedContainer,
+    request: InvokeRequest,
+    received: number,
+    stemCell = false,
+  ): Promise<Ran> {
     try {
-      return await this.#runOn(container, request, received);
+      return await this.#runOn(container, request, received, stemCell);
     } finally {
       this.#deps.router.release(container);
     }
   }
 
-  async #runOn(container: LeasedContainer, request: InvokeRequest, received: number): Promise<Ran> {
+  async #runOn(
+    container: LeasedContainer,
+    request: InvokeRequest,
+    received: number,
+    stemCell: boolean,
+  ): Promise<Ran> {
     const { action } = request;
     let begin = this.#now();
     let initTime: number | undefined;
@@ -140,8 +158,10 @@ export class ContainerInvoker implements Invoker {
         this.#init(container, request),
       );
       const outcome = await done;
-      if (sent) initTime = this.#now() - begin;
-      else begin = this.#now();
+      if (sent) {
+        initTime = this.#now() - begin;
+        if (!stemCell) this.#observe.coldStart('new-container');
+      } else begin = this.#now();
       if (!outcome.ok) {
         const timing = {
           start: begin,

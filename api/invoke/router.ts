@@ -66,6 +66,12 @@ interface ActionEntry {
   rate: number;
 }
 
+/** Queue depth and containers by state, for metrics (api/controller-metrics.ts). */
+export interface RouterStats {
+  queued: number;
+  containers: { stemCell: number; idle: number; busy: number; draining: number };
+}
+
 export interface RouterOptions {
   maxQueuePerAction: number;
   now?: () => number;
@@ -257,6 +263,20 @@ export class Router implements RouterLeases {
   /** Called once a removed or revoked container has no work left (close its connections and logs). */
   onRemoved(listener: (container: LeasedContainer) => void): void {
     this.removedListeners.push(listener);
+  }
+
+  /** Counts for metrics; O(containers + actions): call at scrape time, not per request. */
+  stats(): RouterStats {
+    let queued = 0;
+    for (const entry of this.actions.values()) queued += entry.waiters.length;
+    const containers = { stemCell: 0, idle: 0, busy: 0, draining: 0 };
+    for (const c of this.containers.values()) {
+      if (c.revoked) containers.draining++;
+      else if (!c.action) containers.stemCell++;
+      else if (c.inFlight > 0) containers.busy++;
+      else containers.idle++;
+    }
+    return { queued, containers };
   }
 
   /** Every container currently leased (for shutdown and diagnostics). */

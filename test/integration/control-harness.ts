@@ -147,11 +147,12 @@ export async function createHarness(
   prefix: string,
   config = testConfig(),
   bundle?: WorkflowBundle,
+  address = TEMPORAL_ADDRESS,
 ): Promise<ControlPathHarness> {
   quietTemporalLogs();
   const scope: Scope = { prefix };
   const names = scopedNames(scope);
-  const connection = await NativeConnection.connect({ address: TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const workflowBundle = bundle ?? (await bundleControlPathWorkflows());
   const workers: RunningWorker[] = [];

@@ -9,6 +9,7 @@ import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
 import { KubernetesBackend, type KubernetesBackendOptions } from '../../backends/kubernetes/backend';
+import type { RuntimeClient } from '../../runtimes/runtime-client';
 
 export const kubeConfigPath = loadConfig().kubernetes.kubeconfig;
 export const kubernetesAvailable = process.env.CI === 'true' || existsSync(kubeConfigPath);
@@ -31,6 +32,25 @@ export function testBackend(
 ): KubernetesBackend {
   const { kubernetes } = loadConfig();
   return new KubernetesBackend({ ...kubernetes, hostId, readyTimeoutMs: 30_000, ...overrides });
+}
+
+/**
+ * A backend of the suite's own host id (call inside a describe): made and checked healthy before
+ * the suite; after it, what is left is destroyed and no pod of the host id may remain in any state.
+ */
+export function suiteBackend(hostId: string, client: RuntimeClient): () => KubernetesBackend {
+  let backend: KubernetesBackend | undefined;
+  beforeAll(async () => {
+    backend = testBackend(hostId);
+    await backend.health();
+  });
+  afterAll(async () => {
+    for (const container of (await backend?.list({})) ?? []) await backend!.destroy(container.id);
+    expect(await podsOfHost(adminApi(), hostId)).toEqual([]);
+    await client.closeAll();
+    await backend?.close();
+  });
+  return () => backend!;
 }
 
 /** Every pod of the namespace carrying this host id, whatever its state (the leak check). */
