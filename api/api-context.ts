@@ -8,6 +8,7 @@ import type { CompositionStarter } from './compositions/composition-starter';
 import type { TriggerFiring } from './compositions/trigger-fire';
 import type { EntityCache } from './entity-cache';
 import type { ActivationStarter } from './invoke/activation-starter';
+import type { Invoker } from './invoke/invoker';
 import type { NamespaceThrottles } from './namespace-throttles';
 
 export interface ApiContext {
@@ -26,4 +27,6 @@ export interface ApiContext {
   /** The native alarms feed; absent without Temporal (unit tests). */
   alarms?: AlarmFeeds;
   auth: Authenticator;
+  /** The invoker behind `starter` (told of deleted actions: Invoker.actionDeleted). */
+  invoker: Invoker;
 }

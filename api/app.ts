@@ -123,6 +123,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }),
     firing: new TriggerFiring({ entities, starter: compositions, throttles, writer: deps.writer, onError }),
     alarms,
+    invoker: deps.invoker,
   };
   app.decorate('gust', ctx);
 

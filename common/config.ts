@@ -67,8 +67,11 @@ export interface GustConfig {
   };
   agent: {
     hostId: string;
-    /** `docker`, `process`, `mesos` (tasks of a Mesos framework; see `mesos`) or `kubernetes` (pods; no agent). */
-    backend: 'docker' | 'process' | 'mesos' | 'kubernetes';
+    /**
+     * `docker`, `process`, `mesos` (tasks of a Mesos framework; see `mesos`), `kubernetes` (pods; no
+     * agent) or `knative` (one Knative Service per action; Knative routes and scales; see `knative`).
+     */
+    backend: 'docker' | 'process' | 'mesos' | 'kubernetes' | 'knative';
     dockerSocket: string;
     /** Host directory of the containers' runtime sockets and secrets (docker backend). */
     runtimeDir: string;
@@ -103,6 +106,20 @@ export interface GustConfig {
     user: string;
     /** FrameworkInfo.failover_timeout: how long the master keeps the tasks while Gust is away. */
     failoverTimeoutMs: number;
+  };
+  /** Knative Serving, used when `agent.backend` is `knative`. */
+  knative: {
+    /** Namespace of the actions' Services. */
+    namespace: string;
+    /** The Knative ingress every /run goes to, with the Service's host in `Host`. */
+    gateway: string;
+    imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always';
+    /** How long a rollout may take to become Ready before the invocations waiting for it fail. */
+    readyTimeoutMs: number;
+    /** Extra time a /run may take beyond the action's limit while its revision scales from zero. */
+    coldStartAllowanceMs: number;
+    /** autoscaling.knative.dev/max-scale of every revision; 0 = unbounded. */
+    maxScale: number;
   };
   pools: {
     /** Stem cells kept per controller for each (kind, memory), e.g. `nodejs:20:256=2`. */
@@ -232,7 +249,13 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
     },
     agent: {
       hostId: env('GUST_HOST_ID', 'host0'),
-      backend: oneOf('GUST_BACKEND', 'docker', ['docker', 'process', 'mesos', 'kubernetes'] as const),
+      backend: oneOf('GUST_BACKEND', 'docker', [
+        'docker',
+        'process',
+        'mesos',
+        'kubernetes',
+        'knative',
+      ] as const),
       dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
       runtimeDir: env('GUST_RUNTIME_DIR', join(stateDir, 'runtimes')),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
@@ -259,6 +282,19 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       frameworkName: env('GUST_MESOS_FRAMEWORK_NAME', 'gust'),
       user: env('GUST_MESOS_USER', 'root'),
       failoverTimeoutMs: int('GUST_MESOS_FAILOVER_TIMEOUT_MS', 7 * 24 * 3600_000),
+    },
+    // The cluster is the one of `kubernetes` (GUST_KUBECONFIG).
+    knative: {
+      namespace: env('GUST_KNATIVE_NAMESPACE', 'gust-actions'),
+      gateway: env('GUST_KNATIVE_GATEWAY', 'http://127.0.0.1:8081'),
+      imagePullPolicy: oneOf('GUST_KNATIVE_IMAGE_PULL_POLICY', 'Never', [
+        'Never',
+        'IfNotPresent',
+        'Always',
+      ] as const),
+      readyTimeoutMs: int('GUST_KNATIVE_READY_TIMEOUT_MS', 120_000),
+      coldStartAllowanceMs: int('GUST_KNATIVE_COLD_START_MS', 60_000),
+      maxScale: int('GUST_KNATIVE_MAX_SCALE', 0),
     },
     pools: {
       stemCells: parseStemCells(env('GUST_STEM_CELLS', 'nodejs:20:256=2')),

@@ -19,6 +19,9 @@ export const ACTION_POOL_ID_PREFIX = 'pool/';
 export const STEM_CELL_POOL_ID_PREFIX = 'stemcells/';
 export const actionPoolWorkflowId = (namespace: string, action: string): string =>
   `${ACTION_POOL_ID_PREFIX}${namespace}/${action}`;
+/** Knative service workflow id (GUST_BACKEND=knative): one per action, owns its Knative Service. */
+export const knativeServiceWorkflowId = (namespace: string, action: string): string =>
+  `knative/${namespace}/${action}`;
 export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =>
   `${STEM_CELL_POOL_ID_PREFIX}${kind}/${memoryMB}mb`;
 export const HOSTS_WORKFLOW_ID = 'hosts';

@@ -94,8 +94,13 @@ export class RuntimeClient {
   }
 
   /** POST /run. Never retried (the action may have side effects). Never rejects. */
-  run(address: string, payload: RunPayload, timeoutMs: number): Promise<RuntimeCallResult> {
-    return this.#post(address, '/run', JSON.stringify(payload), timeoutMs);
+  run(
+    address: string,
+    payload: RunPayload,
+    timeoutMs: number,
+    options: { host?: string } = {},
+  ): Promise<RuntimeCallResult> {
+    return this.#post(address, '/run', JSON.stringify(payload), timeoutMs, options.host);
   }
 
   /** Closes the pool of one container (after it is destroyed or revoked). */
@@ -139,7 +144,14 @@ export class RuntimeClient {
     return target;
   }
 
-  async #post(address: string, path: string, body: string, timeoutMs: number): Promise<RuntimeCallResult> {
+  /** `host`: the Host header, for a gateway that routes by it (the knative backend). */
+  async #post(
+    address: string,
+    path: string,
+    body: string,
+    timeoutMs: number,
+    host?: string,
+  ): Promise<RuntimeCallResult> {
     if (timeoutMs <= 0) return { outcome: 'timeout', timeoutMs };
     // A native timer per call (undici's own header/body timeouts run on a coarse clock, up to
     // ~0.5 s late, too loose for an action's time limit), cleared as soon as the reply is read:
@@ -149,8 +161,9 @@ export class RuntimeClient {
     const { signal } = abort;
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      const { pool, headers } = await this.#target(address);
-      const response = await pool.request({ method: 'POST', path, headers, body, signal });
+      const target = await this.#target(address);
+      const headers = host === undefined ? target.headers : { ...target.headers, host };
+      const response = await target.pool.request({ method: 'POST', path, headers, body, signal });
       const length = Number(response.headers['content-length'] ?? NaN);
       const { text, size } = await this.#readBody(response.body, length);
       return { outcome: 'response', status: response.statusCode, text, size };

@@ -28,7 +28,7 @@ build_runtime_image || {
 }
 # After the image: starting Kubernetes imports Gust's images into the node's containerd. The first
 # start on a machine builds the control plane from the Go module proxy (~10 min on 2 cores).
-if ! step "kubernetes (etcd, apiserver, scheduler, kubelet)" bash scripts/stack/stack.sh start kubernetes; then
+if ! step "kubernetes (etcd, apiserver, scheduler, kubelet) and the Knative Service CRD" bash scripts/stack/stack.sh start knative; then
   summary
   die "the Kubernetes control plane did not come up; see the messages above"
 fi

@@ -100,10 +100,22 @@ export async function registerHost(
  * through `temporal.client`, or the Kubernetes API (GUST_BACKEND=kubernetes).
  */
 export async function createAgentBackend(
-  config: Pick<GustConfig, 'agent' | 'mesos' | 'controller'> & Partial<Pick<GustConfig, 'kubernetes'>>,
+  config: Pick<GustConfig, 'agent' | 'mesos' | 'controller'> &
+    Partial<Pick<GustConfig, 'kubernetes' | 'knative'>>,
   temporal?: { client: Client; scope?: Scope },
 ): Promise<ContainerBackend> {
   assertProductionSafe(config);
+  if (config.agent.backend === 'knative') {
+    // Knative makes the pods; Gust reads them (pods/log, OOM state) through the Kubernetes API.
+    if (!config.kubernetes || !config.knative)
+      throw new Error('GUST_BACKEND=knative needs the kubernetes and knative configuration');
+    const { KubernetesBackend } = await import('../backends/kubernetes/backend');
+    return new KubernetesBackend({
+      ...config.kubernetes,
+      namespace: config.knative.namespace,
+      hostId: KNATIVE_HOST_ID,
+    });
+  }
   if (config.agent.backend === 'kubernetes') {
     if (!config.kubernetes) throw new Error('GUST_BACKEND=kubernetes needs the kubernetes configuration');
     const { KubernetesBackend } = await import('../backends/kubernetes/backend');
@@ -124,10 +136,15 @@ export async function createAgentBackend(
   return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket, runtimeDir });
 }
 
+/** The host id of Knative's pods as a backend sees them (Gust places nothing there). */
+export const KNATIVE_HOST_ID = 'cluster.knative';
+
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.agent.backend === 'kubernetes')
-    throw new Error('GUST_BACKEND=kubernetes needs no agent: the provisioner creates the pods');
+  if (config.agent.backend === 'kubernetes' || config.agent.backend === 'knative')
+    throw new Error(
+      `GUST_BACKEND=${config.agent.backend} needs no agent: the provisioner makes the pods or Services`,
+    );
   const log = createLogger(config.observability.logLevel);
   Runtime.install({ logger: temporalLogger(log) });
   const connection = await connectTemporal(config);

@@ -11,6 +11,8 @@ import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createControllerActivities } from '../activities/controller';
+import { createKnativeRouteActivities } from '../activities/knative';
+import type { KnativeRoutes } from '../api/invoke/knative-invoker';
 import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
 import { createLogger, type Logger } from '../common/logger';
@@ -24,6 +26,8 @@ export interface ControllerWorkerOptions {
   client: Client;
   controllerId: string;
   routerLeases: RouterLeases;
+  /** GUST_BACKEND=knative: the Knative workflows push the routes of action versions here. */
+  knativeRoutes?: KnativeRoutes;
   config: Pick<GustConfig, 'pools'>;
   /** @default DEFAULT_SCOPE (no prefix) */
   scope?: Scope;
@@ -45,7 +49,10 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
     connection,
     namespace: client.options.namespace,
     taskQueue: scopedNames(scope).controllerQueue(controllerId),
-    activities: createControllerActivities({ routerLeases, incarnation }),
+    activities: {
+      ...createControllerActivities({ routerLeases, incarnation }),
+      ...(options.knativeRoutes ? createKnativeRouteActivities(options.knativeRoutes) : {}),
+    },
   });
   const beat = async (): Promise<void> => {
     await client.workflow.signalWithStart('hostsWorkflow', {

@@ -21,17 +21,19 @@ import { createAlarmActivities } from '../activities/alarms';
 import { ALARMS_TASK_QUEUE } from '../common/names';
 import type { AlarmFire } from '../workflows/alarm-messages';
 import { ContainerInvoker } from '../api/invoke/container-invoker';
+import { KnativeInvoker } from '../api/invoke/knative-invoker';
 import { Router } from '../api/invoke/router';
 import type { ContainerBackend } from '../backends/backend';
 import { ControllerMetrics } from '../api/controller-metrics';
 import { loadConfig, type GustConfig, type LogLevel } from '../common/config';
-import { createLogger, temporalLogger } from '../common/logger';
+import { createLogger, temporalLogger, type Logger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
 import { RuntimeClient } from '../runtimes/runtime-client';
 import { openStores, type Stores } from '../store/open-stores';
 import { DEFAULT_SCOPE, type Scope } from '../workflows/scope';
 import { createAgentBackend } from './agent';
 import { createControlPlane } from './control-plane';
+import { createKnativeControl } from './knative-control';
 import { startControllerWorker } from './controller-worker';
 import { connectTemporal, createTemporalClient, runInBackground, type RunningWorker } from './temporal';
 
@@ -92,17 +94,20 @@ export async function startController(options: ControllerOptions): Promise<Runni
     metrics &&
     new ControllerMetrics(metrics.registry, { router, writer, caches: { entities: entityCache, auth } });
   const runtime = new RuntimeClient();
-  const invoker = new ContainerInvoker({
-    router,
-    runtime,
-    log,
-    control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
-    openLogs: backend && ((container) => backend.logs(container)),
-    containerState: backend && ((container) => backend.state(container.id, { awaitExitMs: 2_000 })),
-    provisionTimeoutMs: controller.provisionTimeoutMs,
-    apiHost: controller.apiHost,
-    observe,
-  });
+  const invoker =
+    config.agent.backend === 'knative'
+      ? knativeInvoker(options, log, runtime)
+      : new ContainerInvoker({
+          router,
+          runtime,
+          log,
+          control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
+          openLogs: backend && ((container) => backend.logs(container)),
+          containerState: backend && ((container) => backend.state(container.id, { awaitExitMs: 2_000 })),
+          provisionTimeoutMs: controller.provisionTimeoutMs,
+          apiHost: controller.apiHost,
+          observe,
+        });
   // Writes through other controllers (and `npm run admin`) reach this one's caches within a poll.
   const changes = new EntityChangeFeed({
     store: stores.entities,
@@ -131,6 +136,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     client,
     controllerId: controller.id,
     routerLeases: router,
+    knativeRoutes: invoker instanceof KnativeInvoker ? invoker : undefined,
     config,
     scope: options.scope ?? DEFAULT_SCOPE,
     log,
@@ -150,7 +156,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await alarmWorker?.stop();
       await worker.stop();
       await writer.close();
-      invoker.close();
+      if (invoker instanceof ContainerInvoker) invoker.close();
       await runtime.closeAll();
       await stores.close();
     },
@@ -192,6 +198,20 @@ async function startAlarmWorker(options: {
     activities: createAlarmActivities({ fire }),
   });
   return runInBackground(worker);
+}
+
+/** GUST_BACKEND=knative: /run goes to the Service's host through the Knative gateway. */
+function knativeInvoker(options: ControllerOptions, log: Logger, runtime: RuntimeClient): KnativeInvoker {
+  const { config, client } = options;
+  return new KnativeInvoker({
+    runtime,
+    log,
+    control: createKnativeControl({ client, controllerId: config.controller.id, scope: options.scope }),
+    gateway: config.knative.gateway,
+    provisionTimeoutMs: Math.max(config.controller.provisionTimeoutMs, config.knative.readyTimeoutMs),
+    coldStartAllowanceMs: config.knative.coldStartAllowanceMs,
+    maxQueuePerAction: config.controller.maxQueuePerAction,
+  });
 }
 
 async function main(): Promise<void> {

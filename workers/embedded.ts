@@ -16,6 +16,9 @@ import type { Scope } from '../workflows/scope';
 import { createAgentBackend, startAgent } from './agent';
 import { type RunningController, startController } from './controller';
 import { startProvisioner } from './provisioner';
+import { type KnativeActivitiesOptions } from '../activities/knative';
+import { KnativeServices } from '../backends/knative/services';
+import { openStores } from '../store/open-stores';
 import { bundleControlPathWorkflows, connectTemporal, createTemporalClient } from './temporal';
 
 export interface EmbeddedOptions {
@@ -62,6 +65,18 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
   const backend = options.backend ?? (await createAgentBackend(config, { client, scope }));
   await backend.health();
   const bundle = await bundleControlPathWorkflows();
+  // knative: no agent and no stem cells; the provisioner applies Services, Knative makes the pods.
+  const knative = config.agent.backend === 'knative';
+  const stores = options.stores ?? (knative ? await openStores(config.store) : undefined);
+  let knativeActivities: KnativeActivitiesOptions | undefined;
+  if (knative) {
+    const services = new KnativeServices({
+      kubeconfig: config.kubernetes.kubeconfig,
+      namespace: config.knative.namespace,
+    });
+    await services.health();
+    knativeActivities = { services, entities: stores!.entities, config };
+  }
   // A cluster backend (kubernetes) has no agent: the provisioner creates its containers.
   const clusterHost = config.agent.backend === 'kubernetes' ? config.kubernetes.hostId : undefined;
   const provisioner = await startProvisioner({
@@ -73,10 +88,12 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     schedules: options.schedules,
     cluster: clusterHost ? { backend, hostId: clusterHost, capacityMB: config.agent.capacityMB } : undefined,
     mesos: config.agent.backend === 'mesos' ? config.mesos : undefined,
+    knative: knativeActivities,
   });
-  const agent = clusterHost
-    ? undefined
-    : await startAgent({ connection, client, backend, config, scope, log });
+  const agent =
+    clusterHost || knative
+      ? undefined
+      : await startAgent({ connection, client, backend, config, scope, log });
   metrics?.watchWorker('provisioner', provisioner.worker);
   if (agent) metrics?.watchWorker('agent', agent.worker);
   const controllerOptions = {
@@ -85,7 +102,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     client,
     backend,
     scope,
-    stores: options.stores,
+    stores,
     port: options.port,
     log,
     metrics,

@@ -10,6 +10,9 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Runtime, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
+import { createKnativeActivities, type KnativeActivitiesOptions } from '../activities/knative';
+import { KnativeServices } from '../backends/knative/services';
+import { openStores } from '../store/open-stores';
 import { createHostActivities } from '../activities/host';
 import type { ContainerBackend } from '../backends/backend';
 import { createMesosActivities } from '../activities/mesos';
@@ -71,7 +74,12 @@ export interface ProvisionerOptions {
   /** Serve a cluster's container activities (create, destroy, list) and register it as a host. */
   cluster?: ClusterHost;
   /** GUST_BACKEND=mesos: run the framework workflow and its activities (subscription, calls). */
-  mesos?: GustConfig['mesos'];
+  mesos?: GustConfig['mesos'] & { historyLimit?: number };
+  /**
+   * GUST_BACKEND=knative: run the Knative service workflows' activities (apply, wait Ready,
+   * delete). No stem cells: Knative scales the revisions.
+   */
+  knative?: KnativeActivitiesOptions;
 }
 
 export async function startProvisioner(options: ProvisionerOptions): Promise<RunningWorker> {
@@ -90,6 +98,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
     activities: {
       ...createClusterActivities(),
       ...(mesosApi ? createMesosActivities(mesosApi) : {}),
+      ...(options.knative ? createKnativeActivities(options.knative) : {}),
       ...(cluster
         ? createHostActivities({
             backend: cluster.backend,
@@ -110,7 +119,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
   // The worker polls already, so what we start below makes progress at once.
   await ensureHostsWorkflow(client, { scope, leaseTimeoutMs: config.pools.leaseTimeoutMs });
   if (options.mesos) await ensureMesosFramework(client, scope, options.mesos);
-  await ensureStemCellPools(client, scope, config.pools.stemCells);
+  if (!options.knative) await ensureStemCellPools(client, scope, config.pools.stemCells);
   if (options.schedules ?? true) {
     await ensureSchedules(
       client,
@@ -134,11 +143,17 @@ export async function ensureHostsWorkflow(client: Client, input: HostsInput): Pr
 export async function ensureMesosFramework(
   client: Client,
   scope: Scope,
-  mesos: GustConfig['mesos'],
+  mesos: NonNullable<ProvisionerOptions['mesos']>,
 ): Promise<void> {
-  const { frameworkName, user, failoverTimeoutMs } = mesos;
+  const { frameworkName, user, failoverTimeoutMs, historyLimit } = mesos;
   await client.workflow.start('mesosFrameworkWorkflow', {
-    ...mesosFrameworkStartOptions({ scope, frameworkName, user, failoverTimeoutMs }),
+    ...mesosFrameworkStartOptions({
+      scope,
+      frameworkName,
+      user,
+      failoverTimeoutMs,
+      ...(historyLimit ? { historyLimit } : {}),
+    }),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
 }
@@ -226,10 +241,22 @@ async function main(): Promise<void> {
     hostId: config.kubernetes.hostId,
     capacityMB: config.agent.capacityMB,
   };
-  const running = await startProvisioner({ connection, client, bundle, config, mesos, cluster });
+  // knative: the activities read actions (their code) from the entity store.
+  const stores = config.agent.backend === 'knative' ? await openStores(config.store) : undefined;
+  const knative = stores && {
+    services: new KnativeServices({
+      kubeconfig: config.kubernetes.kubeconfig,
+      namespace: config.knative.namespace,
+    }),
+    entities: stores.entities,
+    config,
+  };
+  await knative?.services.health();
+  const running = await startProvisioner({ connection, client, bundle, config, mesos, cluster, knative });
   const metrics = await serveWorkerMetrics(config, 'provisioner', running, log);
   await runUntilSignal(running, async () => {
     await metrics?.close();
+    await stores?.close();
     await backend?.close();
     await connection.close();
   });

@@ -4,6 +4,7 @@ import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster';
 import type { ControllerActivities } from '../activities/controller';
 import type { HostActivities } from '../activities/host';
+import type { KnativeActivities, KnativeRouteActivities } from '../activities/knative';
 import type { ScopedNames } from './scope';
 
 /**
@@ -103,3 +104,32 @@ export const clusterActivities = (names: ScopedNames, summary?: string) => ({
   place: proxyActivities<ClusterActivities>({ ...PLACE, taskQueue: names.provisioningQueue, summary }),
   other: proxyActivities<ClusterActivities>({ ...CLUSTER, taskQueue: names.provisioningQueue, summary }),
 });
+
+/**
+ * Knative (GUST_BACKEND=knative). apply: a Kubernetes API call, retried for a minute. waitReady:
+ * one attempt that heartbeats while it polls the Service (its own deadline, GUST_KNATIVE_READY_TIMEOUT_MS,
+ * ends it with the Service's conditions); a rollout that failed is reported, not retried.
+ */
+const KNATIVE_APPLY: ActivityOptions = {
+  ...CLUSTER,
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '2m',
+};
+const KNATIVE_WAIT: ActivityOptions = {
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '15s',
+  retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['KnativeRevisionFailed', 'KnativeNotReady'] },
+};
+
+export const knativeActivities = {
+  provisioner: (names: ScopedNames, summary: string) =>
+    proxyActivities<KnativeActivities>({ ...KNATIVE_APPLY, taskQueue: names.provisioningQueue, summary }),
+  waitReady: (names: ScopedNames, summary: string) =>
+    proxyActivities<KnativeActivities>({ ...KNATIVE_WAIT, taskQueue: names.provisioningQueue, summary }),
+  controller: (names: ScopedNames, controllerId: string, summary: string) =>
+    proxyActivities<KnativeRouteActivities>({
+      ...LEASE,
+      taskQueue: names.controllerQueue(controllerId),
+      summary,
+    }),
+};

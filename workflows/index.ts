@@ -6,3 +6,4 @@ export { scaleDownWorkflow } from './scale-down';
 export { reconcileWorkflow } from './reconcile';
 export { mesosFrameworkWorkflow } from './mesos-framework';
 export { alarmFireWorkflow } from './alarm-fire';
+export { knativeServiceWorkflow } from './knative-service';

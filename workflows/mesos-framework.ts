@@ -48,7 +48,9 @@ const subscription = (queue: string) =>
   proxyActivities<MesosActivities>({
     taskQueue: queue,
     startToCloseTimeout: '365d',
-    heartbeatTimeout: '10s',
+    // Short: a crashed provisioner's subscription moves on soon, and a cancellation (before
+    // continue-as-new) reaches the activity within the heartbeat throttle (0.8 × this).
+    heartbeatTimeout: '5s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s' },
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
     summary: 'hold the Mesos scheduler subscription',
@@ -73,6 +75,9 @@ const KILL_WAIT = '30s';
 
 export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promise<void> {
   const names = scopedNames(input.scope);
+  const historyFull = (): boolean =>
+    shouldContinueAsNew() ||
+    (input.historyLimit !== undefined && workflowInfo().historyLength > input.historyLimit);
   const fw = new MesosFramework(input.state);
   /** The live subscription's stream id: calls are possible only while it is set. */
   let streamId: string | null = null;
@@ -84,6 +89,16 @@ export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promis
   const toKill: { taskId: string; agentId: string | null }[] = [];
   const deaths: MesosTaskRecord[] = [];
   let killTimer = false;
+  /** Past the loop, on the way to continue-as-new: nothing would answer a new request here. */
+  let closing = false;
+  // Rejected in the validator (no history): the caller asks again and meets the next run.
+  const refuseWhileClosing = (): void => {
+    if (closing)
+      throw ApplicationFailure.create({
+        type: TASK_STILL_PENDING,
+        message: 'the framework is continuing as new',
+      });
+  };
 
   setHandler(
     launchTaskUpdate,
@@ -106,6 +121,7 @@ export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promis
     },
     {
       validator: (spec) => {
+        refuseWhileClosing();
         assertValidTaskId(spec.taskId);
         if (!spec.image || !(spec.memoryMB > 0) || !(spec.cpus > 0))
           throw new Error('a task needs an image, memory and cpus');
@@ -121,7 +137,10 @@ export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promis
       await condition(() => (fw.find(taskId)?.phase ?? 'gone') === 'gone', KILL_WAIT);
       return fw.find(taskId) ?? null;
     },
-    { description: 'Kill a task; returns once Mesos reports it terminal (or after 30 s).' },
+    {
+      validator: (_kill: { taskId: string }) => refuseWhileClosing(),
+      description: 'Kill a task; returns once Mesos reports it terminal (or after 30 s).',
+    },
   );
   setHandler(mesosTasksQuery, () => ({
     frameworkId: fw.state.frameworkId,
@@ -189,12 +208,12 @@ export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promis
     });
 
   for (;;) {
-    await condition(() => dirty || deaths.length > 0 || (shouldContinueAsNew() && allHandlersFinished()));
+    await condition(() => dirty || deaths.length > 0 || (historyFull() && allHandlersFinished()));
     dirty = false;
     await tellOwners(deaths.splice(0));
     publish();
     // Waiting launches and kills need this loop: continue-as-new once none is waiting.
-    if (shouldContinueAsNew() && allHandlersFinished()) break;
+    if (historyFull() && allHandlersFinished()) break;
     if (streamId === null || fw.state.frameworkId === null) continue;
     const ctx = { streamId, frameworkId: fw.state.frameworkId };
     try {
@@ -229,6 +248,7 @@ export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promis
       });
     }
   }
+  closing = true;
   subscriptionScope.cancel();
   await subscribed;
   await condition(allHandlersFinished);

@@ -13,6 +13,8 @@ export interface MesosFrameworkInput {
   user: string;
   /** FrameworkInfo.failover_timeout: the master keeps the tasks this long while we are away. */
   failoverTimeoutMs: number;
+  /** Continue-as-new past this many history events (tests); @default the shared limit (history.ts) */
+  historyLimit?: number;
   /** Carried over by continue-as-new. */
   state?: MesosFrameworkState;
 }

@@ -12,6 +12,7 @@ import {
   controllerTaskQueue,
   hostTaskQueue,
   isClusterHost,
+  knativeServiceWorkflowId,
   stemCellPoolWorkflowId,
 } from '../common/names';
 
@@ -33,6 +34,8 @@ export function scopedNames(scope: Scope) {
     hostsWorkflowId: p + HOSTS_WORKFLOW_ID,
     actionPoolId: (namespace: string, action: string): string => p + actionPoolWorkflowId(namespace, action),
     stemCellPoolId: (kind: string, memoryMB: number): string => p + stemCellPoolWorkflowId(kind, memoryMB),
+    knativeServiceId: (namespace: string, action: string): string =>
+      p + knativeServiceWorkflowId(namespace, action),
     scaleDownScheduleId: p + SCALE_DOWN_SCHEDULE_ID,
     reconcileScheduleId: p + RECONCILE_SCHEDULE_ID,
     mesosFrameworkId: p + MESOS_FRAMEWORK_WORKFLOW_ID,

@@ -3,6 +3,7 @@
 // whoever created it. No Node APIs.
 import { ACTION_ATTR, KIND_ATTR, NAMESPACE_ATTR } from '../common/search-attributes';
 import type { ActionPoolInput, ActionSpec, HostsInput, StemCellPoolInput } from './messages';
+import type { KnativeServiceInput } from './knative-messages';
 import type { MesosFrameworkInput } from './mesos-messages';
 import { scopedNames, type Scope } from './scope';
 
@@ -54,5 +55,20 @@ export function mesosFrameworkStartOptions(input: MesosFrameworkInput) {
     taskQueue: names.provisioningQueue,
     args,
     staticSummary: `Mesos framework ${input.frameworkName}: subscription, offers and tasks`,
+  };
+}
+
+export function knativeServiceStartOptions(input: KnativeServiceInput) {
+  const names = scopedNames(input.scope);
+  const args: [KnativeServiceInput] = [input];
+  return {
+    workflowId: names.knativeServiceId(input.namespace, input.name),
+    taskQueue: names.provisioningQueue,
+    args,
+    typedSearchAttributes: [
+      { key: NAMESPACE_ATTR, value: input.namespace },
+      { key: ACTION_ATTR, value: input.name },
+    ],
+    staticSummary: `Knative Service of action ${input.namespace}/${input.name} (Knative routes and scales; no stem cells, no Gust scale-down)`,
   };
 }

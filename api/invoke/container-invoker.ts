@@ -9,13 +9,9 @@ import type { Logger } from '../../common/logger';
 import { actionPath } from '../../common/names';
 import type { Action, ActionRef, ContainerInfo } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
-import type {
-  InitPayload,
-  RunPayload,
-  RuntimeCallResult,
-  RuntimeClient,
-} from '../../runtimes/runtime-client';
+import type { InitPayload, RuntimeCallResult, RuntimeClient } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
+import { runPayload } from './run-payload';
 import { CapacityRequests } from './capacity-requests';
 import type { ActivationResponse } from './classify';
 import { classifyInitFailure, classifyRun, developerError, failureReason, whiskError } from './classify';
@@ -176,11 +172,7 @@ export class ContainerInvoker implements Invoker {
     }
     const timeoutMs = action.limits.timeout;
     const runStart = this.#now();
-    const reply = await this.#deps.runtime.run(
-      container.address,
-      this.#runPayload(request, runStart),
-      timeoutMs,
-    );
+    const reply = await this.#deps.runtime.run(container.address, runPayload(request, runStart), timeoutMs);
     container.observeRun(this.#now() - runStart);
     const { response, timedOut } = await this.#interpret(reply, container, timeoutMs, 'run');
     const failed = response.status === 'action developer error' || response.status === 'whisk internal error';
@@ -246,19 +238,6 @@ export class ContainerInvoker implements Invoker {
         return { response: developerError(describeContainerDeath(state, phase)), timedOut: false };
       }
     }
-  }
-
-  #runPayload(request: InvokeRequest, runStart: number): RunPayload {
-    const { action } = request;
-    return {
-      value: request.params,
-      namespace: request.namespace,
-      action_name: `/${actionPath(action)}`,
-      action_version: action.version,
-      activation_id: request.activationId,
-      transaction_id: request.activationId,
-      deadline: String(runStart + action.limits.timeout),
-    };
   }
 
   /** A developer or whisk error destroys the container, as OpenWhisk's invoker does. */

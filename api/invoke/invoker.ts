@@ -38,4 +38,9 @@ export interface Invoker {
    * with the action's time limit.
    */
   invoke(request: InvokeRequest): Admission;
+  /**
+   * The action was deleted (after the store said so). Backends whose resources live per action
+   * (knative: its Service) remove them; the others let scale-down reclaim idle containers.
+   */
+  actionDeleted?(action: Action): void;
 }

@@ -156,6 +156,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const action = await entities.store.get<Action>('actions', namespace, name);
     if (!action || !(await entities.delete('actions', namespace, name)))
       throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+    ctx.invoker.actionDeleted?.(action);
     return action;
   }
   app.delete('/:name', { schema: { params: ENTITY_PARAMS, response: { 200: ACTION } } }, remove);

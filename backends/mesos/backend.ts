@@ -134,8 +134,10 @@ export class MesosBackend implements ContainerBackend {
         // workflow keeps the task wanted until a destroy, as after a crash of this process).
         return await (signal ? raceAbort(update, signal) : update);
       } catch (err) {
-        // Still waiting for an offer: the update's wait is bounded, ask again.
+        // Still waiting for an offer (the update's wait is bounded), or the framework is
+        // continuing as new: ask again.
         if (failureType(err) !== TASK_STILL_PENDING) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
   }
@@ -164,9 +166,19 @@ export class MesosBackend implements ContainerBackend {
   /** KILL; resolves once Mesos reports the task terminal (or the framework's wait ends). */
   async destroy(containerId: string): Promise<void> {
     // Bounded: with no provisioner running, the update would wait for one forever.
-    await this.#client.withDeadline(Date.now() + DESTROY_DEADLINE_MS, () =>
-      this.#handle().executeUpdate(killTaskUpdate, { args: [{ taskId: containerId }] }),
-    );
+    const deadline = Date.now() + DESTROY_DEADLINE_MS;
+    for (;;) {
+      try {
+        await this.#client.withDeadline(deadline, () =>
+          this.#handle().executeUpdate(killTaskUpdate, { args: [{ taskId: containerId }] }),
+        );
+        return;
+      } catch (err) {
+        // The framework is continuing as new: ask the next run.
+        if (failureType(err) !== TASK_STILL_PENDING || Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
   async list(labels: Record<string, string>): Promise<ContainerInfo[]> {

@@ -2,8 +2,9 @@
 # The dev stack Gust's tests run against: dockerd, a Temporal dev server and one Cassandra node,
 # all on 127.0.0.1, state under $GUST_STATE_DIR, downloads under $GUST_CACHE_DIR. Started only when
 # named (not part of `all`): `mesos`, the simulated Mesos master for GUST_BACKEND=mesos, and
-# `kubernetes`, a single-node control plane for GUST_BACKEND=kubernetes.
-#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|kubernetes|all]
+# `kubernetes`, a single-node control plane for GUST_BACKEND=kubernetes, and `knative`, that
+# control plane with the Knative Service CRD (Knative Serving itself is simulated by the tests).
+#   stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|kubernetes|knative|all]
 set -euo pipefail
 
 # shellcheck source=scripts/stack/lib.sh
@@ -18,9 +19,11 @@ source "$STACK_DIR/cassandra.sh"
 source "$STACK_DIR/mesos.sh"
 # shellcheck source=scripts/stack/kubernetes.sh
 source "$STACK_DIR/kubernetes.sh"
+# shellcheck source=scripts/stack/knative.sh
+source "$STACK_DIR/knative.sh"
 
 usage() {
-  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|kubernetes|all]" >&2
+  echo "usage: stack.sh {start|stop|status|install} [docker|temporal|cassandra|mesos|kubernetes|knative|all]" >&2
   exit 2
 }
 
@@ -28,7 +31,7 @@ action="${1:-}"
 target="${2:-all}"
 case "$target" in
   all) services=(docker temporal cassandra) ;;
-  docker | temporal | cassandra | mesos | kubernetes) services=("$target") ;;
+  docker | temporal | cassandra | mesos | kubernetes | knative) services=("$target") ;;
   *) usage ;;
 esac
 
@@ -40,6 +43,7 @@ case "$action" in
     for s in "${services[@]}"; do
       case "$s" in
         temporal) step "install temporal" temporal_binary >/dev/null ;;
+        knative) step "install knative" kubernetes_install ;;
         *) step "install $s" "${s}_install" ;;
       esac
     done

@@ -5,6 +5,8 @@
 // master of its own (test/mesos/) whose tasks are Docker containers on the stack's dockerd.
 // GUST_E2E_BACKEND=kubernetes runs the same suites on the stack's Kubernetes (pods through the
 // real apiserver, scheduler and kubelet; the provisioner creates them, no agent).
+// GUST_E2E_BACKEND=knative runs them with one Knative Service per action, on that Kubernetes,
+// with a SIMULATED Knative Serving (test/knative/serving-simulator.ts) in a namespace of its own.
 // Tests talk to it only through the official `openwhisk` client.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { createCassandraClient } from '../../store/cassandra/cassandra-client';
 import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import type { Scope } from '../../workflows/scope';
 import { type EmbeddedGust, startEmbeddedGust } from '../../workers/embedded';
+import { startKnativeTestCluster, type KnativeTestCluster } from '../knative/harness';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 
 export interface GustUnderTest {
@@ -64,9 +67,10 @@ async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
 
 function e2eBackend(): GustConfig['agent']['backend'] {
   const backend = process.env.GUST_E2E_BACKEND ?? 'docker';
-  if (backend !== 'docker' && backend !== 'process' && backend !== 'mesos' && backend !== 'kubernetes')
-    throw new Error(`GUST_E2E_BACKEND must be docker, process, mesos or kubernetes, got '${backend}'`);
-  return backend;
+  const backends = ['docker', 'process', 'mesos', 'kubernetes', 'knative'] as const;
+  if (!(backends as readonly string[]).includes(backend))
+    throw new Error(`GUST_E2E_BACKEND must be one of ${backends.join(', ')}, got '${backend}'`);
+  return backend as (typeof backends)[number];
 }
 
 let runtimeInstalled = false;
@@ -88,6 +92,9 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
           { cpus: 2, memMB: 2048 },
         ])
       : undefined;
+  // knative: a namespace of its own with the SIMULATED Knative Serving (test/knative/) on it.
+  const knative: KnativeTestCluster | undefined =
+    backend === 'knative' ? await startKnativeTestCluster(`e2e${id}`) : undefined;
   const config: GustConfig = {
     ...base,
     stateDir,
@@ -105,6 +112,9 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       frameworkName: `gust-e2e-${id}`,
     },
     kubernetes: { ...base.kubernetes, hostId: `cluster.e2e-${id}` },
+    knative: knative
+      ? { ...base.knative, namespace: knative.namespace, gateway: knative.simulator.gatewayUrl }
+      : base.knative,
     // One stem cell, so the cold path from a stem cell runs end to end too.
     pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
   };
@@ -128,6 +138,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     async stop() {
       await gust.stop();
       await mesos?.close();
+      await knative?.close();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

@@ -127,7 +127,7 @@ export interface ControlPathHarness {
   startProvisioner(opts?: {
     orphanGraceMs?: number;
     minContainersPerAction?: Record<string, number>;
-    mesos?: GustConfig['mesos'];
+    mesos?: GustConfig['mesos'] & { historyLimit?: number };
     /** A cluster backend served by the provisioner (kubernetes). */
     cluster?: ClusterHost;
   }): Promise<RunningWorker>;

@@ -21,6 +21,7 @@ const OWNER = `test-mesos-${RUN}`;
 let h: ControlPathHarness;
 let cluster: TestCluster;
 let backend: MesosBackend;
+let firstRunId: string;
 const runtime = new RuntimeClient();
 let seq = 0;
 
@@ -56,8 +57,11 @@ beforeAll(async () => {
       frameworkName: `gust-test-${RUN}`,
       user: 'root',
       failoverTimeoutMs: 120_000,
+      // Small, so the framework continues as new several times during this file.
+      historyLimit: 120,
     },
   });
+  firstRunId = (await h.client.workflow.getHandle(h.names.mesosFrameworkId).describe()).runId;
   backend = new MesosBackend({
     client: h.client,
     scope: h.scope,
@@ -190,12 +194,12 @@ test('the master drops the stream: the framework re-subscribes with its framewor
     .sort();
   const count = subscribes().length;
   cluster.master.dropSubscriptions();
-  const again = await waitFor('a new SUBSCRIBE', () => subscribes()[count]);
+  const again = await waitFor('a new SUBSCRIBE', () => subscribes()[count], 60_000);
   expect(again).toMatchObject({
     framework_id: { value: before.frameworkId },
     subscribe: { framework_info: { id: { value: before.frameworkId } } },
   });
-  await waitFor('subscribed again', async () => (await view()).subscribed);
+  await waitFor('subscribed again', async () => (await view()).subscribed, 60_000);
   expect((await view()).frameworkId).toBe(before.frameworkId);
   expect(masterTaskIds()).toEqual(running);
   const info = await backend.create(spec());
@@ -283,4 +287,18 @@ test('an agent is lost under an action pool: its tasks are replaced on the agent
   );
   const mine = cluster.master.tasks().filter((t) => t.taskId.includes('lost'));
   expect(mine.map((t) => t.taskId).sort()).toEqual(replaced.map((l) => l.container.id).sort());
+});
+
+test('the framework continued as new on the way, with the same framework id and one subscription at a time', async () => {
+  const description = await h.client.workflow.getHandle(h.names.mesosFrameworkId).describe();
+  expect(description.runId).not.toBe(firstRunId);
+  const { frameworkId, subscribed } = await view();
+  expect(subscribed).toBe(true);
+  const ids = subscribes().flatMap((c) =>
+    c.type === 'SUBSCRIBE' && c.framework_id ? [c.framework_id.value] : [],
+  );
+  expect(new Set(ids)).toEqual(new Set([frameworkId]));
+  expect(cluster.master.frameworks().filter((f) => f.name === `gust-test-${RUN}`)).toEqual([
+    { id: frameworkId, connected: true, name: `gust-test-${RUN}` },
+  ]);
 });

@@ -4,7 +4,7 @@
 // reconciliation, sandbox files, agent loss.
 import { execFileSync } from 'node:child_process';
 import { MesosApiError, MesosSchedulerApi, agentApi, type Subscription } from '../../backends/mesos/api';
-import type { Event, Offer, TaskStatus } from '../../backends/mesos/protocol';
+import type { Event, Offer, TaskInfo, TaskStatus } from '../../backends/mesos/protocol';
 import { buildTaskInfo, cpusFor, type MesosTaskSpec } from '../../backends/mesos/spec';
 import { locateSandbox } from '../../backends/mesos/sandbox-logs';
 import { NODEJS_RUNTIME_IMAGE } from '../../runtimes/nodejs/runtime-entry';
@@ -70,6 +70,15 @@ class Stream {
     return waitFor(`${taskId} ${state}`, () => this.statuses(taskId).find((s) => s.state === state));
   }
 
+  /** ACCEPT of one offer with one LAUNCH. */
+  async launch(offer: Offer, task: TaskInfo): Promise<void> {
+    await api.call(this.streamId, {
+      type: 'ACCEPT',
+      framework_id: { value: this.frameworkId },
+      accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task] } }] },
+    });
+  }
+
   close(): void {
     this.abort.abort();
   }
@@ -128,11 +137,7 @@ test("ACCEPT launches a Docker task on the offer's agent; a second LAUNCH of the
   const [offer, other] = await waitFor('two offers', () => (s.offers().length >= 2 ? s.offers() : null));
   const port = 31000;
   const task = buildTaskInfo(spec(`t-${RUN}-1`), offer!.agent_id.value, port);
-  await api.call(s.streamId, {
-    type: 'ACCEPT',
-    framework_id: { value: s.frameworkId },
-    accept: { offer_ids: [offer!.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task] } }] },
-  });
+  await s.launch(offer!, task);
   const running = await s.state(task.task_id.value, 'TASK_RUNNING');
   expect(running).toMatchObject({
     agent_id: offer!.agent_id,
@@ -150,30 +155,14 @@ test("ACCEPT launches a Docker task on the offer's agent; a second LAUNCH of the
 
   // The same task id again, on the other agent's offer: Mesos refuses duplicates of a live task.
   const again = buildTaskInfo(spec(`t-${RUN}-1`), other!.agent_id.value, port);
-  await api.call(s.streamId, {
-    type: 'ACCEPT',
-    framework_id: { value: s.frameworkId },
-    accept: { offer_ids: [other!.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [again] } }] },
-  });
+  await s.launch(other!, again);
   const refused = await s.state(task.task_id.value, 'TASK_ERROR');
   expect(refused).toMatchObject({
     reason: 'REASON_TASK_INVALID',
     message: expect.stringMatching(/duplicate/i),
   });
   // An offer is used once.
-  await api.call(s.streamId, {
-    type: 'ACCEPT',
-    framework_id: { value: s.frameworkId },
-    accept: {
-      offer_ids: [offer!.id],
-      operations: [
-        {
-          type: 'LAUNCH',
-          launch: { task_infos: [buildTaskInfo(spec(`t-${RUN}-2`), offer!.agent_id.value, 31001)] },
-        },
-      ],
-    },
-  });
+  await s.launch(offer!, buildTaskInfo(spec(`t-${RUN}-2`), offer!.agent_id.value, 31001));
   expect(await s.state(`t-${RUN}-2`, 'TASK_LOST')).toMatchObject({ reason: 'REASON_INVALID_OFFERS' });
   const mine = cluster.master.tasks().filter((t) => t.frameworkId === s.frameworkId);
   expect(mine.map((t) => t.taskId)).toEqual([`t-${RUN}-1`]);
@@ -237,11 +226,7 @@ test('RECONCILE answers the state of known tasks and TASK_LOST for unknown ones;
   const s = await Stream.open(`reconcile-${RUN}`);
   const [offer] = await waitFor('an offer', () => (s.offers().length ? s.offers() : null));
   const task = buildTaskInfo(spec(`r-${RUN}`), offer!.agent_id.value, 31002);
-  await api.call(s.streamId, {
-    type: 'ACCEPT',
-    framework_id: { value: s.frameworkId },
-    accept: { offer_ids: [offer!.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task] } }] },
-  });
+  await s.launch(offer!, task);
   const running = await s.state(task.task_id.value, 'TASK_RUNNING');
   const before = s.statuses(task.task_id.value).length;
   await api.call(s.streamId, {
@@ -278,11 +263,7 @@ test('a lost agent: its tasks are TASK_LOST and a FAILURE names it', async () =>
   const offers = await waitFor('two offers', () => (s.offers().length >= 2 ? s.offers() : null));
   const offer = offers[1]!;
   const task = buildTaskInfo(spec(`l-${RUN}`), offer.agent_id.value, 31003);
-  await api.call(s.streamId, {
-    type: 'ACCEPT',
-    framework_id: { value: s.frameworkId },
-    accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task] } }] },
-  });
+  await s.launch(offer, task);
   await s.state(task.task_id.value, 'TASK_RUNNING');
   await cluster.master.loseAgent(offer.agent_id.value);
   expect(await s.state(task.task_id.value, 'TASK_LOST')).toMatchObject({ reason: 'REASON_AGENT_REMOVED' });

@@ -1,0 +1,93 @@
+// Activities of the Knative service workflow (GUST_BACKEND=knative).
+//   provisioner (`gust-provisioning`): apply the action's Service from the entity store (the code
+//     never travels through Temporal's history), wait until it is Ready, delete it.
+//   controller (`controller-<id>`): take or drop the route of an action version (KnativeRoutes).
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { KnativeRoutes } from '../api/invoke/knative-invoker';
+import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
+import { KnativeServiceNotReady, type KnativeServices } from '../backends/knative/services';
+import type { GustConfig } from '../common/config';
+import type { Action } from '../common/types';
+import type { EntityStore } from '../store/entity-store';
+import type {
+  AppliedKnativeService,
+  KnativeRouteMessage,
+  ReadyKnativeService,
+} from '../workflows/knative-messages';
+
+export interface KnativeActivitiesOptions {
+  services: KnativeServices;
+  entities: EntityStore;
+  config: Pick<GustConfig, 'knative' | 'pools' | 'controller'>;
+}
+
+function imageOf(action: Action): string {
+  if (action.exec.image) return action.exec.image;
+  const kind = resolveRuntimeKind(action.exec.kind);
+  if (!kind)
+    throw ApplicationFailure.nonRetryable(`no image for kind ${action.exec.kind}`, 'KnativeRevisionFailed');
+  return runtimeImage(kind);
+}
+
+/** Knative reports this for a revision that will never serve (image missing, crash at start). */
+const DEVELOPER_FAILURE = /image|ErrImage|ImagePull|ContainerMissing|exited|CrashLoopBackOff|executable/i;
+
+export function createKnativeActivities({ services, entities, config }: KnativeActivitiesOptions) {
+  return {
+    async applyKnativeService(input: { namespace: string; name: string }): Promise<AppliedKnativeService> {
+      const action = await entities.get<Action>('actions', input.namespace, input.name);
+      if (!action) {
+        throw ApplicationFailure.nonRetryable(
+          `action ${input.namespace}/${input.name} does not exist`,
+          'ActionNotFound',
+        );
+      }
+      const minScale = config.pools.minContainersPerAction[`${input.namespace}/${input.name}`] ?? 0;
+      return services.apply(action, {
+        image: imageOf(action),
+        imagePullPolicy: config.knative.imagePullPolicy,
+        apiHost: config.controller.apiHost,
+        minScale,
+        maxScale: config.knative.maxScale,
+        keepAliveMs: config.pools.keepAliveMs,
+      });
+    },
+
+    async awaitKnativeServiceReady(applied: AppliedKnativeService): Promise<ReadyKnativeService> {
+      try {
+        const ready = await services.waitReady(applied, {
+          timeoutMs: config.knative.readyTimeoutMs,
+          onPoll: () => heartbeat(),
+        });
+        return { host: ready.host, url: ready.url, revision: ready.revision };
+      } catch (err) {
+        if (err instanceof KnativeServiceNotReady) {
+          const developer = err.failed && DEVELOPER_FAILURE.test(err.message);
+          throw ApplicationFailure.nonRetryable(
+            err.message,
+            developer ? 'KnativeRevisionFailed' : 'KnativeNotReady',
+          );
+        }
+        throw err;
+      }
+    },
+
+    async deleteKnativeService(input: { namespace: string; name: string }): Promise<void> {
+      await services.delete(input.namespace, input.name);
+    },
+  };
+}
+
+export function createKnativeRouteActivities(routes: KnativeRoutes) {
+  return {
+    async routeKnativeService(route: KnativeRouteMessage): Promise<void> {
+      routes.route(route);
+    },
+    async unrouteKnativeService(input: { namespace: string; name: string }): Promise<void> {
+      routes.unroute(input.namespace, input.name);
+    },
+  };
+}
+
+export type KnativeActivities = ReturnType<typeof createKnativeActivities>;
+export type KnativeRouteActivities = ReturnType<typeof createKnativeRouteActivities>;

@@ -1,0 +1,237 @@
+// The hot path of GUST_BACKEND=knative: no router picks containers. Each action version has one
+// Knative Service revision, whose host the control path pushes here (`route`) once it is Ready;
+// every activation is a POST /run to the Knative gateway with that host in `Host`, and Knative
+// routes, queues (containerConcurrency) and scales. The pods initialised themselves from their
+// environment (init-on-start), so there is no /init. Before the host is known, requests wait in
+// a bounded per-version queue while the action's Knative workflow applies the Service.
+//
+// The same time limit, error classification and activation record as the other backends; the
+// time limit is also the revision's timeoutSeconds, and the call allows `coldStartAllowanceMs`
+// more for a revision that scales from zero (Knative's activator holds the request meanwhile).
+import type { Logger } from '../../common/logger';
+import { actionPath, actionVersionKey } from '../../common/names';
+import type { Action, ActionRef } from '../../common/types';
+import { WHISK_MESSAGES } from '../../common/whisk-messages';
+import type { RunPayload, RuntimeCallResult } from '../../runtimes/runtime-client';
+import { activationRecord } from './activation-record';
+import { runPayload } from './run-payload';
+import { classifyRun, developerError, whiskError, type ActivationResponse } from './classify';
+import type { Admission, InvokeRequest, Invoker, Ran } from './invoker';
+
+/** What the Knative workflow pushes to a controller for one action version. */
+export type KnativeRoute =
+  | { ref: ActionRef; host: string; revision: string }
+  | { ref: ActionRef; failure: string; developerError: boolean };
+
+/** The controller side the Knative workflow calls (activity `routeKnativeService`). */
+export interface KnativeRoutes {
+  route(route: KnativeRoute): void;
+  /** The action was deleted: forget every version of it. */
+  unroute(namespace: string, name: string): void;
+}
+
+export interface KnativeControl {
+  /** Asks the action's Knative workflow to apply this version's Service and route it here. */
+  requestService(action: Action): Promise<void>;
+  /** The action was deleted: its workflow deletes the Service. */
+  deleteService(namespace: string, name: string): Promise<void>;
+}
+
+export interface KnativeInvokerDeps {
+  runtime: {
+    run(
+      address: string,
+      payload: RunPayload,
+      timeoutMs: number,
+      options: { host?: string },
+    ): Promise<RuntimeCallResult>;
+  };
+  control: KnativeControl;
+  log: Logger;
+  /** The Knative ingress (gateway) every request goes to, e.g. `http://127.0.0.1:8081`. */
+  gateway: string;
+  /** How long a request may wait for its Service to become Ready. */
+  provisionTimeoutMs: number;
+  /** Extra time a /run may take beyond the action's limit while its revision scales from zero. */
+  coldStartAllowanceMs: number;
+  maxQueuePerAction: number;
+  now?: () => number;
+}
+
+interface Waiting {
+  resolve: (host: string) => void;
+  reject: (failure: ActivationResponse) => void;
+}
+
+/** A gateway's own answer (not the runtime's JSON): the status and first words of its text. */
+function gatewayError(status: number, text: string): string | undefined {
+  if (status < 400) return undefined;
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body !== null && typeof body === 'object') return undefined; // the runtime answered
+  } catch {
+    // not JSON: the gateway's own page
+  }
+  return `${status} ${text.trim().slice(0, 200)}`;
+}
+
+export class KnativeInvoker implements Invoker, KnativeRoutes {
+  readonly #deps: KnativeInvokerDeps;
+  readonly #now: () => number;
+  readonly #hosts = new Map<string, string>();
+  readonly #waiting = new Map<string, Waiting[]>();
+
+  constructor(deps: KnativeInvokerDeps) {
+    if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  route(route: KnativeRoute): void {
+    const key = actionVersionKey(route.ref);
+    const waiting = this.#waiting.get(key) ?? [];
+    this.#waiting.delete(key);
+    if ('host' in route) {
+      this.#hosts.set(key, route.host);
+      for (const w of waiting) w.resolve(route.host);
+    } else {
+      this.#hosts.delete(key);
+      const message = `${WHISK_MESSAGES.provisionFailed} (${route.failure})`;
+      const response = route.developerError ? developerError(message) : whiskError(message);
+      for (const w of waiting) w.reject(response);
+    }
+  }
+
+  unroute(namespace: string, name: string): void {
+    const prefix = `${namespace}/${name}@`;
+    for (const key of [...this.#hosts.keys()]) if (key.startsWith(prefix)) this.#hosts.delete(key);
+  }
+
+  actionDeleted(action: Action): void {
+    this.unroute(action.namespace, action.name);
+    this.#deps.control.deleteService(action.namespace, action.name).catch((error: unknown) => {
+      this.#deps.log.warn({ err: error, action: actionPath(action) }, 'deleting the Knative Service failed');
+    });
+  }
+
+  /** Requests waiting for this version's Service. */
+  queued(ref: ActionRef): number {
+    return this.#waiting.get(actionVersionKey(ref))?.length ?? 0;
+  }
+
+  invoke(request: InvokeRequest): Admission {
+    const received = this.#now();
+    const { action } = request;
+    const key = actionVersionKey(action);
+    const host = this.#hosts.get(key);
+    if (host !== undefined) return { kind: 'admitted', ran: this.#run(host, request, received) };
+
+    const waiting = this.#waiting.get(key) ?? [];
+    if (waiting.length >= this.#deps.maxQueuePerAction) {
+      return {
+        kind: 'refused',
+        reason: 'queue-full',
+        queued: waiting.length,
+        allowed: this.#deps.maxQueuePerAction,
+      };
+    }
+    const first = waiting.length === 0;
+    this.#waiting.set(key, waiting);
+    const ready = new Promise<string>((resolve, reject) => {
+      const entry: Waiting = { resolve, reject };
+      waiting.push(entry);
+      const timer = setTimeout(() => {
+        const index = waiting.indexOf(entry);
+        if (index >= 0) waiting.splice(index, 1);
+        reject(
+          whiskError(
+            `${WHISK_MESSAGES.provisionFailed} (the Knative Service was not Ready within ${this.#deps.provisionTimeoutMs} ms)`,
+          ),
+        );
+      }, this.#deps.provisionTimeoutMs);
+      const clear = (): void => clearTimeout(timer);
+      entry.resolve = (h) => {
+        clear();
+        resolve(h);
+      };
+      entry.reject = (r) => {
+        clear();
+        reject(r);
+      };
+    });
+    if (first) {
+      this.#deps.control.requestService(action).catch((error: unknown) => {
+        this.#deps.log.warn(
+          { err: error, action: actionPath(action) },
+          'requesting the Knative Service failed',
+        );
+        this.route({ ref: action, failure: (error as Error).message, developerError: false });
+      });
+    }
+    const ran = ready.then(
+      (h) => this.#run(h, request, received),
+      (response: ActivationResponse): Ran => {
+        const now = this.#now();
+        const timing = { start: now, end: now, waitTime: now - received, timeout: false };
+        return { activation: activationRecord(request, response, timing), logs: Promise.resolve([]) };
+      },
+    );
+    return { kind: 'admitted', ran };
+  }
+
+  async #run(host: string, request: InvokeRequest, received: number): Promise<Ran> {
+    const { action } = request;
+    const begin = this.#now();
+    const timeoutMs = action.limits.timeout;
+    const payload = runPayload(request, begin);
+    const reply = await this.#deps.runtime.run(
+      this.#deps.gateway,
+      payload,
+      timeoutMs + this.#deps.coldStartAllowanceMs,
+      {
+        host,
+      },
+    );
+    const { response, timedOut } = this.#interpret(reply, timeoutMs, action);
+    const end = this.#now();
+    const timing = { start: begin, end, waitTime: begin - received, timeout: timedOut };
+    return { activation: activationRecord(request, response, timing), logs: Promise.resolve([]) };
+  }
+
+  #interpret(
+    reply: RuntimeCallResult,
+    timeoutMs: number,
+    action: Action,
+  ): { response: ActivationResponse; timedOut: boolean } {
+    switch (reply.outcome) {
+      case 'timeout':
+        return { response: developerError(WHISK_MESSAGES.timeout(timeoutMs)), timedOut: true };
+      case 'connection-error':
+        this.#deps.log.warn(
+          { code: reply.code, gateway: this.#deps.gateway },
+          'the Knative gateway did not answer',
+        );
+        return {
+          response: whiskError(
+            `${WHISK_MESSAGES.provisionFailed} (the Knative gateway did not answer: ${reply.code})`,
+          ),
+          timedOut: false,
+        };
+      case 'response': {
+        const gateway = gatewayError(reply.status, reply.text);
+        if (gateway === undefined)
+          return { response: classifyRun(reply.status, reply.text, reply.size), timedOut: false };
+        // Knative's queue-proxy ends a request past the revision's timeoutSeconds with 504.
+        if (reply.status === 504)
+          return { response: developerError(WHISK_MESSAGES.timeout(timeoutMs)), timedOut: true };
+        if (reply.status === 502)
+          return { response: developerError(WHISK_MESSAGES.exitedDuringRun), timedOut: false };
+        if (reply.status === 404) this.unroute(action.namespace, action.name); // the Service is gone: ask again next time
+        return {
+          response: whiskError(`${WHISK_MESSAGES.provisionFailed} (Knative answered ${gateway})`),
+          timedOut: false,
+        };
+      }
+    }
+  }
+}

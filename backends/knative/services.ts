@@ -1,0 +1,209 @@
+// Knative Services through the Kubernetes API (@kubernetes/client-node): apply one per action,
+// wait until it is Ready for the generation Gust wrote, delete it. Only the public Knative API
+// (serving.knative.dev/v1 Services) and ConfigMaps for large code: Knative makes the revisions,
+// pods, routes and scaling.
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { LABELS } from '../../common/names';
+import type { Action } from '../../common/types';
+import {
+  ANNOTATIONS,
+  SERVING,
+  buildCodeConfigMap,
+  buildService,
+  needsCodeConfigMap,
+  readiness,
+  serviceName,
+  type KnativeService,
+  type Readiness,
+  type ServiceOptions,
+} from './service-spec';
+
+export interface KnativeServicesOptions {
+  /** A kubeconfig file; '' for the in-cluster service account. */
+  kubeconfig: string;
+  namespace: string;
+}
+
+/** A Service as Gust applied it: the generation whose readiness to wait for. */
+export interface AppliedService {
+  name: string;
+  generation: number;
+  version: string;
+}
+
+const POLL_MS = 250;
+
+export function httpStatus(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export class KnativeServiceNotReady extends Error {
+  readonly code = 'GUST_ERR_KNATIVE_NOT_READY';
+  /** True when Knative reported the revision failed (not merely slow). */
+  readonly failed: boolean;
+  constructor(message: string, failed: boolean) {
+    super(message);
+    this.name = 'KnativeServiceNotReady';
+    this.failed = failed;
+  }
+}
+
+export class KnativeServices {
+  readonly #namespace: string;
+  readonly #objects: CustomObjectsApi;
+  readonly #core: CoreV1Api;
+
+  constructor(options: KnativeServicesOptions) {
+    const config = new KubeConfig();
+    if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
+    else config.loadFromCluster();
+    this.#namespace = options.namespace;
+    this.#objects = config.makeApiClient(CustomObjectsApi);
+    this.#core = config.makeApiClient(CoreV1Api);
+  }
+
+  get namespace(): string {
+    return this.#namespace;
+  }
+
+  async get(name: string): Promise<KnativeService | undefined> {
+    try {
+      return (await this.#objects.getNamespacedCustomObject({
+        ...SERVING,
+        namespace: this.#namespace,
+        name,
+      })) as KnativeService;
+    } catch (err) {
+      if (httpStatus(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Creates the action's Service, or rolls it to this version (a new revision). Idempotent: a
+   * Service that already carries this version is left as it is.
+   */
+  async apply(action: Action, options: Omit<ServiceOptions, 'namespace'>): Promise<AppliedService> {
+    const body = buildService(action, { ...options, namespace: this.#namespace });
+    const name = body.metadata.name;
+    if (needsCodeConfigMap(action)) {
+      try {
+        await this.#core.createNamespacedConfigMap({
+          namespace: this.#namespace,
+          body: buildCodeConfigMap(action, this.#namespace),
+        });
+      } catch (err) {
+        if (httpStatus(err) !== 409) throw err; // made by an earlier attempt: same version, same code
+      }
+    }
+    for (;;) {
+      const existing = await this.get(name);
+      try {
+        if (existing === undefined) {
+          const created = (await this.#objects.createNamespacedCustomObject({
+            ...SERVING,
+            namespace: this.#namespace,
+            body,
+          })) as KnativeService;
+          return { name, generation: created.metadata.generation ?? 1, version: action.version };
+        }
+        if (existing.metadata.annotations?.[ANNOTATIONS.version] === action.version) {
+          return { name, generation: existing.metadata.generation ?? 1, version: action.version };
+        }
+        const replaced = (await this.#objects.replaceNamespacedCustomObject({
+          ...SERVING,
+          namespace: this.#namespace,
+          name,
+          body: {
+            ...body,
+            metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion },
+          },
+        })) as KnativeService;
+        return { name, generation: replaced.metadata.generation ?? 1, version: action.version };
+      } catch (err) {
+        if (httpStatus(err) === 409) continue; // raced another writer: read again
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Waits until the Service is Ready with `generation` observed and its latest revision serving.
+   * Throws KnativeServiceNotReady when Knative reports the revision failed, or after `timeoutMs`
+   * with the Service's last conditions.
+   */
+  async waitReady(
+    applied: AppliedService,
+    options: { timeoutMs: number; signal?: AbortSignal; onPoll?: () => void },
+  ): Promise<Extract<Readiness, { state: 'ready' }>> {
+    const deadline = Date.now() + options.timeoutMs;
+    let last = 'not created';
+    for (;;) {
+      options.signal?.throwIfAborted();
+      options.onPoll?.();
+      const service = await this.get(applied.name);
+      if (service === undefined)
+        throw new KnativeServiceNotReady(`Knative Service ${applied.name} does not exist`, true);
+      const now = readiness(service, applied.generation);
+      if (now.state === 'ready') return now;
+      if (now.state === 'failed') {
+        throw new KnativeServiceNotReady(`Knative Service ${applied.name} failed: ${now.message}`, true);
+      }
+      last = now.message;
+      if (Date.now() >= deadline) {
+        throw new KnativeServiceNotReady(
+          `Knative Service ${applied.name} was not Ready within ${options.timeoutMs} ms (${last})`,
+          false,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  /** Deletes the action's Service and its code ConfigMaps; deleting what is gone succeeds. */
+  async delete(namespace: string, action: string): Promise<void> {
+    const name = serviceName(namespace, action);
+    try {
+      await this.#objects.deleteNamespacedCustomObject({ ...SERVING, namespace: this.#namespace, name });
+    } catch (err) {
+      if (httpStatus(err) !== 404) throw err;
+    }
+    const maps = await this.#core.listNamespacedConfigMap({
+      namespace: this.#namespace,
+      labelSelector: `${LABELS.managed}=true,io.gust.service=${name}`,
+    });
+    for (const map of maps.items) {
+      try {
+        await this.#core.deleteNamespacedConfigMap({ namespace: this.#namespace, name: map.metadata!.name! });
+      } catch (err) {
+        if (httpStatus(err) !== 404) throw err;
+      }
+    }
+  }
+
+  /** Gust's Services in the namespace. */
+  async list(): Promise<KnativeService[]> {
+    const list = (await this.#objects.listNamespacedCustomObject({
+      ...SERVING,
+      namespace: this.#namespace,
+      labelSelector: `${LABELS.managed}=true`,
+    })) as { items: KnativeService[] };
+    return list.items;
+  }
+
+  /** Throws with a clear message when the Knative Service API is not there. */
+  async health(): Promise<void> {
+    try {
+      await this.#objects.listNamespacedCustomObject({ ...SERVING, namespace: this.#namespace, limit: 1 });
+    } catch (err) {
+      const status = httpStatus(err);
+      throw new Error(
+        status === 404
+          ? `the Knative Serving API (${SERVING.group}/${SERVING.version} services) is not installed: npm run stack -- start knative`
+          : `the Kubernetes API does not answer for Knative Services in ${this.#namespace}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+}
