@@ -141,7 +141,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     scope: options.scope ?? DEFAULT_SCOPE,
     log,
   });
-  metrics?.watchWorker('controller', worker.worker);
+  // The first worker; a worker started again after a failure is not watched (metrics lag there).
+  if (worker.worker) metrics?.watchWorker('controller', worker.worker);
   const alarmWorker =
     options.alarmFires === false ? undefined : await startAlarmWorker({ connection, client, scope, app });
   const url = await app.listen({ host: controller.host, port: options.port ?? controller.port });

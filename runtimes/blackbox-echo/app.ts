@@ -35,5 +35,5 @@ createServer((request, response) => {
     response.end(JSON.stringify(reply));
   });
   // Port and address from the environment like the Node.js runtime (a host-network pod gets its
-  // own port); 8080 on every interface otherwise, as OpenWhisk's images do.
-}).listen(Number(process.env.__OW_PORT ?? 8080), process.env.__OW_HOST);
+  // own port; Knative gives it as PORT); 8080 on every interface otherwise, as OpenWhisk's images do.
+}).listen(Number(process.env.__OW_PORT ?? process.env.PORT ?? 8080), process.env.__OW_HOST);

@@ -136,9 +136,13 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     embedded: gust,
     scope,
     async stop() {
-      await gust.stop();
-      await mesos?.close();
-      await knative?.close();
+      try {
+        await gust.stop();
+      } finally {
+        // Removes whatever tasks a failed stop left behind.
+        await mesos?.close();
+        await knative?.close();
+      }
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
