@@ -9,6 +9,7 @@ import type { EntityStore } from '../store/entity-store';
 import { SIZE_LIMITS } from './action-limits';
 import type { ActivationWriter } from './activation-writer';
 import type { ApiContext } from './api-context';
+import { registerApiDocs } from './api-docs';
 import { prepareAuthKeys } from './auth-bootstrap';
 import { makeAuthenticateHook } from './authenticate';
 import type { Authenticator } from './authenticator';
@@ -115,16 +116,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   void app.register(httpConventions);
+  registerApiDocs(app);
   if (deps.config.observability.requestLog) void app.register(requestLog);
   const { metrics } = deps;
   if (metrics) {
-    app.get('/metrics', { schema: {} }, async (_request, reply) => {
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
       const { contentType, body } = await metrics.scrape();
       return reply.type(contentType).send(body);
     });
   }
   void app.register(infoRoutes, ctx);
-  app.options('/*', { schema: {} }, async (_request, reply) => reply.code(200).send());
+  app.options('/*', { schema: { hide: true } }, async (_request, reply) => reply.code(200).send());
   void app.register(webRoutes, { ...ctx, owners: new OwnerIdentities(deps.entities), prefix: '/api/v1/web' });
   void app.register(
     async (api) => {

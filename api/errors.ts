@@ -267,6 +267,12 @@ export const API_ERRORS = {
     503,
     () => 'System is overloaded, try again later.',
   ),
+  GUST_ERR_CONTROL_PLANE_UNAVAILABLE: spec(
+    'GUST_ERR_CONTROL_PLANE_UNAVAILABLE',
+    503,
+    () =>
+      'The action needs a new container and the container provisioning service is unavailable, try again later.',
+  ),
   GUST_ERR_SERVER_INTERNAL: spec(
     'GUST_ERR_SERVER_INTERNAL',
     500,

@@ -61,7 +61,7 @@ const SETTINGS = QUICK
       sustained: { repeats: 2, warmupMs: 2000, closedMs: 5000, openMs: 30_000 },
       rampMs: 15_000,
       store: { repeats: 1, durationMs: 10_000 },
-      deadlineMs: 420_000,
+      deadlineMs: 600_000,
     }
   : {
       mode: 'full' as const,
@@ -78,7 +78,7 @@ const SETTINGS = QUICK
       manyActions: [1, 10, 100],
       burstRequests: 100,
       burstConcurrency: Number(process.env.BENCH_BURST_CONCURRENCY ?? 10),
-      sustained: { repeats: 5, warmupMs: 5000, closedMs: 10_000, openMs: 30_000 },
+      sustained: { repeats: 5, warmupMs: 3000, closedMs: 10_000, openMs: 30_000 },
       rampMs: 30_000,
       store: { repeats: 1, durationMs: 60_000 },
       deadlineMs: 40 * 60_000,
@@ -1003,6 +1003,9 @@ async function main(): Promise<void> {
     log(`deadline of ${SETTINGS.deadlineMs / 1000}s passed: cleaning up and exiting`);
     report.errors.push({ phase: 'deadline', error: `the run passed ${SETTINGS.deadlineMs} ms` });
     void cleanup().finally(() => {
+      report.machine.after = describeMachine();
+      report.busyWarning = busyWarning(report.machine.before, report.machine.after);
+      report.durationMs = Date.now() - started;
       writeOutputs();
       process.exit(2);
     });

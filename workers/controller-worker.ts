@@ -19,7 +19,7 @@ import { createLogger, type Logger } from '../common/logger';
 import { controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
-import { every, heartbeatIntervalMs, runInBackground, type RunningWorker } from './temporal';
+import { every, heartbeatIntervalMs, superviseWorker, type RunningWorker } from './temporal';
 
 export interface ControllerWorkerOptions {
   connection: NativeConnection;
@@ -35,9 +35,13 @@ export interface ControllerWorkerOptions {
   log?: Logger;
 }
 
-export interface RunningController extends RunningWorker {
+export interface RunningController extends Omit<RunningWorker, 'worker'> {
   readonly controllerId: string;
   readonly incarnation: string;
+  /** Workers started again after the previous one failed. */
+  readonly restarts: number;
+  /** The worker running now (undefined while Temporal has not let one start). */
+  readonly worker: Worker | undefined;
 }
 
 export async function startControllerWorker(options: ControllerWorkerOptions): Promise<RunningController> {
@@ -45,15 +49,6 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
   const scope = options.scope ?? DEFAULT_SCOPE;
   // Sortable by start time (isLeaseStale compares them), unique by the random part.
   const incarnation = `${String(Date.now()).padStart(15, '0')}-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection,
-    namespace: client.options.namespace,
-    taskQueue: scopedNames(scope).controllerQueue(controllerId),
-    activities: {
-      ...createControllerActivities({ routerLeases, incarnation }),
-      ...(options.knativeRoutes ? createKnativeRouteActivities(options.knativeRoutes) : {}),
-    },
-  });
   const beat = async (): Promise<void> => {
     await client.workflow.signalWithStart('hostsWorkflow', {
       ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
@@ -62,11 +57,42 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
       signalArgs: [{ controllerId, incarnation }],
     });
   };
-  // Registered before polling: no lease can reach this incarnation before the registry knows it.
-  await beat();
   const log = options.log ?? createLogger('warn');
   const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
     log.warn({ err, controllerId }, 'controller heartbeat failed'),
   );
-  return { ...runInBackground(worker, stopBeating), controllerId, incarnation };
+  // The HTTP side serves whatever happens here: a failed worker is started again (same
+  // incarnation, so its leases stay valid), and a controller starts even while Temporal is down.
+  const supervised = await superviseWorker(
+    async () => {
+      // Registered before polling: no lease can reach this incarnation before the registry knows it.
+      await beat();
+      return Worker.create({
+        connection,
+        namespace: client.options.namespace,
+        taskQueue: scopedNames(scope).controllerQueue(controllerId),
+        activities: {
+          ...createControllerActivities({ routerLeases, incarnation }),
+          ...(options.knativeRoutes ? createKnativeRouteActivities(options.knativeRoutes) : {}),
+        },
+      });
+    },
+    {
+      onStop: stopBeating,
+      onError: (err) =>
+        log.warn({ err, controllerId }, 'controller Temporal worker failed; starting it again'),
+    },
+  );
+  return {
+    done: supervised.done,
+    stop: () => supervised.stop(),
+    get restarts() {
+      return supervised.restarts;
+    },
+    get worker() {
+      return supervised.current;
+    },
+    controllerId,
+    incarnation,
+  };
 }

@@ -126,7 +126,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     scope: options.scope ?? DEFAULT_SCOPE,
     log,
   });
-  metrics?.watchWorker('controller', worker.worker);
+  // The first worker; a worker started again after a failure is not watched (metrics lag there).
+  if (worker.worker) metrics?.watchWorker('controller', worker.worker);
   const url = await app.listen({ host: controller.host, port: options.port ?? controller.port });
   return {
     app,

@@ -53,6 +53,88 @@ export function runInBackground(worker: Worker, onStop: () => void = () => {}): 
   };
 }
 
+/** What `superviseWorker` needs of a worker (a Temporal Worker). */
+export interface SupervisedWorker {
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): string;
+}
+
+/**
+ * Runs the worker `start` makes, and when it fails (a fatal worker error, the server gone at
+ * start), logs and starts a new one after a back-off, until `stop` (audit M4): a controller
+ * outlives its Temporal worker. The first start is awaited; if it fails, the retries go on in the
+ * background and the caller carries on. `done` settles once stopped.
+ */
+export async function superviseWorker<W extends SupervisedWorker>(
+  start: () => Promise<W>,
+  options: { onStop?: () => void; onError: (err: unknown) => void; retryMs?: { first: number; max: number } },
+): Promise<Omit<RunningWorker, 'worker'> & { readonly restarts: number; readonly current: W | undefined }> {
+  const { first, max } = options.retryMs ?? { first: 500, max: 10_000 };
+  let stopping = false;
+  let current: W | undefined;
+  let restarts = 0;
+  let wake: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const started = await start().then(
+    (worker) => worker,
+    (err: unknown) => {
+      options.onError(err);
+      return undefined;
+    },
+  );
+  const loop = async (): Promise<void> => {
+    let worker = started;
+    for (let delay = first; !stopping; delay = Math.min(delay * 2, max)) {
+      if (worker !== undefined) {
+        current = worker;
+        try {
+          await worker.run();
+          delay = first / 2; // ran until told to stop (or shut down cleanly): start afresh
+        } catch (err) {
+          if (stopping) break;
+          options.onError(err);
+        }
+      }
+      if (stopping) break;
+      await pause(delay);
+      if (stopping) break;
+      restarts++;
+      worker = await start().then(
+        (w) => w,
+        (err: unknown) => {
+          options.onError(err);
+          return undefined;
+        },
+      );
+    }
+  };
+  const done = loop();
+  return {
+    done,
+    get restarts() {
+      return restarts;
+    },
+    get current() {
+      return current ?? started;
+    },
+    async stop() {
+      stopping = true;
+      options.onStop?.();
+      wake?.();
+      if (current?.getState() === 'RUNNING') current.shutdown();
+      await done;
+    },
+  };
+}
+
 /**
  * A process entry point's life: runs a started worker until SIGINT or SIGTERM stops it, then
  * `close` runs (connections, backends), however the worker ended.

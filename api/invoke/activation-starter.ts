@@ -86,6 +86,8 @@ export class ActivationStarter {
     const received = this.#now();
     const admission = invoker.invoke(request);
     if (admission.kind === 'refused') {
+      if (admission.reason === 'control-plane-unavailable')
+        return { kind: 'refused', error: apiError('GUST_ERR_CONTROL_PLANE_UNAVAILABLE') };
       const { queued, allowed } = admission;
       this.#observe.refused('queue-full');
       return {

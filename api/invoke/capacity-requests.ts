@@ -3,8 +3,13 @@
 // scaling.ts `containersForLoad`), less the containers leased and those on their way — not one
 // per queued request, which a new action under an open loop turns into dozens of containers for
 // a load two serve. Containers asked for count as on their way until their lease arrives, so a
-// burst does not ask twice. A failed request is retried with back-off: queued requests fail only
-// at their provisioning timeout.
+// burst does not ask twice. A failed request is retried with back-off.
+//
+// While the control path does not answer (Temporal down, audit M3) a cold start that needs a new
+// container must not wait for its whole provisioning timeout: a request that fails as unavailable
+// or gets no answer within REQUEST_DEADLINE_MS opens a breaker. While it is open, `available()` is
+// false (the invoker refuses with 503) except for one probe every PROBE_EVERY_MS, and the requests
+// queued for containers fail at once; the first request that succeeds closes it.
 import type { ControlPlane } from '../../common/contracts';
 import type { Logger } from '../../common/logger';
 import { actionPath, actionVersionKey } from '../../common/names';
@@ -16,6 +21,43 @@ import type { Router } from './router';
 const MAX_PER_REQUEST = 32;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2_000;
+/** A container request not accepted within this counts as failed. */
+export const REQUEST_DEADLINE_MS = 5_000;
+/** While the breaker is open, one cold start per this long is let through to try again. */
+const PROBE_EVERY_MS = 2_000;
+
+/** The reason queued requests fail with while the control path does not answer. */
+export class ControlPlaneUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('the container provisioning service (Temporal) does not answer', { cause });
+    this.name = 'ControlPlaneUnavailable';
+  }
+}
+
+/** No answer in time, or gRPC UNAVAILABLE / a refused connection: Temporal is not there. */
+export function isUnavailable(error: unknown): boolean {
+  for (
+    let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.code === 14 || e.code === 'ECONNREFUSED') return true;
+    if (
+      typeof e.message === 'string' &&
+      /no answer within|UNAVAILABLE|ECONNREFUSED|transport/i.test(e.message)
+    )
+      return true;
+  }
+  return false;
+}
+
+function withDeadline(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
 
 interface Demand {
   action: Action;
@@ -27,16 +69,37 @@ interface Demand {
 
 export class CapacityRequests {
   private readonly demands = new Map<string, Demand>();
+  /** Since when the control path has not answered (undefined: the breaker is closed). */
+  private failingSince: number | undefined;
+  private lastProbe = 0;
 
   constructor(
     private readonly router: Router,
     private readonly control: ControlPlane,
     private readonly log: Logger,
+    private readonly now: () => number = Date.now,
   ) {
     router.onLeased((container) => {
-      const demand = container.action && this.demands.get(actionVersionKey(container.action));
-      if (demand && demand.onTheirWay > 0) demand.onTheirWay--;
+      const key = container.action && actionVersionKey(container.action);
+      const demand = key ? this.demands.get(key) : undefined;
+      if (!demand || !container.action) return;
+      if (demand.onTheirWay > 0) demand.onTheirWay--;
+      // Every lease is in: forget the demand and the Action it holds (audit H4).
+      if (demand.onTheirWay === 0 && !demand.sending) this.demands.delete(key!);
     });
+  }
+
+  /** Demands remembered (action versions with requests on their way). */
+  get size(): number {
+    return this.demands.size;
+  }
+
+  /** Whether a cold start may queue for a new container now (false: answer 503 at once). */
+  available(): boolean {
+    if (this.failingSince === undefined) return true;
+    if (this.now() - this.lastProbe < PROBE_EVERY_MS) return false;
+    this.lastProbe = this.now();
+    return true;
   }
 
   /**
@@ -65,14 +128,23 @@ export class CapacityRequests {
     }
     const count = Math.min(needed, MAX_PER_REQUEST);
     demand.sending = true;
-    this.control.requestContainers(action, count).then(
+    withDeadline(this.control.requestContainers(action, count), REQUEST_DEADLINE_MS).then(
       () => {
+        this.failingSince = undefined;
         demand.sending = false;
         demand.onTheirWay += count;
         demand.retryMs = RETRY_FIRST_MS;
         this.topUp(action, ref);
       },
       (error: unknown) => {
+        if (isUnavailable(error)) {
+          if (this.failingSince === undefined) {
+            this.failingSince = this.now();
+            this.lastProbe = this.now();
+          }
+          // Nobody waits out the provisioning timeout for a control path that does not answer.
+          this.router.failQueued(ref, new ControlPlaneUnavailable(error));
+        }
         this.log.warn(
           { err: error, action: actionPath(action), retryMs: demand.retryMs },
           'container request failed, retrying',

@@ -12,7 +12,7 @@ import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { InitPayload, RuntimeCallResult, RuntimeClient } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
 import { runPayload } from './run-payload';
-import { CapacityRequests } from './capacity-requests';
+import { CapacityRequests, ControlPlaneUnavailable } from './capacity-requests';
 import type { ActivationResponse } from './classify';
 import { classifyInitFailure, classifyRun, developerError, failureReason, whiskError } from './classify';
 import { ContainerSessions, type InitOutcome } from './container-sessions';
@@ -82,7 +82,9 @@ export class ContainerInvoker implements Invoker {
       return { kind: 'admitted', ran: this.#runAndRelease(cell, request, received, true) };
     }
 
-    // Cold path without a stem cell: queue, and ask the action's pool workflow for containers.
+    // Cold path without a stem cell: queue, and ask the action's pool workflow for containers
+    // (unless the control path is known not to answer: then 503 at once, nothing recorded).
+    if (!this.#capacity.available()) return { kind: 'refused', reason: 'control-plane-unavailable' };
     const abort = new AbortController();
     const waiting = router.enqueue(ref, abort.signal);
     if (!waiting) {
@@ -102,7 +104,11 @@ export class ContainerInvoker implements Invoker {
         clearTimeout(timer);
         this.#deps.log.warn({ err: error, action: actionPath(action) }, 'no container for the action');
         const now = this.#now();
-        const response = whiskError(WHISK_MESSAGES.provisionFailed);
+        const response = whiskError(
+          error instanceof ControlPlaneUnavailable
+            ? `${WHISK_MESSAGES.provisionFailed} The container provisioning service is unavailable, try again later.`
+            : WHISK_MESSAGES.provisionFailed,
+        );
         const timing = { start: now, end: now, waitTime: now - received, timeout: false };
         return { activation: activationRecord(request, response, timing), logs: Promise.resolve([]) };
       },

@@ -26,11 +26,13 @@ export interface Ran {
  * Whether the invoker took the activation. Decided synchronously: a refused activation never got
  * a record, so the caller can answer 429 at once.
  * - `admitted`: it runs; `ran` never rejects (every failure is a record with the matching status).
- * - `refused`: the action's queue is full (`queued` requests, `allowed` at most).
+ * - `refused`: the action's queue is full (`queued` requests, `allowed` at most), or the
+ *   activation needs a new container while the control path (Temporal) does not answer.
  */
 export type Admission =
   | { kind: 'admitted'; ran: Promise<Ran> }
-  | { kind: 'refused'; reason: 'queue-full'; queued: number; allowed: number };
+  | { kind: 'refused'; reason: 'queue-full'; queued: number; allowed: number }
+  | { kind: 'refused'; reason: 'control-plane-unavailable' };
 
 export interface Invoker {
   /**

@@ -177,6 +177,13 @@ export class Router implements RouterLeases {
     });
   }
 
+  /** Rejects every request waiting for this action version with `error` (they leave the queue). */
+  failQueued(ref: ActionRef, error: Error): void {
+    const entry = this.actions.get(actionVersionKey(ref));
+    if (!entry) return;
+    for (const waiter of entry.waiters.splice(0)) waiter.reject(error);
+  }
+
   /** Requests waiting for this action version. */
   queued(ref: ActionRef): number {
     return this.actions.get(actionVersionKey(ref))?.waiters.length ?? 0;

@@ -4,7 +4,7 @@ import type { Action } from '../../common/types';
 import { bumpPatchVersion } from '../action-model';
 import type { ApiContext } from '../api-context';
 import { boundPackage, readablePackage } from '../entitlement';
-import { assertEntityName, entityNamespace, resolveNamespace } from '../entity-names';
+import { assertEntityName, entityNamespace, isEntityName, resolveNamespace } from '../entity-names';
 import { apiError } from '../errors';
 import type { ListQuery } from '../list-params';
 import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
@@ -105,6 +105,8 @@ export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       assertEntityName(name);
       assertPackageNameAllowed(name);
       const body: PackagePut = { ...(request.body ?? {}) };
+      // `binding: {}` is how a package that is not a binding reads back: it means no binding.
+      if (body.binding && Object.keys(body.binding).length === 0) delete body.binding;
       if (body.binding) body.binding = await checkBinding(request, body.binding);
       const existing = await entities.store.get<Package>('packages', request.namespace, name);
       if (existing && request.query.overwrite !== 'true') throw apiError('GUST_ERR_ENTITY_EXISTS');
@@ -121,7 +123,13 @@ export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     request: FastifyRequest,
     binding: { namespace: string; name: string },
   ): Promise<{ namespace: string; name: string }> {
-    const namespace = resolveNamespace(binding.namespace, request.namespace);
+    // Audit L7: `{}` or an illegal name is the caller's mistake (400), not a TypeError (500).
+    const namespace = resolveNamespace(binding.namespace ?? '_', request.namespace);
+    if (!isEntityName(namespace) || typeof binding.name !== 'string' || !isEntityName(binding.name))
+      throw apiError(
+        'GUST_ERR_REQUEST_MALFORMED',
+        'binding must name a package: {"namespace": …, "name": …}',
+      );
     const target = await entities.get<Package>('packages', namespace, binding.name);
     if (namespace !== request.namespace && target && !target.publish) {
       throw apiError('GUST_ERR_AUTH_FORBIDDEN', `${namespace}/${binding.name}`);

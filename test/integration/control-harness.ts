@@ -155,7 +155,7 @@ export async function createHarness(
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const workflowBundle = bundle ?? (await bundleControlPathWorkflows());
-  const workers: RunningWorker[] = [];
+  const workers: Pick<RunningWorker, 'stop'>[] = [];
 
   const harness: ControlPathHarness = {
     scope,

@@ -138,6 +138,16 @@ const cases: [string, TestCall, number, string | RegExp][] = [
   ],
   ['an unknown route', { url: '/api/v1/nothing/here' }, 404, 'The requested resource does not exist.'],
   [
+    'a binding without a name (audit L7, found by the fuzzer)',
+    {
+      method: 'PUT',
+      url: '/api/v1/namespaces/_/packages/b?overwrite=true',
+      payload: { binding: { name: '' } },
+    },
+    400,
+    /^The request content was malformed:\nbinding must name a package/,
+  ],
+  [
     'an unknown collection',
     { url: '/api/v1/namespaces/_/widgets' },
     404,

@@ -10,20 +10,20 @@ const action = (concurrency: number) => testAction(ref, { logs: 0, concurrency }
 const lease = (id: string) => testLease(id, ref);
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function setup(fail = 0) {
+function setup(fail = 0, failure: () => Error = () => new Error('in-flight update limit')) {
   let now = 0;
   const router = new Router({ maxQueuePerAction: 1000, now: () => now });
   const asked: number[] = [];
   let failures = fail;
   const control: ControlPlane = {
     requestContainers: async (_a, count) => {
-      if (failures-- > 0) throw new Error('in-flight update limit');
+      if (failures-- > 0) throw failure();
       asked.push(count);
     },
     stemCellClaimed: async () => undefined,
     containerFailed: async () => undefined,
   };
-  const capacity = new CapacityRequests(router, control, SILENT_LOGGER);
+  const capacity = new CapacityRequests(router, control, SILENT_LOGGER, () => now);
   /** One request arrives as the invoker sends it: a free slot, or the queue and a top-up. */
   const arrive = (concurrency = 1): void => {
     if (router.acquire(ref)) return;
@@ -92,6 +92,39 @@ describe('CapacityRequests', () => {
     await new Promise((resolve) => setTimeout(resolve, 450));
     expect(asked).toEqual([1]);
     expect(router.queued(ref)).toBe(1);
+  });
+
+  it('fails the queue at once and refuses cold starts while the control path is unavailable (audit M3)', async () => {
+    // gRPC UNAVAILABLE, as the Temporal client reports a server that is down.
+    const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14 });
+    const { router, asked, capacity, advance } = setup(1, unavailable);
+    expect(capacity.available()).toBe(true);
+    const waiting = router.enqueue(ref)!;
+    capacity.topUp(action(1), ref);
+    await expect(waiting).rejects.toThrow(/provisioning service \(Temporal\) does not answer/);
+    expect(router.queued(ref)).toBe(0);
+    expect(capacity.available()).toBe(false); // new cold starts: 503 at once
+    advance(2_000);
+    expect(capacity.available()).toBe(true); // one probe gets through
+    expect(capacity.available()).toBe(false);
+    void router.enqueue(ref);
+    capacity.topUp(action(1), ref);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past the first retry's back-off
+    expect(asked).toEqual([1]); // the probe's request was accepted: the breaker closes
+    expect(capacity.available()).toBe(true);
+  });
+
+  it('forgets a demand, and the Action it holds, once its leases are in (audit H4)', async () => {
+    const { router, capacity } = setup();
+    for (let v = 0; v < 1000; v++) {
+      const version: ActionRef = { ...ref, version: `0.0.${v}` };
+      void router.enqueue(version);
+      capacity.topUp(testAction(version, { logs: 0, concurrency: 1 }), version);
+    }
+    await settle();
+    expect(capacity.size).toBe(1000);
+    for (let v = 0; v < 1000; v++) router.lease([testLease(`c${v}`, { ...ref, version: `0.0.${v}` })]);
+    expect(capacity.size).toBe(0);
   });
 
   it('forgets what was on its way when a request gives up', async () => {
