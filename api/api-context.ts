@@ -3,6 +3,7 @@ import type { GustConfig } from '../common/config';
 import type { ActivationStore } from '../store/activation-store';
 import type { ActivationWriter } from './activation-writer';
 import type { Authenticator } from './authenticator';
+import type { AlarmFeeds } from './catalog/alarm-feeds';
 import type { CompositionStarter } from './compositions/composition-starter';
 import type { TriggerFiring } from './compositions/trigger-fire';
 import type { EntityCache } from './entity-cache';
@@ -23,6 +24,8 @@ export interface ApiContext {
   /** `firesPerMinute`, counted apart from invokes. */
   fireThrottles: NamespaceThrottles;
   firing: TriggerFiring;
+  /** The native alarms feed; absent without Temporal (unit tests). */
+  alarms?: AlarmFeeds;
   auth: Authenticator;
   /** The invoker behind `starter` (told of deleted actions: Invoker.actionDeleted). */
   invoker: Invoker;

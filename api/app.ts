@@ -13,6 +13,8 @@ import { registerApiDocs } from './api-docs';
 import { prepareAuthKeys } from './auth-bootstrap';
 import { makeAuthenticateHook } from './authenticate';
 import type { Authenticator } from './authenticator';
+import type { AlarmFeeds } from './catalog/alarm-feeds';
+import { seedSystemCatalog } from './catalog/system-catalog';
 import { CompositionStarter } from './compositions/composition-starter';
 import { TriggerFiring } from './compositions/trigger-fire';
 import { EntityCache } from './entity-cache';
@@ -47,10 +49,19 @@ export interface AppDeps {
   entityCache?: EntityCache;
   /** The controller's logger (common/logger.ts), or true/false for Fastify's own; off if absent. */
   logger?: FastifyBaseLogger | boolean;
+  /** The native alarms feed (Temporal Schedules); without it the alarms feed actions answer an error. */
+  alarms?: AlarmFeeds;
   /** Told about refusals and ended activations (api/controller-metrics.ts). */
   observe?: InvokeObserver;
   /** Served at GET /metrics (Prometheus text), outside the authenticated API. */
   metrics?: Pick<ProcessMetrics, 'scrape'>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The services the routes share (the controller's alarm worker fires through them). */
+    gust: ApiContext;
+  }
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -86,8 +97,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     observe: deps.observe,
   });
   const onError = (message: string, error: unknown): void => app.log.error({ err: error }, message);
+  const alarms = deps.alarms;
   const compositions = new CompositionStarter({
     entities,
+    builtins: alarms && {
+      'whisk.system/alarms/alarm': (params, identity) => alarms.handle('alarm', params, identity),
+      'whisk.system/alarms/interval': (params, identity) => alarms.handle('interval', params, identity),
+      'whisk.system/alarms/once': (params, identity) => alarms.handle('once', params, identity),
+    },
     activations: starter,
     writer: deps.writer,
     onError,
@@ -106,14 +123,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       concurrentInvocations: Number.MAX_SAFE_INTEGER,
     }),
     firing: new TriggerFiring({ entities, starter: compositions, throttles, writer: deps.writer, onError }),
+    alarms,
     invoker: deps.invoker,
   };
+  app.decorate('gust', ctx);
 
   app.decorateRequest('identity', null);
   app.decorateRequest('namespace', '');
   app.addHook('onReady', () =>
     prepareAuthKeys(deps.entities, { production: deps.config.controller.production }),
   );
+  app.addHook('onReady', async () => {
+    await seedSystemCatalog(deps.entities);
+  });
 
   void app.register(httpConventions);
   registerApiDocs(app);

@@ -210,7 +210,18 @@ export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'ag
   }
 }
 
-export function loadConfig(): GustConfig {
+/**
+ * Per-namespace throttles: OpenWhisk's production defaults, or generous ones for the embedded
+ * all-in-one (`npm start`), so a developer's first load test is not a wall of 429s. Explicit
+ * GUST_* settings win either way.
+ */
+export const THROTTLE_DEFAULTS = {
+  production: { invocationsPerMinute: 60, concurrentInvocations: 30, firesPerMinute: 60 },
+  embedded: { invocationsPerMinute: 60_000, concurrentInvocations: 1_000, firesPerMinute: 60_000 },
+} as const;
+
+export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
+  const throttles = THROTTLE_DEFAULTS[options.embedded ? 'embedded' : 'production'];
   const stateDir = env('GUST_STATE_DIR', join(homedir(), '.local', 'state', 'gust'));
   return {
     stateDir,
@@ -226,9 +237,9 @@ export function loadConfig(): GustConfig {
       maxConnections: int('GUST_MAX_CONNECTIONS', 10_000),
       provisionTimeoutMs: int('GUST_PROVISION_TIMEOUT_MS', 60_000),
       apiHost: env('GUST_API_HOST', `http://${env('GUST_HOST', '127.0.0.1')}:${int('GUST_PORT', 3233)}`),
-      invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', 60),
-      concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', 30),
-      firesPerMinute: int('GUST_FIRES_PER_MINUTE', 60),
+      invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', throttles.invocationsPerMinute),
+      concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', throttles.concurrentInvocations),
+      firesPerMinute: int('GUST_FIRES_PER_MINUTE', throttles.firesPerMinute),
       entityCacheRefreshMs: int('GUST_ENTITY_CACHE_REFRESH_MS', 30_000),
       authRevalidateMs: int('GUST_AUTH_REVALIDATE_MS', 60_000),
     },

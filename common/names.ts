@@ -60,3 +60,9 @@ export function containerName(owner: string, seq: number): string {
   const safe = owner.replace(/[^a-zA-Z0-9_.-]+/g, '_').slice(0, 100);
   return `gust_${safe}_${seq}`;
 }
+
+/** Every controller polls this queue for alarm fires (a schedule targets one queue, not a controller). */
+export const ALARMS_TASK_QUEUE = 'gust-alarms';
+/** One Temporal Schedule per alarm feed trigger: `alarm/<namespace>/<trigger>`. */
+export const alarmScheduleId = (namespace: string, trigger: string): string =>
+  `alarm/${namespace}/${trigger}`;

@@ -11,7 +11,8 @@ import { startDevServer } from './dev-server';
 import { startEmbeddedGust } from './embedded';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // The embedded default: generous throttles unless GUST_* says otherwise (README).
+  const config = loadConfig({ embedded: true });
   const log = createLogger(config.observability.logLevel);
   // Our handler below stops the workers, in order: the SDK's own would stop them all at once on
   // SIGTERM, before the mesos backend has killed its tasks through the provisioner.

@@ -5,7 +5,7 @@
 //   startController(options: ControllerOptions): Promise<RunningController>
 //   `node dist/workers/controller.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
-import { Runtime, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import type pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app';
@@ -13,6 +13,13 @@ import { ActivationWriter } from '../api/activation-writer';
 import { Authenticator } from '../api/authenticator';
 import { EntityCache } from '../api/entity-cache';
 import { EntityChangeFeed } from '../api/entity-change-feed';
+import { AlarmFeeds } from '../api/catalog/alarm-feeds';
+import { rulesOf } from '../api/compositions/trigger-fire';
+import { keyValuesToObject } from '../api/key-values';
+import type { Trigger } from '../api/trigger-model';
+import { createAlarmActivities } from '../activities/alarms';
+import { ALARMS_TASK_QUEUE } from '../common/names';
+import type { AlarmFire } from '../workflows/alarm-messages';
 import { ContainerInvoker } from '../api/invoke/container-invoker';
 import { KnativeInvoker } from '../api/invoke/knative-invoker';
 import { Router } from '../api/invoke/router';
@@ -28,7 +35,7 @@ import { createAgentBackend } from './agent';
 import { createControlPlane } from './control-plane';
 import { createKnativeControl } from './knative-control';
 import { startControllerWorker } from './controller-worker';
-import { connectTemporal, createTemporalClient } from './temporal';
+import { connectTemporal, createTemporalClient, runInBackground, type RunningWorker } from './temporal';
 
 export interface ControllerOptions {
   config: GustConfig;
@@ -51,6 +58,11 @@ export interface ControllerOptions {
    * @default a registry of its own when config.observability.metrics, else none
    */
   metrics?: ProcessMetrics;
+  /**
+   * Take alarm fires from the shared alarms queue. One process may run one worker per queue, so a
+   * second controller in the same process (tests) passes false. @default true
+   */
+  alarmFires?: boolean;
 }
 
 export interface RunningController {
@@ -106,8 +118,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
     onError: (error) => log.warn({ err: error }, 'entity change feed: reading the store failed'),
   });
   await changes.start();
+  const scope = options.scope ?? DEFAULT_SCOPE;
+  const alarms = new AlarmFeeds({ client, scope, entities: entityCache });
   const app = buildApp({
     config,
+    alarms,
     entities: stores.entities,
     entityCache,
     activations: stores.activations,
@@ -130,6 +145,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
   });
   // The first worker; a worker started again after a failure is not watched (metrics lag there).
   if (worker.worker) metrics?.watchWorker('controller', worker.worker);
+  const alarmWorker =
+    options.alarmFires === false ? undefined : await startAlarmWorker({ connection, client, scope, app });
   const url = await app.listen({ host: controller.host, port: options.port ?? controller.port });
   return {
     app,
@@ -139,6 +156,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     async stop() {
       await app.close();
       await changes.stop();
+      await alarmWorker?.stop();
       await worker.stop();
       await writer.close();
       if (invoker instanceof ContainerInvoker) invoker.close();
@@ -146,6 +164,43 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await stores.close();
     },
   };
+}
+
+/**
+ * Every controller takes alarm fires from the shared alarms queue and fires the trigger as the
+ * identity that created the feed, through its ordinary fire path.
+ */
+async function startAlarmWorker(options: {
+  connection: NativeConnection;
+  client: Client;
+  scope: Scope;
+  app: FastifyInstance;
+}): Promise<RunningWorker> {
+  const { gust } = options.app;
+  const fire = async (alarm: AlarmFire): Promise<'fired' | 'no-active-rule' | 'missing'> => {
+    const trigger = await gust.entities.get<Trigger>('triggers', alarm.namespace, alarm.trigger);
+    if (!trigger) return 'missing';
+    const identity = { namespace: alarm.namespace, subject: alarm.subject, uuid: '' };
+    gust.fireThrottles.admit(alarm.namespace);
+    const args = { ...keyValuesToObject(trigger.parameters), ...alarm.payload };
+    const fired = await gust.firing.fire(trigger, identity, args, alarm.payload);
+    if (alarm.deleteAfterFire !== undefined) {
+      if (alarm.deleteAfterFire === 'rules') {
+        for (const rule of await rulesOf(gust.entities, trigger))
+          await gust.entities.delete('rules', rule.namespace, rule.name);
+      }
+      await gust.entities.delete('triggers', alarm.namespace, alarm.trigger);
+      await gust.alarms?.deleteSchedule(alarm.namespace, alarm.trigger);
+    }
+    return fired ? 'fired' : 'no-active-rule';
+  };
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.client.options.namespace,
+    taskQueue: options.scope.prefix + ALARMS_TASK_QUEUE,
+    activities: createAlarmActivities({ fire }),
+  });
+  return runInBackground(worker);
 }
 
 /** GUST_BACKEND=knative: /run goes to the Service's host through the Knative gateway. */

@@ -43,7 +43,10 @@ export interface EmbeddedGust {
   connection: NativeConnection;
   client: Client;
   backend: ContainerBackend;
+  /** The running controller (a new one after `restartController`). */
   controller: RunningController;
+  /** Stops the controller and starts a new incarnation (on a new port when `port` was 0). */
+  restartController(): Promise<RunningController>;
   log: pino.Logger;
   /** undefined when metrics are off */
   metrics: ProcessMetrics | undefined;
@@ -93,7 +96,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
       : await startAgent({ connection, client, backend, config, scope, log });
   metrics?.watchWorker('provisioner', provisioner.worker);
   if (agent) metrics?.watchWorker('agent', agent.worker);
-  const controller = await startController({
+  const controllerOptions = {
     config,
     connection,
     client,
@@ -103,16 +106,21 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     port: options.port,
     log,
     metrics,
-  });
-  return {
+  };
+  const gust: EmbeddedGust = {
     connection,
     client,
     backend,
-    controller,
+    controller: await startController(controllerOptions),
     log,
     metrics,
+    async restartController() {
+      await gust.controller.stop();
+      gust.controller = await startController(controllerOptions);
+      return gust.controller;
+    },
     async stop() {
-      await controller.stop();
+      await gust.controller.stop();
       await agent?.stop();
       // kubernetes: the provisioner creates the pods itself, so it stops before the leftovers are
       // listed; mesos: its backend kills tasks through the framework workflow, so it stops after.
@@ -129,4 +137,5 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
       return { containersRemoved: leftovers.length };
     },
   };
+  return gust;
 }

@@ -5,4 +5,5 @@ export { hostsWorkflow } from './hosts';
 export { scaleDownWorkflow } from './scale-down';
 export { reconcileWorkflow } from './reconcile';
 export { mesosFrameworkWorkflow } from './mesos-framework';
+export { alarmFireWorkflow } from './alarm-fire';
 export { knativeServiceWorkflow } from './knative-service';

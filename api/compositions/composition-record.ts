@@ -16,6 +16,8 @@ export interface CompositionRun {
   cause?: string;
   binding?: string;
   conductor?: boolean;
+  /** The record's `kind` annotation. @default 'sequence' */
+  kind?: string;
 }
 
 /** One activation a composition started: its record, unless it did not finish in time. */
@@ -36,7 +38,7 @@ export function compositionRecord(
   const annotations: KeyValue[] = [
     { key: 'topmost', value: run.cause === undefined },
     { key: 'path', value: actionPath(action) },
-    { key: 'kind', value: 'sequence' },
+    { key: 'kind', value: run.kind ?? 'sequence' },
     { key: 'waitTime', value: 0 },
   ];
   if (run.conductor) annotations.push({ key: 'conductor', value: true });

@@ -13,6 +13,8 @@ import { whiskError } from '../invoke/classify';
 import { apiError } from '../errors';
 import { keyValueOf, keyValuesToObject } from '../key-values';
 import { SEQUENCE_KIND } from '../action-model';
+import { actionPath } from '../../common/names';
+import { BUILTIN_KIND } from '../catalog/system-catalog';
 import type { CompositionRun, CompositionStep } from './composition-record';
 import { compositionRecord } from './composition-record';
 import { runConductor } from './conductor';
@@ -54,7 +56,15 @@ export interface CompositionOutcome {
   response: ActivationResponse;
 }
 
+/** A controller-native action (catalog kind `builtin`): its response from its arguments. */
+export type BuiltinAction = (
+  params: Record<string, unknown>,
+  identity: Identity,
+) => Promise<ActivationResponse>;
+
 export interface CompositionStarterDeps {
+  /** By action path (`whisk.system/alarms/alarm`). */
+  builtins?: Record<string, BuiltinAction>;
   entities: EntityCache;
   /** The invoke core's entry point, for primitives. */
   activations: ActivationStarter;
@@ -105,6 +115,21 @@ export class CompositionStarter {
     if (action.exec.kind === SEQUENCE_KIND) {
       return this.#composition(request, (run) => runSequence(this, run, request.payload, budget));
     }
+    if (action.exec.kind === BUILTIN_KIND) {
+      const builtin = this.#deps.builtins?.[actionPath(action)];
+      const params = this.#merged(request);
+      return this.#composition(
+        request,
+        async () => ({
+          steps: [],
+          response: builtin
+            ? await builtin(params, request.identity)
+            : whiskError('This action is not available on this controller.'),
+        }),
+        false,
+        BUILTIN_KIND,
+      );
+    }
     if (isConductor(action)) {
       return this.#composition(request, (run) => runConductor(this, run, request, budget), true);
     }
@@ -137,6 +162,7 @@ export class CompositionStarter {
     request: StartRequest,
     run: (run: CompositionRun) => Promise<CompositionOutcome>,
     conductor = false,
+    kind?: string,
   ): StartResult {
     if (this.#deps.writer.saturated) return { kind: 'refused', error: apiError('GUST_ERR_LOAD_OVERLOADED') };
     const compositionRun: CompositionRun = {
@@ -147,6 +173,7 @@ export class CompositionStarter {
       cause: request.cause,
       binding: request.binding,
       conductor,
+      kind,
     };
     const completion = run(compositionRun)
       .catch((error: unknown): CompositionOutcome => {

@@ -8,7 +8,7 @@ import type { ApiContext } from '../api-context';
 import { rulesOf } from '../compositions/trigger-fire';
 import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
-import { keyValuesToObject } from '../key-values';
+import { keyValueOf, keyValuesToObject } from '../key-values';
 import type { ListQuery } from '../list-params';
 import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
 import { callerOf } from '../request-context';
@@ -117,6 +117,12 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       const trigger = await entities.store.get<Trigger>('triggers', request.namespace, name);
       if (!trigger || !(await entities.delete('triggers', request.namespace, name)))
         throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      // A native alarm's schedule goes with its trigger (the client's feed DELETE then finds none).
+      if (
+        ctx.alarms &&
+        String(keyValueOf(trigger.annotations, 'feed') ?? '').includes('whisk.system/alarms/')
+      )
+        await ctx.alarms.deleteSchedule(request.namespace, name);
       return trigger;
     },
   );

@@ -6,6 +6,7 @@ import type openwhisk from 'openwhisk';
 import { makeAuthKey } from '../../api/api-keys';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
+import { eventually, failure, type OwError } from './waiting';
 
 jest.setTimeout(180_000);
 
@@ -27,39 +28,6 @@ afterAll(() => gust?.stop());
 
 const HELLO =
   'function main(params) { console.log("hello " + params.name); return { payload: "Hello " + params.name }; }';
-
-interface OwError {
-  statusCode?: number;
-  error?: { error?: string; code?: string };
-  message: string;
-}
-async function failure(promise: Promise<unknown>): Promise<OwError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as OwError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-/** Activation records are written off the hot path: poll until one is there. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean = () => true,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const value = await read();
-      if (ok(value)) return value;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('the openwhisk client against Gust', () => {
   test('create, get, update, list, delete', async () => {

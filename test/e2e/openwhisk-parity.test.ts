@@ -10,6 +10,7 @@ import { openStores, type Stores } from '../../store/open-stores';
 import { type RunningController, startController } from '../../workers/controller';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
+import { eventually, failure } from './waiting';
 
 jest.setTimeout(240_000);
 
@@ -42,38 +43,6 @@ afterAll(async () => {
   await stores?.close();
   await gust?.stop();
 });
-
-interface OwError {
-  statusCode?: number;
-  error?: { error?: string };
-}
-async function failure(promise: Promise<unknown>): Promise<OwError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as OwError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean = () => true,
-  ms = 30_000,
-  everyMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const value = await read();
-      if (ok(value)) return value;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 interface Record_ {
   activationId: string;
@@ -224,6 +193,28 @@ describe('sequences', () => {
       const error = await failure(createSequence(ow, 'seq-self', sequence));
       expect([error.statusCode, error.error?.error]).toEqual([400, message]);
     }
+  });
+
+  test("a conductor action runs the components it names, with OpenWhisk's record", async () => {
+    await ow.actions.create({
+      name: 'conductor',
+      annotations: { conductor: true },
+      action: `function main(p) {
+        const step = p.$step || 0;
+        if (step === 0) return { action: 'step-a', params: { n: 1 }, state: { $step: 1 } };
+        if (step === 1) return { action: '/_/step-b', params: p, state: { $step: 2 } };
+        return { params: { n: p.n, trail: p.trail } };
+      }`,
+    });
+    const record = (await ow.actions.invoke({ name: 'conductor', blocking: true })) as unknown as Record_;
+    expect(record.response).toMatchObject({ success: true, result: { n: 3, trail: 'ab' } });
+    expect(record.logs).toHaveLength(5);
+    expect(annotation(record, 'conductor')).toBe(true);
+    expect(annotation(record, 'kind')).toBe('sequence');
+    const second = (await eventually(() =>
+      ow.activations.get({ name: record.logs[1]! }),
+    )) as unknown as Record_;
+    expect(second).toMatchObject({ name: 'step-a', cause: record.activationId });
   });
 
   test('a public catalog-style component from another namespace', async () => {
@@ -420,6 +411,8 @@ describe('fresh caches across two controllers', () => {
       backend: embedded.backend,
       scope,
       port: 0,
+      // The first controller of this process takes the alarm fires (one worker per queue and process).
+      alarmFires: false,
     });
     owB = openwhisk({ apihost: second.url, api_key: GUEST_API_KEY });
   });

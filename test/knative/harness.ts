@@ -39,8 +39,7 @@ export async function startKnativeTestCluster(
     if ((err as { code?: number }).code !== 409) throw err;
   }
   const simulator = new KnativeServingSimulator({ kubeconfig, namespace, ...options });
-  await simulator.start();
-  return {
+  const cluster: KnativeTestCluster = {
     namespace,
     simulator,
     core,
@@ -68,6 +67,13 @@ export async function startKnativeTestCluster(
         .catch(() => undefined);
     },
   };
+  try {
+    await simulator.start();
+  } catch (err) {
+    await cluster.close(); // leave no namespace behind when the simulator cannot start
+    throw err;
+  }
+  return cluster;
 }
 
 /** Polls `probe` until it returns something other than undefined (or throws after `timeoutMs`). */

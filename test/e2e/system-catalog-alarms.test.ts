@@ -1,0 +1,138 @@
+// The whisk.system catalog and the native alarms feed, end to end through the official
+// `openwhisk` client: utils invoked from the caller's namespace, and an alarm trigger (a Temporal
+// Schedule per trigger) whose rule runs its action on schedule, keeps firing across a controller
+// restart, and whose schedule goes when the trigger is deleted.
+import openwhisk from 'openwhisk';
+import { GUEST_API_KEY } from '../../api/api-keys';
+import type { GustUnderTest } from './harness';
+import { startGust } from './harness';
+import { eventually } from './waiting';
+
+jest.setTimeout(240_000);
+
+type Client = ReturnType<typeof openwhisk>;
+let gust: GustUnderTest;
+let ow: Client;
+
+beforeAll(async () => {
+  gust = await startGust({
+    keyspace: 'gust_e2e_alarms',
+    controller: { concurrentInvocations: 20, invocationsPerMinute: 10_000, firesPerMinute: 10_000 },
+  });
+  ow = gust.client();
+});
+afterAll(() => gust?.stop());
+
+describe('whisk.system/utils', () => {
+  test('the catalog is public: listed, read and invoked from guest', async () => {
+    const utils = await ow.packages.get({ name: '/whisk.system/utils' });
+    expect(utils.publish).toBe(true);
+    expect((utils.actions ?? []).map((a) => a.name).sort()).toEqual(
+      ['cat', 'date', 'echo', 'head', 'hosturl', 'namespace', 'smash', 'sort', 'split'].sort(),
+    );
+    expect(
+      await ow.actions.invoke({
+        name: '/whisk.system/utils/echo',
+        blocking: true,
+        result: true,
+        params: { a: 1 },
+      }),
+    ).toEqual({ a: 1 });
+    expect(
+      await ow.actions.invoke({
+        name: '/whisk.system/utils/sort',
+        blocking: true,
+        result: true,
+        params: { lines: ['b', 'c', 'a'] },
+      }),
+    ).toEqual({ lines: ['a', 'b', 'c'], length: 3 });
+    const alarms = await ow.packages.get({ name: '/whisk.system/alarms' });
+    expect((alarms.feeds ?? []).map((f) => f.name).sort()).toEqual(['alarm', 'interval', 'once']);
+  });
+});
+
+describe('alarms on Temporal Schedules', () => {
+  test('fires on schedule, keeps firing across a controller restart, and goes with its trigger', async () => {
+    await ow.actions.create({ name: 'tick-count', action: 'function main(p) { return p; }' });
+    await ow.triggers.create({
+      name: 'every2s',
+      trigger: { annotations: [{ key: 'feed', value: '/whisk.system/alarms/alarm' }] },
+    });
+    await ow.rules.create({ name: 'every2s-rule', trigger: 'every2s', action: 'tick-count' });
+    const created = await ow.feeds.create({
+      name: '/whisk.system/alarms/alarm',
+      trigger: 'every2s',
+      params: { cron: '*/2 * * * * *', trigger_payload: { hello: 'alarm' } },
+    });
+    expect(created).toMatchObject({ response: { result: { status: 'success' } } });
+    const read = await (ow.feeds as unknown as { get(o: object): Promise<unknown> }).get({
+      name: '/whisk.system/alarms/alarm',
+      trigger: 'every2s',
+    });
+    expect(read).toMatchObject({
+      response: { result: { config: { cron: '*/2 * * * * *', name: 'every2s' }, status: { active: true } } },
+    });
+
+    const scheduleId = `${gust.scope.prefix}alarm/guest/every2s`;
+    const description = await gust.embedded.client.schedule.getHandle(scheduleId).describe();
+    expect(description.scheduleId).toBe(scheduleId);
+
+    const ticks = async (client: Client) =>
+      (await client.activations.list({ name: 'tick-count', limit: 200 })) as { activationId: string }[];
+    const before = await eventually(
+      () => ticks(ow),
+      (list) => list.length >= 2,
+      60_000,
+    );
+    const one = await ow.activations.get({ name: before[0]!.activationId });
+    expect(one.response?.result).toMatchObject({ hello: 'alarm' });
+
+    const restarted = await gust.embedded.restartController();
+    const owAfter = openwhisk({ apihost: restarted.url, api_key: GUEST_API_KEY });
+    ow = owAfter;
+    const countAtRestart = (await ticks(owAfter)).length;
+    await eventually(
+      () => ticks(owAfter),
+      (list) => list.length >= countAtRestart + 2,
+      60_000,
+    );
+
+    const bad = await owAfter.feeds
+      .create({ name: '/whisk.system/alarms/alarm', trigger: 'every2s', params: { cron: 'not a cron' } })
+      .catch(
+        (error: { statusCode?: number; error?: { response?: { result?: { error?: string } } } }) => error,
+      );
+    expect(bad).toMatchObject({ statusCode: 502 });
+
+    await owAfter.triggers.delete({ name: 'every2s' });
+    await expect(gust.embedded.client.schedule.getHandle(scheduleId).describe()).rejects.toMatchObject({
+      name: 'ScheduleNotFoundError',
+    });
+    expect(
+      await owAfter.feeds.delete({ name: '/whisk.system/alarms/alarm', trigger: 'every2s' }),
+    ).toBeTruthy();
+  });
+
+  test('feed parameter errors as the alarms package words them', async () => {
+    await ow.triggers.create({ name: 'misconfigured' });
+    const attempts: [string, Record<string, unknown>, string][] = [
+      ['alarm', {}, 'alarms trigger feed is missing the cron parameter'],
+      ['interval', { minutes: 0 }, 'the minutes parameter must be an integer greater than zero'],
+      [
+        'once',
+        { date: Date.now() + 60_000, deleteAfterFire: 'maybe' },
+        'deleteAfterFire parameter must be one of [false, true, rules].',
+      ],
+    ];
+    for (const [feed, params, message] of attempts) {
+      const error = (await ow.feeds
+        .create({ name: `/whisk.system/alarms/${feed}`, trigger: 'misconfigured', params })
+        .catch((e: unknown) => e)) as {
+        statusCode?: number;
+        error?: { response?: { result?: { error?: string } } };
+      };
+      expect(error.statusCode).toBe(502);
+      expect(error.error?.response?.result?.error).toBe(message);
+    }
+  });
+});
