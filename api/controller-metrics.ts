@@ -57,8 +57,13 @@ export class ControllerMetrics implements InvokeObserver {
   readonly #run: Histogram.Internal<'phase'>;
   readonly #coldStarts: Record<ColdStartKind, Counter.Internal>;
   readonly #refused: Record<RefusalReason, Counter.Internal>;
+  readonly #registry: Registry;
+  /** The metrics this controller added to the shared registry, removed again by close(). */
+  readonly #names: string[];
 
   constructor(registry: Registry, sources: ControllerMetricsSources, options: ControllerMetricsOptions = {}) {
+    this.#registry = registry;
+    const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
     this.#maxActions = options.maxActions ?? 1000;
     const registers = [registry];
     this.#invocations = new Counter({
@@ -96,6 +101,15 @@ export class ControllerMetrics implements InvokeObserver {
     });
     this.#refused = { 'queue-full': refused.labels('queue-full'), overloaded: refused.labels('overloaded') };
     watchSources(registry, sources);
+    this.#names = registry
+      .getMetricsAsArray()
+      .map((m) => m.name)
+      .filter((name) => !before.has(name));
+  }
+
+  /** Takes this controller's metrics out of the registry (a controller restarted in the process adds them again). */
+  close(): void {
+    for (const name of this.#names) this.#registry.removeSingleMetric(name);
   }
 
   coldStart(kind: ColdStartKind): void {

@@ -25,6 +25,8 @@ export interface WatchedWorker {
   };
 }
 
+type WorkerStatus = ReturnType<WatchedWorker['getStatus']>;
+
 export interface ProcessMetricsOptions {
   /** Node's own metrics (CPU, memory, event-loop lag, GC): once per process. @default false */
   processMetrics?: boolean;
@@ -37,13 +39,16 @@ export class ProcessMetrics {
   constructor(options: ProcessMetricsOptions = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'gust_process_' });
     const workers = this.#workers;
-    const status = (worker: WatchedWorker): ReturnType<WatchedWorker['getStatus']> | undefined => {
-      try {
-        return worker.getStatus();
-      } catch {
-        return undefined;
+    // Each watched worker's labels and status; a worker that cannot report is skipped.
+    function* statuses(): Generator<[{ role: string; task_queue: string }, WorkerStatus]> {
+      for (const { role, worker } of workers) {
+        try {
+          yield [{ role, task_queue: worker.options.taskQueue }, worker.getStatus()];
+        } catch {
+          // stopped or not started: nothing to report
+        }
       }
-    };
+    }
     new Gauge({
       name: 'gust_temporal_worker_up',
       help: 'Temporal worker health: 1 while it runs and its pollers poll, else 0',
@@ -51,13 +56,12 @@ export class ProcessMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { role, worker } of workers) {
-          const s = status(worker);
+        for (const [labels, s] of statuses()) {
           const up =
-            s?.runState === 'RUNNING' &&
+            s.runState === 'RUNNING' &&
             s.workflowPollerState !== 'FAILED' &&
             s.activityPollerState !== 'FAILED';
-          this.set({ role, task_queue: worker.options.taskQueue }, up ? 1 : 0);
+          this.set(labels, up ? 1 : 0);
         }
       },
     });
@@ -68,12 +72,9 @@ export class ProcessMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { role, worker } of workers) {
-          const s = status(worker);
-          if (!s) continue;
-          const task_queue = worker.options.taskQueue;
-          this.set({ role, task_queue, kind: 'activities' }, s.numInFlightActivities);
-          this.set({ role, task_queue, kind: 'workflow_activations' }, s.numInFlightWorkflowActivations);
+        for (const [labels, s] of statuses()) {
+          this.set({ ...labels, kind: 'activities' }, s.numInFlightActivities);
+          this.set({ ...labels, kind: 'workflow_activations' }, s.numInFlightWorkflowActivations);
         }
       },
     });
@@ -84,17 +85,19 @@ export class ProcessMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { role, worker } of workers) {
-          const s = status(worker);
-          if (s) this.set({ role, task_queue: worker.options.taskQueue }, s.numCachedWorkflows);
-        }
+        for (const [labels, s] of statuses()) this.set(labels, s.numCachedWorkflows);
       },
     });
   }
 
   /** Reports this worker's health under `role` (controller, provisioner, agent). */
-  watchWorker(role: string, worker: WatchedWorker): void {
-    this.#workers.push({ role, worker });
+  watchWorker(role: string, worker: WatchedWorker): () => void {
+    const watched = { role, worker };
+    this.#workers.push(watched);
+    return () => {
+      const i = this.#workers.indexOf(watched);
+      if (i >= 0) this.#workers.splice(i, 1);
+    };
   }
 
   /** The exposition text and its content type (what GET /metrics answers). */

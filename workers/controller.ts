@@ -144,7 +144,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     log,
   });
   // The first worker; a worker started again after a failure is not watched (metrics lag there).
-  if (worker.worker) metrics?.watchWorker('controller', worker.worker);
+  const unwatchWorker = worker.worker ? metrics?.watchWorker('controller', worker.worker) : undefined;
   const alarmWorker =
     options.alarmFires === false ? undefined : await startAlarmWorker({ connection, client, scope, app });
   const url = await app.listen({ host: controller.host, port: options.port ?? controller.port });
@@ -162,6 +162,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
       if (invoker instanceof ContainerInvoker) invoker.close();
       await runtime.closeAll();
       await stores.close();
+      observe?.close();
+      unwatchWorker?.();
     },
   };
 }

@@ -13,6 +13,14 @@ knative_crd_established() {
     tr -d ' \n' | grep -q '"type":"Established","status":"True"'
 }
 
+# Established is not enough: the apiserver builds a CRD's watch cache on the first request after it
+# starts, answering 429 "storage is (re)initializing" until the cache is ready. Ready means a list
+# of Services is served.
+knative_services_served() {
+  knative_crd_established &&
+    kube_api GET "/apis/serving.knative.dev/v1/namespaces/$KUBE_ACTIONS_NAMESPACE/services?limit=1" >/dev/null 2>&1
+}
+
 knative_apply_crd() {
   kube_api PATCH "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/$KNATIVE_CRD?fieldManager=gust-stack&force=true" \
     -H 'Content-Type: application/apply-patch+yaml' --data-binary "@$KNATIVE_CRD_MANIFEST" >/dev/null
@@ -23,13 +31,13 @@ knative_start() {
   step "Knative Service CRD ($KNATIVE_CRD)" knative_apply_crd || return 1
   local i
   for ((i = 0; i < 60; i++)); do
-    knative_crd_established && {
+    knative_services_served && {
       log "knative: the Service API (serving.knative.dev/v1, ksvc) is served"
       return 0
     }
     sleep 0.5
   done
-  log "knative: the CRD $KNATIVE_CRD did not become Established"
+  log "knative: the CRD $KNATIVE_CRD did not become Established and served"
   return 1
 }
 

@@ -13,8 +13,12 @@ import type { RuntimeClient } from '../../runtimes/runtime-client';
 
 export const kubeConfigPath = loadConfig().kubernetes.kubeconfig;
 export const kubernetesAvailable = process.env.CI === 'true' || existsSync(kubeConfigPath);
-/** `describe`, or `describe.skip` with a note when no cluster is set up here. */
-export const describeKubernetes: jest.Describe = kubernetesAvailable ? describe : describe.skip;
+/**
+ * `describe`, or `describe.skip` with a note when no cluster is set up here. Outside jest (the
+ * fuzzer loads the e2e harness with plain node) there is no `describe`, and none is needed.
+ */
+export const describeKubernetes: jest.Describe =
+  typeof describe === 'undefined' ? (undefined as never) : kubernetesAvailable ? describe : describe.skip;
 if (!kubernetesAvailable)
   console.warn(`no ${kubeConfigPath}: Kubernetes tests skipped (npm run stack -- start kubernetes)`);
 

@@ -208,7 +208,9 @@ export class KnativeServingSimulator {
       this.#gateway!.listen(this.#options.gatewayPort, '127.0.0.1', resolve),
     );
     const { namespace } = this.#options;
-    const list = (await this.#objects.listNamespacedCustomObject({ ...SERVING, namespace })) as {
+    const list = (await whileWarmingUp(() =>
+      this.#objects.listNamespacedCustomObject({ ...SERVING, namespace }),
+    )) as {
       items: KService[];
       metadata: { resourceVersion: string };
     };
@@ -742,5 +744,20 @@ export class KnativeServingSimulator {
       finish();
     });
     req.pipe(upstream);
+  }
+}
+
+/**
+ * Retries while the apiserver answers 429 (it does so, with Retry-After, while it builds a
+ * resource's watch cache), as Kubernetes' own clients do; any other error is thrown.
+ */
+async function whileWarmingUp<T>(call: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if ((error as { code?: number }).code !== 429 || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }
