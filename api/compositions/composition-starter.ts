@@ -32,6 +32,8 @@ export interface StartRequest {
   cause?: string;
   /** `ns/binding` when the action was reached through a binding. */
   binding?: string;
+  /** The transaction id of the request that started it; components share their composition's. */
+  transactionId?: string;
 }
 
 /** Counters one topmost composition shares with every composition nested in it. */
@@ -140,13 +142,11 @@ export class CompositionStarter {
   startPrimitive(request: StartRequest): StartResult {
     const { action } = request;
     const annotations = request.binding === undefined ? [] : [{ key: 'binding', value: request.binding }];
-    return this.#deps.activations.start(
-      action,
-      this.#merged(request),
-      request.identity,
-      request.cause,
+    return this.#deps.activations.start(action, this.#merged(request), request.identity, {
+      cause: request.cause,
       annotations,
-    );
+      transactionId: request.transactionId,
+    });
   }
 
   /** package < action < payload (Parameters.merge). */
@@ -172,6 +172,7 @@ export class CompositionStarter {
       start: this.#now(),
       cause: request.cause,
       binding: request.binding,
+      transactionId: request.transactionId,
       conductor,
       kind,
     };

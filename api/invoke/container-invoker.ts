@@ -11,7 +11,7 @@ import type { Action, ActionRef, ContainerInfo } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { InitPayload, RuntimeCallResult, RuntimeClient } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
-import { runPayload } from './run-payload';
+import { initContextEnv, runPayload } from './run-payload';
 import { CapacityRequests, ControlPlaneUnavailable } from './capacity-requests';
 import type { ActivationResponse } from './classify';
 import { classifyInitFailure, classifyRun, developerError, failureReason, whiskError } from './classify';
@@ -203,9 +203,7 @@ export class ContainerInvoker implements Invoker {
         binary: action.exec.binary ?? false,
         ...(action.exec.code !== undefined ? { code: action.exec.code } : {}),
         env: {
-          __OW_NAMESPACE: request.namespace,
-          __OW_ACTION_NAME: `/${actionPath(action)}`,
-          __OW_ACTION_VERSION: action.version,
+          ...initContextEnv(request, this.#now()),
           __OW_API_HOST: this.#deps.apiHost,
           // Overlapping runs only for actions that allow them (audit C1); a stem cell learns it here.
           ...(action.limits.concurrency > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {}),

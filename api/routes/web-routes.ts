@@ -160,7 +160,12 @@ export async function webRoutes(app: FastifyInstance, ctx: WebRouteOptions): Pro
       assertFinalParametersKept(resolved, input);
     }
     throttles.admit(owner.namespace);
-    const started = compositions.start({ ...resolved, payload: { ...input, ...meta }, identity: owner });
+    const started = compositions.start({
+      ...resolved,
+      payload: { ...input, ...meta },
+      identity: owner,
+      transactionId: request.id,
+    });
     if (started.kind === 'refused') throw started.error;
     void reply.header('x-openwhisk-activation-id', started.activationId);
     const done = await settledWithin(started.completion, config.controller.blockingWaitMs);

@@ -399,6 +399,82 @@ describe('web actions (plain HTTP)', () => {
   });
 });
 
+describe('the activation context', () => {
+  /** An action that reports the context variables it saw while loading and while running. */
+  const CONTEXT = `
+    const KEYS = ['__OW_ACTIVATION_ID', '__OW_TRANSACTION_ID', '__OW_DEADLINE', '__OW_NAMESPACE',
+      '__OW_ACTION_NAME', '__OW_ACTION_VERSION', '__OW_API_HOST', '__OW_API_KEY'];
+    const seen = () => Object.fromEntries(KEYS.map((key) => [key, process.env[key]]));
+    const atInit = seen();
+    function main(params) { return { init: atInit, run: seen(), params }; }`;
+  interface Seen {
+    init: Record<string, string | undefined>;
+    run: Record<string, string | undefined>;
+    params: Record<string, unknown>;
+  }
+  /** Blocking invoke with `tid` as the request's X-Request-ID (the client sends __OW_TRANSACTION_ID). */
+  async function invokeAs(
+    client: Client,
+    name: string,
+    tid: string,
+  ): Promise<Record_ & { start: number; end: number }> {
+    process.env.__OW_TRANSACTION_ID = tid;
+    try {
+      return (await client.actions.invoke({ name, blocking: true })) as unknown as Record_ & {
+        start: number;
+        end: number;
+      };
+    } finally {
+      delete process.env.__OW_TRANSACTION_ID;
+    }
+  }
+
+  test('/init and /run carry activation id, transaction id, deadline, namespace, action and API host', async () => {
+    const timeout = 20_000;
+    await ow.actions.create({ name: 'context', action: CONTEXT, limits: { timeout } });
+    const cold = await invokeAs(ow, 'context', 'parity-tid-cold');
+    const warm = await invokeAs(ow, 'context', 'parity-tid-warm');
+    const coldSeen = cold.response.result as unknown as Seen;
+    const warmSeen = warm.response.result as unknown as Seen;
+    const expected = (record: Record_, tid: string) => ({
+      __OW_ACTIVATION_ID: record.activationId,
+      __OW_TRANSACTION_ID: tid,
+      __OW_NAMESPACE: 'guest',
+      __OW_ACTION_NAME: '/guest/context',
+      __OW_ACTION_VERSION: '0.0.1',
+      __OW_API_HOST: gust.config.controller.apiHost,
+    });
+    // The first activation initialised the container: /init saw its context, as /run did.
+    expect(coldSeen.init).toMatchObject(expected(cold, 'parity-tid-cold'));
+    expect(coldSeen.run).toMatchObject(expected(cold, 'parity-tid-cold'));
+    // A warm run gets its own context; what the code saw at load time stays the first one's.
+    expect(warmSeen.run).toMatchObject(expected(warm, 'parity-tid-warm'));
+    expect(warmSeen.init.__OW_ACTIVATION_ID).toBe(cold.activationId);
+    // The deadline is the call's start plus the time limit: within the activation's span, shifted.
+    for (const [record, deadline] of [
+      [cold, coldSeen.init.__OW_DEADLINE],
+      [cold, coldSeen.run.__OW_DEADLINE],
+      [warm, warmSeen.run.__OW_DEADLINE],
+    ] as const) {
+      expect(deadline).toMatch(/^\d+$/);
+      expect(Number(deadline)).toBeGreaterThanOrEqual(record.start + timeout);
+      expect(Number(deadline)).toBeLessThanOrEqual(record.end + timeout);
+    }
+    // No context field leaks into the arguments.
+    expect(coldSeen.params).toEqual({});
+  });
+
+  test('the components of a sequence share its transaction id', async () => {
+    await createSequence(ow, 'context-seq', ['/_/context']);
+    const record = await invokeAs(ow, 'context-seq', 'parity-tid-seq');
+    const seen = record.response.result as unknown as Seen;
+    expect(seen.run).toMatchObject({
+      __OW_TRANSACTION_ID: 'parity-tid-seq',
+      __OW_ACTIVATION_ID: record.logs[0],
+    });
+  });
+});
+
 describe('fresh caches across two controllers', () => {
   let second: RunningController;
   let owB: Client;
