@@ -11,7 +11,8 @@ import { newActivationId } from '../invoke/activation-starter';
 import type { ActivationResponse } from '../invoke/classify';
 import { whiskError } from '../invoke/classify';
 import { apiError } from '../errors';
-import { keyValueOf, keyValuesToObject } from '../key-values';
+import { keyValueOf, keyValuesToObject, mergeKeyValues } from '../key-values';
+import { partitionInitArguments } from '../../common/init-parameters';
 import { SEQUENCE_KIND } from '../action-model';
 import { actionPath } from '../../common/names';
 import { BUILTIN_KIND } from '../catalog/system-catalog';
@@ -142,10 +143,13 @@ export class CompositionStarter {
   startPrimitive(request: StartRequest): StartResult {
     const { action } = request;
     const annotations = request.binding === undefined ? [] : [{ key: 'binding', value: request.binding }];
-    return this.#deps.activations.start(action, this.#merged(request), request.identity, {
+    const parameters = mergeKeyValues(request.packageParameters, action.parameters);
+    const { run, initEnv } = partitionInitArguments(this.#merged(request), parameters);
+    return this.#deps.activations.start(action, run, request.identity, {
       cause: request.cause,
       annotations,
       transactionId: request.transactionId,
+      initEnv,
     });
   }
 

@@ -55,6 +55,8 @@ export interface StartContext {
   annotations?: KeyValue[];
   /** The transaction id of the request that started it (X-Request-ID). */
   transactionId?: string;
+  /** The action's `init: true` parameters for /init's environment (`params` lacks them). */
+  initEnv?: Record<string, string>;
 }
 
 /** 32 lowercase hex: a random UUID without dashes (entity/ActivationId.scala). */
@@ -94,6 +96,8 @@ export class ActivationStarter {
     };
     if (cause !== undefined) request.cause = cause;
     if (annotations !== undefined && annotations.length > 0) request.annotations = annotations;
+    if (context.initEnv !== undefined && Object.keys(context.initEnv).length > 0)
+      request.initEnv = context.initEnv;
     const received = this.#now();
     const admission = invoker.invoke(request);
     if (admission.kind === 'refused') {

@@ -203,6 +203,7 @@ export class ContainerInvoker implements Invoker {
         binary: action.exec.binary ?? false,
         ...(action.exec.code !== undefined ? { code: action.exec.code } : {}),
         env: {
+          ...request.initEnv,
           ...initContextEnv(request, this.#now()),
           __OW_API_HOST: this.#deps.apiHost,
           // Overlapping runs only for actions that allow them (audit C1); a stem cell learns it here.

@@ -13,6 +13,8 @@ export interface InvokeRequest {
   subject: string;
   /** The activation that started this one (sequences, triggers, conductors). */
   cause?: string;
+  /** `init: true` parameters, stringified: /init's environment gets them (not /run's value). */
+  initEnv?: Record<string, string>;
   /** Added to the record's annotations (e.g. `binding`, when invoked through a package binding). */
   annotations?: KeyValue[];
 }

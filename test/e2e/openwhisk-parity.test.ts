@@ -464,6 +464,45 @@ describe('the activation context', () => {
     expect(coldSeen.params).toEqual({});
   });
 
+  test('parameters marked init: true go to /init as environment, not to /run', async () => {
+    await ow.packages.create({
+      name: 'initpkg',
+      package: { parameters: [{ key: 'PKG_INIT', value: { a: 1 }, init: true } as never] },
+    });
+    const created = await ow.actions.create({
+      name: 'initpkg/uses-init',
+      action: {
+        exec: {
+          kind: 'nodejs:20',
+          code: `const atInit = { url: process.env.SERVICE_URL, n: process.env.N, empty: process.env.NOTHING,
+            pkg: process.env.PKG_INIT };
+            function main(params) { return { atInit, params }; }`,
+        },
+        parameters: [
+          { key: 'SERVICE_URL', value: 'https://example.invalid/db', init: true },
+          { key: 'N', value: 3, init: true },
+          { key: 'NOTHING', value: null, init: true },
+          { key: 'plain', value: 1 },
+        ],
+      } as never,
+    });
+    expect(created.parameters).toContainEqual({
+      key: 'SERVICE_URL',
+      value: 'https://example.invalid/db',
+      init: true,
+    });
+    const result = await ow.actions.invoke({
+      name: 'initpkg/uses-init',
+      blocking: true,
+      result: true,
+      params: { fromCall: true },
+    });
+    expect(result).toEqual({
+      atInit: { url: 'https://example.invalid/db', n: '3', empty: '', pkg: '{"a":1}' },
+      params: { plain: 1, fromCall: true },
+    });
+  });
+
   test('the components of a sequence share its transaction id', async () => {
     await createSequence(ow, 'context-seq', ['/_/context']);
     const record = await invokeAs(ow, 'context-seq', 'parity-tid-seq');
