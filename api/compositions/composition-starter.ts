@@ -3,6 +3,7 @@
 // the controller runs itself with no container (SequenceActions.scala, PrimitiveActions.scala).
 // The invoke route, rule firing, web actions and compositions' own components start here.
 import type { Action, KeyValue } from '../../common/types';
+import type { ActionKeys } from '../action-keys';
 import type { ActivationWriter } from '../activation-writer';
 import type { Identity } from '../authenticator';
 import type { EntityCache } from '../entity-cache';
@@ -11,7 +12,7 @@ import { newActivationId } from '../invoke/activation-starter';
 import type { ActivationResponse } from '../invoke/classify';
 import { whiskError } from '../invoke/classify';
 import { apiError } from '../errors';
-import { keyValueOf, keyValuesToObject, mergeKeyValues } from '../key-values';
+import { isTruthy, keyValueOf, keyValuesToObject, mergeKeyValues } from '../key-values';
 import { partitionInitArguments } from '../../common/init-parameters';
 import { SEQUENCE_KIND } from '../action-model';
 import { actionPath } from '../../common/names';
@@ -66,6 +67,8 @@ export type BuiltinAction = (
 ) => Promise<ActivationResponse>;
 
 export interface CompositionStarterDeps {
+  /** The keys actions annotated `provide-api-key` get; without it, none do. */
+  keys?: Pick<ActionKeys, 'keyFor'>;
   /** By action path (`whisk.system/alarms/alarm`). */
   builtins?: Record<string, BuiltinAction>;
   entities: EntityCache;
@@ -93,10 +96,11 @@ export function assertFinalParametersKept(
   if (Object.keys(payload).some(locked)) throw apiError('GUST_ERR_REQUEST_BAD_PARAMETERS');
 }
 
-export const isConductor = (action: Action): boolean => {
-  const value = keyValueOf(action.annotations, 'conductor');
-  return value !== undefined && value !== false && value !== null && value !== 0 && value !== '';
-};
+export const isConductor = (action: Action): boolean => isTruthy(keyValueOf(action.annotations, 'conductor'));
+
+/** `provide-api-key`: truthy or absent (OpenWhisk writes `false` on create, so legacy actions get it). */
+export const providesApiKey = (action: Action): boolean =>
+  isTruthy(keyValueOf(action.annotations, 'provide-api-key'), true);
 
 export class CompositionStarter {
   readonly entities: EntityCache;
@@ -150,6 +154,7 @@ export class CompositionStarter {
       annotations,
       transactionId: request.transactionId,
       initEnv,
+      apiKey: providesApiKey(action) ? this.#deps.keys?.keyFor(request.identity) : undefined,
     });
   }
 

@@ -57,6 +57,8 @@ export interface StartContext {
   transactionId?: string;
   /** The action's `init: true` parameters for /init's environment (`params` lacks them). */
   initEnv?: Record<string, string>;
+  /** The API key the action gets (`provide-api-key`), or a promise of it. */
+  apiKey?: string | Promise<string>;
 }
 
 /** 32 lowercase hex: a random UUID without dashes (entity/ActivationId.scala). */
@@ -98,6 +100,7 @@ export class ActivationStarter {
     if (annotations !== undefined && annotations.length > 0) request.annotations = annotations;
     if (context.initEnv !== undefined && Object.keys(context.initEnv).length > 0)
       request.initEnv = context.initEnv;
+    if (context.apiKey !== undefined) request.apiKey = context.apiKey;
     const received = this.#now();
     const admission = invoker.invoke(request);
     if (admission.kind === 'refused') {

@@ -13,6 +13,11 @@ export interface InvokeRequest {
   subject: string;
   /** The activation that started this one (sequences, triggers, conductors). */
   cause?: string;
+  /**
+   * The key for `api_key` / `__OW_API_KEY` (`provide-api-key`; '' when the caller has none); a
+   * promise only while a controller first reads a namespace's key (ActionKeys). Never rejects.
+   */
+  apiKey?: string | Promise<string>;
   /** `init: true` parameters, stringified: /init's environment gets them (not /run's value). */
   initEnv?: Record<string, string>;
   /** Added to the record's annotations (e.g. `binding`, when invoked through a package binding). */

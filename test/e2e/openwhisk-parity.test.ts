@@ -6,6 +6,7 @@
 import openwhisk from 'openwhisk';
 import { GUEST_API_KEY } from '../../api/api-keys';
 import { makeAuthKey } from '../../api/api-keys';
+import { masterKeyOf } from '../../api/action-keys';
 import { openStores, type Stores } from '../../store/open-stores';
 import { type RunningController, startController } from '../../workers/controller';
 import type { GustUnderTest } from './harness';
@@ -34,7 +35,10 @@ beforeAll(async () => {
   });
   ow = gust.client();
   stores = await openStores(gust.config.store);
-  const key = makeAuthKey('other');
+  // Sealed under the controllers' master key, so actions annotated provide-api-key get it.
+  const key = makeAuthKey('other', {
+    masterKey: masterKeyOf(gust.config.controller.keyEncryptionKey, false),
+  });
   await stores.entities.putAuthKey(key.record);
   otherKey = key.apiKey;
   other = gust.client({ apiKey: otherKey });
@@ -462,6 +466,42 @@ describe('the activation context', () => {
     }
     // No context field leaks into the arguments.
     expect(coldSeen.params).toEqual({});
+    // Created without `provide-api-key`, the action was annotated `false`: no key.
+    const stored = (await ow.actions.get({ name: 'context' })) as unknown as Record_;
+    expect(annotation(stored, 'provide-api-key')).toBe(false);
+    expect([coldSeen.init.__OW_API_KEY, coldSeen.run.__OW_API_KEY]).toEqual([undefined, undefined]);
+  });
+
+  test("provide-api-key: true hands the invoking identity's key to /init and /run", async () => {
+    await ow.packages.create({ name: 'keyed', package: { publish: true } });
+    await ow.actions.create({
+      name: 'keyed/whoami',
+      action: CONTEXT,
+      annotations: { 'provide-api-key': true, 'web-export': true },
+    });
+    const mine = (await ow.actions.invoke({ name: 'keyed/whoami', blocking: true, result: true })) as Seen;
+    expect([mine.init.__OW_API_KEY, mine.run.__OW_API_KEY]).toEqual([GUEST_API_KEY, GUEST_API_KEY]);
+    // Another namespace invoking the public action: its own key, its own namespace.
+    const theirs = (await other.actions.invoke({
+      name: '/guest/keyed/whoami',
+      blocking: true,
+      result: true,
+    })) as Seen;
+    expect(theirs.run).toMatchObject({ __OW_API_KEY: otherKey, __OW_NAMESPACE: 'other' });
+    // A caller whose key has no sealed copy gets the empty key, never the previous caller's.
+    const unsealed = makeAuthKey('unsealed');
+    await stores.entities.putAuthKey(unsealed.record);
+    const none = (await gust.client({ apiKey: unsealed.apiKey }).actions.invoke({
+      name: '/guest/keyed/whoami',
+      blocking: true,
+      result: true,
+    })) as Seen;
+    expect(none.run).toMatchObject({ __OW_API_KEY: '', __OW_NAMESPACE: 'unsealed' });
+    // A web action runs as its owner, with the owner's key.
+    const web = await fetch(`${gust.apihost}/api/v1/web/guest/keyed/whoami.json`);
+    expect(((await web.json()) as Seen).run.__OW_API_KEY).toBe(GUEST_API_KEY);
+    // The key is not among the arguments.
+    expect(mine.params).toEqual({});
   });
 
   test('parameters marked init: true go to /init as environment, not to /run', async () => {
