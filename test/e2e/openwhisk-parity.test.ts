@@ -1,8 +1,9 @@
 // OpenWhisk applications that compose or fire actions, end to end through the official
 // `openwhisk` client against the real stack (harness.ts): packages shared across two namespaces
-// (the binding re-checked on every call), sequences, triggers and rules, web actions (plain HTTP);
-// and fresh caches across two controllers on one Temporal and one store, with the propagation
-// delay measured.
+// (the binding re-checked on every call), sequences, triggers and rules, web actions (plain HTTP),
+// the activation context (including `init: true` parameters and provide-api-key), the fire
+// throttle; and fresh caches across two controllers on one Temporal and one store, with the
+// propagation delay measured.
 import openwhisk from 'openwhisk';
 import { GUEST_API_KEY } from '../../api/api-keys';
 import { makeAuthKey } from '../../api/api-keys';
@@ -559,6 +560,46 @@ describe('the activation context', () => {
       __OW_TRANSACTION_ID: 'parity-tid-seq',
       __OW_ACTIVATION_ID: record.logs[0],
     });
+  });
+});
+
+describe('the fire throttle', () => {
+  test("fires past firesPerMinute answer 429 with OpenWhisk's message", async () => {
+    const { embedded, config, scope } = gust;
+    const throttled = await startController({
+      config: {
+        ...config,
+        controller: { ...config.controller, id: `${config.controller.id}-fires`, firesPerMinute: 3 },
+      },
+      connection: embedded.connection,
+      client: embedded.client,
+      backend: embedded.backend,
+      scope,
+      port: 0,
+      alarmFires: false,
+    });
+    try {
+      const client = openwhisk({ apihost: throttled.url, api_key: GUEST_API_KEY });
+      await client.triggers.create({ name: 'throttled' });
+      const outcomes: unknown[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        outcomes.push(
+          await client.triggers.invoke({ name: 'throttled' }).then(
+            () => 'fired',
+            (error: unknown) => error,
+          ),
+        );
+      }
+      expect(outcomes.slice(0, 3)).toEqual(['fired', 'fired', 'fired']);
+      expect(outcomes[4]).toMatchObject({
+        statusCode: 429,
+        error: {
+          error: expect.stringMatching(/^Too many requests in the last minute \(count: \d+, allowed: 3\)\.$/),
+        },
+      });
+    } finally {
+      await throttled.stop();
+    }
   });
 });
 
