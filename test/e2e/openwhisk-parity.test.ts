@@ -222,6 +222,35 @@ describe('sequences', () => {
     expect(second).toMatchObject({ name: 'step-a', cause: record.activationId });
   });
 
+  test('conductor errors: fed back to the conductor, and the composition limit', async () => {
+    await other.actions.create({ name: 'private-to-other', action: ECHO });
+    await ow.actions.create({
+      name: 'conductor-errors',
+      annotations: { conductor: true },
+      action: `function main(p) {
+        if (p.error !== undefined) return { params: { seen: p.error } };
+        if (p.loop) return { action: 'step-a', params: {}, state: { loop: true } };
+        return { action: p.target, params: {}, state: {} };
+      }`,
+    });
+    const seen = (target: unknown) =>
+      ow.actions.invoke({ name: 'conductor-errors', blocking: true, result: true, params: { target } });
+    expect(await seen('absent')).toEqual({
+      seen: "Failed to resolve action with name 'absent' during composition.",
+    });
+    expect(await seen(42)).toEqual({
+      seen: 'Failed to parse action name from json value 42 during composition.',
+    });
+    expect(await seen('/other/private-to-other')).toEqual({
+      seen: "Failed entitlement check for action with name '/other/private-to-other' during composition.",
+    });
+    const tooMany = await failure(
+      ow.actions.invoke({ name: 'conductor-errors', blocking: true, params: { loop: true } }),
+    );
+    expect(tooMany.statusCode).toBe(502);
+    expect(tooMany.error?.response?.result?.error).toBe('Too many actions in the composition.');
+  });
+
   test('a public catalog-style component from another namespace', async () => {
     await createSequence(other, 'uses-shared', ['/guest/shared/echo']);
     expect(
