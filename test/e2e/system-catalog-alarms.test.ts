@@ -49,6 +49,25 @@ describe('whisk.system/utils', () => {
     const alarms = await ow.packages.get({ name: '/whisk.system/alarms' });
     expect((alarms.feeds ?? []).map((f) => f.name).sort()).toEqual(['alarm', 'interval', 'once']);
   });
+
+  test("utils compose as OpenWhisk's catalog does, and see the caller's context", async () => {
+    const utils = ['split', 'sort', 'head', 'cat'].map((name) => `/whisk.system/utils/${name}`);
+    await ow.actions.create({ name: 'first-line', sequence: utils } as never);
+    expect(
+      await ow.actions.invoke({
+        name: 'first-line',
+        blocking: true,
+        result: true,
+        params: { payload: 'c\nb\na' },
+      }),
+    ).toEqual({ lines: ['a'], payload: 'a' });
+    const invoke = (name: string, params: Record<string, unknown> = {}) =>
+      ow.actions.invoke({ name: `/whisk.system/utils/${name}`, blocking: true, result: true, params });
+    expect(await invoke('namespace')).toEqual({ namespace: 'guest' });
+    expect(await invoke('hosturl', { trigger: 't' })).toEqual({
+      url: `${gust.config.controller.apiHost}/api/v1/namespaces/guest/triggers/t`,
+    });
+  });
 });
 
 describe('alarms on Temporal Schedules', () => {
