@@ -3,6 +3,7 @@
 // slow hashes defend low-entropy passwords, which these are not.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AuthKeyRecord } from '../store/entity-store';
+import { sealApiKey } from './action-keys';
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const SECRET_LENGTH = 64;
@@ -49,7 +50,7 @@ export function parseApiKey(apiKey: string): { uuid: string; secret: string } | 
 /** A new key record and the one-time plain API key to give to its owner. */
 export function makeAuthKey(
   namespace: string,
-  options: { subject?: string; apiKey?: string; now?: number } = {},
+  options: { subject?: string; apiKey?: string; now?: number; masterKey?: Buffer } = {},
 ): { record: AuthKeyRecord; apiKey: string } {
   const parsed = options.apiKey === undefined ? undefined : parseApiKey(options.apiKey);
   if (options.apiKey !== undefined && !parsed) throw new Error('an API key is <uuid>:<64-character secret>');
@@ -64,6 +65,7 @@ export function makeAuthKey(
       salt,
       hash: hashSecret(secret, salt),
       created: options.now ?? Date.now(),
+      ...(options.masterKey ? { sealed: sealApiKey(`${uuid}:${secret}`, uuid, options.masterKey) } : {}),
     },
     apiKey: `${uuid}:${secret}`,
   };

@@ -21,6 +21,7 @@ import { EntityCache } from './entity-cache';
 import httpConventions from './http-conventions';
 import { boundedServerFactory } from './http-server';
 import { ActivationStarter } from './invoke/activation-starter';
+import { ActionKeys, masterKeyOf } from './action-keys';
 import type { Invoker } from './invoke/invoker';
 import type { InvokeObserver } from './invoke/observer';
 import requestLog from './request-log';
@@ -97,6 +98,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     observe: deps.observe,
   });
   const onError = (message: string, error: unknown): void => app.log.error({ err: error }, message);
+  const { production, keyEncryptionKey } = deps.config.controller;
+  const masterKey = masterKeyOf(keyEncryptionKey, production);
+  const keys = new ActionKeys(deps.entities, masterKey, {
+    onError: (error) => onError('reading the API key for an action failed', error),
+  });
   const alarms = deps.alarms;
   const compositions = new CompositionStarter({
     entities,
@@ -107,6 +113,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
     activations: starter,
     writer: deps.writer,
+    keys,
     onError,
   });
   const ctx: ApiContext = {
@@ -130,9 +137,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.decorateRequest('identity', null);
   app.decorateRequest('namespace', '');
-  app.addHook('onReady', () =>
-    prepareAuthKeys(deps.entities, { production: deps.config.controller.production }),
-  );
+  app.addHook('onReady', () => prepareAuthKeys(deps.entities, { production, masterKey }));
   app.addHook('onReady', async () => {
     await seedSystemCatalog(deps.entities);
   });

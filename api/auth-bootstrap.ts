@@ -1,4 +1,5 @@
-// Start-up rules for API keys: the embedded default provisions OpenWhisk's well-known guest key;
+// Start-up rules for API keys: the embedded default provisions OpenWhisk's well-known guest key
+// (with its copy sealed under the master key, so actions may get it: api/action-keys.ts);
 // a production controller refuses to start while that key exists.
 import type { EntityStore } from '../store/entity-store';
 import {
@@ -10,7 +11,10 @@ import {
   secretMatches,
 } from './api-keys';
 
-export async function prepareAuthKeys(store: EntityStore, options: { production: boolean }): Promise<void> {
+export async function prepareAuthKeys(
+  store: EntityStore,
+  options: { production: boolean; masterKey?: Buffer },
+): Promise<void> {
   const existing = await store.getAuthKey(GUEST_UUID);
   const guestSecret = parseApiKey(GUEST_API_KEY)!.secret;
   const wellKnown = existing !== undefined && secretMatches(existing, guestSecret);
@@ -23,7 +27,13 @@ export async function prepareAuthKeys(store: EntityStore, options: { production:
     }
     return;
   }
-  if (!existing) {
-    await store.putAuthKey(makeAuthKey(GUEST_NAMESPACE, { apiKey: GUEST_API_KEY }).record);
+  if (!existing || (wellKnown && existing.sealed === undefined && options.masterKey)) {
+    const { record } = makeAuthKey(existing?.namespace ?? GUEST_NAMESPACE, {
+      apiKey: GUEST_API_KEY,
+      masterKey: options.masterKey,
+    });
+    await store.putAuthKey(
+      existing ? { ...record, subject: existing.subject, created: existing.created } : record,
+    );
   }
 }

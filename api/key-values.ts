@@ -31,3 +31,12 @@ export function keyValuesToObject(list: readonly KeyValue[]): Record<string, unk
 export function jsonSize(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
 }
+
+/**
+ * An annotation's truth as OpenWhisk reads it (`isTruthy`): anything but false, null, 0 and "";
+ * `whenAbsent` for a missing one.
+ */
+export function isTruthy(value: unknown, whenAbsent = false): boolean {
+  if (value === undefined) return whenAbsent;
+  return value !== false && value !== null && value !== 0 && value !== '';
+}

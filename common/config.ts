@@ -20,6 +20,12 @@ export interface GustConfig {
      * and any silent fallback to it (`assertProductionSafe`, scripts/start.sh).
      */
     production: boolean;
+    /**
+     * GUST_KEY_ENCRYPTION_KEY: the master key (32 bytes, hex or base64) that seals the API keys
+     * actions get (`provide-api-key`, api/action-keys.ts); '' = the public development key,
+     * which production refuses.
+     */
+    keyEncryptionKey: string;
     /** Bounded per-action queue length before 429/503. */
     maxQueuePerAction: number;
     /** Blocking invokes wait this long before answering 202. */
@@ -231,6 +237,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       host: env('GUST_HOST', '127.0.0.1'),
       port: int('GUST_PORT', 3233),
       production: env('GUST_PRODUCTION', 'false') === 'true',
+      keyEncryptionKey: env('GUST_KEY_ENCRYPTION_KEY', ''),
       maxQueuePerAction: int('GUST_MAX_QUEUE_PER_ACTION', 1000),
       blockingWaitMs: int('GUST_BLOCKING_WAIT_MS', 60_000),
       requestTimeoutMs: int('GUST_REQUEST_TIMEOUT_MS', 30_000),

@@ -3,6 +3,8 @@
 export interface KeyValue {
   key: string;
   value: unknown;
+  /** A parameter OpenWhisk passes to /init as an environment variable instead of to /run. */
+  init?: boolean;
 }
 
 /** OpenWhisk action limits. Durations in milliseconds, sizes in megabytes. */

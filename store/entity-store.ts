@@ -28,6 +28,8 @@ export interface AuthKeyRecord {
   salt: string;
   hash: string;
   created: number;
+  /** The key sealed under the master key (api/action-keys.ts), for actions that get it; older keys lack it. */
+  sealed?: string;
 }
 
 /**

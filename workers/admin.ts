@@ -3,8 +3,10 @@
 //   user list [namespace]                                       namespaces and key uuids
 //   user delete <namespace>                                     deletes all of its keys
 //   key delete <uuid>                                           deletes one key
-// Works on the configured store (GUST_STORE, GUST_SQLITE_PATH, GUST_CASSANDRA_*). Controllers
+// Works on the configured store (GUST_STORE, GUST_SQLITE_PATH, GUST_CASSANDRA_*); new keys get a
+// copy sealed under GUST_KEY_ENCRYPTION_KEY (actions annotated provide-api-key receive it). Controllers
 // notice deleted keys within their revalidation interval (GUST_AUTH_REVALIDATE_MS, 60 s by default).
+import { masterKeyOf } from '../api/action-keys';
 import { makeAuthKey } from '../api/api-keys';
 import { isEntityName } from '../api/entity-names';
 import { loadConfig } from '../common/config';
@@ -29,7 +31,9 @@ function option(args: string[], name: string): string | undefined {
 async function run(argv: string[]): Promise<void> {
   const args = [...argv];
   const [area, verb] = args.splice(0, 2);
-  const stores = await openStores(loadConfig().store);
+  const config = loadConfig();
+  const masterKey = masterKeyOf(config.controller.keyEncryptionKey, config.controller.production);
+  const stores = await openStores(config.store);
   try {
     const keys = stores.entities;
     if (area === 'user' && verb === 'create') {
@@ -41,7 +45,7 @@ async function run(argv: string[]): Promise<void> {
       }
       if (subject !== undefined && subject.length < 5)
         throw new UsageError('a subject has at least 5 characters');
-      const created = makeAuthKey(namespace, { subject, apiKey });
+      const created = makeAuthKey(namespace, { subject, apiKey, masterKey });
       if (await keys.getAuthKey(created.record.uuid))
         throw new UsageError(`key ${created.record.uuid} already exists`);
       await keys.putAuthKey(created.record);

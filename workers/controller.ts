@@ -181,7 +181,12 @@ async function startAlarmWorker(options: {
   const { gust } = options.app;
   const fire = async (alarm: AlarmFire): Promise<'fired' | 'no-active-rule' | 'missing'> => {
     const trigger = await gust.entities.get<Trigger>('triggers', alarm.namespace, alarm.trigger);
-    if (!trigger) return 'missing';
+    if (!trigger) {
+      // A once-alarm whose trigger went after its fire (a retry after a partial clean-up): the schedule goes too.
+      if (alarm.deleteAfterFire !== undefined)
+        await gust.alarms?.deleteSchedule(alarm.namespace, alarm.trigger);
+      return 'missing';
+    }
     const identity = { namespace: alarm.namespace, subject: alarm.subject, uuid: '' };
     gust.fireThrottles.admit(alarm.namespace);
     const args = { ...keyValuesToObject(trigger.parameters), ...alarm.payload };

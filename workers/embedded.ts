@@ -45,8 +45,11 @@ export interface EmbeddedGust {
   backend: ContainerBackend;
   /** The running controller (a new one after `restartController`). */
   controller: RunningController;
-  /** Stops the controller and starts a new incarnation (on a new port when `port` was 0). */
-  restartController(): Promise<RunningController>;
+  /**
+   * Stops the controller and starts a new incarnation (on a new port when `port` was 0), after
+   * `whileDown` settles when given (tests: what happens while no controller runs).
+   */
+  restartController(whileDown?: () => Promise<unknown>): Promise<RunningController>;
   log: pino.Logger;
   /** undefined when metrics are off */
   metrics: ProcessMetrics | undefined;
@@ -114,8 +117,9 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     controller: await startController(controllerOptions),
     log,
     metrics,
-    async restartController() {
+    async restartController(whileDown) {
       await gust.controller.stop();
+      await whileDown?.();
       gust.controller = await startController(controllerOptions);
       return gust.controller;
     },

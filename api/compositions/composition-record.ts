@@ -15,6 +15,7 @@ export interface CompositionRun {
   /** The enclosing composition's id; absent for the topmost. */
   cause?: string;
   binding?: string;
+  transactionId?: string;
   conductor?: boolean;
   /** The record's `kind` annotation. @default 'sequence' */
   kind?: string;

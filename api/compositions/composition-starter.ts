@@ -3,6 +3,7 @@
 // the controller runs itself with no container (SequenceActions.scala, PrimitiveActions.scala).
 // The invoke route, rule firing, web actions and compositions' own components start here.
 import type { Action, KeyValue } from '../../common/types';
+import type { ActionKeys } from '../action-keys';
 import type { ActivationWriter } from '../activation-writer';
 import type { Identity } from '../authenticator';
 import type { EntityCache } from '../entity-cache';
@@ -11,7 +12,8 @@ import { newActivationId } from '../invoke/activation-starter';
 import type { ActivationResponse } from '../invoke/classify';
 import { whiskError } from '../invoke/classify';
 import { apiError } from '../errors';
-import { keyValueOf, keyValuesToObject } from '../key-values';
+import { isTruthy, keyValueOf, keyValuesToObject, mergeKeyValues } from '../key-values';
+import { partitionInitArguments } from '../../common/init-parameters';
 import { SEQUENCE_KIND } from '../action-model';
 import { actionPath } from '../../common/names';
 import { BUILTIN_KIND } from '../catalog/system-catalog';
@@ -32,6 +34,8 @@ export interface StartRequest {
   cause?: string;
   /** `ns/binding` when the action was reached through a binding. */
   binding?: string;
+  /** The transaction id of the request that started it; components share their composition's. */
+  transactionId?: string;
 }
 
 /** Counters one topmost composition shares with every composition nested in it. */
@@ -63,6 +67,8 @@ export type BuiltinAction = (
 ) => Promise<ActivationResponse>;
 
 export interface CompositionStarterDeps {
+  /** The keys actions annotated `provide-api-key` get; without it, none do. */
+  keys?: Pick<ActionKeys, 'keyFor'>;
   /** By action path (`whisk.system/alarms/alarm`). */
   builtins?: Record<string, BuiltinAction>;
   entities: EntityCache;
@@ -90,10 +96,11 @@ export function assertFinalParametersKept(
   if (Object.keys(payload).some(locked)) throw apiError('GUST_ERR_REQUEST_BAD_PARAMETERS');
 }
 
-export const isConductor = (action: Action): boolean => {
-  const value = keyValueOf(action.annotations, 'conductor');
-  return value !== undefined && value !== false && value !== null && value !== 0 && value !== '';
-};
+export const isConductor = (action: Action): boolean => isTruthy(keyValueOf(action.annotations, 'conductor'));
+
+/** `provide-api-key`: truthy or absent (OpenWhisk writes `false` on create, so legacy actions get it). */
+export const providesApiKey = (action: Action): boolean =>
+  isTruthy(keyValueOf(action.annotations, 'provide-api-key'), true);
 
 export class CompositionStarter {
   readonly entities: EntityCache;
@@ -140,13 +147,15 @@ export class CompositionStarter {
   startPrimitive(request: StartRequest): StartResult {
     const { action } = request;
     const annotations = request.binding === undefined ? [] : [{ key: 'binding', value: request.binding }];
-    return this.#deps.activations.start(
-      action,
-      this.#merged(request),
-      request.identity,
-      request.cause,
+    const parameters = mergeKeyValues(request.packageParameters, action.parameters);
+    const { run, initEnv } = partitionInitArguments(this.#merged(request), parameters);
+    return this.#deps.activations.start(action, run, request.identity, {
+      cause: request.cause,
       annotations,
-    );
+      transactionId: request.transactionId,
+      initEnv,
+      apiKey: providesApiKey(action) ? this.#deps.keys?.keyFor(request.identity) : undefined,
+    });
   }
 
   /** package < action < payload (Parameters.merge). */
@@ -172,6 +181,7 @@ export class CompositionStarter {
       start: this.#now(),
       cause: request.cause,
       binding: request.binding,
+      transactionId: request.transactionId,
       conductor,
       kind,
     };

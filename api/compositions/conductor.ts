@@ -61,7 +61,13 @@ export async function runConductor(
       continue;
     }
     const component = starter.start(
-      { ...target, payload: params, identity: run.identity, cause: run.activationId },
+      {
+        ...target,
+        payload: params,
+        identity: run.identity,
+        cause: run.activationId,
+        transactionId: run.transactionId,
+      },
       budget,
     );
     if (component.kind === 'refused') return { steps, response: whiskError(component.error.message) };

@@ -62,7 +62,13 @@ export async function runSequence(
       }
     }
     const started = starter.start(
-      { ...component, payload: input, identity: run.identity, cause: run.activationId },
+      {
+        ...component,
+        payload: input,
+        identity: run.identity,
+        cause: run.activationId,
+        transactionId: run.transactionId,
+      },
       budget,
     );
     if (started.kind === 'refused') return { steps, response: whiskError(started.error.message) };

@@ -53,46 +53,53 @@ export class TriggerFiring {
    * Fires `trigger` as `identity` with `args` (trigger parameters already merged under them).
    * Undefined when no rule is active (no record, HTTP 204); otherwise the trigger activation id,
    * returned before the rules run, and a promise of the record once it is written.
+   * `transactionId` is the fire request's; the rules' activations share it.
    */
   async fire(
     trigger: Trigger,
     identity: Identity,
     args: Record<string, unknown>,
     payload: Record<string, unknown>,
+    transactionId?: string,
   ): Promise<{ activationId: string; recorded: Promise<Activation> } | undefined> {
     const rules = await rulesOf(this.#deps.entities, trigger);
     if (!rules.some((rule) => rule.status === 'active')) return undefined;
     const activationId = newActivationId();
     const start = this.#now();
-    const recorded = Promise.all(rules.map((rule) => this.#activate(rule, identity, args))).then(
-      (outcomes) => {
-        const record: Activation = {
-          namespace: identity.namespace,
-          name: trigger.name,
-          version: trigger.version,
-          subject: identity.subject,
-          activationId,
-          start,
-          end: 0,
-          duration: 0,
-          statusCode: 0,
-          response: { status: 'success', statusCode: 0, success: true, result: payload },
-          logs: outcomes.map((outcome) => JSON.stringify(outcome)),
-          annotations: [],
-          publish: false,
-        };
-        try {
-          this.#deps.writer.write(record);
-        } catch (error) {
-          this.#deps.onError?.(`trigger activation ${activationId} was not recorded`, error);
-        }
-        return record;
-      },
-    );
+    const recorded = Promise.all(
+      rules.map((rule) => this.#activate(rule, identity, args, transactionId)),
+    ).then((outcomes) => {
+      const record: Activation = {
+        namespace: identity.namespace,
+        name: trigger.name,
+        version: trigger.version,
+        subject: identity.subject,
+        activationId,
+        start,
+        end: 0,
+        duration: 0,
+        statusCode: 0,
+        response: { status: 'success', statusCode: 0, success: true, result: payload },
+        logs: outcomes.map((outcome) => JSON.stringify(outcome)),
+        annotations: [],
+        publish: false,
+      };
+      try {
+        this.#deps.writer.write(record);
+      } catch (error) {
+        this.#deps.onError?.(`trigger activation ${activationId} was not recorded`, error);
+      }
+      return record;
+    });
     return { activationId, recorded };
   }
 
-  async #activate(rule: Rule, identity: Identity, args: Record<string, unknown>): Promise<RuleOutcome> {
+  async #activate(
+    rule: Rule,
+    identity: Identity,
+    args: Record<string, unknown>,
+    transactionId: string | undefined,
+  ): Promise<RuleOutcome> {
     const ruleName = `${rule.namespace}/${rule.name}`;
     const actionName = refPath(rule.action);
     if (rule.status !== 'active') {
@@ -114,7 +121,7 @@ export class TriggerFiring {
         identity.namespace,
       );
       this.#deps.throttles.admit(identity.namespace);
-      const started = this.#deps.starter.start({ ...resolved, payload: args, identity });
+      const started = this.#deps.starter.start({ ...resolved, payload: args, identity, transactionId });
       if (started.kind === 'refused') throw started.error;
       const { activationId } = started;
       return { statusCode: 0, success: true, activationId, rule: ruleName, action: actionName };

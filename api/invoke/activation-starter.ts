@@ -1,13 +1,14 @@
 // THE entry point that starts an activation of an action: the invoke route, and compositions
 // (sequences, triggers/rules, conductors, web actions) all start theirs here.
 //
-//   starter.start(action, params, identity, cause?) → { kind: 'started', activationId, completion }
-//                                                 | { kind: 'refused', error }
+//   starter.start(action, params, identity, context?) → { kind: 'started', activationId, completion }
+//                                                    | { kind: 'refused', error }
 //
 // - `params` are the final parameters (already merged over package and action defaults).
 // - `identity` is whose activation it is: it is recorded in `identity.namespace`, as `subject`.
-// - `cause` is the id of the activation that started this one (a sequence's, a conductor's); the
-//   record gets `causedBy`. `annotations` are added to the record (`binding`).
+// - `context.cause` is the id of the activation that started this one (a sequence's, a
+//   conductor's); the record gets `causedBy`. `context.annotations` are added to the record
+//   (`binding`). `context.transactionId` is the request's (a fresh one when absent).
 // - `refused` is decided synchronously and nothing was recorded: `error` is the coded answer
 //   (503 while the activation writer is saturated, 429 while the action's queue is full).
 // - `completion` resolves once the activation has run, with its record (`logs` still empty: they
@@ -23,6 +24,7 @@ import type { ActivationWriter } from '../activation-writer';
 import type { Identity } from '../authenticator';
 import { apiError, type ApiError } from '../errors';
 import type { NamespaceThrottles } from '../namespace-throttles';
+import { generateTransactionId } from '../transaction-id';
 import { activationRecord } from './activation-record';
 import { whiskError } from './classify';
 import type { InvokeRequest, Invoker, Ran } from './invoker';
@@ -47,6 +49,18 @@ export type StartResult =
   | { kind: 'started'; activationId: string; completion: Promise<Completion> }
   | { kind: 'refused'; error: ApiError };
 
+/** What an activation knows besides its action, parameters and identity. */
+export interface StartContext {
+  cause?: string;
+  annotations?: KeyValue[];
+  /** The transaction id of the request that started it (X-Request-ID). */
+  transactionId?: string;
+  /** The action's `init: true` parameters for /init's environment (`params` lacks them). */
+  initEnv?: Record<string, string>;
+  /** The API key the action gets (`provide-api-key`), or a promise of it. */
+  apiKey?: string | Promise<string>;
+}
+
 /** 32 lowercase hex: a random UUID without dashes (entity/ActivationId.scala). */
 export const newActivationId = (): string => randomUUID().replace(/-/g, '');
 
@@ -65,9 +79,9 @@ export class ActivationStarter {
     action: Action,
     params: Record<string, unknown>,
     identity: Identity,
-    cause?: string,
-    annotations?: KeyValue[],
+    context: StartContext = {},
   ): StartResult {
+    const { cause, annotations } = context;
     const { invoker, writer, throttles } = this.#deps;
     // Accepting more work than the writer can store would mean dropping records later.
     if (writer.saturated) {
@@ -78,11 +92,15 @@ export class ActivationStarter {
       action,
       params,
       activationId: newActivationId(),
+      transactionId: context.transactionId ?? generateTransactionId(),
       namespace: identity.namespace,
       subject: identity.subject,
     };
     if (cause !== undefined) request.cause = cause;
     if (annotations !== undefined && annotations.length > 0) request.annotations = annotations;
+    if (context.initEnv !== undefined && Object.keys(context.initEnv).length > 0)
+      request.initEnv = context.initEnv;
+    if (context.apiKey !== undefined) request.apiKey = context.apiKey;
     const received = this.#now();
     const admission = invoker.invoke(request);
     if (admission.kind === 'refused') {

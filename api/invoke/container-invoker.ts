@@ -11,7 +11,7 @@ import type { Action, ActionRef, ContainerInfo } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { InitPayload, RuntimeCallResult, RuntimeClient } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
-import { runPayload } from './run-payload';
+import { initContextEnv, runPayload } from './run-payload';
 import { CapacityRequests, ControlPlaneUnavailable } from './capacity-requests';
 import type { ActivationResponse } from './classify';
 import { classifyInitFailure, classifyRun, developerError, failureReason, whiskError } from './classify';
@@ -152,12 +152,14 @@ export class ContainerInvoker implements Invoker {
     stemCell: boolean,
   ): Promise<Ran> {
     const { action } = request;
+    // A promise only the first time this controller needs the namespace's key (ActionKeys).
+    const apiKey = request.apiKey instanceof Promise ? await request.apiKey : request.apiKey;
     let begin = this.#now();
     let initTime: number | undefined;
     if (!this.#sessions.isReady(container.id)) {
       const collectLogs = action.limits.logs > 0 && container.slots === 1;
       const { sent, done } = this.#sessions.initialize(container.lease.container, collectLogs, () =>
-        this.#init(container, request),
+        this.#init(container, request, apiKey),
       );
       const outcome = await done;
       if (sent) {
@@ -178,7 +180,11 @@ export class ContainerInvoker implements Invoker {
     }
     const timeoutMs = action.limits.timeout;
     const runStart = this.#now();
-    const reply = await this.#deps.runtime.run(container.address, runPayload(request, runStart), timeoutMs);
+    const reply = await this.#deps.runtime.run(
+      container.address,
+      runPayload(request, runStart, apiKey),
+      timeoutMs,
+    );
     container.observeRun(this.#now() - runStart);
     const { response, timedOut } = await this.#interpret(reply, container, timeoutMs, 'run');
     const failed = response.status === 'action developer error' || response.status === 'whisk internal error';
@@ -194,7 +200,7 @@ export class ContainerInvoker implements Invoker {
     return { activation: activationRecord(request, response, timing), logs };
   }
 
-  async #init(container: LeasedContainer, request: InvokeRequest): Promise<InitOutcome> {
+  async #init(container: LeasedContainer, request: InvokeRequest, apiKey?: string): Promise<InitOutcome> {
     const { action } = request;
     const payload: InitPayload = {
       value: {
@@ -203,9 +209,8 @@ export class ContainerInvoker implements Invoker {
         binary: action.exec.binary ?? false,
         ...(action.exec.code !== undefined ? { code: action.exec.code } : {}),
         env: {
-          __OW_NAMESPACE: request.namespace,
-          __OW_ACTION_NAME: `/${actionPath(action)}`,
-          __OW_ACTION_VERSION: action.version,
+          ...request.initEnv,
+          ...initContextEnv(request, this.#now(), apiKey),
           __OW_API_HOST: this.#deps.apiHost,
           // Overlapping runs only for actions that allow them (audit C1); a stem cell learns it here.
           ...(action.limits.concurrency > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {}),

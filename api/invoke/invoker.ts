@@ -6,11 +6,20 @@ export interface InvokeRequest {
   /** Invocation parameters, already merged over the action's default parameters. */
   params: Record<string, unknown>;
   activationId: string;
+  /** The request's transaction id (X-Request-ID), `transaction_id` on /run (contract §6.3). */
+  transactionId: string;
   /** The caller's namespace (the activation is recorded there) and subject. */
   namespace: string;
   subject: string;
   /** The activation that started this one (sequences, triggers, conductors). */
   cause?: string;
+  /**
+   * The key for `api_key` / `__OW_API_KEY` (`provide-api-key`; '' when the caller has none); a
+   * promise only while a controller first reads a namespace's key (ActionKeys). Never rejects.
+   */
+  apiKey?: string | Promise<string>;
+  /** `init: true` parameters, stringified: /init's environment gets them (not /run's value). */
+  initEnv?: Record<string, string>;
   /** Added to the record's annotations (e.g. `binding`, when invoked through a package binding). */
   annotations?: KeyValue[];
 }

@@ -181,9 +181,10 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
 
   async #run(host: string, request: InvokeRequest, received: number): Promise<Ran> {
     const { action } = request;
+    const apiKey = request.apiKey instanceof Promise ? await request.apiKey : request.apiKey;
     const begin = this.#now();
     const timeoutMs = action.limits.timeout;
-    const payload = runPayload(request, begin);
+    const payload = runPayload(request, begin, apiKey);
     const reply = await this.#deps.runtime.run(
       this.#deps.gateway,
       payload,

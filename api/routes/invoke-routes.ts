@@ -59,7 +59,12 @@ export async function invokeRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const caller = callerOf(request);
     const resolved = await resolveAction(entities, request.namespace, pkg, name, caller.namespace);
     assertFinalParametersKept(resolved, payload);
-    const started = compositions.start({ ...resolved, payload, identity: caller });
+    const started = compositions.start({
+      ...resolved,
+      payload,
+      identity: caller,
+      transactionId: request.id,
+    });
     if (started.kind === 'refused') throw started.error;
     const { activationId, completion } = started;
     void reply.header('x-openwhisk-activation-id', activationId);

@@ -150,7 +150,7 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         __ow_headers: forwardedHeaders(request),
         ...payload,
       };
-      const fired = await firing.fire(trigger, callerOf(request), args, payload);
+      const fired = await firing.fire(trigger, callerOf(request), args, payload, request.id);
       if (!fired) return reply.code(204).send();
       void reply.header('x-openwhisk-activation-id', fired.activationId);
       return reply.code(202).send({ activationId: fired.activationId });

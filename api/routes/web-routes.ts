@@ -10,7 +10,7 @@ import type { Identity } from '../authenticator';
 import { assertFinalParametersKept } from '../compositions/composition-starter';
 import { isEntityName } from '../entity-names';
 import { apiError } from '../errors';
-import { keyValueOf } from '../key-values';
+import { isTruthy, keyValueOf } from '../key-values';
 import type { OwnerIdentities } from '../owner-identities';
 import { settledWithin } from '../settled-within';
 import type { WebExtension } from '../web/web-response';
@@ -32,8 +32,7 @@ const CORS = {
 };
 const DEFAULT_ALLOW_HEADERS = 'Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent';
 
-const truthy = (value: unknown): boolean =>
-  value !== undefined && value !== false && value !== null && value !== 0 && value !== '';
+const truthy = (value: unknown): boolean => isTruthy(value);
 
 /** `name.ext/rest` → name, extension (default http) and the unmatched path. */
 function splitTail(tail: string): { name: string; extension: WebExtension; path: string } {
@@ -160,7 +159,12 @@ export async function webRoutes(app: FastifyInstance, ctx: WebRouteOptions): Pro
       assertFinalParametersKept(resolved, input);
     }
     throttles.admit(owner.namespace);
-    const started = compositions.start({ ...resolved, payload: { ...input, ...meta }, identity: owner });
+    const started = compositions.start({
+      ...resolved,
+      payload: { ...input, ...meta },
+      identity: owner,
+      transactionId: request.id,
+    });
     if (started.kind === 'refused') throw started.error;
     void reply.header('x-openwhisk-activation-id', started.activationId);
     const done = await settledWithin(started.completion, config.controller.blockingWaitMs);

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1EnvVar } from '@kubernetes/client-node';
 import { LABELS, actionPath } from '../../common/names';
 import type { Action } from '../../common/types';
+import { initEnvValue } from '../../common/init-parameters';
 
 export const SERVING = { group: 'serving.knative.dev', version: 'v1', plural: 'services' } as const;
 export const AUTOSCALING = {
@@ -134,6 +135,10 @@ export function buildService(action: Action, options: ServiceOptions): KnativeSe
     { name: '__OW_ACTION_VERSION', value: action.version },
     { name: '__OW_API_HOST', value: options.apiHost },
     ...(action.limits.concurrency > 1 ? [{ name: '__OW_ALLOW_CONCURRENT', value: 'true' }] : []),
+    // The action's `init: true` parameters, with their default values (a package's are not known here).
+    ...action.parameters
+      .filter((entry) => entry.init === true)
+      .map((entry) => ({ name: entry.key, value: initEnvValue(entry.value) })),
   ];
   const memory = `${action.limits.memory}Mi`;
   const labels = { [LABELS.managed]: 'true' };

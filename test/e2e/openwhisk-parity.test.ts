@@ -1,11 +1,13 @@
 // OpenWhisk applications that compose or fire actions, end to end through the official
 // `openwhisk` client against the real stack (harness.ts): packages shared across two namespaces
-// (the binding re-checked on every call), sequences, triggers and rules, web actions (plain HTTP);
-// and fresh caches across two controllers on one Temporal and one store, with the propagation
-// delay measured.
+// (the binding re-checked on every call), sequences, triggers and rules, web actions (plain HTTP),
+// the activation context (including `init: true` parameters and provide-api-key), the fire
+// throttle; and fresh caches across two controllers on one Temporal and one store, with the
+// propagation delay measured.
 import openwhisk from 'openwhisk';
 import { GUEST_API_KEY } from '../../api/api-keys';
 import { makeAuthKey } from '../../api/api-keys';
+import { masterKeyOf } from '../../api/action-keys';
 import { openStores, type Stores } from '../../store/open-stores';
 import { type RunningController, startController } from '../../workers/controller';
 import type { GustUnderTest } from './harness';
@@ -34,7 +36,10 @@ beforeAll(async () => {
   });
   ow = gust.client();
   stores = await openStores(gust.config.store);
-  const key = makeAuthKey('other');
+  // Sealed under the controllers' master key, so actions annotated provide-api-key get it.
+  const key = makeAuthKey('other', {
+    masterKey: masterKeyOf(gust.config.controller.keyEncryptionKey, false),
+  });
   await stores.entities.putAuthKey(key.record);
   otherKey = key.apiKey;
   other = gust.client({ apiKey: otherKey });
@@ -217,6 +222,35 @@ describe('sequences', () => {
     expect(second).toMatchObject({ name: 'step-a', cause: record.activationId });
   });
 
+  test('conductor errors: fed back to the conductor, and the composition limit', async () => {
+    await other.actions.create({ name: 'private-to-other', action: ECHO });
+    await ow.actions.create({
+      name: 'conductor-errors',
+      annotations: { conductor: true },
+      action: `function main(p) {
+        if (p.error !== undefined) return { params: { seen: p.error } };
+        if (p.loop) return { action: 'step-a', params: {}, state: { loop: true } };
+        return { action: p.target, params: {}, state: {} };
+      }`,
+    });
+    const seen = (target: unknown) =>
+      ow.actions.invoke({ name: 'conductor-errors', blocking: true, result: true, params: { target } });
+    expect(await seen('absent')).toEqual({
+      seen: "Failed to resolve action with name 'absent' during composition.",
+    });
+    expect(await seen(42)).toEqual({
+      seen: 'Failed to parse action name from json value 42 during composition.',
+    });
+    expect(await seen('/other/private-to-other')).toEqual({
+      seen: "Failed entitlement check for action with name '/other/private-to-other' during composition.",
+    });
+    const tooMany = await failure(
+      ow.actions.invoke({ name: 'conductor-errors', blocking: true, params: { loop: true } }),
+    );
+    expect(tooMany.statusCode).toBe(502);
+    expect(tooMany.error?.response?.result?.error).toBe('Too many actions in the composition.');
+  });
+
   test('a public catalog-style component from another namespace', async () => {
     await createSequence(other, 'uses-shared', ['/guest/shared/echo']);
     expect(
@@ -396,6 +430,205 @@ describe('web actions (plain HTTP)', () => {
     expect(body.__ow_user).toBe('other');
     const id = response.headers.get('x-openwhisk-activation-id')!;
     expect(await eventually(() => ow.activations.get({ name: id }))).toMatchObject({ namespace: 'guest' });
+  });
+});
+
+describe('the activation context', () => {
+  // Knative runtimes initialise from their Service's environment when they start, not per
+  // activation: what the code sees at load time is not an activation's there.
+  const initPerActivation = process.env.GUST_E2E_BACKEND !== 'knative';
+  /** An action that reports the context variables it saw while loading and while running. */
+  const CONTEXT = `
+    const KEYS = ['__OW_ACTIVATION_ID', '__OW_TRANSACTION_ID', '__OW_DEADLINE', '__OW_NAMESPACE',
+      '__OW_ACTION_NAME', '__OW_ACTION_VERSION', '__OW_API_HOST', '__OW_API_KEY'];
+    const seen = () => Object.fromEntries(KEYS.map((key) => [key, process.env[key]]));
+    const atInit = seen();
+    function main(params) { return { init: atInit, run: seen(), params }; }`;
+  interface Seen {
+    init: Record<string, string | undefined>;
+    run: Record<string, string | undefined>;
+    params: Record<string, unknown>;
+  }
+  /** Blocking invoke with `tid` as the request's X-Request-ID (the client sends __OW_TRANSACTION_ID). */
+  async function invokeAs(
+    client: Client,
+    name: string,
+    tid: string,
+  ): Promise<Record_ & { start: number; end: number }> {
+    process.env.__OW_TRANSACTION_ID = tid;
+    try {
+      return (await client.actions.invoke({ name, blocking: true })) as unknown as Record_ & {
+        start: number;
+        end: number;
+      };
+    } finally {
+      delete process.env.__OW_TRANSACTION_ID;
+    }
+  }
+
+  test('/init and /run carry activation id, transaction id, deadline, namespace, action and API host', async () => {
+    const timeout = 20_000;
+    await ow.actions.create({ name: 'context', action: CONTEXT, limits: { timeout } });
+    const cold = await invokeAs(ow, 'context', 'parity-tid-cold');
+    const warm = await invokeAs(ow, 'context', 'parity-tid-warm');
+    const coldSeen = cold.response.result as unknown as Seen;
+    const warmSeen = warm.response.result as unknown as Seen;
+    const expected = (record: Record_, tid: string) => ({
+      __OW_ACTIVATION_ID: record.activationId,
+      __OW_TRANSACTION_ID: tid,
+      __OW_NAMESPACE: 'guest',
+      __OW_ACTION_NAME: '/guest/context',
+      __OW_ACTION_VERSION: '0.0.1',
+      __OW_API_HOST: gust.config.controller.apiHost,
+    });
+    // The first activation initialised the container: /init saw its context, as /run did.
+    if (initPerActivation) expect(coldSeen.init).toMatchObject(expected(cold, 'parity-tid-cold'));
+    expect(coldSeen.run).toMatchObject(expected(cold, 'parity-tid-cold'));
+    // A warm run gets its own context; what the code saw at load time stays the first one's.
+    expect(warmSeen.run).toMatchObject(expected(warm, 'parity-tid-warm'));
+    if (initPerActivation) expect(warmSeen.init.__OW_ACTIVATION_ID).toBe(cold.activationId);
+    // The deadline is the call's start plus the time limit: within the activation's span, shifted.
+    const deadlines: [Record_ & { start: number; end: number }, string | undefined][] = [
+      [cold, coldSeen.run.__OW_DEADLINE],
+      [warm, warmSeen.run.__OW_DEADLINE],
+    ];
+    if (initPerActivation) deadlines.push([cold, coldSeen.init.__OW_DEADLINE]);
+    for (const [record, deadline] of deadlines) {
+      expect(deadline).toMatch(/^\d+$/);
+      expect(Number(deadline)).toBeGreaterThanOrEqual(record.start + timeout);
+      expect(Number(deadline)).toBeLessThanOrEqual(record.end + timeout);
+    }
+    // No context field leaks into the arguments.
+    expect(coldSeen.params).toEqual({});
+    // Created without `provide-api-key`, the action was annotated `false`: no key.
+    const stored = (await ow.actions.get({ name: 'context' })) as unknown as Record_;
+    expect(annotation(stored, 'provide-api-key')).toBe(false);
+    expect([coldSeen.init.__OW_API_KEY, coldSeen.run.__OW_API_KEY]).toEqual([undefined, undefined]);
+  });
+
+  test("provide-api-key: true hands the invoking identity's key to /init and /run", async () => {
+    await ow.packages.create({ name: 'keyed', package: { publish: true } });
+    await ow.actions.create({
+      name: 'keyed/whoami',
+      action: CONTEXT,
+      annotations: { 'provide-api-key': true, 'web-export': true },
+    });
+    const mine = (await ow.actions.invoke({ name: 'keyed/whoami', blocking: true, result: true })) as Seen;
+    expect(mine.run.__OW_API_KEY).toBe(GUEST_API_KEY);
+    if (initPerActivation) expect(mine.init.__OW_API_KEY).toBe(GUEST_API_KEY);
+    // Another namespace invoking the public action: its own key, its own namespace.
+    const theirs = (await other.actions.invoke({
+      name: '/guest/keyed/whoami',
+      blocking: true,
+      result: true,
+    })) as Seen;
+    expect(theirs.run).toMatchObject({ __OW_API_KEY: otherKey, __OW_NAMESPACE: 'other' });
+    // A caller whose key has no sealed copy gets the empty key, never the previous caller's.
+    const unsealed = makeAuthKey('unsealed');
+    await stores.entities.putAuthKey(unsealed.record);
+    const none = (await gust.client({ apiKey: unsealed.apiKey }).actions.invoke({
+      name: '/guest/keyed/whoami',
+      blocking: true,
+      result: true,
+    })) as Seen;
+    expect(none.run).toMatchObject({ __OW_API_KEY: '', __OW_NAMESPACE: 'unsealed' });
+    // A web action runs as its owner, with the owner's key.
+    const web = await fetch(`${gust.apihost}/api/v1/web/guest/keyed/whoami.json`);
+    expect(((await web.json()) as Seen).run.__OW_API_KEY).toBe(GUEST_API_KEY);
+    // The key is not among the arguments.
+    expect(mine.params).toEqual({});
+  });
+
+  (initPerActivation ? test : test.skip)(
+    'parameters marked init: true go to /init as environment, not to /run',
+    async () => {
+      await ow.packages.create({
+        name: 'initpkg',
+        package: { parameters: [{ key: 'PKG_INIT', value: { a: 1 }, init: true } as never] },
+      });
+      const created = await ow.actions.create({
+        name: 'initpkg/uses-init',
+        action: {
+          exec: {
+            kind: 'nodejs:20',
+            code: `const atInit = { url: process.env.SERVICE_URL, n: process.env.N, empty: process.env.NOTHING,
+            pkg: process.env.PKG_INIT };
+            function main(params) { return { atInit, params }; }`,
+          },
+          parameters: [
+            { key: 'SERVICE_URL', value: 'https://example.invalid/db', init: true },
+            { key: 'N', value: 3, init: true },
+            { key: 'NOTHING', value: null, init: true },
+            { key: 'plain', value: 1 },
+          ],
+        } as never,
+      });
+      expect(created.parameters).toContainEqual({
+        key: 'SERVICE_URL',
+        value: 'https://example.invalid/db',
+        init: true,
+      });
+      const result = await ow.actions.invoke({
+        name: 'initpkg/uses-init',
+        blocking: true,
+        result: true,
+        params: { fromCall: true },
+      });
+      expect(result).toEqual({
+        atInit: { url: 'https://example.invalid/db', n: '3', empty: '', pkg: '{"a":1}' },
+        params: { plain: 1, fromCall: true },
+      });
+    },
+  );
+
+  test('the components of a sequence share its transaction id', async () => {
+    await createSequence(ow, 'context-seq', ['/_/context']);
+    const record = await invokeAs(ow, 'context-seq', 'parity-tid-seq');
+    const seen = record.response.result as unknown as Seen;
+    expect(seen.run).toMatchObject({
+      __OW_TRANSACTION_ID: 'parity-tid-seq',
+      __OW_ACTIVATION_ID: record.logs[0],
+    });
+  });
+});
+
+describe('the fire throttle', () => {
+  test("fires past firesPerMinute answer 429 with OpenWhisk's message", async () => {
+    const { embedded, config, scope } = gust;
+    const throttled = await startController({
+      config: {
+        ...config,
+        controller: { ...config.controller, id: `${config.controller.id}-fires`, firesPerMinute: 3 },
+      },
+      connection: embedded.connection,
+      client: embedded.client,
+      backend: embedded.backend,
+      scope,
+      port: 0,
+      alarmFires: false,
+    });
+    try {
+      const client = openwhisk({ apihost: throttled.url, api_key: GUEST_API_KEY });
+      await client.triggers.create({ name: 'throttled' });
+      const outcomes: unknown[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        outcomes.push(
+          await client.triggers.invoke({ name: 'throttled' }).then(
+            () => 'fired',
+            (error: unknown) => error,
+          ),
+        );
+      }
+      expect(outcomes.slice(0, 3)).toEqual(['fired', 'fired', 'fired']);
+      expect(outcomes[4]).toMatchObject({
+        statusCode: 429,
+        error: {
+          error: expect.stringMatching(/^Too many requests in the last minute \(count: \d+, allowed: 3\)\.$/),
+        },
+      });
+    } finally {
+      await throttled.stop();
+    }
   });
 });
 

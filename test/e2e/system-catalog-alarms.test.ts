@@ -6,7 +6,7 @@ import openwhisk from 'openwhisk';
 import { GUEST_API_KEY } from '../../api/api-keys';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
-import { eventually } from './waiting';
+import { eventually, failure } from './waiting';
 
 jest.setTimeout(240_000);
 
@@ -87,7 +87,14 @@ describe('alarms on Temporal Schedules', () => {
     const one = await ow.activations.get({ name: before[0]!.activationId });
     expect(one.response?.result).toMatchObject({ hello: 'alarm' });
 
-    const restarted = await gust.embedded.restartController();
+    // The only controller goes down while the schedule starts two more fires: their activity waits
+    // in the alarms queue until the next controller's alarm worker polls it.
+    const schedule = gust.embedded.client.schedule.getHandle(scheduleId);
+    const taken = async () => (await schedule.describe()).info.numActionsTaken;
+    const restarted = await gust.embedded.restartController(async () => {
+      const atStop = await taken();
+      await eventually(taken, (n) => n >= atStop + 2, 60_000);
+    });
     const owAfter = openwhisk({ apihost: restarted.url, api_key: GUEST_API_KEY });
     ow = owAfter;
     const countAtRestart = (await ticks(owAfter)).length;
@@ -96,6 +103,15 @@ describe('alarms on Temporal Schedules', () => {
       (list) => list.length >= countAtRestart + 2,
       60_000,
     );
+    // No fire was lost: once the schedule stops, every fire it took has run the action, once.
+    await schedule.pause('counting the fires');
+    const fires = await taken();
+    const all = await eventually(
+      () => ticks(owAfter),
+      (list) => list.length >= fires,
+      60_000,
+    );
+    expect(all.length).toBe(fires);
 
     const bad = await owAfter.feeds
       .create({ name: '/whisk.system/alarms/alarm', trigger: 'every2s', params: { cron: 'not a cron' } })
@@ -111,6 +127,53 @@ describe('alarms on Temporal Schedules', () => {
     expect(
       await owAfter.feeds.delete({ name: '/whisk.system/alarms/alarm', trigger: 'every2s' }),
     ).toBeTruthy();
+  });
+
+  test('a once alarm fires once; deleteAfterFire removes its trigger and schedule, and with rules its rules', async () => {
+    await ow.actions.create({ name: 'once-action', action: 'function main(p) { return p; }' });
+    const date = Date.now() + 5_000;
+    const cases = [
+      ['once-true', 'true'],
+      ['once-rules', 'rules'],
+    ] as const;
+    for (const [trigger, deleteAfterFire] of cases) {
+      await ow.triggers.create({
+        name: trigger,
+        trigger: { annotations: [{ key: 'feed', value: '/whisk.system/alarms/once' }] },
+      });
+      await ow.rules.create({ name: `${trigger}-rule`, trigger, action: 'once-action' });
+      await ow.feeds.create({
+        name: '/whisk.system/alarms/once',
+        trigger,
+        params: { date, deleteAfterFire, trigger_payload: { which: trigger } },
+      });
+    }
+    for (const [trigger] of cases) {
+      await eventually(
+        () => failure(ow.triggers.get({ name: trigger })),
+        (error) => error.statusCode === 404,
+        60_000,
+      );
+      await eventually(
+        () =>
+          failure(
+            gust.embedded.client.schedule.getHandle(`${gust.scope.prefix}alarm/guest/${trigger}`).describe(),
+          ),
+        (error) => (error as { name?: string }).name === 'ScheduleNotFoundError',
+      );
+    }
+    const runs = (await eventually(
+      () => ow.activations.list({ name: 'once-action', docs: true, limit: 10 }),
+      (list) => list.length >= 2,
+    )) as unknown as { response?: { result?: unknown } }[];
+    expect(
+      runs
+        .map((run) => run.response?.result)
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual([{ which: 'once-rules' }, { which: 'once-true' }]);
+    const rules = (await ow.rules.list()).map((rule) => rule.name);
+    expect(rules).toContain('once-true-rule');
+    expect(rules).not.toContain('once-rules-rule');
   });
 
   test('feed parameter errors as the alarms package words them', async () => {

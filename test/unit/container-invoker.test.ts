@@ -63,6 +63,7 @@ function setup({
     action,
     params: {},
     activationId: String(n++).padStart(32, '0'),
+    transactionId: 'tid',
     namespace: 'guest',
     subject: 'guest',
   });

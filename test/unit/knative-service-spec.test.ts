@@ -80,6 +80,26 @@ describe('the Knative Service of an action', () => {
     expect(env(buildService(single, OPTIONS)).__OW_ALLOW_CONCURRENT).toBeUndefined();
   });
 
+  it('puts the init: true parameters in the environment, stringified as OpenWhisk does', () => {
+    const withInit = {
+      ...action,
+      parameters: [
+        { key: 'URL', value: 'https://example.invalid', init: true },
+        { key: 'N', value: 3, init: true },
+        { key: 'OBJ', value: { a: [1] }, init: true },
+        { key: 'NONE', value: null, init: true },
+        { key: 'plain', value: 'not in the environment' },
+      ],
+    };
+    expect(env(buildService(withInit, OPTIONS))).toMatchObject({
+      URL: 'https://example.invalid',
+      N: '3',
+      OBJ: '{"a":[1]}',
+      NONE: '',
+    });
+    expect(env(buildService(withInit, OPTIONS)).plain).toBeUndefined();
+  });
+
   it('mounts large code from a ConfigMap of that version', () => {
     const big = testAction({ namespace: 'guest', name: 'big', version: '0.0.9' });
     big.exec.code = 'x'.repeat(INLINE_CODE_LIMIT + 1);

@@ -34,6 +34,7 @@ describe('production mode', () => {
   it('is what the compose stack runs, with the Temporal UI on loopback and read-only', () => {
     const compose = readFileSync('docker-compose.yml', 'utf8');
     expect(compose).toMatch(/^ {4}GUST_PRODUCTION: 'true'$/m);
+    expect(compose).toMatch(/^ {4}GUST_KEY_ENCRYPTION_KEY: \$\{GUST_KEY_ENCRYPTION_KEY:\?/m);
     expect(compose).toMatch(/^ {6}TEMPORAL_UI_HOST: \$\{GUST_TEMPORAL_UI_HOST:-127\.0\.0\.1\}$/m);
     expect(compose).toMatch(/^ {6}TEMPORAL_DISABLE_WRITE_ACTIONS: \$\{GUST_TEMPORAL_UI_READ_ONLY:-true\}$/m);
   });
