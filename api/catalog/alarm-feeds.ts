@@ -94,7 +94,7 @@ export class AlarmFeeds {
         case 'READ':
           return success(await this.#read(id));
         case 'UPDATE': {
-          const previous = (await this.#read(id)).config as AlarmConfig;
+          const previous = await this.#stored(id);
           const merged = { ...previous, ...params };
           await handle.delete();
           await this.#create(this.#config(previous.feed, merged, target.namespace, target.name), caller);
@@ -249,6 +249,12 @@ export class AlarmFeeds {
         throw new FeedError(`cron pattern '${config.cron}' is not valid`);
       throw error;
     }
+  }
+
+  /** The configuration the schedule was created with (its memo), `feed` included. */
+  async #stored(id: string): Promise<AlarmConfig> {
+    const description = await this.#client.schedule.getHandle(id).describe();
+    return (description.memo?.config ?? {}) as AlarmConfig;
   }
 
   async #read(id: string): Promise<Record<string, unknown>> {

@@ -200,6 +200,17 @@ describe('sequences', () => {
     }
   });
 
+  test('a component deleted after create: 502 Sequence component does not exist.', async () => {
+    await ow.actions.create({ name: 'goes-away', action: ECHO });
+    await createSequence(ow, 'seq-gone', ['/_/step-a', '/_/goes-away']);
+    await ow.actions.delete({ name: 'goes-away' });
+    const error = await failure(ow.actions.invoke({ name: 'seq-gone', blocking: true }));
+    expect([error.statusCode, error.error?.response?.result?.error]).toEqual([
+      502,
+      'Sequence component does not exist.',
+    ]);
+  });
+
   test("a conductor action runs the components it names, with OpenWhisk's record", async () => {
     await ow.actions.create({
       name: 'conductor',

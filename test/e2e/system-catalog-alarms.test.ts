@@ -49,6 +49,25 @@ describe('whisk.system/utils', () => {
     const alarms = await ow.packages.get({ name: '/whisk.system/alarms' });
     expect((alarms.feeds ?? []).map((f) => f.name).sort()).toEqual(['alarm', 'interval', 'once']);
   });
+
+  test("utils compose as OpenWhisk's catalog does, and see the caller's context", async () => {
+    const utils = ['split', 'sort', 'head', 'cat'].map((name) => `/whisk.system/utils/${name}`);
+    await ow.actions.create({ name: 'first-line', sequence: utils } as never);
+    expect(
+      await ow.actions.invoke({
+        name: 'first-line',
+        blocking: true,
+        result: true,
+        params: { payload: 'c\nb\na' },
+      }),
+    ).toEqual({ lines: ['a'], payload: 'a' });
+    const invoke = (name: string, params: Record<string, unknown> = {}) =>
+      ow.actions.invoke({ name: `/whisk.system/utils/${name}`, blocking: true, result: true, params });
+    expect(await invoke('namespace')).toEqual({ namespace: 'guest' });
+    expect(await invoke('hosturl', { trigger: 't' })).toEqual({
+      url: `${gust.config.controller.apiHost}/api/v1/namespaces/guest/triggers/t`,
+    });
+  });
 });
 
 describe('alarms on Temporal Schedules', () => {
@@ -174,6 +193,39 @@ describe('alarms on Temporal Schedules', () => {
     const rules = (await ow.rules.list()).map((rule) => rule.name);
     expect(rules).toContain('once-true-rule');
     expect(rules).not.toContain('once-rules-rule');
+  });
+
+  test('the feed lifecycle: UPDATE, PAUSE, UNPAUSE and DELETE act on the schedule', async () => {
+    const feed = '/whisk.system/alarms/alarm';
+    // The client's types omit get and update, which it has (lib/feeds.js).
+    const feeds = ow.feeds as unknown as Record<'get' | 'update', (o: object) => Promise<unknown>>;
+    await ow.triggers.create({ name: 'yearly', trigger: { annotations: [{ key: 'feed', value: feed }] } });
+    await ow.feeds.create({ name: feed, trigger: 'yearly', params: { cron: '0 0 1 1 *' } });
+    const read = async () =>
+      (
+        (await feeds.get({ name: feed, trigger: 'yearly' })) as {
+          response: { result: { config: { cron: string }; status: { active: boolean } } };
+        }
+      ).response.result;
+    await feeds.update({ name: feed, trigger: 'yearly', params: { cron: '0 0 2 1 *' } });
+    expect(await read()).toMatchObject({ config: { cron: '0 0 2 1 *' }, status: { active: true } });
+    const lifecycle = (lifecycleEvent: string) =>
+      ow.actions.invoke({
+        name: feed,
+        blocking: true,
+        result: true,
+        params: { lifecycleEvent, triggerName: '/_/yearly' },
+      });
+    expect(await lifecycle('PAUSE')).toEqual({ status: 'success' });
+    expect((await read()).status.active).toBe(false);
+    expect(await lifecycle('UNPAUSE')).toEqual({ status: 'success' });
+    expect((await read()).status.active).toBe(true);
+    expect(await ow.feeds.delete({ name: feed, trigger: 'yearly' })).toMatchObject({
+      response: { result: { status: 'success' } },
+    });
+    const gone = await failure(feeds.get({ name: feed, trigger: 'yearly' }));
+    expect([gone.statusCode, gone.error?.response?.result?.error]).toEqual([502, 'alarm does not exist']);
+    await ow.triggers.delete({ name: 'yearly' });
   });
 
   test('feed parameter errors as the alarms package words them', async () => {
