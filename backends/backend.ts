@@ -57,6 +57,11 @@ export interface ContainerBackend {
    * recorded the exit, so this waits up to that long for the container to stop before answering.
    */
   state(containerId: string, options?: { awaitExitMs?: number }): Promise<ContainerState | null>;
+  /**
+   * The per-container secret of the runtime at an http `address`, for backends that keep it
+   * themselves (kubernetes). Unix-socket runtimes' secrets are files (runtimes/runtime-address.ts).
+   */
+  runtimeSecret?(address: string): Promise<string | undefined>;
   /** Throws with a clear message when the backend cannot be used. */
   health(): Promise<void>;
   /** Exit and OOM events; returns an unsubscribe function. */
