@@ -1,8 +1,15 @@
 // The one interface every container backend implements (docker, process, kubernetes, …).
 import type { ContainerInfo, ContainerSpec } from '../common/types';
 
-export type ContainerEvent =
-  { type: 'exit'; containerId: string; exitCode: number } | { type: 'oom'; containerId: string };
+/**
+ * An exit or OOM kill. `name` and `labels` (Gust's labels) come with the event where the engine
+ * sends them (Docker does), so a container already removed can still be told apart.
+ */
+export type ContainerEvent = ({ type: 'exit'; exitCode: number } | { type: 'oom' }) & {
+  containerId: string;
+  name?: string;
+  labels?: Record<string, string>;
+};
 
 export interface LogCollectOptions {
   /** The action's `limits.logs` in bytes; past it the rest is dropped and OpenWhisk's truncation notice appended. */
@@ -50,6 +57,11 @@ export interface ContainerBackend {
    * recorded the exit, so this waits up to that long for the container to stop before answering.
    */
   state(containerId: string, options?: { awaitExitMs?: number }): Promise<ContainerState | null>;
+  /**
+   * The per-container secret of the runtime at an http `address`, for backends that keep it
+   * themselves (kubernetes). Unix-socket runtimes' secrets are files (runtimes/runtime-address.ts).
+   */
+  runtimeSecret?(address: string): Promise<string | undefined>;
   /** Throws with a clear message when the backend cannot be used. */
   health(): Promise<void>;
   /** Exit and OOM events; returns an unsubscribe function. */

@@ -8,6 +8,7 @@
 //   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop --skipLibCheck bench/provisioning.ts
 //   node dist/bench/provisioning.js      (env: BACKEND=docker|process|kubernetes CONTAINERS=16 CONCURRENCY=4 COLD=20)
 // Prints a table and writes bench/results/provisioning-<timestamp>.json.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -252,7 +253,8 @@ async function main(): Promise<void> {
 
 /**
  * The floor for the kubernetes backend: the same pod (host network, a fixed port from the top of
- * the range) created through the API, timed until its runtime answers HTTP — no watch, no Gust.
+ * the range, the secret's init container) created through the API, timed until its runtime answers
+ * HTTP — no watch, no Gust.
  */
 async function rawApiColdStarts(
   config: ReturnType<typeof loadConfig>,
@@ -270,6 +272,7 @@ async function rawApiColdStarts(
       port,
       imagePullPolicy: config.kubernetes.imagePullPolicy,
       terminationGraceSeconds: 1,
+      secret: randomBytes(32).toString('base64url'), // the same pod: with the secret's init container
     });
     const t = process.hrtime.bigint();
     await api.createNamespacedPod({ namespace: config.kubernetes.namespace, body });

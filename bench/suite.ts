@@ -525,7 +525,7 @@ function parseCold(body: string, e2e: number, status: string): ColdSample {
 }
 
 async function coldStarts(stack: BenchStack, load: LoadGenerator): Promise<void> {
-  const runtime = new RuntimeClient();
+  const runtime = new RuntimeClient({ secrets: stack.backend.inner });
   const floor = { create: [] as number[], init: [] as number[], run: [] as number[] };
   const stemCell: ColdSample[] = [];
   const newContainer: ColdSample[] = [];

@@ -4,7 +4,8 @@
 // turns the outcome into an activation response.
 //
 // An address is an http URL, or `unix:<socket>` for the docker and process backends' runtimes,
-// which need their per-container secret on every call (runtime-address.ts).
+// which need their per-container secret on every call (runtime-address.ts). Runtimes at an http
+// URL get theirs from `secrets` (the kubernetes backend: from the pod).
 import { readFile } from 'node:fs/promises';
 import { Pool } from 'undici';
 import { MAX_RESULT_BYTES } from '../common/whisk-messages';
@@ -52,10 +53,18 @@ export interface RuntimeClientOptions {
   maxResponseBytes?: number;
   /** /init is retried this often while the connection is refused (the runtime may still be booting). @default 50 */
   initRetryMs?: number;
+  /** Where the secrets of runtimes at http URLs come from (a ContainerBackend that keeps them). */
+  secrets?: RuntimeSecrets;
+}
+
+export interface RuntimeSecrets {
+  runtimeSecret?(address: string): Promise<string | undefined>;
 }
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json' } as const;
 const RETRYABLE_INIT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
+/** The runtime refused the secret sent: the address may now be another container's. */
+const UNAUTHORIZED = 401;
 
 interface Body {
   text(): Promise<string>;
@@ -72,8 +81,10 @@ export class RuntimeClient {
   readonly #targets = new Map<string, Target | Promise<Target>>();
   readonly #maxResponseBytes: number;
   readonly #initRetryMs: number;
+  readonly #secrets: RuntimeSecrets | undefined;
 
   constructor(options: RuntimeClientOptions = {}) {
+    this.#secrets = options.secrets;
     this.#maxResponseBytes = options.maxResponseBytes ?? MAX_RESULT_BYTES;
     this.#initRetryMs = options.initRetryMs ?? 50;
     if (!(this.#maxResponseBytes > 0)) throw new Error('RuntimeClient: maxResponseBytes must be positive');
@@ -117,19 +128,27 @@ export class RuntimeClient {
     await Promise.all(targets.map(async (target) => (await target).pool.destroy()));
   }
 
-  /** The pool and headers of one container; a unix socket's secret is read once, on first use. */
+  /** The pool and headers of one container; its secret is looked up once, on first use. */
   #target(address: string): Target | Promise<Target> {
     let target = this.#targets.get(address);
     if (target === undefined) {
       const socketPath = socketPathOf(address);
       const options = { pipelining: 1, keepAliveTimeout: 60_000 };
-      if (socketPath === undefined) {
-        target = { pool: new Pool(address, options), headers: HEADERS };
+      const secrets = this.#secrets;
+      const lookup =
+        socketPath !== undefined
+          ? () => readFile(secretFileOf(socketPath), 'utf8')
+          : secrets?.runtimeSecret && (() => secrets.runtimeSecret!(address));
+      const pool =
+        socketPath === undefined
+          ? new Pool(address, options)
+          : new Pool('http://localhost', { ...options, socketPath });
+      if (lookup === undefined) {
+        target = { pool, headers: HEADERS };
       } else {
-        const pool = new Pool('http://localhost', { ...options, socketPath });
-        // A missing secret file (the container is gone) sends no secret: the call fails as it should.
-        target = readFile(secretFileOf(socketPath), 'utf8').then(
-          (secret) => ({ pool, headers: { ...HEADERS, [SECRET_HEADER]: secret } }),
+        // No secret found (the container is gone) sends none: the call fails as it should.
+        target = lookup().then(
+          (secret) => ({ pool, headers: secret ? { ...HEADERS, [SECRET_HEADER]: secret } : HEADERS }),
           () => ({ pool, headers: HEADERS }),
         );
         target.then(
@@ -142,6 +161,13 @@ export class RuntimeClient {
       this.#targets.set(address, target);
     }
     return target;
+  }
+
+  /** Drops a target whose secret was refused, so the next call looks it up again. */
+  #forget(address: string, target: Target): void {
+    if (this.#targets.get(address) !== target) return;
+    this.#targets.delete(address);
+    void target.pool.close().catch(() => undefined);
   }
 
   /** `host`: the Host header, for a gateway that routes by it (the knative backend). */
@@ -164,6 +190,7 @@ export class RuntimeClient {
       const target = await this.#target(address);
       const headers = host === undefined ? target.headers : { ...target.headers, host };
       const response = await target.pool.request({ method: 'POST', path, headers, body, signal });
+      if (response.statusCode === UNAUTHORIZED) this.#forget(address, target);
       const length = Number(response.headers['content-length'] ?? NaN);
       const { text, size } = await this.#readBody(response.body, length);
       return { outcome: 'response', status: response.statusCode, text, size };

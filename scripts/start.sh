@@ -54,6 +54,11 @@ fi
 if [ "$GUST_BACKEND" = kubernetes ]; then
   bash scripts/stack/stack.sh status kubernetes >&2 ||
     die "GUST_BACKEND=kubernetes runs on the stack's cluster: start it first with npm run stack -- start kubernetes"
+  # Pods run the runtime image from the node's containerd: build it (if its sources changed) in the
+  # stack's dockerd, then the idempotent start imports it into the node (only when it changed).
+  build_runtime_image
+  step "runtime image on the node" bash scripts/stack/stack.sh start kubernetes >&2 ||
+    die "could not import the runtime image into the node (see above)"
 fi
 
 step "compile TypeScript to dist/" npx tsc -p . || die "tsc failed"

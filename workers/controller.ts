@@ -95,7 +95,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const observe =
     metrics &&
     new ControllerMetrics(metrics.registry, { router, writer, caches: { entities: entityCache, auth } });
-  const runtime = new RuntimeClient();
+  const runtime = new RuntimeClient({ secrets: backend });
   const invoker =
     config.agent.backend === 'knative'
       ? knativeInvoker(options, log, runtime)

@@ -3,7 +3,7 @@
 // watch on Gust's pods tells readiness, failures, OOM kills and deletions; logs come through
 // `pods/log`. Runs in every process that needs it (provisioner for the lifecycle, controllers for
 // logs and state), each with its own watch.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
@@ -14,6 +14,7 @@ import { followPodLogs } from './pod-logs';
 import { PodWatch } from './pod-watch';
 import {
   RUNTIME_CONTAINER,
+  SECRET_CONTAINER,
   buildPod,
   containerInfoFromPod,
   labelSelector,
@@ -21,6 +22,7 @@ import {
   podAddress,
   podName,
   podPort,
+  runtimeSecretOf,
   type NetworkMode,
 } from './spec';
 
@@ -67,6 +69,16 @@ function httpStatus(err: unknown): number | undefined {
 
 function runtimeStatus(pod: V1Pod): V1ContainerStatus | undefined {
   return pod.status?.containerStatuses?.find((s) => s.name === RUNTIME_CONTAINER);
+}
+
+/**
+ * The status that tells how the pod is starting: the secret's init container while it waits or
+ * failed (its image is the action's), else the runtime's.
+ */
+function startingStatus(pod: V1Pod): V1ContainerStatus | undefined {
+  const init = pod.status?.initContainerStatuses?.find((s) => s.name === SECRET_CONTAINER);
+  const initFailed = init?.state?.terminated !== undefined && init.state.terminated.exitCode !== 0;
+  return init?.state?.waiting || initFailed ? init : runtimeStatus(pod);
 }
 
 function isFinished(pod: V1Pod): boolean {
@@ -152,6 +164,7 @@ export class KubernetesBackend implements ContainerBackend {
               port,
               imagePullPolicy: this.#options.imagePullPolicy,
               terminationGraceSeconds: this.#options.terminationGraceSeconds,
+              secret: (spec.socketRuntime ?? true) ? randomBytes(32).toString('base64url') : undefined,
             });
             pod = await this.#api.createNamespacedPod({ namespace: this.#options.namespace, body });
           } catch (err) {
@@ -246,7 +259,7 @@ export class KubernetesBackend implements ContainerBackend {
   #pending(pod: V1Pod | undefined): string {
     const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (scheduled?.status === 'False') return `: ${scheduled.message ?? scheduled.reason ?? 'not scheduled'}`;
-    const waiting = pod && runtimeStatus(pod)?.state?.waiting;
+    const waiting = pod && startingStatus(pod)?.state?.waiting;
     return waiting ? `: ${waiting.reason ?? ''} ${waiting.message ?? ''}`.trimEnd() : '';
   }
 
@@ -261,7 +274,7 @@ export class KubernetesBackend implements ContainerBackend {
       /free ports/i.test(scheduled.message ?? '')
     )
       return new PortTaken(port);
-    const status = runtimeStatus(pod);
+    const status = startingStatus(pod);
     const waiting = status?.state?.waiting;
     if (waiting?.reason && IMAGE_MISSING.has(waiting.reason)) {
       return new ContainerStartError({
@@ -389,6 +402,25 @@ export class KubernetesBackend implements ContainerBackend {
       exitCode: terminated?.exitCode ?? -1,
       oomKilled: terminated?.reason === 'OOMKilled',
     };
+  }
+
+  /**
+   * The secret of the runtime at `address` (for RuntimeClient), from the pod the watch knows there,
+   * else from a fresh list (this process's watch may not have seen a pod another one just made).
+   */
+  async runtimeSecret(address: string): Promise<string | undefined> {
+    await this.#watchStarted();
+    const at = (pods: Iterable<V1Pod>): V1Pod | undefined =>
+      [...pods].find((pod) => !pod.metadata?.deletionTimestamp && podAddress(pod) === address);
+    let pod = at(this.#watch.pods());
+    if (pod === undefined) {
+      const listed = await this.#api.listNamespacedPod({
+        namespace: this.#options.namespace,
+        labelSelector: `${LABELS.managed}=true`,
+      });
+      pod = at(listed.items);
+    }
+    return pod && runtimeSecretOf(pod);
   }
 
   async health(): Promise<void> {

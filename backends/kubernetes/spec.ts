@@ -3,6 +3,12 @@
 //   pod network  (a real cluster): the runtime listens on 8080, reached at podIP:8080.
 //   host network (one dev node on loopback): each pod's runtime listens on a port Gust assigns
 //                (`__OW_PORT`, `__OW_HOST=127.0.0.1`), reached at 127.0.0.1:<port>.
+// In both, a pod of Gust's runtime image gets a per-pod secret that every /init and /run must carry
+// (runtimes/nodejs/src/runtime-secret.ts). Only an init container holds it in its environment; it
+// writes it to a memory-backed emptyDir mounted at /gust in the runtime container, whose runtime
+// reads and deletes the file before any action code loads. So the secret is never in the action's
+// environment or on its file system; it is in the pod's spec, which the action cannot read (no
+// service account token) and Gust's controllers read from their pod watch.
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../common/names';
@@ -14,6 +20,12 @@ export type NetworkMode = 'pod' | 'host';
 /** The one container of every Gust pod. */
 export const RUNTIME_CONTAINER = 'runtime';
 export const RUNTIME_PORT = 8080;
+/** The init container that hands the runtime its secret, and what it uses. */
+export const SECRET_CONTAINER = 'secret';
+const SECRET_ENV = 'GUST_RUNTIME_SECRET';
+const SECRET_VOLUME = 'gust';
+const SECRET_MOUNT = '/gust';
+const SECRET_FILE = `${SECRET_MOUNT}/secret`;
 
 /** Annotations holding what labels cannot: Gust's exact labels, its container name, the port. */
 export const ANNOTATIONS = {
@@ -29,6 +41,11 @@ export interface PodOptions {
   port?: number;
   imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always';
   terminationGraceSeconds: number;
+  /**
+   * The runtime's per-pod secret. Given only for Gust's runtime image (`spec.socketRuntime`): other
+   * images (blackbox) serve OpenWhisk's protocol themselves and get none.
+   */
+  secret?: string;
 }
 
 /**
@@ -84,8 +101,20 @@ export function buildPod(spec: ContainerSpec, hostId: string, options: PodOption
   const host = options.network === 'host';
   if (host && options.port === undefined) throw new Error('buildPod: host network needs a port');
   const port = host ? options.port! : RUNTIME_PORT;
-  const env = { ...spec.env, ...(host ? { __OW_PORT: String(port), __OW_HOST: '127.0.0.1' } : {}) };
+  const { secret } = options;
+  const env = {
+    ...spec.env,
+    ...(host ? { __OW_PORT: String(port), __OW_HOST: '127.0.0.1' } : {}),
+    ...(secret !== undefined ? { GUST_RUNTIME_SECRET_FILE: SECRET_FILE } : {}),
+  };
   const memory = `${spec.memoryMB}Mi`;
+  // Limit = request, no swap: going over is an OOM kill, as with docker.
+  const resources = { requests: { memory }, limits: { memory } };
+  const securityContext = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['NET_RAW', 'NET_ADMIN'] },
+  };
+  const volumeMounts = secret !== undefined ? [{ name: SECRET_VOLUME, mountPath: SECRET_MOUNT }] : undefined;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -107,6 +136,27 @@ export function buildPod(spec: ContainerSpec, hostId: string, options: PodOption
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: options.terminationGraceSeconds,
+      ...(secret !== undefined
+        ? {
+            volumes: [{ name: SECRET_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }],
+            initContainers: [
+              {
+                name: SECRET_CONTAINER,
+                image: spec.image,
+                imagePullPolicy: options.imagePullPolicy,
+                command: [
+                  'node',
+                  '-e',
+                  `require('fs').writeFileSync('${SECRET_FILE}', process.env.${SECRET_ENV}, { mode: 0o600 })`,
+                ],
+                env: [{ name: SECRET_ENV, value: secret }],
+                volumeMounts,
+                resources,
+                securityContext,
+              },
+            ],
+          }
+        : {}),
       containers: [
         {
           name: RUNTIME_CONTAINER,
@@ -116,12 +166,9 @@ export function buildPod(spec: ContainerSpec, hostId: string, options: PodOption
           // On the host network the port is also a host port: the scheduler never puts two pods
           // with the same one on a node.
           ports: [{ name: 'action', containerPort: port, protocol: 'TCP' }],
-          // Limit = request, no swap: going over is an OOM kill, as with docker.
-          resources: { requests: { memory }, limits: { memory } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ['NET_RAW', 'NET_ADMIN'] },
-          },
+          resources,
+          securityContext,
+          ...(volumeMounts ? { volumeMounts } : {}),
         },
       ],
     },
@@ -134,6 +181,12 @@ export function podAddress(pod: V1Pod): string {
   if (pod.spec?.hostNetwork && port !== undefined) return `http://127.0.0.1:${port}`;
   const ip = pod.status?.podIP;
   return ip ? `http://${ip}:${RUNTIME_PORT}` : '';
+}
+
+/** The per-pod runtime secret a pod was made with (in its init container's environment), if any. */
+export function runtimeSecretOf(pod: V1Pod): string | undefined {
+  const init = pod.spec?.initContainers?.find((c) => c.name === SECRET_CONTAINER);
+  return init?.env?.find((e) => e.name === SECRET_ENV)?.value;
 }
 
 /** The host port a host-network pod holds, if any. */

@@ -42,6 +42,10 @@ export interface StartGustOptions {
   backend?: GustConfig['agent']['backend'];
   /** @default 'cassandra' */
   store?: GustConfig['store']['kind'];
+  /** e.g. a short lease timeout for the fault tests. */
+  pools?: Partial<GustConfig['pools']>;
+  /** e.g. a private Temporal dev server that a fault test may freeze. */
+  temporal?: Partial<GustConfig['temporal']>;
   /** Cassandra keyspace, emptied first: a test file that runs beside others needs its own. @default gust_e2e */
   keyspace?: string;
 }
@@ -101,6 +105,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     ...base,
     stateDir,
     controller: { ...base.controller, id: `e2e-${id}`, port: 0, ...options.controller },
+    temporal: { ...base.temporal, ...options.temporal },
     store: {
       ...base.store,
       kind: options.store ?? 'cassandra',
@@ -118,7 +123,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       ? { ...base.knative, namespace: knative.namespace, gateway: knative.simulator.gatewayUrl }
       : base.knative,
     // One stem cell, so the cold path from a stem cell runs end to end too.
-    pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
+    pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], ...options.pools },
   };
   if (config.store.kind === 'cassandra') await emptyCassandraKeyspace(config);
   const scope: Scope = { prefix: `e2e-${id}-` };

@@ -3,7 +3,6 @@
 // afterwards is still reported, and creating — which waits on the watch — still works.
 import type { ContainerEvent } from '../../backends/backend';
 import type { KubernetesBackend } from '../../backends/kubernetes/backend';
-import { RuntimeClient } from '../../runtimes/runtime-client';
 import { specsFor } from '../integration/backend-fixtures';
 import { waitFor } from '../integration/control-harness';
 import {
@@ -11,6 +10,7 @@ import {
   adminApi,
   describeKubernetes,
   restartApiserver,
+  secretClient,
   suiteBackend,
 } from '../integration/kubernetes-harness';
 
@@ -20,7 +20,7 @@ const RUN = Math.random().toString(36).slice(2, 8);
 const HOST = `cluster.test-k8s-restart-${RUN}`;
 const spec = specsFor(`test-k8s-restart-${RUN}`, 128);
 const api = adminApi();
-const client = new RuntimeClient();
+const client = secretClient(() => backend);
 let backend: KubernetesBackend;
 
 describeKubernetes('kubernetes backend across an apiserver restart', () => {
@@ -46,7 +46,7 @@ describeKubernetes('kubernetes backend across an apiserver restart', () => {
       { value: { name: 't', main: 'main', code: 'function main() { return {}; }', binary: false } },
       10_000,
     );
-    expect(init.outcome).toBe('response');
+    expect(init).toMatchObject({ outcome: 'response', status: 200 });
     unsubscribe();
     await client.close(after.address);
     await backend.destroy(after.id);

@@ -8,7 +8,8 @@ import type { ContainerEvent } from '../../backends/backend';
 import { CONTAINER_MESSAGES, describeContainerDeath } from '../../backends/container-errors';
 import { ACTIVATION_LOG_SENTINEL } from '../../backends/logs/activation-log-collector';
 import type { KubernetesBackend } from '../../backends/kubernetes/backend';
-import { podName } from '../../backends/kubernetes/spec';
+import { podName, runtimeSecretOf } from '../../backends/kubernetes/spec';
+import { SECRET_HEADER } from '../../runtimes/nodejs/src/runtime-secret';
 import { NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
 import { RuntimeClient } from '../../runtimes/runtime-client';
 import { runPayload, specsFor } from './backend-fixtures';
@@ -18,6 +19,7 @@ import {
   adminApi,
   describeKubernetes,
   podsOfHost,
+  secretClient,
   suiteBackend,
   testBackend,
 } from './kubernetes-harness';
@@ -28,7 +30,7 @@ const RUN = Math.random().toString(36).slice(2, 8);
 const HOST = `cluster.test-k8s-${RUN}`;
 const OWNER = `test-backend-kubernetes-${RUN}`;
 const api = adminApi();
-const client = new RuntimeClient();
+const client = secretClient(() => backend);
 let backend: KubernetesBackend;
 
 const spec = specsFor(OWNER, 128);
@@ -95,10 +97,70 @@ describeKubernetes('kubernetes backend', () => {
     expect(b).toMatchObject({ id: a.id, address: a.address });
     const other = await backend.create(spec());
     expect(other.address).not.toBe(a.address);
+    expect(runtimeSecretOf(await readPod(a.id))).not.toBe(runtimeSecretOf(await readPod(other.id)));
     expect((await backend.list({ [LABELS.owner]: OWNER })).map((c) => c.id).sort()).toEqual(
       [a.id, other.id].sort(),
     );
     await Promise.all([backend.destroy(a.id), backend.destroy(other.id)]);
+  });
+
+  it('gives each runtime its own secret: refused without it on its loopback port, never seen by the action', async () => {
+    const info = await backend.create(spec());
+    const pod = await readPod(info.id);
+    const secret = runtimeSecretOf(pod)!;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // By configuration: only the init container that writes it to /gust holds it; the runtime
+    // container is told the file's path.
+    expect(pod.spec?.initContainers?.map((c) => c.name)).toEqual(['secret']);
+    expect(JSON.stringify(pod.spec?.containers)).not.toContain(secret);
+    expect(pod.spec?.containers[0]?.env).toContainEqual({
+      name: 'GUST_RUNTIME_SECRET_FILE',
+      value: '/gust/secret',
+    });
+
+    // On the pod's loopback port: no secret, or a wrong one, is refused on /init and on /run.
+    const bare = new RuntimeClient();
+    const payload = {
+      value: { name: 't', main: 'main', code: 'function main() { return {}; }', binary: false },
+    };
+    expect(await bare.init(info.address, payload, 10_000)).toMatchObject({
+      outcome: 'response',
+      status: 401,
+    });
+    expect(await bare.run(info.address, runPayload, 10_000)).toMatchObject({
+      outcome: 'response',
+      status: 401,
+    });
+    await bare.closeAll();
+    for (const path of ['/init', '/run']) {
+      const wrong = await fetch(`${info.address}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SECRET_HEADER]: `${secret.slice(1)}x` },
+        body: JSON.stringify(payload),
+      });
+      expect(wrong.status).toBe(401);
+    }
+
+    // With it: the action runs, and finds the secret neither in its environment nor on its disk.
+    await init(
+      info.address,
+      `function main() {
+        const fs = require('fs');
+        return { env: process.env, environ: fs.readFileSync('/proc/self/environ', 'utf8'), gust: fs.readdirSync('/gust') };
+      }`,
+    );
+    const run = await client.run(info.address, runPayload, 10_000);
+    expect(run).toMatchObject({ outcome: 'response', status: 200 });
+    const seen = JSON.parse((run as { text: string }).text) as {
+      env: Record<string, string>;
+      environ: string;
+      gust: string[];
+    };
+    expect(seen.gust).toEqual([]);
+    expect(seen.env.GUST_RUNTIME_SECRET_FILE).toBeUndefined();
+    expect(JSON.stringify(seen)).not.toContain(secret);
+    await client.close(info.address);
+    await backend.destroy(info.id);
   });
 
   it('splits the pod log per activation at the sentinels, through pods/log', async () => {

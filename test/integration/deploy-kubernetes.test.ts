@@ -12,6 +12,7 @@ import {
   PatchStrategy,
   loadAllYaml,
   type KubernetesObject,
+  type V1NetworkPolicy,
 } from '@kubernetes/client-node';
 import { describeKubernetes, kubeConfigPath } from './kubernetes-harness';
 
@@ -44,6 +45,7 @@ describeKubernetes('deploy/kubernetes manifests', () => {
         'Deployment',
         'Deployment',
         'Namespace',
+        'NetworkPolicy',
         'Role',
         'RoleBinding',
         'Service',
@@ -97,5 +99,26 @@ describeKubernetes('deploy/kubernetes manifests', () => {
     expect(await can('gust-provisioner', 'gust-actions', 'get', 'secrets')).toBe(false);
     expect(await can('gust-provisioner', 'gust-actions', 'create', 'pods', 'exec')).toBe(false);
     expect(await can('gust-provisioner', '', 'list', 'nodes')).toBe(false);
+  });
+
+  test('action pods accept only Gust’s controllers and provisioner, on the runtime port, and dial nothing', () => {
+    // As the client's models read it (`from` is `_from`).
+    const policy = manifests().find((o) => o.kind === 'NetworkPolicy') as V1NetworkPolicy;
+    expect(policy.metadata?.namespace).toBe('gust-actions');
+    const gustSystem = { matchLabels: { 'kubernetes.io/metadata.name': 'gust-system' } };
+    expect(policy.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        {
+          _from: ['gust-controller', 'gust-provisioner'].map((name) => ({
+            namespaceSelector: gustSystem,
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': name } },
+          })),
+          ports: [{ protocol: 'TCP', port: 8080 }],
+        },
+      ],
+      egress: [],
+    });
   });
 });

@@ -9,7 +9,7 @@ import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
 import { KubernetesBackend, type KubernetesBackendOptions } from '../../backends/kubernetes/backend';
-import type { RuntimeClient } from '../../runtimes/runtime-client';
+import { RuntimeClient } from '../../runtimes/runtime-client';
 
 export const kubeConfigPath = loadConfig().kubernetes.kubeconfig;
 export const kubernetesAvailable = process.env.CI === 'true' || existsSync(kubeConfigPath);
@@ -36,6 +36,11 @@ export function testBackend(
 ): KubernetesBackend {
   const { kubernetes } = loadConfig();
   return new KubernetesBackend({ ...kubernetes, hostId, readyTimeoutMs: 30_000, ...overrides });
+}
+
+/** A runtime client that sends each pod's secret, as the controller's does (from `backend()`). */
+export function secretClient(backend: () => KubernetesBackend): RuntimeClient {
+  return new RuntimeClient({ secrets: { runtimeSecret: (address) => backend().runtimeSecret(address) } });
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   labelSelector,
   matchesLabels,
   podName,
+  runtimeSecretOf,
 } from '../../backends/kubernetes/spec';
 
 const spec = {
@@ -94,6 +95,33 @@ test('host network: the runtime listens on 127.0.0.1 at the port Gust assigned',
   expect(containerInfoFromPod(pod).address).toBe('http://127.0.0.1:21007');
   expect(() => buildPod(spec, 'cluster.k', { ...options, network: 'host' })).toThrow(/port/);
 });
+
+test.each(['pod', 'host'] as const)(
+  "%s network: the secret is only in the init container, which writes it to the runtime's memory volume",
+  (network) => {
+    const secret = 'S'.repeat(43);
+    const pod = buildPod(spec, 'cluster.k', { ...options, network, port: 21007, secret });
+    const [init] = pod.spec!.initContainers!;
+    const runtime = pod.spec!.containers[0]!;
+    expect(runtimeSecretOf(pod)).toBe(secret);
+    expect(init).toMatchObject({
+      name: 'secret',
+      image: spec.image,
+      env: [{ name: 'GUST_RUNTIME_SECRET', value: secret }],
+      volumeMounts: [{ name: 'gust', mountPath: '/gust' }],
+      resources: runtime.resources,
+    });
+    expect(pod.spec?.volumes).toEqual([{ name: 'gust', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }]);
+    expect(runtime.volumeMounts).toEqual([{ name: 'gust', mountPath: '/gust' }]);
+    expect(runtime.env).toContainEqual({ name: 'GUST_RUNTIME_SECRET_FILE', value: '/gust/secret' });
+    expect(JSON.stringify(runtime)).not.toContain(secret);
+    // Without a secret (images that serve the protocol themselves): no init container, no volume.
+    const plain = buildPod(spec, 'cluster.k', { ...options, network, port: 21007 });
+    expect(plain.spec?.initContainers).toBeUndefined();
+    expect(plain.spec?.volumes).toBeUndefined();
+    expect(runtimeSecretOf(plain)).toBeUndefined();
+  },
+);
 
 test('merged pod logs: stdout up to the first sentinel of an activation, stderr up to the second', () => {
   const labeller = new MergedStreamLabeller();
