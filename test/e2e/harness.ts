@@ -90,12 +90,14 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
   const stateDir = mkdtempSync(join(tmpdir(), 'gust-e2e-'));
   const base = loadConfig();
   const backend = options.backend ?? e2eBackend();
-  // Two agents of 2 CPUs and 2 GB: room for the suites' containers, and offers to choose from.
+  // Two agents of 3 CPUs and 3 GB (advertised by the simulated master; containers use what they
+  // use): room for the largest suite's containers (openwhisk-parity: ~20 actions and stem cells of
+  // three controllers, never scaled down here), and offers to choose from.
   const mesos: TestCluster | undefined =
     backend === 'mesos'
       ? await startTestCluster([
-          { cpus: 2, memMB: 2048 },
-          { cpus: 2, memMB: 2048 },
+          { cpus: 3, memMB: 3072 },
+          { cpus: 3, memMB: 3072 },
         ])
       : undefined;
   // knative: a namespace of its own with the SIMULATED Knative Serving (test/knative/) on it.
