@@ -16,7 +16,7 @@ import type { KnativeRoutes } from '../api/invoke/knative-invoker';
 import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
 import { createLogger, type Logger } from '../common/logger';
-import { controllerHeartbeatSignal } from '../workflows/messages';
+import { clusterQuery, controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
 import { every, heartbeatIntervalMs, superviseWorker, type RunningWorker } from './temporal';
@@ -33,6 +33,8 @@ export interface ControllerWorkerOptions {
   scope?: Scope;
   /** Where heartbeat failures go. @default a pino logger at `warn` */
   log?: Logger;
+  /** The incarnation this one replaces in the same process (a restart): not a duplicate. */
+  replaces?: string;
 }
 
 export interface RunningController extends Omit<RunningWorker, 'worker'> {
@@ -58,6 +60,7 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
     });
   };
   const log = options.log ?? createLogger('warn');
+  await refuseDuplicateId(client, scope, controllerId, heartbeatIntervalMs(config), options.replaces);
   const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
     log.warn({ err, controllerId }, 'controller heartbeat failed'),
   );
@@ -95,4 +98,55 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
     controllerId,
     incarnation,
   };
+}
+
+/**
+ * Audit M11: two running controllers with one id would replace each other's incarnation on every
+ * heartbeat, and the pools would take the containers of each in turn. Before it registers, a
+ * controller watches the registry for one heartbeat interval and a half: if an incarnation of its
+ * id is still heartbeating, it refuses to start. One that stopped heartbeating (a crash, a
+ * restart) is no obstacle; nor is a registry that does not answer (Temporal down: the controller
+ * serves warm traffic meanwhile, and the duplicate shows in the logs of both).
+ */
+export async function refuseDuplicateId(
+  client: Client,
+  scope: Scope,
+  controllerId: string,
+  heartbeatMs: number,
+  replaces?: string,
+): Promise<void> {
+  const hosts = client.workflow.getHandle(scopedNames(scope).hostsWorkflowId);
+  const registered = async (): Promise<{ incarnation: string; lastSeen?: number } | undefined> => {
+    const view = await withTimeout(hosts.query(clusterQuery), 2000);
+    return view.controllers.find((c) => c.controllerId === controllerId);
+  };
+  let first: Awaited<ReturnType<typeof registered>>;
+  try {
+    first = await registered();
+  } catch {
+    return; // no registry yet, or Temporal does not answer
+  }
+  if (!first || first.incarnation === replaces || first.lastSeen === undefined) return;
+  const deadline = Date.now() + 1.5 * heartbeatMs;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(500, heartbeatMs / 4)));
+    const now = await registered().catch(() => undefined);
+    if (!now) return; // expired: it is gone
+    if (now.incarnation !== first.incarnation || (now.lastSeen ?? 0) > first.lastSeen) {
+      throw new Error(
+        `controller id '${controllerId}' is in use by a running controller (incarnation ${now.incarnation}): ` +
+          'give every controller its own GUST_CONTROLLER_ID',
+      );
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -64,6 +64,8 @@ export interface ControllerOptions {
    * second controller in the same process (tests) passes false. @default true
    */
   alarmFires?: boolean;
+  /** The incarnation of a controller this one replaces in the same process (a restart). */
+  replaces?: string;
 }
 
 export interface RunningController {
@@ -72,6 +74,8 @@ export interface RunningController {
   url: string;
   router: Router;
   writer: ActivationWriter;
+  /** This run's registration with the hosts workflow (a restart gets a new one). */
+  incarnation: string;
   /** Stops taking requests, finishes in-flight ones, flushes activation records, closes everything. */
   stop(): Promise<void>;
 }
@@ -143,6 +147,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     config,
     scope: options.scope ?? DEFAULT_SCOPE,
     log,
+    replaces: options.replaces,
   });
   // The first worker; a worker started again after a failure is not watched (metrics lag there).
   const unwatchWorker = worker.worker ? metrics?.watchWorker('controller', worker.worker) : undefined;
@@ -154,6 +159,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     url,
     router,
     writer,
+    incarnation: worker.incarnation,
     async stop() {
       await app.close();
       await changes.stop();

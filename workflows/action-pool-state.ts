@@ -129,10 +129,15 @@ export class ActionPool {
     }
   }
 
-  /** Reconcile found these containers gone from their host: remove the records and replace them. */
-  repair(names: string[]): void {
+  /**
+   * These containers are gone from their host (reconcile) or died there (the agent): remove the
+   * records and replace them. One whose lease is still on its way counts too when
+   * `includeLeasing()` says so: it died right after its router got it (the lease then completes).
+   */
+  repair(names: string[], includeLeasing: () => boolean = () => false): void {
     for (const c of this.live()) {
-      if (!names.includes(c.name) || c.state !== 'leased') continue;
+      if (!names.includes(c.name)) continue;
+      if (c.state !== 'leased' && !(c.state === 'creating' && c.info && includeLeasing())) continue;
       c.removal = { revoke: true, reason: 'gone from its host' };
       this.state.pending.push({ controllerId: c.controllerId, count: 1 });
     }

@@ -32,6 +32,8 @@ import { shouldContinueAsNew } from './history';
 
 /** Marks histories where a pool remembers failures of containers it does not know yet (audit H6). */
 const FAILED_BEFORE_ADOPT_PATCH = 'remember-failures-before-adopt';
+/** Marks histories where a repair also takes a container whose lease is still completing. */
+const REPAIR_WHILE_LEASING_PATCH = 'repair-while-leasing';
 
 export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> {
   const owner = workflowInfo().workflowId;
@@ -87,7 +89,7 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
   );
   setHandler(
     repairSignal,
-    touch(({ names }) => pool.repair(names)),
+    touch(({ names }) => pool.repair(names, () => patched(REPAIR_WHILE_LEASING_PATCH))),
   );
   setHandler(
     controllersChangedSignal,

@@ -58,7 +58,11 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
       hosts: state.hosts
         .filter((h) => isHostLive(h, now, timeout))
         .map((h) => ({ id: h.id, capacityMB: h.capacityMB, reservedMB: reservedMB(h) })),
-      controllers: liveControllers(),
+      controllers: state.controllers.map(({ controllerId, incarnation, lastSeen }) => ({
+        controllerId,
+        incarnation,
+        lastSeen,
+      })),
       asOf: now,
     };
   };

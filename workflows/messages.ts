@@ -228,7 +228,8 @@ export interface PlaceContainerInput {
 export interface ClusterView {
   /** Live hosts only. */
   hosts: { id: string; capacityMB: number; reservedMB: number }[];
-  controllers: LiveController[];
+  /** `lastSeen`: workflow time of its last heartbeat (absent from older workers' answers). */
+  controllers: (LiveController & { lastSeen?: number })[];
   asOf: number;
 }
 

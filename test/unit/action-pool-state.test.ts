@@ -69,3 +69,19 @@ describe('a failure reported before the stem cell is handed over (audit H6)', ()
     expect(p.state.containers[0]!.removal).toBeNull();
   });
 });
+
+describe('repair of a container that died (audit M8)', () => {
+  const leasing = (): PoolContainer => ({ ...cell('c-9'), name: 'gust_pool_guest_a_0', state: 'creating' });
+  test.each([
+    ['leased: removed and replaced', { ...leasing(), state: 'leased' as const }, () => false, true],
+    ['lease on its way, with the patch: removed and replaced', leasing(), () => true, true],
+    ['lease on its way, history from before: left alone', leasing(), () => false, false],
+    ['not created yet: left alone', { ...leasing(), info: null }, () => true, false],
+  ])('%s', (_, container, includeLeasing, repaired) => {
+    const p = pool();
+    p.state.containers.push(container);
+    p.repair([container.name], includeLeasing);
+    expect(p.state.containers[0]!.removal !== null).toBe(repaired);
+    expect(p.state.pending).toEqual(repaired ? [{ controllerId: 'c1', count: 1 }] : []);
+  });
+});

@@ -1,0 +1,45 @@
+// Audit M11: a second controller started with the id of one that is running refuses to start
+// (before, the two replaced each other's incarnation on every heartbeat and the pools took their
+// containers in turn); once the first has stopped, the id is free again. The real stack (Temporal,
+// dockerd), a whole Gust and a second controller in the same process.
+import { startController } from '../../workers/controller';
+import { startGust, type GustUnderTest } from '../e2e/harness';
+
+jest.setTimeout(120_000);
+
+let gust: GustUnderTest;
+beforeAll(async () => {
+  // A short lease timeout: heartbeats every 2 s, so the check takes seconds.
+  gust = await startGust({ backend: 'docker', store: 'sqlite', pools: { leaseTimeoutMs: 6000 } });
+});
+afterAll(() => gust?.stop());
+
+const second = () => {
+  const { embedded, config, scope } = gust;
+  return startController({
+    config,
+    connection: embedded.connection,
+    client: embedded.client,
+    backend: embedded.backend,
+    scope,
+    port: 0,
+    alarmFires: false,
+  });
+};
+
+test('a controller id in use is refused; a stopped one’s id is free', async () => {
+  const ow = gust.client();
+  await ow.actions.create({ name: 'still', action: 'function main() { return { ok: true }; }' });
+  expect(await ow.actions.invoke({ name: 'still', blocking: true, result: true })).toEqual({ ok: true });
+
+  await expect(second()).rejects.toThrow(
+    `controller id '${gust.config.controller.id}' is in use by a running controller`,
+  );
+  // The first one was not disturbed: same container, still leased to it.
+  expect(await ow.actions.invoke({ name: 'still', blocking: true, result: true })).toEqual({ ok: true });
+
+  await gust.embedded.controller.stop();
+  const replacement = await second();
+  gust.embedded.controller = replacement; // stopped with the rest
+  expect(replacement.incarnation).not.toBe('');
+});
