@@ -33,6 +33,8 @@ export interface GustUnderTest {
   /** The running Gust (a second controller can join it on the same Temporal and store). */
   embedded: EmbeddedGust;
   scope: Scope;
+  /** GUST_E2E_BACKEND=knative: the namespace and the SIMULATED Knative Serving on it. */
+  knative?: KnativeTestCluster;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,8 @@ export interface StartGustOptions {
   store?: GustConfig['store']['kind'];
   /** e.g. a short lease timeout for the fault tests. */
   pools?: Partial<GustConfig['pools']>;
+  /** e.g. a small host, to fill it. */
+  agent?: Partial<GustConfig['agent']>;
   /** e.g. a private Temporal dev server that a fault test may freeze. */
   temporal?: Partial<GustConfig['temporal']>;
   /** Cassandra keyspace, emptied first: a test file that runs beside others needs its own. @default gust_e2e */
@@ -112,7 +116,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       sqlitePath: join(stateDir, 'gust.sqlite'),
       cassandraKeyspace: options.keyspace ?? E2E_KEYSPACE,
     },
-    agent: { ...base.agent, hostId: `e2e-${id}`, backend },
+    agent: { ...base.agent, ...options.agent, hostId: `e2e-${id}`, backend },
     mesos: {
       ...base.mesos,
       masterUrl: mesos?.master.url ?? base.mesos.masterUrl,
@@ -142,6 +146,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     client: (o = {}) => openwhisk({ apihost, api_key: o.apiKey ?? GUEST_API_KEY, namespace: o.namespace }),
     embedded: gust,
     scope,
+    knative,
     async stop() {
       try {
         await gust.stop();
