@@ -34,6 +34,8 @@ export interface HostActivitiesOptions {
   heartbeatEveryMs?: number;
   /** Creations run at once on this host; more wait (heartbeating) for a turn. @default 2 */
   maxConcurrentCreates?: number;
+  /** Told before a pool's container is destroyed: its exit is no death to report (container-exits.ts). */
+  destroying?: (containerId: string) => void;
 }
 
 /** A counting semaphore: `run` waits for one of `size` turns. */
@@ -108,7 +110,9 @@ export function createHostActivities(options: HostActivitiesOptions) {
 
     async destroyContainer(input: DestroyContainerInput): Promise<void> {
       const id = input.containerId ?? (await findByName(input.name))?.id;
-      if (id !== undefined) await backend.destroy(id);
+      if (id === undefined) return;
+      options.destroying?.(id);
+      await backend.destroy(id);
     },
 
     /** Every container Gust made on this host. */

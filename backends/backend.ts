@@ -1,8 +1,15 @@
 // The one interface every container backend implements (docker, process, kubernetes, …).
 import type { ContainerInfo, ContainerSpec } from '../common/types';
 
-export type ContainerEvent =
-  { type: 'exit'; containerId: string; exitCode: number } | { type: 'oom'; containerId: string };
+/**
+ * An exit or OOM kill. `name` and `labels` (Gust's labels) come with the event where the engine
+ * sends them (Docker does), so a container already removed can still be told apart.
+ */
+export type ContainerEvent = ({ type: 'exit'; exitCode: number } | { type: 'oom' }) & {
+  containerId: string;
+  name?: string;
+  labels?: Record<string, string>;
+};
 
 export interface LogCollectOptions {
   /** The action's `limits.logs` in bytes; past it the rest is dropped and OpenWhisk's truncation notice appended. */

@@ -6,6 +6,8 @@
 //   startAgent(options: AgentOptions): Promise<RunningWorker>
 //   createAgentBackend(config): Promise<ContainerBackend>   (docker, process or kubernetes)
 //   registerHost(...): heartbeats a host's capacity to the hosts workflow (agents, clusters)
+// A container that dies between activations is reported to its pool from the engine's events
+// (container-exits.ts).
 //   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
@@ -16,6 +18,7 @@ import type { ContainerBackend } from '../backends/backend';
 import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { createLogger, temporalLogger, type Logger } from '../common/logger';
 import { hostHeartbeatSignal } from '../workflows/messages';
+import { reportContainerExits } from './container-exits';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
 import {
@@ -53,6 +56,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
   const { hostId } = config.agent;
+  const log = options.log ?? createLogger('warn');
+  // Mesos reports lost and failed tasks to their pools itself (the framework workflow).
+  const exits =
+    config.agent.backend === 'mesos' ? undefined : reportContainerExits({ backend, client, hostId, log });
   const worker = await Worker.create({
     connection,
     namespace: client.options.namespace,
@@ -62,10 +69,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
       hostId,
       imageForKind: options.imageForKind ?? defaultImageForKind,
       maxConcurrentCreates: config.agent.maxConcurrentCreates,
+      destroying: exits?.expectExit,
     }),
   });
-  const stopBeating = await registerHost(client, scope, config, config.agent, options.log);
-  return runInBackground(worker, stopBeating);
+  const stopBeating = await registerHost(client, scope, config, config.agent, log);
+  return runInBackground(worker, () => {
+    stopBeating();
+    exits?.stop();
+  });
 }
 
 /**

@@ -38,6 +38,9 @@ export interface GustControlPlane extends ControlPlane {
   reportDemand(action: Action, demand: DemandSnapshot): Promise<void>;
 }
 
+/** What starting an action's pool needs to know of the action. */
+type PoolOf = Pick<ActionSpec, 'ref' | 'kind' | 'memoryMB'>;
+
 const isGone = (err: unknown): boolean => (err as { name?: string })?.name === 'WorkflowNotFoundError';
 
 export function createControlPlane(options: ControlPlaneOptions): GustControlPlane {
@@ -46,7 +49,7 @@ export function createControlPlane(options: ControlPlaneOptions): GustControlPla
   const names = scopedNames(scope);
 
   // Signal-with-start: the first message for an action creates its pool.
-  const signalPool = async <T>(spec: ActionSpec, signal: SignalDefinition<[T]>, arg: T): Promise<void> => {
+  const signalPool = async <T>(spec: PoolOf, signal: SignalDefinition<[T]>, arg: T): Promise<void> => {
     await client.workflow.signalWithStart('actionPoolWorkflow', {
       ...actionPoolStartOptions(scope, spec),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
@@ -75,13 +78,18 @@ export function createControlPlane(options: ControlPlaneOptions): GustControlPla
 
     async containerFailed(lease: Lease, reason: string): Promise<void> {
       const { container, action } = lease;
-      const workflowId = action
-        ? names.actionPoolId(action.namespace, action.name)
-        : names.stemCellPoolId(container.kind, container.memoryMB);
+      const failure = { containerId: container.id, reason };
+      if (action) {
+        // Signal-with-start: a claimed stem cell may fail before its hand-over has started the
+        // action's pool, which must still hear of it (audit H6).
+        const { kind, memoryMB } = container;
+        await signalPool({ ref: action, kind, memoryMB }, containerFailedSignal, failure);
+        return;
+      }
       try {
         await client.workflow
-          .getHandle(workflowId)
-          .signal(containerFailedSignal, { containerId: container.id, reason });
+          .getHandle(names.stemCellPoolId(container.kind, container.memoryMB))
+          .signal(containerFailedSignal, failure);
       } catch (err) {
         if (!isGone(err)) throw err;
       }

@@ -36,6 +36,7 @@ import { createControlPlane } from './control-plane';
 import { createKnativeControl } from './knative-control';
 import { startControllerWorker } from './controller-worker';
 import { connectTemporal, createTemporalClient, runInBackground, type RunningWorker } from './temporal';
+import { generateTransactionId } from '../api/transaction-id';
 
 export interface ControllerOptions {
   config: GustConfig;
@@ -190,7 +191,8 @@ async function startAlarmWorker(options: {
     const identity = { namespace: alarm.namespace, subject: alarm.subject, uuid: '' };
     gust.fireThrottles.admit(alarm.namespace);
     const args = { ...keyValuesToObject(trigger.parameters), ...alarm.payload };
-    const fired = await gust.firing.fire(trigger, identity, args, alarm.payload);
+    // One transaction per fire, shared by the rules' activations (as the provider's POST would be).
+    const fired = await gust.firing.fire(trigger, identity, args, alarm.payload, generateTransactionId());
     if (alarm.deleteAfterFire !== undefined) {
       if (alarm.deleteAfterFire === 'rules') {
         for (const rule of await rulesOf(gust.entities, trigger))

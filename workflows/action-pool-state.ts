@@ -18,6 +18,8 @@ import { chooseIdleVictims, containersToAdd } from './scaling';
 export const DEFAULT_MAX_CONTAINERS = 64;
 /** One request may not ask for more than this (a bound on a single update's work). */
 export const MAX_CONTAINERS_PER_REQUEST = 32;
+/** Failures of unknown containers remembered for a hand-over still under way (oldest forgotten). */
+const MAX_FAILED_BEFORE_ADOPT = 32;
 
 export class ActionPool {
   readonly state: ActionPoolState;
@@ -91,12 +93,27 @@ export class ActionPool {
     const c: PoolContainer = { ...a.container, version: a.action.ref.version, removal: null };
     if (this.action && c.version !== this.action.ref.version)
       c.removal = { revoke: true, reason: 'adopted an old version' };
+    const failedEarlier = this.state.failedBeforeAdopt ?? [];
+    const id = c.info?.id;
+    if (id !== undefined && failedEarlier.includes(id)) {
+      // Its router removed it already: nothing to revoke.
+      c.removal = { revoke: false, reason: 'failed before it was handed over' };
+      this.state.failedBeforeAdopt = failedEarlier.filter((x) => x !== id);
+    }
     this.state.containers.push(c);
   }
 
-  failed(containerId: string, reason: string): void {
+  /**
+   * A router reports a container failed. One this pool does not know yet is remembered when
+   * `rememberUnknown()` says so (a stem cell still being handed over: adopt removes it).
+   */
+  failed(containerId: string, reason: string, rememberUnknown: () => boolean = () => false): void {
     const c = this.state.containers.find((x) => x.info?.id === containerId);
     if (c && !c.removal) c.removal = { revoke: false, reason: `failed: ${reason}` };
+    if (!c && rememberUnknown()) {
+      const remembered = [...(this.state.failedBeforeAdopt ?? []), containerId];
+      this.state.failedBeforeAdopt = remembered.slice(-MAX_FAILED_BEFORE_ADOPT);
+    }
   }
 
   scaleDown(input: ScaleDownInput): void {

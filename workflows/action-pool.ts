@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -28,6 +29,9 @@ import {
 } from './messages';
 import { scopedNames } from './scope';
 import { shouldContinueAsNew } from './history';
+
+/** Marks histories where a pool remembers failures of containers it does not know yet (audit H6). */
+const FAILED_BEFORE_ADOPT_PATCH = 'remember-failures-before-adopt';
 
 export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> {
   const owner = workflowInfo().workflowId;
@@ -72,7 +76,10 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
   );
   setHandler(
     containerFailedSignal,
-    touch(({ containerId, reason }) => pool.failed(containerId, reason)),
+    // Histories written before the H6 fix replay without the memory of unknown failures.
+    touch(({ containerId, reason }) =>
+      pool.failed(containerId, reason, () => patched(FAILED_BEFORE_ADOPT_PATCH)),
+    ),
   );
   setHandler(
     scaleDownSignal,

@@ -107,6 +107,11 @@ export interface ActionPoolState {
   pending: PendingRequest[];
   /** The latest list of live controllers; leases that complete later are checked against it too. */
   controllers: ControllersChanged | null;
+  /**
+   * Containers reported failed before this pool knew them: a stem cell whose first activation
+   * failed while its hand-over was under way. Removed when the hand-over arrives (audit H6).
+   */
+  failedBeforeAdopt?: string[];
 }
 
 export interface PendingRequest {

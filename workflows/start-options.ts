@@ -7,7 +7,11 @@ import type { KnativeServiceInput } from './knative-messages';
 import type { MesosFrameworkInput } from './mesos-messages';
 import { scopedNames, type Scope } from './scope';
 
-export function actionPoolStartOptions(scope: Scope, action: ActionSpec, maxContainers?: number) {
+export function actionPoolStartOptions(
+  scope: Scope,
+  action: Pick<ActionSpec, 'ref' | 'kind' | 'memoryMB'>,
+  maxContainers?: number,
+) {
   const names = scopedNames(scope);
   const { namespace, name } = action.ref;
   const args: [ActionPoolInput] = [{ scope, namespace, name, ...(maxContainers ? { maxContainers } : {}) }];

@@ -137,6 +137,11 @@ export class DockerApi {
     });
   }
 
+  /** Sends a signal to a running container (SIGKILL: what an OOM kill or a crash looks like). */
+  async killContainer(id: string, signal = 'SIGKILL'): Promise<void> {
+    await this.#call('kill', 'POST', `/containers/${id}/kill`, { query: { signal }, ok: [204] });
+  }
+
   /** Force-removes a container and its anonymous volumes; gone already (404) or going (409) is fine. */
   async removeContainer(id: string): Promise<void> {
     await this.#call('remove', 'DELETE', `/containers/${id}`, {

@@ -1,7 +1,7 @@
 // Docker's /events stream for Gust's containers, turned into ContainerEvents. Connected only while
 // someone listens; reconnects from the last event seen, so an exit or OOM is not lost (it may be
 // delivered twice after a reconnect: listeners must be idempotent).
-import { LABELS } from '../../common/names';
+import { LABEL_PREFIX, LABELS } from '../../common/names';
 import type { ContainerEvent } from '../backend';
 import type { DockerApi, DockerEvent } from './api';
 
@@ -67,14 +67,16 @@ export class ContainerEvents {
   #dispatch(event: DockerEvent): void {
     // Resume from this event: `since` takes seconds with a fraction (timeNano is past double precision).
     this.#since = (event.timeNano / 1e9).toFixed(6);
+    // Attributes hold the container's name and every label next to event fields (exitCode, image).
+    const { ID: containerId, Attributes: attributes } = event.Actor;
+    const labels = Object.fromEntries(
+      Object.entries(attributes).filter(([key]) => key.startsWith(LABEL_PREFIX)),
+    );
+    const about = { containerId, labels, ...(attributes.name ? { name: attributes.name } : {}) };
     let out: ContainerEvent | undefined;
-    if (event.Action === 'oom') out = { type: 'oom', containerId: event.Actor.ID };
+    if (event.Action === 'oom') out = { type: 'oom', ...about };
     else if (event.Action === 'die') {
-      out = {
-        type: 'exit',
-        containerId: event.Actor.ID,
-        exitCode: Number(event.Actor.Attributes.exitCode ?? -1),
-      };
+      out = { type: 'exit', exitCode: Number(attributes.exitCode ?? -1), ...about };
     }
     if (out) for (const listener of this.#listeners) listener(out);
   }

@@ -42,6 +42,10 @@ export interface StartGustOptions {
   backend?: GustConfig['agent']['backend'];
   /** @default 'cassandra' */
   store?: GustConfig['store']['kind'];
+  /** e.g. a short lease timeout for the fault tests. */
+  pools?: Partial<GustConfig['pools']>;
+  /** e.g. a private Temporal dev server that a fault test may freeze. */
+  temporal?: Partial<GustConfig['temporal']>;
   /** Cassandra keyspace, emptied first: a test file that runs beside others needs its own. @default gust_e2e */
   keyspace?: string;
 }
@@ -84,12 +88,14 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
   const stateDir = mkdtempSync(join(tmpdir(), 'gust-e2e-'));
   const base = loadConfig();
   const backend = options.backend ?? e2eBackend();
-  // Two agents of 2 CPUs and 2 GB: room for the suites' containers, and offers to choose from.
+  // Two agents of 3 CPUs and 3 GB (advertised by the simulated master; containers use what they
+  // use): room for the largest suite's containers (openwhisk-parity: ~20 actions and stem cells of
+  // three controllers, never scaled down here), and offers to choose from.
   const mesos: TestCluster | undefined =
     backend === 'mesos'
       ? await startTestCluster([
-          { cpus: 2, memMB: 2048 },
-          { cpus: 2, memMB: 2048 },
+          { cpus: 3, memMB: 3072 },
+          { cpus: 3, memMB: 3072 },
         ])
       : undefined;
   // knative: a namespace of its own with the SIMULATED Knative Serving (test/knative/) on it.
@@ -99,6 +105,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     ...base,
     stateDir,
     controller: { ...base.controller, id: `e2e-${id}`, port: 0, ...options.controller },
+    temporal: { ...base.temporal, ...options.temporal },
     store: {
       ...base.store,
       kind: options.store ?? 'cassandra',
@@ -116,7 +123,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       ? { ...base.knative, namespace: knative.namespace, gateway: knative.simulator.gatewayUrl }
       : base.knative,
     // One stem cell, so the cold path from a stem cell runs end to end too.
-    pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] },
+    pools: { ...base.pools, stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], ...options.pools },
   };
   if (config.store.kind === 'cassandra') await emptyCassandraKeyspace(config);
   const scope: Scope = { prefix: `e2e-${id}-` };

@@ -146,8 +146,8 @@ it('reports an action that exhausts 128 MB as OOM: connection error, state, even
   }
   expect(events.filter((e) => e.containerId === info.id)).toEqual(
     expect.arrayContaining([
-      { type: 'oom', containerId: info.id },
-      { type: 'exit', containerId: info.id, exitCode: 137 },
+      expect.objectContaining({ type: 'oom', containerId: info.id, name: info.name }),
+      expect.objectContaining({ type: 'exit', containerId: info.id, exitCode: 137, name: info.name }),
     ]),
   );
   unsubscribe();

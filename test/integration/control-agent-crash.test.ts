@@ -47,6 +47,8 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
   const [prefix, hostId, socketPath, leaseTimeoutMs, slowMs] = process.argv.slice(2);
   const docker = new DockerBackend({ hostId, capacityMB: 4096, socketPath });
   const backend = Object.create(docker);
+  // Methods that touch the backend's private fields run on the backend itself.
+  for (const m of ['list', 'destroy', 'state', 'onEvent', 'health', 'close']) backend[m] = docker[m].bind(docker);
   backend.create = async (spec, options) => {
     const info = await docker.create(spec, options);
     process.send?.({ created: spec.name });

@@ -1,0 +1,101 @@
+// Fault: the Temporal server freezes (SIGSTOP) for 30 s, longer than the lease timeout. The hot
+// path does not need it: warm containers and stem cells keep serving; a cold start that needs a
+// new container answers 503 with a clear message while Temporal is still frozen, instead of
+// hanging; afterwards everything works again and no live controller lost its containers (audit
+// M3). A whole Gust on a private Temporal dev server (so the freeze disturbs nothing else),
+// dockerd and the docker backend.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../common/config';
+import { startDevServer, type DevServer } from '../../workers/dev-server';
+import { startGust, type GustUnderTest } from '../e2e/harness';
+import { failure } from '../e2e/waiting';
+
+jest.setTimeout(240_000);
+
+const ADDRESS = '127.0.0.1:7298';
+const FROZEN_MS = 30_000;
+const LEASE_TIMEOUT_MS = 10_000;
+
+let server: DevServer;
+let stateDir: string;
+let gust: GustUnderTest;
+let frozen = false;
+
+const thaw = (): void => {
+  if (frozen) server.child?.kill('SIGCONT');
+  frozen = false;
+};
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'gust-frozen-'));
+  const config = loadConfig();
+  server = await startDevServer(
+    { ...config, stateDir, temporal: { ...config.temporal, address: ADDRESS, uiPort: 8298 } },
+    process.env.GUST_TEMPORAL_CLI ?? join(config.cacheDir, 'bin', 'temporal'),
+  );
+  if (!server.child) throw new Error(`something else already answers on ${ADDRESS}`);
+  process.once('exit', thaw);
+  gust = await startGust({
+    backend: 'docker',
+    store: 'sqlite',
+    temporal: { address: ADDRESS },
+    pools: { leaseTimeoutMs: LEASE_TIMEOUT_MS },
+  });
+});
+afterAll(async () => {
+  thaw();
+  await gust?.stop();
+  await server?.stop();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+// Each container names itself once, so a reply tells which container served it.
+const CODE = `const self = Math.random().toString(36).slice(2);
+function main() { return { self }; }`;
+
+test('Temporal frozen for 30 s: warm and stem-cell invokes serve, other cold starts get 503, all recover', async () => {
+  const ow = gust.client();
+  const self = async (name: string): Promise<string> =>
+    ((await ow.actions.invoke({ name, blocking: true, result: true })) as { self: string }).self;
+  // nodejs:20 at 256 MB has a stem cell (the harness keeps one); 512 MB has none.
+  await ow.actions.create({ name: 'warm', action: CODE, limits: { memory: 256 } });
+  await ow.actions.create({ name: 'stem', action: CODE, limits: { memory: 256 } });
+  await ow.actions.create({ name: 'fresh', action: CODE, limits: { memory: 512 } });
+  const warmContainer = await self('warm');
+  // The stem cell used by `warm` is replaced by its pool: wait until the router holds one again.
+  await waitUntil(() => gust.embedded.controller.router.stats().containers.stemCell > 0);
+
+  server.child!.kill('SIGSTOP');
+  frozen = true;
+  const frozenAt = Date.now();
+
+  for (let i = 0; i < 20; i++) expect(await self('warm')).toBe(warmContainer);
+  expect(await self('stem')).toEqual(expect.any(String));
+  const first = await failure(ow.actions.invoke({ name: 'fresh', blocking: true }));
+  const second = await failure(ow.actions.invoke({ name: 'fresh', blocking: true }));
+  // Both answered while Temporal was still frozen: the cold path did not wait for it.
+  expect(Date.now() - frozenAt).toBeLessThan(FROZEN_MS);
+  // The first was queued and gave up when its request for a container went unanswered (5 s): an
+  // activation with a whisk error (500), recorded. From then on the controller knows: 503 at once.
+  expect(first.statusCode).toBe(500);
+  expect(second.statusCode).toBe(503);
+  for (const error of [first, second]) expect(error.message).toContain('unavailable');
+
+  await new Promise((r) => setTimeout(r, FROZEN_MS - (Date.now() - frozenAt)));
+  thaw();
+
+  // Long enough for an overdue lease expiry, its broadcast and a reclaim, had there been one.
+  await new Promise((r) => setTimeout(r, 2 * LEASE_TIMEOUT_MS));
+  expect(await self('warm')).toBe(warmContainer);
+  expect(await self('fresh')).toEqual(expect.any(String));
+});
+
+async function waitUntil(ok: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
