@@ -13,6 +13,7 @@ import {
   type AdoptContainerInput,
   type ClusterView,
   type ControllersChanged,
+  type EvictionInput,
   type PlaceContainerInput,
   type PoolInventory,
 } from '../workflows/messages';
@@ -44,17 +45,41 @@ function isGone(err: unknown): boolean {
   return name === 'WorkflowNotFoundError' || name === 'WorkflowExecutionAlreadyCompletedError';
 }
 
-export function createClusterActivities() {
+export interface ClusterActivitiesOptions {
+  /** Per action (`namespace/name`): containers eviction keeps however idle (GUST_MIN_CONTAINERS). */
+  minContainers?: Record<string, number>;
+}
+
+export function createClusterActivities(options: ClusterActivitiesOptions = {}) {
+  /** No host has room: idle containers make way (workflows/eviction.ts); one eviction at a time. */
+  const evict = async (scope: Scope, neededMB: number): Promise<void> => {
+    const input: EvictionInput = { scope, neededMB, minContainers: options.minContainers };
+    await getClient()
+      .workflow.start('evictionWorkflow', {
+        workflowId: scopedNames(scope).evictionWorkflowId,
+        taskQueue: scopedNames(scope).provisioningQueue,
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        staticSummary: `Evict idle containers to make room for ${neededMB} MB`,
+      })
+      .catch(() => undefined); // the placement is retried either way
+  };
   return {
-    /** Reserves memory on a host through the hosts workflow. Retryable while no host has room. */
+    /**
+     * Reserves memory on a host through the hosts workflow. While no host has room it fails
+     * retryably (the caller retries for a minute), after starting an eviction of idle containers
+     * when the placement is for an action's container.
+     */
     async placeContainer(scope: Scope, input: PlaceContainerInput): Promise<{ hostId: string }> {
       const hosts = getClient().workflow.getHandle(scopedNames(scope).hostsWorkflowId);
       try {
         return await hosts.executeUpdate(placeContainerUpdate, { args: [input] });
       } catch (err) {
         const cause = (err as { cause?: { message?: string; type?: string } }).cause;
-        if (cause?.type === 'NoCapacity')
+        if (cause?.type === 'NoCapacity') {
+          if (input.evictIdle) await evict(scope, input.memoryMB);
           throw ApplicationFailure.retryable(cause.message ?? 'no capacity', 'NoCapacity');
+        }
         throw err;
       }
     },

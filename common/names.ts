@@ -26,6 +26,8 @@ export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =
   `${STEM_CELL_POOL_ID_PREFIX}${kind}/${memoryMB}mb`;
 export const HOSTS_WORKFLOW_ID = 'hosts';
 export const SCALE_DOWN_SCHEDULE_ID = 'scale-down';
+/** At most one eviction runs at a time (workflows/eviction.ts). */
+export const EVICTION_WORKFLOW_ID = 'evict-idle';
 export const RECONCILE_SCHEDULE_ID = 'reconcile';
 /** The Mesos framework workflow: one per Gust installation (GUST_BACKEND=mesos). */
 export const MESOS_FRAMEWORK_WORKFLOW_ID = 'mesos-framework';

@@ -124,4 +124,7 @@ export interface ContainerUsage {
   action: ActionRef | null;
   inFlight: number;
   idleMs: number;
+  /** Where it runs and what it reserves there (eviction picks by host). Absent from older routers. */
+  host?: string;
+  memoryMB?: number;
 }

@@ -96,7 +96,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
     taskQueue: names.provisioningQueue,
     workflowBundle: bundle,
     activities: {
-      ...createClusterActivities(),
+      ...createClusterActivities({ minContainers: config.pools.minContainersPerAction }),
       ...(mesosApi ? createMesosActivities(mesosApi) : {}),
       ...(options.knative ? createKnativeActivities(options.knative) : {}),
       ...(cluster

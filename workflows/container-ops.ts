@@ -41,6 +41,7 @@ export async function provisionContainer(
       name: c.name,
       memoryMB: c.memoryMB,
       group: ctx.owner,
+      evictIdle: spec.action !== null,
     });
     c.host = hostId;
     stage = 'create';

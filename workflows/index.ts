@@ -3,6 +3,7 @@ export { actionPoolWorkflow } from './action-pool';
 export { stemCellPoolWorkflow } from './stem-cell-pool';
 export { hostsWorkflow } from './hosts';
 export { scaleDownWorkflow } from './scale-down';
+export { evictionWorkflow } from './eviction';
 export { reconcileWorkflow } from './reconcile';
 export { mesosFrameworkWorkflow } from './mesos-framework';
 export { alarmFireWorkflow } from './alarm-fire';

@@ -221,6 +221,8 @@ export interface PlaceContainerInput {
   memoryMB: number;
   group: string;
   avoid?: string[];
+  /** An action's container: when no host has room, idle containers are evicted for it (stem cells wait). */
+  evictIdle?: boolean;
 }
 
 export interface ClusterView {
@@ -238,6 +240,14 @@ export const clusterQuery = defineQuery<ClusterView>('cluster');
 
 // ---------------------------------------------------------------------------------------------
 // Scheduled workflows
+
+export interface EvictionInput {
+  scope: Scope;
+  /** Memory a placement could not find on any host. */
+  neededMB: number;
+  /** Per action (`namespace/name`): containers kept however idle, as for scale-down. */
+  minContainers?: Record<string, number>;
+}
 
 export interface ScaleDownWorkflowInput {
   scope: Scope;

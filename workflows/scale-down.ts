@@ -5,8 +5,8 @@ import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
 import { actionPath } from '../common/names';
 import type { ContainerUsage } from '../common/types';
 import { clusterActivities, controllerActivities } from './activities';
-import { scaleDownSignal, type ScaleDownWorkflowInput } from './messages';
-import { scopedNames } from './scope';
+import { scaleDownSignal, type ClusterView, type ScaleDownWorkflowInput } from './messages';
+import { scopedNames, type Scope } from './scope';
 
 export interface ScaleDownResult {
   controllers: number;
@@ -14,11 +14,12 @@ export interface ScaleDownResult {
   pools: number;
 }
 
-export async function scaleDownWorkflow(input: ScaleDownWorkflowInput): Promise<ScaleDownResult> {
-  const names = scopedNames(input.scope);
-  const cluster = await clusterActivities(names, 'which controllers are live').other.describeCluster(
-    input.scope,
-  );
+/** Every live controller's router usage (null where a controller did not answer). */
+export async function collectClusterUsage(
+  scope: Scope,
+): Promise<{ cluster: ClusterView; reports: (ContainerUsage[] | null)[] }> {
+  const names = scopedNames(scope);
+  const cluster = await clusterActivities(names, 'which controllers are live').other.describeCluster(scope);
   const reports = await Promise.all(
     cluster.controllers.map(async ({ controllerId }) => {
       try {
@@ -31,9 +32,30 @@ export async function scaleDownWorkflow(input: ScaleDownWorkflowInput): Promise<
       }
     }),
   );
+  return { cluster, reports };
+}
 
+export async function scaleDownWorkflow(input: ScaleDownWorkflowInput): Promise<ScaleDownResult> {
+  const { cluster, reports } = await collectClusterUsage(input.scope);
+  const pools = await signalIdle(
+    input,
+    reports.flatMap((r) => r ?? []),
+  );
+  return {
+    controllers: cluster.controllers.length,
+    answered: reports.filter((r) => r !== null).length,
+    pools,
+  };
+}
+
+/**
+ * Tells each action pool which of its containers are idle; the pool removes those idle at least
+ * `keepAliveMs`, above its action's minimum. Returns the number of pools told.
+ */
+export async function signalIdle(input: ScaleDownWorkflowInput, usage: ContainerUsage[]): Promise<number> {
+  const names = scopedNames(input.scope);
   const byPool = new Map<string, { path: string; usage: ContainerUsage[] }>();
-  for (const u of reports.flatMap((r) => r ?? [])) {
+  for (const u of usage) {
     if (!u.action) continue; // stem cells are kept at target by their own pool
     const id = names.actionPoolId(u.action.namespace, u.action.name);
     const entry = byPool.get(id) ?? { path: actionPath(u.action), usage: [] };
@@ -53,9 +75,5 @@ export async function scaleDownWorkflow(input: ScaleDownWorkflowInput): Promise<
       }
     }),
   );
-  return {
-    controllers: cluster.controllers.length,
-    answered: reports.filter((r) => r !== null).length,
-    pools: byPool.size,
-  };
+  return byPool.size;
 }

@@ -8,6 +8,7 @@ import {
   MESOS_FRAMEWORK_WORKFLOW_ID,
   RECONCILE_SCHEDULE_ID,
   SCALE_DOWN_SCHEDULE_ID,
+  EVICTION_WORKFLOW_ID,
   actionPoolWorkflowId,
   controllerTaskQueue,
   hostTaskQueue,
@@ -37,6 +38,7 @@ export function scopedNames(scope: Scope) {
     knativeServiceId: (namespace: string, action: string): string =>
       p + knativeServiceWorkflowId(namespace, action),
     scaleDownScheduleId: p + SCALE_DOWN_SCHEDULE_ID,
+    evictionWorkflowId: p + EVICTION_WORKFLOW_ID,
     reconcileScheduleId: p + RECONCILE_SCHEDULE_ID,
     mesosFrameworkId: p + MESOS_FRAMEWORK_WORKFLOW_ID,
     /**

@@ -259,6 +259,8 @@ export class Router implements RouterLeases {
       action: c.action,
       inFlight: c.inFlight,
       idleMs: c.inFlight > 0 ? 0 : now - c.lastUsed,
+      host: c.lease.container.host,
+      memoryMB: c.lease.container.memoryMB,
     }));
   }
 

@@ -44,6 +44,8 @@ export interface StartGustOptions {
   store?: GustConfig['store']['kind'];
   /** e.g. a short lease timeout for the fault tests. */
   pools?: Partial<GustConfig['pools']>;
+  /** e.g. a small host, to fill it. */
+  agent?: Partial<GustConfig['agent']>;
   /** e.g. a private Temporal dev server that a fault test may freeze. */
   temporal?: Partial<GustConfig['temporal']>;
   /** Cassandra keyspace, emptied first: a test file that runs beside others needs its own. @default gust_e2e */
@@ -112,7 +114,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       sqlitePath: join(stateDir, 'gust.sqlite'),
       cassandraKeyspace: options.keyspace ?? E2E_KEYSPACE,
     },
-    agent: { ...base.agent, hostId: `e2e-${id}`, backend },
+    agent: { ...base.agent, ...options.agent, hostId: `e2e-${id}`, backend },
     mesos: {
       ...base.mesos,
       masterUrl: mesos?.master.url ?? base.mesos.masterUrl,

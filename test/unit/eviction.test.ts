@@ -1,0 +1,57 @@
+import type { ContainerUsage } from '../../common/types';
+import { chooseEvictions, MIN_IDLE_MS } from '../../workflows/eviction';
+
+const use = (
+  id: string,
+  host: string,
+  idleMs: number,
+  over: Partial<ContainerUsage> = {},
+): ContainerUsage => ({
+  containerId: id,
+  action: { namespace: 'guest', name: id, version: '0.0.1' },
+  inFlight: 0,
+  idleMs,
+  host,
+  memoryMB: 256,
+  ...over,
+});
+
+describe('chooseEvictions: least recently used idle containers on one host', () => {
+  test.each<[string, ContainerUsage[], number, Record<string, number>, string | null, string[]]>([
+    [
+      'the longest idle first',
+      [use('a', 'h1', 5000), use('b', 'h1', 9000), use('c', 'h1', 2000)],
+      512,
+      {},
+      'h1',
+      ['b', 'a'],
+    ],
+    ['room the host has counts', [use('a', 'h1', 5000), use('b', 'h1', 9000)], 512, { h1: 256 }, 'h1', ['b']],
+    [
+      'the host where fewest must go',
+      [use('a', 'h1', 9000), use('b', 'h1', 8000), use('c', 'h2', 1500, { memoryMB: 512 })],
+      512,
+      {},
+      'h2',
+      ['c'],
+    ],
+    [
+      'busy, just used, stem cells and unknown hosts are never victims',
+      [
+        use('busy', 'h1', 0, { inFlight: 1 }),
+        use('fresh', 'h1', MIN_IDLE_MS - 1),
+        use('cell', 'h1', 9000, { action: null }),
+        use('old-router', 'h1', 9000, { host: undefined }),
+      ],
+      256,
+      {},
+      null,
+      [],
+    ],
+    ['not enough idle anywhere', [use('a', 'h1', 5000), use('b', 'h2', 5000)], 512, {}, null, []],
+  ])('%s', (_, usage, neededMB, free, host, victims) => {
+    const chosen = chooseEvictions(usage, neededMB, new Map(Object.entries(free)));
+    expect(chosen?.hostId ?? null).toBe(host);
+    expect((chosen?.victims ?? []).map((v) => v.containerId)).toEqual(victims);
+  });
+});
