@@ -118,10 +118,11 @@ export async function knativeBench(
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`invoke ${name}: ${response.statusCode} ${text}`);
   };
-  const viaGateway = async (host: string, n: number): Promise<void> => {
+  const viaGateway = async (host: string, n: number): Promise<string | undefined> => {
     const reply = await runtime.run(gateway, payload(n), 60_000, { host });
     if (reply.outcome !== 'response' || reply.status !== 200)
       throw new Error(`gateway: ${JSON.stringify(reply)}`);
+    return reply.pod;
   };
   const podsOf = async (service: string) =>
     (await cluster.pods()).filter(
@@ -140,10 +141,18 @@ export async function knativeBench(
     const warmName = `${run}-warm`;
     const warmHost = await put(warmName, { memory: 256, concurrency: settings.concurrency });
     await viaGust(warmName, 0); // creates the Service and its first pod
-    const [pod] = await podsOf(serviceName('guest', warmName));
-    const podPort = pod?.spec?.containers[0]?.env?.find((e) => e.name === 'PORT')?.value;
-    if (!podPort) throw new Error('the warm pod has no PORT');
-    const podUrl = `http://127.0.0.1:${podPort}`;
+    // The pod itself: the one that answered the gateway just before (the runtime names it).
+    const ports = new Map<string, string>();
+    const podUrl = async (pod: string | undefined): Promise<string> => {
+      if (pod === undefined) throw new Error('the gateway reply names no pod');
+      if (!ports.has(pod)) {
+        const found = (await podsOf(serviceName('guest', warmName))).find((p) => p.metadata?.name === pod);
+        const port = found?.spec?.containers[0]?.env?.find((e) => e.name === 'PORT')?.value;
+        if (!port) throw new Error(`pod ${pod} has no PORT`);
+        ports.set(pod, port);
+      }
+      return `http://127.0.0.1:${ports.get(pod)}`;
+    };
     const samples = { gust: [] as number[], gateway: [] as number[], pod: [] as number[] };
     log(`knative warm: ${settings.warmSamples} samples per path`);
     for (let i = 0; i < settings.warmSamples + 10; i++) {
@@ -152,10 +161,11 @@ export async function knativeBench(
       await viaGust(warmName, i);
       if (keep) samples.gust.push(elapsedMs(t));
       t = process.hrtime.bigint();
-      await viaGateway(warmHost, i);
+      const pod = await viaGateway(warmHost, i);
       if (keep) samples.gateway.push(elapsedMs(t));
+      const url = await podUrl(pod);
       t = process.hrtime.bigint();
-      const direct = await runtime.run(podUrl, payload(i), 60_000);
+      const direct = await runtime.run(url, payload(i), 60_000);
       if (direct.outcome !== 'response' || direct.status !== 200)
         throw new Error(`pod: ${JSON.stringify(direct)}`);
       if (keep) samples.pod.push(elapsedMs(t));
@@ -175,7 +185,9 @@ export async function knativeBench(
     };
     log(`knative throughput: ${settings.concurrency} callers, ${settings.throughputMs} ms per path`);
     const gustPerSecond = await closedLoop((n) => viaGust(warmName, n));
-    const gatewayPerSecond = await closedLoop((n) => viaGateway(warmHost, n));
+    const gatewayPerSecond = await closedLoop(async (n) => {
+      await viaGateway(warmHost, n);
+    });
 
     // Cold: the same revision scaled to zero before every request, Gust and the gateway in turn.
     const coldName = `${run}-cold`;

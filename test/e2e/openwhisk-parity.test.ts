@@ -10,6 +10,7 @@ import { makeAuthKey } from '../../api/api-keys';
 import { masterKeyOf } from '../../api/action-keys';
 import { openStores, type Stores } from '../../store/open-stores';
 import { type RunningController, startController } from '../../workers/controller';
+import { recordHistories } from '../integration/control-harness';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
 import { eventually, failure } from './waiting';
@@ -45,6 +46,9 @@ beforeAll(async () => {
   other = gust.client({ apiKey: otherKey });
 });
 afterAll(async () => {
+  // GUST_RECORD_HISTORIES=1 with the knative backend: a Knative workflow with a rollout and a delete.
+  if (gust?.config.agent.backend === 'knative')
+    await recordHistories(gust.embedded.client, gust.scope.prefix, 'e2e-parity', ['knativeServiceWorkflow']);
   await stores?.close();
   await gust?.stop();
 });
