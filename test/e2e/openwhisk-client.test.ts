@@ -96,6 +96,24 @@ describe('the openwhisk client against Gust', () => {
     expect(record).toMatchObject({ response: { result: { payload: 'Hello later' } } });
   });
 
+  test('limits.concurrency 3: three activations overlap in one container', async () => {
+    // Each activation waits (up to 20 s) until three have arrived in its container: only runs
+    // that share one container and overlap there can all see three.
+    await ow.actions.create({
+      name: 'together',
+      action: `async function main() {
+        globalThis.arrived = (globalThis.arrived || 0) + 1;
+        for (let i = 0; i < 200 && globalThis.arrived < 3; i++) await new Promise((r) => setTimeout(r, 100));
+        return { arrived: globalThis.arrived };
+      }`,
+      limits: { concurrency: 3, timeout: 30_000 },
+    });
+    const results = await Promise.all(
+      [1, 2, 3].map(() => ow.actions.invoke({ name: 'together', blocking: true, result: true })),
+    );
+    expect(results).toEqual([{ arrived: 3 }, { arrived: 3 }, { arrived: 3 }]);
+  });
+
   test('a zip action with package.json runs', async () => {
     const zip = new AdmZip();
     zip.addFile('package.json', Buffer.from(JSON.stringify({ name: 'zipped', main: 'index.js' })));
