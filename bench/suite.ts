@@ -9,6 +9,8 @@
 //   5 store          warm throughput with the Cassandra store vs records discarded
 //   6 burst          0 → 100 concurrent requests on a new action: success, time, 5xx
 //                    (action concurrency 10; BENCH_BURST_CONCURRENCY=1 for one container per request)
+//   9 knative        GUST_BACKEND=knative (Knative Serving SIMULATED, real pods): warm latency and
+//                    throughput vs the gateway and the pod, scale from zero vs the gateway (knative.ts)
 // Gust runs in this process (provisioner, agent, controller as workers/all-in-one.ts composes
 // them); the load comes from a child process (bench/lib/load-worker.ts). Writes
 // bench/results/<timestamp>.{json,md}, three SVG charts, and the *latest* copies.
@@ -29,11 +31,12 @@ import { renderMarkdown, type Figure } from './lib/report';
 import { groupedBars, stackedBars } from './lib/svg';
 import { sustained, type SustainedResult } from './phases/sustained';
 import { ramp, type RampResult } from './phases/ramp';
+import { KNATIVE_FULL, KNATIVE_QUICK, knativeBench, type KnativeBenchResult } from './knative';
 import { execFileSync } from 'node:child_process';
 
 const QUICK = process.argv.includes('--quick');
 const NO_CASSANDRA = process.argv.includes('--sqlite');
-/** `--only=warm,store` runs those phases alone (warm, sustained, ramp, store, cold, provisioning, burst, many). */
+/** `--only=warm,store` runs those phases alone (warm, sustained, ramp, store, cold, provisioning, burst, many, knative). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -277,6 +280,7 @@ interface Report {
     latency: LatencySummary;
     containers: number;
   };
+  knative?: KnativeBenchResult;
   figures: Figure[];
   errors: { phase: string; error: string }[];
   cleanup?: { containersRemoved: number; workflowsTerminated: number; actionsDeleted: number };
@@ -1093,6 +1097,14 @@ async function main(): Promise<void> {
           log,
         });
         report.ramp = result;
+        report.figures.push(...figures);
+      });
+    await settle(s);
+    // Its own Gust (knative backend) and simulated Knative Serving, beside the docker stack's.
+    if (wanted('knative'))
+      await phase('9 knative backend (Knative Serving simulated)', async () => {
+        const { result, figures } = await knativeBench(QUICK ? KNATIVE_QUICK : KNATIVE_FULL, log);
+        report.knative = result;
         report.figures.push(...figures);
       });
   } finally {

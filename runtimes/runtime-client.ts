@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { Pool } from 'undici';
 import { MAX_RESULT_BYTES } from '../common/whisk-messages';
+import { POD_HEADER } from './nodejs/src/init-on-start';
 import { SECRET_HEADER } from './nodejs/src/runtime-secret';
 import { secretFileOf, socketPathOf } from './runtime-address';
 
@@ -39,12 +40,13 @@ export interface RunPayload {
  * What a call produced. Transport failures are values, not exceptions (OpenWhisk's `RunResult`):
  * - `response`: the container answered; `text` is its body, unparsed (the classifier parses it once);
  *   `size` is the body's length in bytes, which exceeds `text`'s when the body passed `maxResponseBytes`
- *   and only its first part was kept.
+ *   and only its first part was kept. `pod`: the pod that answered, when the runtime names itself
+ *   (POD_HEADER: Knative pods, whose gateway hides which one served).
  * - `timeout`: the caller's limit passed and the request was aborted; the container is unusable.
  * - `connection-error`: the connection failed or died (the process exited, was OOM-killed, …).
  */
 export type RuntimeCallResult =
-  | { outcome: 'response'; status: number; text: string; size: number }
+  | { outcome: 'response'; status: number; text: string; size: number; pod?: string }
   | { outcome: 'timeout'; timeoutMs: number }
   | { outcome: 'connection-error'; code: string; message: string };
 
@@ -193,7 +195,10 @@ export class RuntimeClient {
       if (response.statusCode === UNAUTHORIZED) this.#forget(address, target);
       const length = Number(response.headers['content-length'] ?? NaN);
       const { text, size } = await this.#readBody(response.body, length);
-      return { outcome: 'response', status: response.statusCode, text, size };
+      const pod = response.headers[POD_HEADER];
+      return typeof pod === 'string'
+        ? { outcome: 'response', status: response.statusCode, text, size, pod }
+        : { outcome: 'response', status: response.statusCode, text, size };
     } catch (error) {
       // The connection is unusable after an abort; the pool drops it, and the caller the container.
       if (signal.aborted) return { outcome: 'timeout', timeoutMs };

@@ -51,6 +51,9 @@ step "API fuzz (schemathesis)" bash scripts/fuzz-api.sh 1000 5 || tests=$?
 GUST_E2E_BACKEND=mesos step "jest e2e, mesos backend" npx jest test/e2e --selectProjects integration || tests=$?
 # And with the kubernetes backend: action pods through the real apiserver, scheduler and kubelet.
 GUST_E2E_BACKEND=kubernetes step "jest e2e, kubernetes backend" npx jest test/e2e --selectProjects integration || tests=$?
+# And with the knative backend: one Knative Service per action on that Kubernetes, Knative Serving
+# SIMULATED (test/knative/serving-simulator.ts); about two minutes on 2 cores.
+GUST_E2E_BACKEND=knative step "jest e2e, knative backend" npx jest test/e2e --selectProjects integration || tests=$?
 summary
 [ "$lint" -eq 0 ] || die "lint failed"
 [ "$tests" -eq 0 ] || die "tests failed"

@@ -22,6 +22,8 @@ import { ALARMS_TASK_QUEUE } from '../common/names';
 import type { AlarmFire } from '../workflows/alarm-messages';
 import { ContainerInvoker } from '../api/invoke/container-invoker';
 import { KnativeInvoker } from '../api/invoke/knative-invoker';
+import type { InvokeObserver } from '../api/invoke/observer';
+import { KnativePods } from '../backends/knative/pods';
 import { Router } from '../api/invoke/router';
 import type { ContainerBackend } from '../backends/backend';
 import { ControllerMetrics } from '../api/controller-metrics';
@@ -103,7 +105,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const runtime = new RuntimeClient({ secrets: backend });
   const invoker =
     config.agent.backend === 'knative'
-      ? knativeInvoker(options, log, runtime)
+      ? knativeInvoker(options, log, runtime, observe)
       : new ContainerInvoker({
           router,
           runtime,
@@ -166,7 +168,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await alarmWorker?.stop();
       await worker.stop();
       await writer.close();
-      if (invoker instanceof ContainerInvoker) invoker.close();
+      invoker.close();
       await runtime.closeAll();
       await stores.close();
       observe?.close();
@@ -219,7 +221,12 @@ async function startAlarmWorker(options: {
 }
 
 /** GUST_BACKEND=knative: /run goes to the Service's host through the Knative gateway. */
-function knativeInvoker(options: ControllerOptions, log: Logger, runtime: RuntimeClient): KnativeInvoker {
+function knativeInvoker(
+  options: ControllerOptions,
+  log: Logger,
+  runtime: RuntimeClient,
+  observe: InvokeObserver | undefined,
+): KnativeInvoker {
   const { config, client } = options;
   return new KnativeInvoker({
     runtime,
@@ -229,6 +236,8 @@ function knativeInvoker(options: ControllerOptions, log: Logger, runtime: Runtim
     provisionTimeoutMs: Math.max(config.controller.provisionTimeoutMs, config.knative.readyTimeoutMs),
     coldStartAllowanceMs: config.knative.coldStartAllowanceMs,
     maxQueuePerAction: config.controller.maxQueuePerAction,
+    pods: new KnativePods({ kubeconfig: config.kubernetes.kubeconfig, namespace: config.knative.namespace }),
+    observe,
   });
 }
 

@@ -70,7 +70,10 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
   const bundle = await bundleControlPathWorkflows();
   // knative: no agent and no stem cells; the provisioner applies Services, Knative makes the pods.
   const knative = config.agent.backend === 'knative';
-  const stores = options.stores ?? (knative ? await openStores(config.store) : undefined);
+  // The provisioner's (knative activities read actions); the controller opens its own, since it
+  // closes them when it stops (restartController).
+  const ownStores = knative && !options.stores ? await openStores(config.store) : undefined;
+  const stores = options.stores ?? ownStores;
   let knativeActivities: KnativeActivitiesOptions | undefined;
   if (knative) {
     const services = new KnativeServices({
@@ -105,7 +108,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     client,
     backend,
     scope,
-    stores,
+    stores: options.stores,
     port: options.port,
     log,
     metrics,
@@ -136,6 +139,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
       });
       await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
       if (!clusterHost) await provisioner.stop();
+      await ownStores?.close();
       await backend.close();
       await connection.close();
       return { containersRemoved: leftovers.length };

@@ -8,15 +8,19 @@
 // The same time limit, error classification and activation record as the other backends; the
 // time limit is also the revision's timeoutSeconds, and the call allows `coldStartAllowanceMs`
 // more for a revision that scales from zero (Knative's activator holds the request meanwhile).
+import type { ActivationLogReader } from '../../backends/backend';
+import { serviceName } from '../../backends/knative/service-spec';
 import type { Logger } from '../../common/logger';
 import { actionPath, actionVersionKey } from '../../common/names';
-import type { Action, ActionRef } from '../../common/types';
+import type { Action, ActionRef, ContainerInfo } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { RunPayload, RuntimeCallResult } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
 import { runPayload } from './run-payload';
 import { classifyRun, developerError, whiskError, type ActivationResponse } from './classify';
+import { ContainerSessions } from './container-sessions';
 import type { Admission, InvokeRequest, Invoker, Ran } from './invoker';
+import { NO_OBSERVER, type InvokeObserver } from './observer';
 
 /** What the Knative workflow pushes to a controller for one action version. */
 export type KnativeRoute =
@@ -55,8 +59,23 @@ export interface KnativeInvokerDeps {
   /** Extra time a /run may take beyond the action's limit while its revision scales from zero. */
   coldStartAllowanceMs: number;
   maxQueuePerAction: number;
+  /**
+   * The pods Knative made, through the Kubernetes API: a pod's log (activations of
+   * concurrency-1 actions, by the pod the runtime names in its reply) and whether a Service's pod
+   * was OOM-killed (the gateway answers 502 when a pod dies mid-request). Without it: no logs,
+   * and a pod's death reads as an exit.
+   */
+  pods?: {
+    logs(pod: string): ActivationLogReader;
+    oomKilled(service: string, sinceMs: number, awaitMs: number): Promise<boolean>;
+  };
+  /** Counts a pod's first answer as a cold start of kind `new-container`. */
+  observe?: InvokeObserver;
   now?: () => number;
 }
+
+/** How long an OOM kill may take to show on the pod after the gateway's 502. */
+const OOM_AWAIT_MS = 5_000;
 
 interface Waiting {
   resolve: (host: string) => void;
@@ -78,13 +97,24 @@ function gatewayError(status: number, text: string): string | undefined {
 export class KnativeInvoker implements Invoker, KnativeRoutes {
   readonly #deps: KnativeInvokerDeps;
   readonly #now: () => number;
+  readonly #observe: InvokeObserver;
   readonly #hosts = new Map<string, string>();
   readonly #waiting = new Map<string, Waiting[]>();
+  /** Log streams per pod (no /init here: a session is ready as soon as a pod answered). */
+  readonly #sessions: ContainerSessions;
+  /** The pods that answered, per action (`namespace/name`); their log streams close when the action goes. */
+  readonly #podsOf = new Map<string, Set<string>>();
 
   constructor(deps: KnativeInvokerDeps) {
     if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#observe = deps.observe ?? NO_OBSERVER;
+    const { pods } = deps;
+    this.#sessions = new ContainerSessions({
+      log: deps.log,
+      openLogs: pods && ((container) => pods.logs(container.id)),
+    });
   }
 
   route(route: KnativeRoute): void {
@@ -105,6 +135,15 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   unroute(namespace: string, name: string): void {
     const prefix = `${namespace}/${name}@`;
     for (const key of [...this.#hosts.keys()]) if (key.startsWith(prefix)) this.#hosts.delete(key);
+    const action = `${namespace}/${name}`;
+    for (const pod of this.#podsOf.get(action) ?? []) this.#sessions.forget(pod);
+    this.#podsOf.delete(action);
+  }
+
+  /** Closes every log stream (shutdown). */
+  close(): void {
+    this.#sessions.close();
+    this.#podsOf.clear();
   }
 
   actionDeleted(action: Action): void {
@@ -193,17 +232,38 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
         host,
       },
     );
-    const { response, timedOut } = this.#interpret(reply, timeoutMs, action);
+    const { response, timedOut } = await this.#interpret(reply, timeoutMs, action, begin);
     const end = this.#now();
     const timing = { start: begin, end, waitTime: begin - received, timeout: timedOut };
-    return { activation: activationRecord(request, response, timing), logs: Promise.resolve([]) };
+    const pod = reply.outcome === 'response' ? reply.pod : undefined;
+    return { activation: activationRecord(request, response, timing), logs: this.#logs(action, pod) };
   }
 
-  #interpret(
+  /**
+   * The activation's lines from the pod that answered, read in answer order (a concurrency-1
+   * revision gives a pod one request at a time, so its log holds one activation after another).
+   * A pod's first answer to this controller counts as a cold start, and opens its log stream,
+   * which reads the pod's log from its start.
+   */
+  #logs(action: Action, pod: string | undefined): Promise<string[]> {
+    if (pod === undefined) return noLogs();
+    const path = `${action.namespace}/${action.name}`;
+    const pods = this.#podsOf.get(path) ?? new Set<string>();
+    const collect = action.limits.concurrency === 1 && action.limits.logs > 0;
+    if (!pods.has(pod)) {
+      this.#podsOf.set(path, pods.add(pod));
+      this.#observe.coldStart('new-container');
+      if (collect) this.#sessions.initialize(podInfo(pod, action), true, () => Promise.resolve({ ok: true }));
+    }
+    return collect ? this.#sessions.collectLogs(pod, action.limits.logs, false) : noLogs();
+  }
+
+  async #interpret(
     reply: RuntimeCallResult,
     timeoutMs: number,
     action: Action,
-  ): { response: ActivationResponse; timedOut: boolean } {
+    begin: number,
+  ): Promise<{ response: ActivationResponse; timedOut: boolean }> {
     switch (reply.outcome) {
       case 'timeout':
         return { response: developerError(WHISK_MESSAGES.timeout(timeoutMs)), timedOut: true };
@@ -225,8 +285,13 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
         // Knative's queue-proxy ends a request past the revision's timeoutSeconds with 504.
         if (reply.status === 504)
           return { response: developerError(WHISK_MESSAGES.timeout(timeoutMs)), timedOut: true };
-        if (reply.status === 502)
-          return { response: developerError(WHISK_MESSAGES.exitedDuringRun), timedOut: false };
+        if (reply.status === 502) {
+          // The pod's connection broke mid-request: the kernel's OOM kill, or the action ended its process.
+          const service = serviceName(action.namespace, action.name);
+          const oom = await this.#deps.pods?.oomKilled(service, begin, OOM_AWAIT_MS).catch(() => false);
+          const message = oom ? WHISK_MESSAGES.memoryExhausted : WHISK_MESSAGES.exitedDuringRun;
+          return { response: developerError(message), timedOut: false };
+        }
         if (reply.status === 404) this.unroute(action.namespace, action.name); // the Service is gone: ask again next time
         return {
           response: whiskError(`${WHISK_MESSAGES.provisionFailed} (Knative answered ${gateway})`),
@@ -235,4 +300,21 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
       }
     }
   }
+}
+
+const noLogs = (): Promise<string[]> => Promise.resolve([]);
+
+/** A pod as the log sessions see it (only its name is read). */
+function podInfo(pod: string, action: Action): ContainerInfo {
+  return {
+    id: pod,
+    name: pod,
+    host: 'knative',
+    backend: 'knative',
+    address: '',
+    kind: action.exec.kind,
+    memoryMB: action.limits.memory,
+    labels: {},
+    createdAt: 0,
+  };
 }

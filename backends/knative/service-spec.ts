@@ -14,6 +14,7 @@ import type { V1ConfigMap, V1EnvVar } from '@kubernetes/client-node';
 import { LABELS, actionPath } from '../../common/names';
 import type { Action } from '../../common/types';
 import { initEnvValue } from '../../common/init-parameters';
+import { POD_NAME_ENV } from '../../runtimes/nodejs/src/init-on-start';
 
 export const SERVING = { group: 'serving.knative.dev', version: 'v1', plural: 'services' } as const;
 export const AUTOSCALING = {
@@ -27,6 +28,10 @@ export const ANNOTATIONS = { action: 'io.gust.action', version: 'io.gust.version
 export const CODE_MOUNT = '/var/run/gust-action';
 /** Code longer than this goes through a ConfigMap (environment variables share ~1 MiB of argv space). */
 export const INLINE_CODE_LIMIT = 32 * 1024;
+/** The revision's one container (Knative's default name): its log is what `pods/log` reads. */
+export const USER_CONTAINER = 'user-container';
+/** Knative's label on every pod of a Service's revisions. */
+export const SERVICE_LABEL = 'serving.knative.dev/service';
 
 export interface KnativeService {
   apiVersion: string;
@@ -134,6 +139,9 @@ export function buildService(action: Action, options: ServiceOptions): KnativeSe
     { name: '__OW_ACTION_NAME', value: `/${path}` },
     { name: '__OW_ACTION_VERSION', value: action.version },
     { name: '__OW_API_HOST', value: options.apiHost },
+    // The pod's own name (downward API; Knative's `kubernetes.podspec-fieldref` feature): the
+    // runtime names itself in each reply, so the controller knows whose log holds the activation.
+    { name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     ...(action.limits.concurrency > 1 ? [{ name: '__OW_ALLOW_CONCURRENT', value: 'true' }] : []),
     // The action's `init: true` parameters, with their default values (a package's are not known here).
     ...action.parameters
@@ -163,7 +171,7 @@ export function buildService(action: Action, options: ServiceOptions): KnativeSe
           timeoutSeconds: Math.max(1, Math.ceil(action.limits.timeout / 1000)),
           containers: [
             {
-              name: 'user-container',
+              name: USER_CONTAINER,
               image: options.image,
               imagePullPolicy: options.imagePullPolicy,
               env,

@@ -217,7 +217,7 @@ export class KubernetesBackend implements ContainerBackend {
   ): Promise<ContainerInfo> {
     const deadline = Date.now() + this.#options.readyTimeoutMs;
     let last: V1Pod | undefined;
-    const running = await this.#watch.waitFor(
+    const placed = await this.#watch.waitFor(
       name,
       (pod) => {
         if (pod === undefined) {
@@ -227,7 +227,10 @@ export class KubernetesBackend implements ContainerBackend {
         last = pod;
         const failure = this.#podFailure(pod, spec);
         if (failure) throw failure;
-        return runtimeStatus(pod)?.state?.running && podAddress(pod) !== '' ? pod : undefined;
+        // Placed and addressable: probe from now on. Waiting for the watch to report the runtime
+        // running would add up to two kubelet relists (1 s each: the init container's exit, then
+        // the runtime's start) to every cold start.
+        return pod.spec?.nodeName && podAddress(pod) !== '' ? pod : undefined;
       },
       {
         timeoutMs: this.#options.readyTimeoutMs,
@@ -238,7 +241,7 @@ export class KubernetesBackend implements ContainerBackend {
           ),
       },
     );
-    const url = new URL(podAddress(running));
+    const url = new URL(podAddress(placed));
     await waitForHttp(
       { host: url.hostname, port: Number(url.port) },
       {
@@ -252,7 +255,7 @@ export class KubernetesBackend implements ContainerBackend {
         },
       },
     );
-    return containerInfoFromPod(this.#watch.get(name) ?? running);
+    return containerInfoFromPod(this.#watch.get(name) ?? placed);
   }
 
   /** Why a pending pod waits, for the timeout message. */

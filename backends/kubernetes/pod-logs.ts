@@ -12,6 +12,10 @@ import { QueuedActivationLogReader } from '../logs/activation-log-reader';
 import { splitDockerTimestamp } from '../logs/line-assembler';
 import type { LogStream } from '../logs/log-line';
 
+/** Opening the log is retried this often while the container has not started (about 10 s). */
+const OPEN_ATTEMPTS = 100;
+const OPEN_RETRY_MS = 100;
+
 /** Labels merged lines stdout, then stderr after the activation's first sentinel. */
 export class MergedStreamLabeller {
   #sentinels = 0;
@@ -67,13 +71,23 @@ export function followPodLogs(
   });
   sink.on('error', finish);
   sink.on('close', finish);
-  new Log(config).log(namespace, pod, container, sink, { follow: true, timestamps: true }).then(
-    (controller) => {
-      request = controller;
-      if (closed) controller.abort();
-    },
-    // The pod is gone or never started: no more lines will come.
-    () => finish(),
-  );
+  const open = (attempt: number): void => {
+    new Log(config).log(namespace, pod, container, sink, { follow: true, timestamps: true }).then(
+      (controller) => {
+        request = controller;
+        if (closed) controller.abort();
+      },
+      (err: unknown) => {
+        // 400: the container has not started yet as far as the kubelet has reported (a pod is
+        // handed out once its runtime answers, which can be a relist before that). The log is
+        // read from the container's start, so opening later loses nothing.
+        const waiting = (err as { code?: unknown } | null)?.code === 400;
+        if (waiting && !closed && attempt < OPEN_ATTEMPTS) setTimeout(() => open(attempt + 1), OPEN_RETRY_MS);
+        // The pod is gone or never started: no more lines will come.
+        else finish();
+      },
+    );
+  };
+  open(1);
   return reader;
 }

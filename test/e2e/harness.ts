@@ -33,6 +33,8 @@ export interface GustUnderTest {
   /** The running Gust (a second controller can join it on the same Temporal and store). */
   embedded: EmbeddedGust;
   scope: Scope;
+  /** GUST_E2E_BACKEND=knative: the namespace and the SIMULATED Knative Serving on it. */
+  knative?: KnativeTestCluster;
   stop(): Promise<void>;
 }
 
@@ -144,6 +146,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     client: (o = {}) => openwhisk({ apihost, api_key: o.apiKey ?? GUEST_API_KEY, namespace: o.namespace }),
     embedded: gust,
     scope,
+    knative,
     async stop() {
       try {
         await gust.stop();

@@ -4,6 +4,7 @@
 import AdmZip from 'adm-zip';
 import type openwhisk from 'openwhisk';
 import { makeAuthKey } from '../../api/api-keys';
+import { SERVICE_LABEL, serviceName } from '../../backends/knative/service-spec';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
 import { eventually, failure, type OwError } from './waiting';
@@ -93,6 +94,24 @@ describe('the openwhisk client against Gust', () => {
     expect(accepted).toEqual({ activationId: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const record = await eventually(() => ow.activations.get({ name: accepted.activationId }));
     expect(record).toMatchObject({ response: { result: { payload: 'Hello later' } } });
+  });
+
+  test('limits.concurrency 3: three activations overlap in one container', async () => {
+    // Each activation waits (up to 20 s) until three have arrived in its container: only runs
+    // that share one container and overlap there can all see three.
+    await ow.actions.create({
+      name: 'together',
+      action: `async function main() {
+        globalThis.arrived = (globalThis.arrived || 0) + 1;
+        for (let i = 0; i < 200 && globalThis.arrived < 3; i++) await new Promise((r) => setTimeout(r, 100));
+        return { arrived: globalThis.arrived };
+      }`,
+      limits: { concurrency: 3, timeout: 30_000 },
+    });
+    const results = await Promise.all(
+      [1, 2, 3].map(() => ow.actions.invoke({ name: 'together', blocking: true, result: true })),
+    );
+    expect(results).toEqual([{ arrived: 3 }, { arrived: 3 }, { arrived: 3 }]);
   });
 
   test('a zip action with package.json runs', async () => {
@@ -239,5 +258,27 @@ describe('the openwhisk client against Gust', () => {
     );
     expect(outcomes).toContain(429);
     expect(outcomes).toContain(200);
+  });
+
+  // On the knative backend, an action's Service (and its pods) live as long as the action.
+  const onKnative = process.env.GUST_E2E_BACKEND === 'knative' ? test : test.skip;
+  onKnative('knative: deleting an action deletes its Knative Service and pods', async () => {
+    const cluster = gust.knative!;
+    await ow.actions.create({ name: 'gone', action: HELLO });
+    await ow.actions.invoke({ name: 'gone', blocking: true, params: { name: 'x' } });
+    const service = serviceName('guest', 'gone');
+    const ofService = async () =>
+      (await cluster.pods()).filter((p) => p.metadata?.labels?.[SERVICE_LABEL] === service);
+    expect((await cluster.services()).map((s) => s.metadata.name)).toContain(service);
+    expect((await ofService()).length).toBeGreaterThan(0);
+    await ow.actions.delete({ name: 'gone' });
+    await eventually(
+      async () => ({
+        services: (await cluster.services()).filter((s) => s.metadata.name === service).length,
+        pods: (await ofService()).length,
+      }),
+      (left) => left.services === 0 && left.pods === 0,
+      60_000,
+    );
   });
 });

@@ -267,7 +267,11 @@ describeKubernetes('kubernetes backend under the control path (no agent)', () =>
       60_000,
     );
     expect(lease!.container).toMatchObject({ backend: 'kubernetes', host: CLUSTER });
-    expect((await readPod(lease!.container.id)).status?.phase).toBe('Running');
+    // The runtime answered before the lease; the kubelet reports the pod Running soon after.
+    await waitFor(
+      'the leased pod Running',
+      async () => (await readPod(lease!.container.id)).status?.phase === 'Running',
+    );
 
     await api.deleteNamespacedPod({
       name: lease!.container.id,
@@ -283,6 +287,9 @@ describeKubernetes('kubernetes backend under the control path (no agent)', () =>
       60_000,
     );
     expect(c1.revoked).toContain(lease!.container.id);
-    expect((await readPod(replacement!.container.id)).status?.phase).toBe('Running');
+    await waitFor(
+      'the replacement pod Running',
+      async () => (await readPod(replacement!.container.id)).status?.phase === 'Running',
+    );
   });
 });

@@ -203,20 +203,7 @@ export async function createHarness(
     },
     controlPlane: (controllerId) => createControlPlane({ client, controllerId, scope }),
     inventory: (workflowId) => client.workflow.getHandle(workflowId).query(inventoryQuery),
-    async recordHistories(label) {
-      if (process.env.GUST_RECORD_HISTORIES !== '1') return;
-      const dir = join(__dirname, '..', 'fixtures', 'histories');
-      mkdirSync(dir, { recursive: true });
-      // Per workflow type, the longest history this file produced: it exercises the most code.
-      const best = new Map<string, { length: number; json: string }>();
-      for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
-        const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-        const length = history.events?.length ?? 0;
-        if ((best.get(wf.type)?.length ?? -1) < length)
-          best.set(wf.type, { length, json: JSON.stringify(history) });
-      }
-      for (const [type, { json }] of best) writeFileSync(join(dir, `${type}.${label}.json`), json);
-    },
+    recordHistories: (label) => recordHistories(client, prefix, label),
     async close() {
       // Workers first: a running agent or controller would restart the hosts workflow with its heartbeat.
       await Promise.allSettled(workers.map((w) => w.stop()));
@@ -238,4 +225,29 @@ export async function createHarness(
     },
   };
   return harness;
+}
+
+/**
+ * With GUST_RECORD_HISTORIES=1: writes test/fixtures/histories/<workflowType>.<label>.json, per
+ * workflow type the longest history of the workflows whose id starts with `prefix` (it exercises
+ * the most code), for control-replay.test.ts.
+ */
+export async function recordHistories(
+  client: Client,
+  prefix: string,
+  label: string,
+  types?: readonly string[],
+): Promise<void> {
+  if (process.env.GUST_RECORD_HISTORIES !== '1') return;
+  const dir = join(__dirname, '..', 'fixtures', 'histories');
+  mkdirSync(dir, { recursive: true });
+  const best = new Map<string, { length: number; json: string }>();
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
+    if (types && !types.includes(wf.type)) continue;
+    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const length = history.events?.length ?? 0;
+    if ((best.get(wf.type)?.length ?? -1) < length)
+      best.set(wf.type, { length, json: JSON.stringify(history) });
+  }
+  for (const [type, { json }] of best) writeFileSync(join(dir, `${type}.${label}.json`), json);
 }

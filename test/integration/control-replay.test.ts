@@ -1,6 +1,8 @@
 // Determinism guard: replays the recorded histories of every control-path workflow against the
 // current workflow code. A change that would break running workflows fails here.
-// Re-record with `GUST_RECORD_HISTORIES=1 npx jest test/integration/control-` (then commit).
+// Re-record with `GUST_RECORD_HISTORIES=1 npx jest test/integration/control-` (then commit); the
+// Knative workflow's with `GUST_RECORD_HISTORIES=1 GUST_E2E_BACKEND=knative npx jest
+// test/e2e/openwhisk-parity.test.ts --selectProjects integration`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
@@ -18,6 +20,7 @@ const WORKFLOW_TYPES = [
   'scaleDownWorkflow',
   'reconcileWorkflow',
   'mesosFrameworkWorkflow',
+  'knativeServiceWorkflow',
 ];
 
 test('every control-path workflow has a recorded history', () => {

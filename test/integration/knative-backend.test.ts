@@ -9,6 +9,8 @@ import {
   KnativeServices,
   type AppliedService,
 } from '../../backends/knative/services';
+import { KnativePods } from '../../backends/knative/pods';
+import { serviceName } from '../../backends/knative/service-spec';
 import type { Action } from '../../common/types';
 import { NODEJS_RUNTIME_IMAGE } from '../../runtimes/nodejs/runtime-entry';
 import { RuntimeClient, type RuntimeCallResult } from '../../runtimes/runtime-client';
@@ -149,6 +151,36 @@ describeKnative('Knative Services on the real apiserver, Knative Serving simulat
     const answers = await Promise.all(Array.from({ length: 6 }, () => run(ready.host, {})));
     const most = answers.map((a) => (body(a).body as { most: number }).most);
     expect(Math.max(...most)).toBe(2);
+  });
+
+  it('the pod that answered names itself; its pods/log holds the activation; an OOM kill shows on the Service', async () => {
+    const code = `function main(p) {
+      if (p.hoard) { const h = []; for (;;) h.push(Buffer.alloc(8 * 1024 * 1024, 1)); }
+      console.log("line of " + p.n); return { n: p.n }; }`;
+    const v1 = action('named', '0.0.1', code, { memory: 128 });
+    const ready = await services.waitReady(await services.apply(v1, { ...OPTIONS, maxScale: 1 }), {
+      timeoutMs: 60_000,
+    });
+    const first = await run(ready.host, { n: 1 });
+    const pod = first.outcome === 'response' ? first.pod : undefined;
+    expect((await revisionPods(ready.revision)).map((p) => p.metadata?.name)).toEqual([pod]);
+    const pods = new KnativePods({ kubeconfig, namespace: cluster.namespace });
+    const reader = pods.logs(pod!);
+    try {
+      const read = () => reader.next({ limitBytes: 1 << 20, waitMs: 20_000, sentinels: true });
+      expect((await read()).join('\n')).toContain('line of 1');
+      await run(ready.host, { n: 2 });
+      const second = await read();
+      expect(second.join('\n')).toContain('line of 2');
+      expect(second.join('\n')).not.toContain('line of 1');
+    } finally {
+      reader.close();
+    }
+    const since = Date.now();
+    expect(await pods.oomKilled(serviceName(v1.namespace, v1.name), since, 0)).toBe(false);
+    const killed = await run(ready.host, { hoard: true });
+    expect(killed.outcome === 'response' && killed.status).toBe(502);
+    expect(await pods.oomKilled(serviceName(v1.namespace, v1.name), since, 10_000)).toBe(true);
   });
 
   it('reports a Service whose image does not exist as failed, with Knative’s reason', async () => {

@@ -14,11 +14,12 @@
 //                           must carry (runtime-secret.ts)
 //   __OW_ACTION_CODE / __OW_ACTION_MAIN / __OW_ACTION_BINARY / GUST_ACTION_CODE_FILE  init-on-start:
 //                           the runtime initialises itself before it listens (init-on-start.ts)
+//   GUST_POD_NAME           the pod's name (Knative), returned in x-gust-pod on every reply
 import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ActionService, type Reply } from './action-service';
-import { initOnStartMessage } from './init-on-start';
+import { POD_HEADER, POD_NAME_ENV, initOnStartMessage } from './init-on-start';
 import { SECRET_HEADER, secretMatches, takeRuntimeSecret } from './runtime-secret';
 
 const MAX_BODY_BYTES = 48 * 1024 * 1024; // the official runtime's express body limit
@@ -27,6 +28,7 @@ const UNAUTHORIZED: Reply = { status: 401, body: JSON.stringify({ error: 'Unauth
 // Taken before any action code can load, so no action ever sees it.
 const secret = takeRuntimeSecret();
 const socketPath = process.env.GUST_RUNTIME_SOCKET;
+const podName = process.env[POD_NAME_ENV];
 delete process.env.GUST_RUNTIME_SOCKET;
 
 const service = new ActionService({
@@ -62,6 +64,7 @@ function send(response: ServerResponse, reply: Reply): void {
   response.writeHead(reply.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(reply.body),
+    ...(podName ? { [POD_HEADER]: podName } : {}),
   });
   response.end(reply.body);
 }

@@ -9,6 +9,13 @@
 // The code variables are removed from the environment before the action loads.
 import { readFileSync } from 'node:fs';
 
+/**
+ * Gust's addition for Knative: the pod's name (downward API), which the runtime returns in
+ * POD_HEADER on every reply so the controller can read that activation's log from that pod.
+ */
+export const POD_NAME_ENV = 'GUST_POD_NAME';
+export const POD_HEADER = 'x-gust-pod';
+
 export interface InitOnStartMessage {
   value: { main: string; code: string; binary: boolean };
 }
