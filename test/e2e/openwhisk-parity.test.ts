@@ -678,13 +678,20 @@ describe('fresh caches across two controllers', () => {
   });
 });
 
-describe('the fire throttle', () => {
-  test("fires past firesPerMinute answer 429 with OpenWhisk's message", async () => {
+describe('a controller with short limits (3 fires a minute, 1 s blocking wait)', () => {
+  let short: RunningController;
+  let client: Client;
+  beforeAll(async () => {
     const { embedded, config, scope } = gust;
-    const throttled = await startController({
+    short = await startController({
       config: {
         ...config,
-        controller: { ...config.controller, id: `${config.controller.id}-fires`, firesPerMinute: 3 },
+        controller: {
+          ...config.controller,
+          id: `${config.controller.id}-short`,
+          firesPerMinute: 3,
+          blockingWaitMs: 1_000,
+        },
       },
       connection: embedded.connection,
       client: embedded.client,
@@ -693,27 +700,51 @@ describe('the fire throttle', () => {
       port: 0,
       alarmFires: false,
     });
-    try {
-      const client = openwhisk({ apihost: throttled.url, api_key: GUEST_API_KEY });
-      await client.triggers.create({ name: 'throttled' });
-      const outcomes: unknown[] = [];
-      for (let i = 0; i < 5; i += 1) {
-        outcomes.push(
-          await client.triggers.invoke({ name: 'throttled' }).then(
-            () => 'fired',
-            (error: unknown) => error,
-          ),
-        );
-      }
-      expect(outcomes.slice(0, 3)).toEqual(['fired', 'fired', 'fired']);
-      expect(outcomes[4]).toMatchObject({
-        statusCode: 429,
-        error: {
-          error: expect.stringMatching(/^Too many requests in the last minute \(count: \d+, allowed: 3\)\.$/),
-        },
-      });
-    } finally {
-      await throttled.stop();
+    client = openwhisk({ apihost: short.url, api_key: GUEST_API_KEY });
+  });
+  afterAll(() => short?.stop());
+
+  test("fires past firesPerMinute answer 429 with OpenWhisk's message", async () => {
+    await client.triggers.create({ name: 'throttled' });
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      outcomes.push(
+        await client.triggers.invoke({ name: 'throttled' }).then(
+          () => 'fired',
+          (error: unknown) => error,
+        ),
+      );
     }
+    expect(outcomes.slice(0, 3)).toEqual(['fired', 'fired', 'fired']);
+    expect(outcomes[4]).toMatchObject({
+      statusCode: 429,
+      error: {
+        error: expect.stringMatching(/^Too many requests in the last minute \(count: \d+, allowed: 3\)\.$/),
+      },
+    });
+  });
+
+  test('past the blocking wait: a sequence answers 202 with its id, a web action "Response not yet ready."', async () => {
+    // The action takes 3 s; the controller waits 1 s.
+    await client.actions.create({
+      name: 'slow',
+      action: 'function main() { return new Promise((r) => setTimeout(() => r({ done: true }), 3000)); }',
+      annotations: { 'web-export': true },
+      limits: { memory: SMALL },
+    });
+    await createSequence(client, 'slow-seq', ['/_/slow']);
+    const accepted = (await client.actions.invoke({ name: 'slow-seq', blocking: true })) as unknown as {
+      activationId: string;
+      response?: unknown;
+    };
+    expect(accepted.response).toBeUndefined();
+    const web = await fetch(`${short.url}/api/v1/web/guest/default/slow.json`);
+    expect(web.status).toBe(202);
+    expect(await web.json()).toMatchObject({ error: 'Response not yet ready.' });
+    // The sequence ran on to completion.
+    const record = (await eventually(() =>
+      client.activations.get({ name: accepted.activationId }),
+    )) as unknown as Record_;
+    expect(record).toMatchObject({ name: 'slow-seq', response: { success: true, result: { done: true } } });
   });
 });
