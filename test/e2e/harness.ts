@@ -19,6 +19,7 @@ import { loadConfig } from '../../common/config';
 import { createCassandraClient } from '../../store/cassandra/cassandra-client';
 import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import type { Scope } from '../../workflows/scope';
+import { startController, type RunningController } from '../../workers/controller';
 import { type EmbeddedGust, startEmbeddedGust } from '../../workers/embedded';
 import { startKnativeTestCluster, type KnativeTestCluster } from '../knative/harness';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
@@ -32,6 +33,11 @@ export interface GustUnderTest {
   client(options?: { apiKey?: string; namespace?: string }): ReturnType<typeof openwhisk>;
   /** The running Gust (a second controller can join it on the same Temporal and store). */
   embedded: EmbeddedGust;
+  /**
+   * Another controller in this process joined to this Gust (any free port; the first controller
+   * takes the alarm fires: one worker per queue and process). Its id defaults to this one's.
+   */
+  startController(controller?: Partial<GustConfig['controller']>): Promise<RunningController>;
   scope: Scope;
   /** GUST_E2E_BACKEND=knative: the namespace and the SIMULATED Knative Serving on it. */
   knative?: KnativeTestCluster;
@@ -146,6 +152,16 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     client: (o = {}) => openwhisk({ apihost, api_key: o.apiKey ?? GUEST_API_KEY, namespace: o.namespace }),
     embedded: gust,
     scope,
+    startController: (controller = {}) =>
+      startController({
+        config: { ...config, controller: { ...config.controller, ...controller } },
+        connection: gust.connection,
+        client: gust.client,
+        backend: gust.backend,
+        scope,
+        port: 0,
+        alarmFires: false,
+      }),
     knative,
     async stop() {
       try {

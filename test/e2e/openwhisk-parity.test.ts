@@ -9,7 +9,7 @@ import { GUEST_API_KEY } from '../../api/api-keys';
 import { makeAuthKey } from '../../api/api-keys';
 import { masterKeyOf } from '../../api/action-keys';
 import { openStores, type Stores } from '../../store/open-stores';
-import { type RunningController, startController } from '../../workers/controller';
+import type { RunningController } from '../../workers/controller';
 import { recordHistories } from '../integration/control-harness';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
@@ -616,17 +616,7 @@ describe('fresh caches across two controllers', () => {
   let second: RunningController;
   let owB: Client;
   beforeAll(async () => {
-    const { embedded, config, scope } = gust;
-    second = await startController({
-      config: { ...config, controller: { ...config.controller, id: `${config.controller.id}-b` } },
-      connection: embedded.connection,
-      client: embedded.client,
-      backend: embedded.backend,
-      scope,
-      port: 0,
-      // The first controller of this process takes the alarm fires (one worker per queue and process).
-      alarmFires: false,
-    });
+    second = await gust.startController({ id: `${gust.config.controller.id}-b` });
     owB = openwhisk({ apihost: second.url, api_key: GUEST_API_KEY });
   });
   afterAll(() => second?.stop());
@@ -682,23 +672,10 @@ describe('a controller with short limits (3 fires a minute, 1 s blocking wait)',
   let short: RunningController;
   let client: Client;
   beforeAll(async () => {
-    const { embedded, config, scope } = gust;
-    short = await startController({
-      config: {
-        ...config,
-        controller: {
-          ...config.controller,
-          id: `${config.controller.id}-short`,
-          firesPerMinute: 3,
-          blockingWaitMs: 1_000,
-        },
-      },
-      connection: embedded.connection,
-      client: embedded.client,
-      backend: embedded.backend,
-      scope,
-      port: 0,
-      alarmFires: false,
+    short = await gust.startController({
+      id: `${gust.config.controller.id}-short`,
+      firesPerMinute: 3,
+      blockingWaitMs: 1_000,
     });
     client = openwhisk({ apihost: short.url, api_key: GUEST_API_KEY });
   });

@@ -2,7 +2,6 @@
 // (before, the two replaced each other's incarnation on every heartbeat and the pools took their
 // containers in turn); once the first has stopped, the id is free again. The real stack (Temporal,
 // dockerd), a whole Gust and a second controller in the same process.
-import { startController } from '../../workers/controller';
 import { startGust, type GustUnderTest } from '../e2e/harness';
 
 jest.setTimeout(120_000);
@@ -14,18 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => gust?.stop());
 
-const second = () => {
-  const { embedded, config, scope } = gust;
-  return startController({
-    config,
-    connection: embedded.connection,
-    client: embedded.client,
-    backend: embedded.backend,
-    scope,
-    port: 0,
-    alarmFires: false,
-  });
-};
+const second = () => gust.startController();
 
 test('a controller id in use is refused; a stopped one’s id is free', async () => {
   const ow = gust.client();
