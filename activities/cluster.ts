@@ -19,6 +19,7 @@ import {
 } from '../workflows/messages';
 import { scopedNames, type Scope } from '../workflows/scope';
 import { actionPoolStartOptions } from '../workflows/start-options';
+import { isWorkflowGone } from '../common/temporal-errors';
 
 /** How long reconcile waits for one pool's inventory before it counts the pool as unanswered. */
 const POOL_QUERY_TIMEOUT_MS = 2_000;
@@ -40,11 +41,6 @@ async function listPoolIds(client: Client, scope: Scope): Promise<string[]> {
   return [...ids];
 }
 
-function isGone(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  return name === 'WorkflowNotFoundError' || name === 'WorkflowExecutionAlreadyCompletedError';
-}
-
 export interface ClusterActivitiesOptions {
   /** Per action (`namespace/name`): containers eviction keeps however idle (GUST_MIN_CONTAINERS). */
   minContainers?: Record<string, number>;
@@ -54,10 +50,11 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
   /** No host has room: idle containers make way (workflows/eviction.ts); one eviction at a time. */
   const evict = async (scope: Scope, neededMB: number): Promise<void> => {
     const input: EvictionInput = { scope, neededMB, minContainers: options.minContainers };
+    const names = scopedNames(scope);
     await getClient()
       .workflow.start('evictionWorkflow', {
-        workflowId: scopedNames(scope).evictionWorkflowId,
-        taskQueue: scopedNames(scope).provisioningQueue,
+        workflowId: names.evictionWorkflowId,
+        taskQueue: names.provisioningQueue,
         args: [input],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Evict idle containers to make room for ${neededMB} MB`,
@@ -97,7 +94,7 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
           try {
             await client.workflow.getHandle(id).signal(controllersChangedSignal, message);
           } catch (err) {
-            if (!isGone(err)) throw err;
+            if (!isWorkflowGone(err)) throw err;
           }
         }),
       );
@@ -119,7 +116,7 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
             ),
           );
         } catch (err) {
-          if (isGone(err)) return null;
+          if (isWorkflowGone(err)) return null;
           if (cancellationSignal().aborted) throw err;
           return { workflowId, containers: [], unanswered: true };
         }

@@ -6,9 +6,9 @@
 //   startAgent(options: AgentOptions): Promise<RunningWorker>
 //   createAgentBackend(config): Promise<ContainerBackend>   (docker, process or kubernetes)
 //   registerHost(...): heartbeats a host's capacity to the hosts workflow (agents, clusters)
+//   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
 // A container that dies between activations is reported to its pool from the engine's events
 // (container-exits.ts).
-//   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { ContainerBackend, ContainerEvent } from '../backends/backend';
 import type { Logger } from '../common/logger';
 import { LABELS } from '../common/names';
+import { isWorkflowGone } from '../common/temporal-errors';
 import { repairSignal } from '../workflows/messages';
 
 /** Exits remembered (reported, or expected because Gust removes the container): each repairs once at most. */
@@ -49,7 +50,7 @@ export function reportContainerExits(options: {
       await client.workflow.getHandle(owner).signal(repairSignal, { names: [name] });
     } catch (err) {
       // A pool that has finished owns nothing any more: reconcile removes what is left.
-      if ((err as { name?: string }).name !== 'WorkflowNotFoundError') throw err;
+      if (!isWorkflowGone(err)) throw err;
     }
   };
   let closed = false;

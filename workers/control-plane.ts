@@ -18,6 +18,7 @@ import {
 } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { actionPoolStartOptions } from '../workflows/start-options';
+import { isWorkflowGone } from '../common/temporal-errors';
 
 export interface ControlPlaneOptions {
   client: Client;
@@ -40,8 +41,6 @@ export interface GustControlPlane extends ControlPlane {
 
 /** What starting an action's pool needs to know of the action. */
 type PoolOf = Pick<ActionSpec, 'ref' | 'kind' | 'memoryMB'>;
-
-const isGone = (err: unknown): boolean => (err as { name?: string })?.name === 'WorkflowNotFoundError';
 
 export function createControlPlane(options: ControlPlaneOptions): GustControlPlane {
   const { client, controllerId } = options;
@@ -91,7 +90,7 @@ export function createControlPlane(options: ControlPlaneOptions): GustControlPla
           .getHandle(names.stemCellPoolId(container.kind, container.memoryMB))
           .signal(containerFailedSignal, failure);
       } catch (err) {
-        if (!isGone(err)) throw err;
+        if (!isWorkflowGone(err)) throw err;
       }
     },
   };

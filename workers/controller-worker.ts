@@ -15,6 +15,7 @@ import { createKnativeRouteActivities } from '../activities/knative';
 import type { KnativeRoutes } from '../api/invoke/knative-invoker';
 import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
+import { withDeadline } from '../common/deadline';
 import { createLogger, type Logger } from '../common/logger';
 import { clusterQuery, controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
@@ -117,7 +118,7 @@ export async function refuseDuplicateId(
 ): Promise<void> {
   const hosts = client.workflow.getHandle(scopedNames(scope).hostsWorkflowId);
   const registered = async (): Promise<{ incarnation: string; lastSeen?: number } | undefined> => {
-    const view = await withTimeout(hosts.query(clusterQuery), 2000);
+    const view = await withDeadline(hosts.query(clusterQuery), 2000);
     return view.controllers.find((c) => c.controllerId === controllerId);
   };
   let first: Awaited<ReturnType<typeof registered>>;
@@ -139,14 +140,4 @@ export async function refuseDuplicateId(
       );
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -8,11 +8,7 @@ import type { Action } from '../common/types';
 import { knativeServiceDeletedSignal, knativeServiceRequestedSignal } from '../workflows/knative-messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { knativeServiceStartOptions } from '../workflows/start-options';
-
-const isGone = (err: unknown): boolean => {
-  const name = (err as { name?: string })?.name;
-  return name === 'WorkflowNotFoundError' || name === 'WorkflowExecutionAlreadyCompletedError';
-};
+import { isWorkflowGone } from '../common/temporal-errors';
 
 export function createKnativeControl(options: {
   client: Client;
@@ -39,7 +35,7 @@ export function createKnativeControl(options: {
           .getHandle(scopedNames(scope).knativeServiceId(namespace, name))
           .signal(knativeServiceDeletedSignal);
       } catch (err) {
-        if (!isGone(err)) throw err;
+        if (!isWorkflowGone(err)) throw err;
       }
     },
   };

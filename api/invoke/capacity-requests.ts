@@ -16,6 +16,7 @@ import { actionPath, actionVersionKey } from '../../common/names';
 import type { Action, ActionRef } from '../../common/types';
 import { containersForLoad } from '../../workflows/scaling';
 import type { Router } from './router';
+import { withDeadline } from '../../common/deadline';
 
 /** The pool workflow accepts at most this many containers in one request. */
 const MAX_PER_REQUEST = 32;
@@ -49,14 +50,6 @@ export function isUnavailable(error: unknown): boolean {
       return true;
   }
   return false;
-}
-
-function withDeadline(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 interface Demand {

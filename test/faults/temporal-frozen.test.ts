@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../common/config';
-import { startDevServer, type DevServer } from '../../workers/dev-server';
+import type { DevServer } from '../../workers/dev-server';
 import { startGust, type GustUnderTest } from '../e2e/harness';
 import { failure } from '../e2e/waiting';
+import { startPrivateTemporal } from './private-temporal';
 
 jest.setTimeout(240_000);
 
@@ -30,12 +30,7 @@ const thaw = (): void => {
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'gust-frozen-'));
-  const config = loadConfig();
-  server = await startDevServer(
-    { ...config, stateDir, temporal: { ...config.temporal, address: ADDRESS, uiPort: 8298 } },
-    process.env.GUST_TEMPORAL_CLI ?? join(config.cacheDir, 'bin', 'temporal'),
-  );
-  if (!server.child) throw new Error(`something else already answers on ${ADDRESS}`);
+  server = await startPrivateTemporal(ADDRESS, 8298, stateDir);
   process.once('exit', thaw);
   gust = await startGust({
     backend: 'docker',

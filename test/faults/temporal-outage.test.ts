@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessBackend } from '../../backends/process/backend';
-import { loadConfig } from '../../common/config';
-import { startDevServer, type DevServer } from '../../workers/dev-server';
+import type { DevServer } from '../../workers/dev-server';
 import {
   createHarness,
   testAction,
@@ -16,6 +15,7 @@ import {
   type ControlPathHarness,
   type RecordingRouter,
 } from '../integration/control-harness';
+import { startPrivateTemporal } from './private-temporal';
 
 jest.setTimeout(120_000);
 
@@ -31,14 +31,7 @@ let h: ControlPathHarness;
 let host: ProcessBackend;
 let c1: RecordingRouter;
 
-const startServer = async (): Promise<DevServer> => {
-  const config = loadConfig();
-  const cli = process.env.GUST_TEMPORAL_CLI ?? join(config.cacheDir, 'bin', 'temporal');
-  return startDevServer(
-    { ...config, stateDir, temporal: { ...config.temporal, address: ADDRESS, uiPort: 8299 } },
-    cli,
-  );
-};
+const startServer = (): Promise<DevServer> => startPrivateTemporal(ADDRESS, 8299, stateDir);
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'gust-faults-'));
