@@ -8,14 +8,27 @@ source scripts/stack/lib.sh
 
 GUST_STEP_TIMINGS="$(mktemp)"
 export GUST_STEP_TIMINGS
-trap 'rm -f "$GUST_STEP_TIMINGS"' EXIT
+jest_results="$(mktemp -d)"
+trap 'rm -rf "$GUST_STEP_TIMINGS" "$jest_results"' EXIT
 total=$(now_ms)
+
+# Every jest run writes its results for the closing line (scripts/test-totals.js).
+jest_runs=()
+jest_run() {
+  local results="$jest_results/${#jest_runs[@]}.json"
+  jest_runs+=("$results")
+  npx jest "$@" --json --outputFile="$results"
+}
 
 summary() {
   echo
   echo "---- npm test: step timings ----"
   cat "$GUST_STEP_TIMINGS"
   echo "total $(elapsed_since "$total")"
+  if [ "${#jest_runs[@]}" -gt 0 ]; then
+    # The last line: what ran, in the plain form CI logs are read for. .ci/run repeats it at its end.
+    node scripts/test-totals.js "${jest_runs[@]}" | tee -a "${GUST_TEST_TOTALS_FILE:-/dev/null}"
+  fi
 }
 
 if ! step "dev stack (docker, temporal, cassandra)" bash scripts/stack/stack.sh start all; then
@@ -40,20 +53,20 @@ export GUST_LOG_LEVEL="${GUST_LOG_LEVEL:-warn}"
 lint=0 tests=0
 step "lint (eslint + prettier)" npm run --silent lint || lint=$?
 # jest.config.js sets forceExit: a leaked handle must not hold CI until its time limit.
-step "jest (unit, integration, e2e)" npx jest --selectProjects unit integration || tests=$?
+step "jest (unit, integration, e2e)" jest_run --selectProjects unit integration || tests=$?
 # Fault tests (test/faults/), in band: each freezes, kills or restarts a part of the stack
 # (Temporal, Cassandra, dockerd, a controller, a container, the kube-apiserver) under a running Gust.
-step "jest faults" npx jest --selectProjects faults --runInBand || tests=$?
+step "jest faults" jest_run --selectProjects faults --runInBand || tests=$?
 # The REST API fuzzed from its OpenAPI description (schemathesis): a CI-sized run of at least
 # 1000 requests; `npm run test:fuzz` is the full one (10000 requests, about 20 minutes here).
 step "API fuzz (schemathesis)" bash scripts/fuzz-api.sh 1000 5 || tests=$?
 # The end-to-end suite again with the mesos backend (a simulated master of its own, tasks on dockerd).
-GUST_E2E_BACKEND=mesos step "jest e2e, mesos backend" npx jest test/e2e --selectProjects integration || tests=$?
+GUST_E2E_BACKEND=mesos step "jest e2e, mesos backend" jest_run test/e2e --selectProjects integration || tests=$?
 # And with the kubernetes backend: action pods through the real apiserver, scheduler and kubelet.
-GUST_E2E_BACKEND=kubernetes step "jest e2e, kubernetes backend" npx jest test/e2e --selectProjects integration || tests=$?
+GUST_E2E_BACKEND=kubernetes step "jest e2e, kubernetes backend" jest_run test/e2e --selectProjects integration || tests=$?
 # And with the knative backend: one Knative Service per action on that Kubernetes, Knative Serving
 # SIMULATED (test/knative/serving-simulator.ts); about two minutes on 2 cores.
-GUST_E2E_BACKEND=knative step "jest e2e, knative backend" npx jest test/e2e --selectProjects integration || tests=$?
+GUST_E2E_BACKEND=knative step "jest e2e, knative backend" jest_run test/e2e --selectProjects integration || tests=$?
 summary
 [ "$lint" -eq 0 ] || die "lint failed"
 [ "$tests" -eq 0 ] || die "tests failed"
