@@ -22,10 +22,15 @@ export function createTemporalClient(
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
-/** Bundles workflows/ once; pass the result to every Worker that runs workflows. */
-export async function bundleControlPathWorkflows(): Promise<WorkflowBundle> {
+/**
+ * Bundles workflows/ once; pass the result to every Worker that runs workflows. `workflowsPath`:
+ * another tree's workflows/ (the upgrade test bundles the previous release's).
+ */
+export async function bundleControlPathWorkflows(
+  workflowsPath = require.resolve('../workflows'),
+): Promise<WorkflowBundle> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
+    workflowsPath,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   return { code };

@@ -7,6 +7,7 @@ import { GUEST_API_KEY } from '../../api/api-keys';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
 import { eventually, failure } from './waiting';
+import { recordHistories } from '../integration/control-harness';
 
 jest.setTimeout(240_000);
 
@@ -21,7 +22,12 @@ beforeAll(async () => {
   });
   ow = gust.client();
 });
-afterAll(() => gust?.stop());
+afterAll(async () => {
+  // GUST_RECORD_HISTORIES=1: an alarm fire's history, for control-replay.test.ts.
+  if (gust)
+    await recordHistories(gust.embedded.client, gust.scope.prefix, 'e2e-alarms', ['alarmFireWorkflow']);
+  await gust?.stop();
+});
 
 describe('whisk.system/utils', () => {
   test('the catalog is public: listed, read and invoked from guest', async () => {

@@ -131,6 +131,8 @@ export interface ControlPathHarness {
     mesos?: GustConfig['mesos'] & { historyLimit?: number };
     /** A cluster backend served by the provisioner (kubernetes). */
     cluster?: ClusterHost;
+    /** Workflow code other than the harness's (an earlier release's, for the upgrade test). */
+    bundle?: WorkflowBundle;
   }): Promise<RunningWorker>;
   startAgent(hostId: string, backend: ContainerBackend, capacityMB?: number): Promise<RunningWorker>;
   startController(

@@ -5,6 +5,7 @@
 // A whole Gust on the real stack (Temporal, dockerd), docker backend.
 import { LABELS } from '../../common/names';
 import { startGust, type GustUnderTest } from '../e2e/harness';
+import { recordHistories } from './control-harness';
 
 jest.setTimeout(180_000);
 
@@ -19,7 +20,11 @@ beforeAll(async () => {
     controller: { provisionTimeoutMs: 60_000 },
   });
 });
-afterAll(() => gust?.stop());
+afterAll(async () => {
+  // GUST_RECORD_HISTORIES=1: the eviction workflow's history, for control-replay.test.ts.
+  if (gust) await recordHistories(gust.embedded.client, gust.scope.prefix, 'eviction', ['evictionWorkflow']);
+  await gust?.stop();
+});
 
 const memoryOnHost = async (): Promise<number> =>
   (await gust.embedded.backend.list({ [LABELS.host]: gust.config.agent.hostId })).reduce(

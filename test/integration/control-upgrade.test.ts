@@ -1,0 +1,126 @@
+// Upgrade with live workflows: the previous release's workflow code (previous-release.ts: its
+// commit, `git archive`d and bundled) runs a provisioner that starts the hosts workflow, a
+// stem-cell pool and action pools and lets them act (requests, demand, a claim and hand-over).
+// That provisioner stops; the current code's provisioner takes over the same task queue, as in a
+// rolling deploy. The same workflow runs go on: each replays what the old code wrote, then
+// handles new signals and updates. No workflow task fails, and every history replays on the
+// current code. Activities are the current ones throughout (their inputs are kept compatible).
+import type { temporal } from '@temporalio/proto';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { join } from 'node:path';
+import { ProcessBackend } from '../../backends/process/backend';
+import { bundleControlPathWorkflows } from '../../workers/temporal';
+import { demandSignal, actionSpecOf } from '../../workflows/messages';
+import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import type { RecordingRouter } from './control-harness';
+import { checkOutRelease, type CheckedOutRelease } from './previous-release';
+
+jest.setTimeout(300_000);
+
+const RUN = Math.random().toString(36).slice(2, 8);
+const PREFIX = `cupg${RUN}-`;
+const NS = `guest${RUN}`;
+
+let release: CheckedOutRelease;
+let previous: WorkflowBundle;
+let h: ControlPathHarness;
+let host: ProcessBackend;
+let c1: RecordingRouter;
+
+beforeAll(async () => {
+  release = checkOutRelease();
+  previous = await bundleControlPathWorkflows(join(release.dir, 'workflows', 'index.ts'));
+  h = await createHarness(
+    PREFIX,
+    testConfig({ stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], keepAliveMs: 60_000 }),
+  );
+  host = new ProcessBackend({ hostId: `${PREFIX}h1`, warn: false });
+  await h.startAgent(`${PREFIX}h1`, host);
+  c1 = (await h.startController('c1')).router;
+});
+
+afterAll(async () => {
+  await h?.close();
+  await host?.close();
+  release?.remove();
+});
+
+const pool = (name: string) => h.inventory(h.names.actionPoolId(NS, name));
+const stemCellPoolId = () => h.names.stemCellPoolId('nodejs:20', 256);
+/** The run each long-running workflow is on: the upgrade must not replace them. */
+const runIds = async (ids: string[]): Promise<string[]> =>
+  Promise.all(ids.map(async (id) => (await h.client.workflow.getHandle(id).describe()).runId));
+
+test('pools, stem cells and hosts started by the previous release go on under the current code', async () => {
+  const plane = h.controlPlane('c1');
+
+  // The previous release: requests, demand (its routers' scale-up signal), a claim and hand-over.
+  const old = await h.startProvisioner({ bundle: previous });
+  await plane.requestContainers(testAction(NS, 'f1'), 1);
+  await waitFor('an f1 lease', () => c1.forAction('f1').length === 1);
+  await h.client.workflow.getHandle(h.names.actionPoolId(NS, 'f1')).signal(demandSignal, {
+    controllerId: 'c1',
+    action: actionSpecOf(testAction(NS, 'f1')),
+    queued: 2,
+    inFlight: 1,
+    capacity: 0,
+  });
+  // One or two more, as the demand meets the first lease still completing or done.
+  await waitFor('f1 scaled up by demand', () => c1.forAction('f1').length >= 2);
+  const cell = await waitFor('a stem cell', () => c1.stemCells()[0]);
+  c1.leases.delete(cell.container.id);
+  await plane.stemCellClaimed(cell, testAction(NS, 'f2'));
+  await waitFor('the cell handed to f2', async () =>
+    (await pool('f2')).containers.some((c) => c.info?.id === cell.container.id && c.state === 'leased'),
+  );
+  const longRunning = [
+    h.names.actionPoolId(NS, 'f1'),
+    h.names.actionPoolId(NS, 'f2'),
+    stemCellPoolId(),
+    h.names.hostsWorkflowId,
+  ];
+  const before = await runIds(longRunning);
+  await old.stop();
+
+  // The current release on the same task queue: every message below first replays the old history.
+  await h.startProvisioner();
+  // A new version of f1: the pool drains the old one, placing through the hosts workflow's update.
+  await plane.requestContainers(testAction(NS, 'f1', '0.0.2', 2), 1);
+  await waitFor('f1 only at 0.0.2', async () => {
+    const f1 = (await pool('f1')).containers;
+    return f1.length >= 1 && f1.every((c) => c.version === '0.0.2' && c.state === 'leased');
+  });
+  // f2's adopted cell fails (its router runs it for f2 since the claim): its pool removes it.
+  await plane.containerFailed({ ...cell, action: { namespace: NS, name: 'f2', version: '0.0.1' } }, 'gone');
+  await waitFor('f2 emptied', async () => (await pool('f2')).containers.length === 0);
+  // The stem-cell pool replenished after the claim; a second claim is handed over by the current code.
+  const cell2 = await waitFor('a new stem cell', () =>
+    c1.stemCells().find((l) => l.container.id !== cell.container.id),
+  );
+  c1.leases.delete(cell2.container.id);
+  await plane.stemCellClaimed(cell2, testAction(NS, 'f3'));
+  await waitFor('the second cell handed to f3', async () =>
+    (await pool('f3')).containers.some((c) => c.info?.id === cell2.container.id),
+  );
+  expect(await runIds(longRunning)).toEqual(before);
+
+  // No workflow task failed in any of them (a non-determinism error fails the task), and every
+  // history — old events and new — replays on the current code.
+  const histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[] = [];
+  const failedTasks: string[] = [];
+  for await (const wf of h.client.workflow.list({ query: `WorkflowId STARTS_WITH '${PREFIX}'` })) {
+    const history = await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const failed = e.workflowTaskFailedEventAttributes;
+      if (failed) failedTasks.push(`${wf.workflowId}: ${failed.failure?.message ?? String(failed.cause)}`);
+    }
+    histories.push({ workflowId: wf.workflowId, history });
+  }
+  expect(failedTasks).toEqual([]);
+  expect(histories.map((x) => x.workflowId)).toEqual(expect.arrayContaining(longRunning));
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: h.bundle }, histories)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+});
