@@ -2,8 +2,7 @@
 // path and after-the-fact reports come here; warm invocations never do.
 //
 // Public surface:
-//   createControlPlane(options: ControlPlaneOptions): GustControlPlane
-//   (ControlPlane plus reportDemand, the demand signal a router may send when it queues requests)
+//   createControlPlane(options: ControlPlaneOptions): ControlPlane
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, type SignalDefinition } from '@temporalio/common';
 import type { ControlPlane } from '../common/contracts';
@@ -11,7 +10,6 @@ import type { Action, Lease } from '../common/types';
 import {
   actionSpecOf,
   containerFailedSignal,
-  demandSignal,
   requestContainersSignal,
   stemCellClaimedSignal,
   type ActionSpec,
@@ -27,22 +25,10 @@ export interface ControlPlaneOptions {
   scope?: Scope;
 }
 
-/** The router's queue for one action, as the pool's scale-up decision reads it (workflows/scaling.ts). */
-export interface DemandSnapshot {
-  queued: number;
-  inFlight: number;
-  capacity: number;
-}
-
-export interface GustControlPlane extends ControlPlane {
-  /** Fire-and-forget demand signal (signal-with-start): the pool adds containers if the queue outgrows capacity. */
-  reportDemand(action: Action, demand: DemandSnapshot): Promise<void>;
-}
-
 /** What starting an action's pool needs to know of the action. */
 type PoolOf = Pick<ActionSpec, 'ref' | 'kind' | 'memoryMB'>;
 
-export function createControlPlane(options: ControlPlaneOptions): GustControlPlane {
+export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const { client, controllerId } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
@@ -61,11 +47,6 @@ export function createControlPlane(options: ControlPlaneOptions): GustControlPla
     async requestContainers(action: Action, count: number): Promise<void> {
       const spec = actionSpecOf(action);
       await signalPool(spec, requestContainersSignal, { controllerId, action: spec, count });
-    },
-
-    async reportDemand(action: Action, demand: DemandSnapshot): Promise<void> {
-      const spec = actionSpecOf(action);
-      await signalPool(spec, demandSignal, { ...demand, controllerId, action: spec });
     },
 
     async stemCellClaimed(lease: Lease, action: Action): Promise<void> {

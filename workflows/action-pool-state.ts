@@ -59,7 +59,8 @@ export class ActionPool {
     this.state.pending.push({ controllerId: req.controllerId, count: req.count });
   }
 
-  demand(d: DemandInput): void {
+  /** What a demand signal did before requests became the one scale-up path: for old histories only. */
+  replayDemand(d: DemandInput): void {
     if (this.action && d.action.updated < this.action.updated) return;
     this.observe(d.action);
     const count = containersToAdd({

@@ -34,6 +34,8 @@ import { shouldContinueAsNew } from './history';
 const FAILED_BEFORE_ADOPT_PATCH = 'remember-failures-before-adopt';
 /** Marks histories where a repair also takes a container whose lease is still completing. */
 const REPAIR_WHILE_LEASING_PATCH = 'repair-while-leasing';
+/** Marks histories where a demand signal no longer scales the pool (one scale-up path: requests). */
+export const DEMAND_RETIRED_PATCH = 'demand-signal-retired';
 
 export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> {
   const owner = workflowInfo().workflowId;
@@ -68,9 +70,12 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
     touch((req) => pool.request(req)),
     { validator: (req) => pool.validateRequest(req), description: 'Deprecated: use containersRequested.' },
   );
+  // Histories written before the demand path was retired replay its decision; new demand is ignored.
   setHandler(
     demandSignal,
-    touch((d) => pool.demand(d)),
+    touch((d) => {
+      if (!patched(DEMAND_RETIRED_PATCH)) pool.replayDemand(d);
+    }),
   );
   setHandler(
     adoptContainerSignal,

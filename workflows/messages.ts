@@ -154,6 +154,11 @@ export const requestContainersSignal = defineSignal<[RequestContainersInput]>('c
  * @deprecated use requestContainersSignal
  */
 export const requestContainersUpdate = defineUpdate<void, [RequestContainersInput]>('requestContainers');
+/**
+ * Retired: routers scale pools up with requestContainersSignal only (api/invoke/capacity-requests.ts).
+ * Still registered so histories that hold demand signals replay (action-pool.ts, DEMAND_RETIRED_PATCH).
+ * @deprecated nothing sends it
+ */
 export const demandSignal = defineSignal<[DemandInput]>('demand');
 export const adoptContainerSignal = defineSignal<[AdoptContainerInput]>('adoptContainer');
 export const scaleDownSignal = defineSignal<[ScaleDownInput]>('scaleDown');

@@ -1,8 +1,11 @@
 // The control path end to end on the real Temporal server, with the process backend: pools lease
 // containers to controllers, stem cells stay at target, scale-down, lease reclaim, reconcile, and
 // the pools' search attributes through the Temporal UI's HTTP API.
+import type { WorkflowHandle } from '@temporalio/client';
 import { LABELS } from '../../common/names';
+import { DEMAND_RETIRED_PATCH } from '../../workflows/action-pool';
 import { ProcessBackend } from '../../backends/process/backend';
+import { actionSpecOf, demandSignal } from '../../workflows/messages';
 import type { RecordingRouter } from './control-harness';
 import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
 
@@ -19,6 +22,14 @@ let hosts: ProcessBackend[];
 let c1: RecordingRouter;
 
 const poolId = (name: string): string => h.names.actionPoolId(NS, name);
+/** What the patch markers in a workflow's history say (each names its patch id). */
+const patchesOf = async (handle: WorkflowHandle): Promise<string> =>
+  ((await handle.fetchHistory()).events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((marker) => marker?.markerName === 'core_patch')
+    .flatMap((marker) => Object.values(marker?.details ?? {}).flatMap((p) => p.payloads ?? []))
+    .map((p) => Buffer.from(p.data ?? []).toString())
+    .join('\n');
 const running = async (backend: ProcessBackend): Promise<string[]> =>
   (await backend.list({ [LABELS.managed]: 'true' })).map((c) => c.id);
 
@@ -61,11 +72,21 @@ test('demand for an action leads to containers leased to the requesting controll
   for (const l of leases) expect(all).toContain(l.container.id);
 });
 
-test('a demand signal with requests queued beyond capacity scales the pool up', async () => {
-  await h.controlPlane('c1').reportDemand(testAction(NS, 'a7'), { queued: 3, inFlight: 0, capacity: 1 });
-  await waitFor('two a7 leases', () => c1.forAction('a7').length === 2);
-  await new Promise((r) => setTimeout(r, 1000));
-  expect(c1.forAction('a7')).toHaveLength(2);
+test('a demand signal (retired: requests are the one scale-up path) adds no container', async () => {
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a7'), 1);
+  await waitFor('an a7 lease', () => c1.forAction('a7').length === 1);
+  const pool = h.client.workflow.getHandle(poolId('a7'));
+  await pool.signal(demandSignal, {
+    controllerId: 'c1',
+    action: actionSpecOf(testAction(NS, 'a7')),
+    queued: 3,
+    inFlight: 0,
+    capacity: 0,
+  });
+  // The workflow task that took the signal recorded the patch marker; before the patch the same
+  // task would have recorded two more containers (queried state follows that task).
+  await waitFor('the demand handled', async () => (await patchesOf(pool)).includes(DEMAND_RETIRED_PATCH));
+  expect((await h.inventory(poolId('a7'))).containers).toHaveLength(1);
 });
 
 test('a newer action version drains and removes the old version’s containers', async () => {

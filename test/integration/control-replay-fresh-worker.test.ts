@@ -6,6 +6,7 @@
 import type { ScheduleHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { ProcessBackend } from '../../backends/process/backend';
+import { scaleDownSignal } from '../../workflows/messages';
 import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
 import type { RecordingRouter } from './control-harness';
 
@@ -51,16 +52,18 @@ const schedules = async (change: (s: ScheduleHandle) => Promise<void>): Promise<
 };
 const pool = (name: string) => h.inventory(h.names.actionPoolId(NS, name));
 
-test('requests, demand, a new version, a failure, a claim and scale-down, each met by a restarted provisioner', async () => {
+test('requests, a no-op scale-down, a new version, a failure, a claim and scale-down, each met by a restarted provisioner', async () => {
   const plane = h.controlPlane('c1');
   await onFreshProvisioner(async () => {
     await plane.requestContainers(testAction(NS, 'f1'), 1);
     await waitFor('an f1 lease', () => c1.forAction('f1').length === 1);
-    // Demand the pool already covers: a workflow task with no command (what the bug needed).
+    // A scale-down that removes nothing: a workflow task with no command (what the bug needed).
     // Schedules paused, so the next provisioner's first task for this pool is the request below.
     await schedules((s) => s.pause());
     await new Promise((r) => setTimeout(r, 1500));
-    await plane.reportDemand(testAction(NS, 'f1'), { queued: 0, inFlight: 1, capacity: 1 });
+    await h.client.workflow
+      .getHandle(h.names.actionPoolId(NS, 'f1'))
+      .signal(scaleDownSignal, { keepAliveMs: 60_000, minContainers: 0, usage: [] });
     await new Promise((r) => setTimeout(r, 500));
   });
   await onFreshProvisioner(async () => {
@@ -68,9 +71,9 @@ test('requests, demand, a new version, a failure, a claim and scale-down, each m
     await plane.requestContainers(testAction(NS, 'f1', '0.0.2', 2), 1);
     await waitFor('an f1 0.0.2 lease', () => c1.forAction('f1').some((l) => l.action?.version === '0.0.2'));
     await schedules((s) => s.unpause());
-    // Requests and demand arriving together.
+    // Requests for two pools arriving together.
     await Promise.all([
-      plane.reportDemand(testAction(NS, 'f1', '0.0.2', 2), { queued: 3, inFlight: 1, capacity: 1 }),
+      plane.requestContainers(testAction(NS, 'f1', '0.0.2', 2), 1),
       plane.requestContainers(testAction(NS, 'f2'), 1),
     ]);
     await waitFor('only version 0.0.2 of f1, and an f2 lease', async () => {
