@@ -1,13 +1,14 @@
 // The state and decisions of one action's pool. Handlers call these methods; the workflow loop
 // (action-pool.ts) runs the operations they ask for. Plain data, so it is the continue-as-new input.
 import { containerName } from '../common/names';
-import { isLeaseStale } from './container-ops';
+import { ContainerInventory, isNewerList } from './container-inventory';
 import type {
   ActionPoolInput,
   ActionPoolState,
   ActionSpec,
   AdoptContainerInput,
   ControllersChanged,
+  CreatingContainer,
   DemandInput,
   PoolContainer,
   RequestContainersInput,
@@ -23,6 +24,7 @@ const MAX_FAILED_BEFORE_ADOPT = 32;
 
 export class ActionPool {
   readonly state: ActionPoolState;
+  readonly containers: ContainerInventory;
   readonly maxContainers: number;
 
   constructor(
@@ -30,6 +32,7 @@ export class ActionPool {
     readonly owner: string,
   ) {
     this.state = input.state ?? { action: null, nextSeq: 0, containers: [], pending: [], controllers: null };
+    this.containers = new ContainerInventory(this.state.containers);
     this.maxContainers = input.maxContainers ?? DEFAULT_MAX_CONTAINERS;
   }
 
@@ -89,7 +92,7 @@ export class ActionPool {
   }
 
   adopt(a: AdoptContainerInput): void {
-    if (this.state.containers.some((c) => c.name === a.container.name)) return;
+    if (this.containers.has(a.container.name)) return;
     this.observe(a.action);
     const c: PoolContainer = { ...a.container, version: a.action.ref.version, removal: null };
     if (this.action && c.version !== this.action.ref.version)
@@ -101,7 +104,7 @@ export class ActionPool {
       c.removal = { revoke: false, reason: 'failed before it was handed over' };
       this.state.failedBeforeAdopt = failedEarlier.filter((x) => x !== id);
     }
-    this.state.containers.push(c);
+    this.containers.push(c);
   }
 
   /**
@@ -109,24 +112,25 @@ export class ActionPool {
    * `rememberUnknown()` says so (a stem cell still being handed over: adopt removes it).
    */
   failed(containerId: string, reason: string, rememberUnknown: () => boolean = () => false): void {
-    const c = this.state.containers.find((x) => x.info?.id === containerId);
-    if (c && !c.removal) c.removal = { revoke: false, reason: `failed: ${reason}` };
-    if (!c && rememberUnknown()) {
+    const known = this.containers.markFailed(containerId, reason);
+    if (!known && rememberUnknown()) {
       const remembered = [...(this.state.failedBeforeAdopt ?? []), containerId];
       this.state.failedBeforeAdopt = remembered.slice(-MAX_FAILED_BEFORE_ADOPT);
     }
   }
 
   scaleDown(input: ScaleDownInput): void {
-    const candidates = this.live().map((c) => ({
-      containerId: c.info?.id ?? c.name,
-      leased: c.state === 'leased',
-    }));
+    const candidates = this.live().map((c) =>
+      c.state === 'leased'
+        ? { containerId: c.info.id, leased: true }
+        : { containerId: c.name, leased: false },
+    );
     const victims = new Set(
       chooseIdleVictims(candidates, input.usage, input.keepAliveMs, input.minContainers),
     );
     for (const c of this.live()) {
-      if (c.info && victims.has(c.info.id)) c.removal = { revoke: true, reason: 'idle past keep-alive' };
+      if (c.state === 'leased' && victims.has(c.info.id))
+        c.removal = { revoke: true, reason: 'idle past keep-alive' };
     }
   }
 
@@ -136,52 +140,37 @@ export class ActionPool {
    * `includeLeasing()` says so: it died right after its router got it (the lease then completes).
    */
   repair(names: string[], includeLeasing: () => boolean = () => false): void {
-    for (const c of this.live()) {
-      if (!names.includes(c.name)) continue;
-      if (c.state !== 'leased' && !(c.state === 'creating' && c.info && includeLeasing())) continue;
-      c.removal = { revoke: true, reason: 'gone from its host' };
+    for (const c of this.containers.markGone(names, includeLeasing))
       this.state.pending.push({ controllerId: c.controllerId, count: 1 });
-    }
   }
 
   controllersChanged(change: ControllersChanged): void {
-    if (this.state.controllers && change.asOf < this.state.controllers.asOf) return;
+    if (!isNewerList(this.state.controllers, change)) return;
     this.state.controllers = change;
     this.reclaimStaleLeases();
   }
 
   /** Marks leases of controllers that are gone (run again whenever a lease completes). */
   reclaimStaleLeases(): void {
-    const change = this.state.controllers;
-    if (!change) return;
-    for (const c of this.live()) {
-      if (isLeaseStale(c, change))
-        c.removal = { revoke: false, reason: `controller ${c.controllerId} is gone` };
-    }
+    if (this.state.controllers) this.containers.reclaimStale(this.state.controllers);
   }
 
   /** Turns pending requests into container records (named now, so retries and reconcile know them). */
-  startPending(now: number): PoolContainer[] {
+  startPending(now: number): CreatingContainer[] {
     const action = this.state.action;
     if (!action) return [];
-    const created: PoolContainer[] = [];
+    const created: CreatingContainer[] = [];
     for (const p of this.state.pending) {
       for (let i = 0; i < p.count && this.live().length < this.maxContainers; i++) {
-        const c: PoolContainer = {
-          name: containerName(this.owner, this.state.nextSeq++),
-          memoryMB: action.memoryMB,
-          host: null,
-          version: action.ref.version,
-          state: 'creating',
-          info: null,
-          controllerId: p.controllerId,
-          incarnation: null,
-          since: now,
-          leasedAt: null,
-          removal: null,
-        };
-        this.state.containers.push(c);
-        created.push(c);
+        created.push(
+          this.containers.add({
+            name: containerName(this.owner, this.state.nextSeq++),
+            memoryMB: action.memoryMB,
+            version: action.ref.version,
+            controllerId: p.controllerId,
+            since: now,
+          }),
+        );
       }
     }
     this.state.pending = [];
@@ -190,16 +179,16 @@ export class ActionPool {
 
   /** Containers marked for removal whose current step has ended. */
   toRemove(isBusy: (name: string) => boolean): PoolContainer[] {
-    return this.state.containers.filter((c) => c.removal && c.state !== 'removing' && !isBusy(c.name));
+    return this.containers.toRemove(isBusy);
   }
 
   drop(c: PoolContainer): void {
-    this.state.containers = this.state.containers.filter((x) => x !== c);
+    this.containers.drop(c);
   }
 
   /** Containers not marked for removal. */
   live(): PoolContainer[] {
-    return this.state.containers.filter((c) => !c.removal && c.state !== 'removing');
+    return this.containers.live();
   }
 
   get hasWork(): boolean {
@@ -207,7 +196,7 @@ export class ActionPool {
   }
 
   summary(): string {
-    const count = (s: PoolContainer['state']) => this.state.containers.filter((c) => c.state === s).length;
+    const count = (s: PoolContainer['state']): number => this.containers.count(s);
     return (
       `${count('leased')} leased, ${count('creating')} creating, ${count('removing')} removing` +
       (this.action ? ` — version ${this.action.ref.version}` : '')

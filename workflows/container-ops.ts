@@ -9,7 +9,14 @@ import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
 import { LABELS } from '../common/names';
 import type { ActionRef } from '../common/types';
 import { clusterActivities, controllerActivities, hostActivities } from './activities';
-import { releaseContainersSignal, type ControllersChanged, type PoolContainer } from './messages';
+import {
+  releaseContainersSignal,
+  type ControllersChanged,
+  type CreatingContainer,
+  type LeasedContainer,
+  type PoolContainer,
+  type RemovingContainer,
+} from './messages';
 import type { Scope, ScopedNames } from './scope';
 
 export interface PoolContext {
@@ -32,7 +39,7 @@ const message = (err: unknown): string =>
 
 export async function provisionContainer(
   ctx: PoolContext,
-  c: PoolContainer,
+  c: CreatingContainer,
   spec: ProvisionSpec,
 ): Promise<void> {
   let stage = 'place';
@@ -51,7 +58,7 @@ export async function provisionContainer(
       labels[LABELS.action] = spec.action.name;
       labels[LABELS.version] = spec.action.version;
     }
-    c.info = await hostActivities(
+    const info = await hostActivities(
       ctx.names,
       hostId,
       `create ${c.name} (${spec.kind}, ${c.memoryMB} MB)`,
@@ -63,16 +70,15 @@ export async function provisionContainer(
       labels,
       ...(spec.slots > 1 ? { concurrency: spec.slots } : {}),
     });
+    c.info = info;
     if (c.removal) return;
     stage = 'lease';
     const { incarnation } = await controllerActivities(
       ctx.names,
       c.controllerId,
       `lease ${c.name} to ${c.controllerId}`,
-    ).lease.leaseContainers([{ container: c.info, action: spec.action, slots: spec.slots }]);
-    c.incarnation = incarnation;
-    c.leasedAt = Date.now();
-    c.state = 'leased';
+    ).lease.leaseContainers([{ container: info, action: spec.action, slots: spec.slots }]);
+    markLeased(c, { host: hostId, info, incarnation, leasedAt: Date.now() });
   } catch (err) {
     log.warn('provisioning failed', { name: c.name, stage, error: message(err) });
     // A lease that timed out may still have reached the router: revoke before destroying.
@@ -80,9 +86,9 @@ export async function provisionContainer(
   }
 }
 
-export async function removeContainer(ctx: PoolContext, c: PoolContainer): Promise<void> {
-  const revoke = c.removal?.revoke ?? false;
-  c.state = 'removing';
+export async function removeContainer(ctx: PoolContext, record: PoolContainer): Promise<void> {
+  const revoke = record.removal?.revoke ?? false;
+  const c = markRemoving(record);
   if (revoke && c.info) {
     try {
       await controllerActivities(
@@ -107,6 +113,19 @@ export async function removeContainer(ctx: PoolContext, c: PoolContainer): Promi
       names: [c.name],
     });
   }
+}
+
+/** The lease is done: the record becomes a leased one, in place (the pool's state holds it too). */
+function markLeased(
+  c: CreatingContainer,
+  lease: Pick<LeasedContainer, 'host' | 'info' | 'incarnation' | 'leasedAt'>,
+): LeasedContainer {
+  return Object.assign(c, lease, { state: 'leased' }) as unknown as LeasedContainer;
+}
+
+/** Removal starts: the record becomes a removing one, in place. */
+function markRemoving(c: PoolContainer): RemovingContainer {
+  return Object.assign(c, { state: 'removing' }) as RemovingContainer;
 }
 
 /**

@@ -40,30 +40,58 @@ export interface LiveController {
   incarnation: string;
 }
 
-/**
- * One container as its pool records it. The name is chosen (and recorded) before the create
- * activity runs, so retries and reconcile both recognise it.
- *
- * Lifecycle: creating → leased → removing → gone. `removal` marks a container for removal; the
- * pool's loop runs the removal once the current step is done.
- */
-export interface PoolContainer {
+/** Why and how a container leaves its pool: `revoke` first when its router may still use it. */
+export interface Removal {
+  revoke: boolean;
+  reason: string;
+}
+
+interface PoolContainerBase {
   name: string;
   memoryMB: number;
-  /** Null until placed. */
-  host: string | null;
   /** Action version, or null for a stem cell. */
   version: string | null;
-  state: 'creating' | 'leased' | 'removing';
-  info: ContainerInfo | null;
   controllerId: string;
-  incarnation: string | null;
   /** Workflow time the pool recorded it. */
   since: number;
-  /** Workflow time of the lease. */
-  leasedAt: number | null;
-  removal: { revoke: boolean; reason: string } | null;
+  /** Marks it for removal; the pool's loop removes it once the current step is done. */
+  removal: Removal | null;
 }
+
+/** Recorded, then placed (`host`) and created (`info`); its lease is not done yet. */
+export interface CreatingContainer extends PoolContainerBase {
+  state: 'creating';
+  host: string | null;
+  info: ContainerInfo | null;
+  incarnation: null;
+  leasedAt: null;
+}
+
+/** Leased to `controllerId` (the incarnation that took it) at `leasedAt`, workflow time. */
+export interface LeasedContainer extends PoolContainerBase {
+  state: 'leased';
+  host: string;
+  info: ContainerInfo;
+  incarnation: string;
+  leasedAt: number;
+}
+
+/** Being revoked and destroyed, from whichever step it had reached. */
+export interface RemovingContainer extends PoolContainerBase {
+  state: 'removing';
+  host: string | null;
+  info: ContainerInfo | null;
+  incarnation: string | null;
+  leasedAt: number | null;
+}
+
+/**
+ * One container as its pool records it (action pools and stem-cell pools alike). The name is
+ * chosen (and recorded) before the create activity runs, so retries and reconcile both recognise
+ * it. Lifecycle: creating → leased → removing → gone. The same JSON fields in every state (nulls
+ * where unknown), so records carried by continue-as-new from earlier versions read as they are.
+ */
+export type PoolContainer = CreatingContainer | LeasedContainer | RemovingContainer;
 
 export interface PoolInventory {
   workflowId: string;

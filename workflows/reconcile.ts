@@ -6,7 +6,12 @@ import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
 import { LABELS } from '../common/names';
 import type { ContainerInfo } from '../common/types';
 import { clusterActivities, hostActivities } from './activities';
-import { releaseContainersSignal, repairSignal, type ReconcileWorkflowInput } from './messages';
+import {
+  releaseContainersSignal,
+  repairSignal,
+  type LeasedContainer,
+  type ReconcileWorkflowInput,
+} from './messages';
 import { scopedNames } from './scope';
 
 export interface ReconcileResult {
@@ -73,9 +78,8 @@ export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<
     inventories.map(async (inventory) => {
       const gone = inventory.containers
         // Only leases older than the listings: a younger one may have been created after them.
-        .filter((c) => c.state === 'leased' && !c.removal && c.leasedAt !== null && c.leasedAt < listedAt)
-        .filter((c) => c.host !== null && listed.has(c.host))
-        .filter((c) => !listed.get(c.host!)!.some((info) => info.name === c.name))
+        .filter((c): c is LeasedContainer => c.state === 'leased' && !c.removal && c.leasedAt < listedAt)
+        .filter((c) => listed.get(c.host)?.every((info) => info.name !== c.name) ?? false)
         .map((c) => c.name);
       if (!gone.length) return;
       missing.push(...gone);

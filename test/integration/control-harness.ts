@@ -1,7 +1,8 @@
 // Test harness for the control-path integration tests: a provisioner, agents and controllers on
 // the shared Temporal dev server, all under one id/task-queue prefix, plus a recording router.
 import { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
+import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerBackend } from '../../backends/backend';
@@ -229,6 +230,42 @@ export async function createHarness(
   return harness;
 }
 
+export interface RecordedHistory {
+  workflowId: string;
+  type: string;
+  history: temporal.api.history.v1.IHistory;
+}
+
+/** The history of every workflow run whose id starts with `prefix` (of the `types` given, or all). */
+export async function historiesUnder(
+  client: Client,
+  prefix: string,
+  types?: readonly string[],
+): Promise<RecordedHistory[]> {
+  const found: RecordedHistory[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
+    if (types && !types.includes(wf.type)) continue;
+    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    found.push({ workflowId: wf.workflowId, type: wf.type, history });
+  }
+  return found;
+}
+
+/** Replays `histories` on `bundle` (a fresh worker each): the failures, as `workflowId: message`. */
+export async function replayFailures(
+  bundle: WorkflowBundle,
+  histories: readonly Pick<RecordedHistory, 'workflowId' | 'history'>[],
+): Promise<string[]> {
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  if (replayed !== histories.length) failures.push(`replayed ${replayed} of ${histories.length} histories`);
+  return failures;
+}
+
 /**
  * With GUST_RECORD_HISTORIES=1: writes test/fixtures/histories/<workflowType>.<label>.json, per
  * workflow type the longest history of the workflows whose id starts with `prefix` (it exercises
@@ -244,12 +281,9 @@ export async function recordHistories(
   const dir = join(__dirname, '..', 'fixtures', 'histories');
   mkdirSync(dir, { recursive: true });
   const best = new Map<string, { length: number; json: string }>();
-  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
-    if (types && !types.includes(wf.type)) continue;
-    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+  for (const { type, history } of await historiesUnder(client, prefix, types)) {
     const length = history.events?.length ?? 0;
-    if ((best.get(wf.type)?.length ?? -1) < length)
-      best.set(wf.type, { length, json: JSON.stringify(history) });
+    if ((best.get(type)?.length ?? -1) < length) best.set(type, { length, json: JSON.stringify(history) });
   }
   for (const [type, { json }] of best) writeFileSync(join(dir, `${type}.${label}.json`), json);
 }

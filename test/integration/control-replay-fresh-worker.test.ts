@@ -4,10 +4,17 @@
 // The same steps, with the cold path's request as an update (as before), wrote a history that no
 // worker could replay: docs/workflow-upgrades.md.
 import type { ScheduleHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { ProcessBackend } from '../../backends/process/backend';
 import { scaleDownSignal } from '../../workflows/messages';
-import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import {
+  createHarness,
+  historiesUnder,
+  replayFailures,
+  testAction,
+  testConfig,
+  waitFor,
+  type ControlPathHarness,
+} from './control-harness';
 import type { RecordingRouter } from './control-harness';
 
 jest.setTimeout(180_000);
@@ -105,18 +112,12 @@ test('requests, a no-op scale-down, a new version, a failure, a claim and scale-
 });
 
 test('every history those provisioners wrote replays on a new worker', async () => {
-  const histories = [];
-  for await (const wf of h.client.workflow.list({ query: `WorkflowId STARTS_WITH '${PREFIX}'` })) {
-    if (wf.type === 'scaleDownWorkflow' || wf.type === 'reconcileWorkflow') continue; // short, many
-    const history = await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    histories.push({ workflowId: wf.workflowId, history });
-  }
+  // Scale-down and reconcile runs are short and many.
+  const histories = (await historiesUnder(h.client, PREFIX)).filter(
+    (x) => x.type !== 'scaleDownWorkflow' && x.type !== 'reconcileWorkflow',
+  );
   expect(histories.map((x) => x.workflowId)).toEqual(
     expect.arrayContaining([h.names.actionPoolId(NS, 'f1'), h.names.hostsWorkflowId]),
   );
-  const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: h.bundle }, histories)) {
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-  }
-  expect(failures).toEqual([]);
+  expect(await replayFailures(h.bundle, histories)).toEqual([]);
 });

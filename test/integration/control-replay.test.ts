@@ -8,10 +8,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
 import { bundleControlPathWorkflows } from '../../workers/temporal';
 import * as workflows from '../../workflows';
-import { quietTemporalLogs } from './control-harness';
+import { quietTemporalLogs, replayFailures } from './control-harness';
 
 jest.setTimeout(120_000);
 
@@ -33,13 +32,5 @@ test('the recorded histories replay without non-determinism', async () => {
     // Written by JSON.stringify of the fetched History (protobufjs toJSON), read back with fromObject.
     history: temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(join(DIR, file), 'utf8'))),
   }));
-  const bundle = await bundleControlPathWorkflows();
-  const failures: string[] = [];
-  let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
-    replayed++;
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-  }
-  expect(failures).toEqual([]);
-  expect(replayed).toBe(files.length);
+  expect(await replayFailures(await bundleControlPathWorkflows(), histories)).toEqual([]);
 });

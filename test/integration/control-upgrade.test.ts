@@ -5,13 +5,20 @@
 // rolling deploy. The same workflow runs go on: each replays what the old code wrote, then
 // handles new signals and updates. No workflow task fails, and every history replays on the
 // current code. Activities are the current ones throughout (their inputs are kept compatible).
-import type { temporal } from '@temporalio/proto';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { join } from 'node:path';
 import { ProcessBackend } from '../../backends/process/backend';
 import { bundleControlPathWorkflows } from '../../workers/temporal';
 import { demandSignal, actionSpecOf } from '../../workflows/messages';
-import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import {
+  createHarness,
+  historiesUnder,
+  replayFailures,
+  testAction,
+  testConfig,
+  waitFor,
+  type ControlPathHarness,
+} from './control-harness';
 import type { RecordingRouter } from './control-harness';
 import { checkOutRelease, type CheckedOutRelease } from './previous-release';
 
@@ -106,21 +113,14 @@ test('pools, stem cells and hosts started by the previous release go on under th
 
   // No workflow task failed in any of them (a non-determinism error fails the task), and every
   // history — old events and new — replays on the current code.
-  const histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[] = [];
-  const failedTasks: string[] = [];
-  for await (const wf of h.client.workflow.list({ query: `WorkflowId STARTS_WITH '${PREFIX}'` })) {
-    const history = await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    for (const e of history.events ?? []) {
+  const histories = await historiesUnder(h.client, PREFIX);
+  const failedTasks = histories.flatMap(({ workflowId, history }) =>
+    (history.events ?? []).flatMap((e) => {
       const failed = e.workflowTaskFailedEventAttributes;
-      if (failed) failedTasks.push(`${wf.workflowId}: ${failed.failure?.message ?? String(failed.cause)}`);
-    }
-    histories.push({ workflowId: wf.workflowId, history });
-  }
+      return failed ? [`${workflowId}: ${failed.failure?.message ?? String(failed.cause)}`] : [];
+    }),
+  );
   expect(failedTasks).toEqual([]);
   expect(histories.map((x) => x.workflowId)).toEqual(expect.arrayContaining(longRunning));
-  const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: h.bundle }, histories)) {
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-  }
-  expect(failures).toEqual([]);
+  expect(await replayFailures(h.bundle, histories)).toEqual([]);
 });

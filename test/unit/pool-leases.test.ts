@@ -1,20 +1,10 @@
 import { isLeaseStale } from '../../workflows/container-ops';
 import type { ControllersChanged, PoolContainer } from '../../workflows/messages';
+import { leased } from './pool-records';
 
-const container = (over: Partial<PoolContainer>): PoolContainer => ({
-  name: 'c',
-  memoryMB: 256,
-  host: 'h',
-  version: '1',
-  state: 'leased',
-  info: null,
-  controllerId: 'c1',
-  incarnation: '002-b',
-  since: 100,
-  leasedAt: 110,
-  removal: null,
-  ...over,
-});
+/** A record leased at 110 by incarnation 002-b of c1, with `over` applied (any state). */
+const container = (over: object): PoolContainer =>
+  ({ ...leased('x', { since: 100, leasedAt: 110, incarnation: '002-b' }), ...over }) as PoolContainer;
 const list = (asOf: number, ...controllers: [string, string][]): ControllersChanged => ({
   asOf,
   controllers: controllers.map(([controllerId, incarnation]) => ({ controllerId, incarnation })),
