@@ -191,6 +191,15 @@ export class ActionPool {
     return this.containers.live();
   }
 
+  /** Nothing to keep the pool alive for: no containers, no requests, no failure to remember. */
+  get isEmpty(): boolean {
+    return (
+      this.state.containers.length === 0 &&
+      this.state.pending.length === 0 &&
+      !this.state.failedBeforeAdopt?.length
+    );
+  }
+
   get hasWork(): boolean {
     return this.state.pending.length > 0 && this.state.action !== null;
   }

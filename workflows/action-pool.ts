@@ -34,6 +34,10 @@ import { shouldContinueAsNew } from './history';
 const FAILED_BEFORE_ADOPT_PATCH = 'remember-failures-before-adopt';
 /** Marks histories where a repair also takes a container whose lease is still completing. */
 const REPAIR_WHILE_LEASING_PATCH = 'repair-while-leasing';
+/** Marks histories where an empty pool completes after a while instead of living forever (audit M6). */
+const IDLE_COMPLETES_PATCH = 'idle-pool-completes';
+/** How long an empty pool waits for work before it completes (ActionPoolInput.completeWhenIdleMs). */
+export const IDLE_POOL_COMPLETES_MS = 15 * 60_000;
 /** Marks histories where a demand signal no longer scales the pool (one scale-up path: requests). */
 export const DEMAND_RETIRED_PATCH = 'demand-signal-retired';
 
@@ -119,11 +123,15 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
     ]);
   };
 
+  const ready = (): boolean =>
+    dirty || pool.hasWork || pool.toRemove(ops.isRunning.bind(ops)).length > 0 || shouldContinueAsNew();
+  let idle = false;
   for (;;) {
-    await condition(
-      () =>
-        dirty || pool.hasWork || pool.toRemove(ops.isRunning.bind(ops)).length > 0 || shouldContinueAsNew(),
-    );
+    // A deleted or unused action's pool empties through scale-down, then completes (audit M6).
+    if (pool.isEmpty && ops.idle && patched(IDLE_COMPLETES_PATCH)) {
+      idle = !(await condition(ready, input.completeWhenIdleMs ?? IDLE_POOL_COMPLETES_MS));
+      if (idle) break;
+    } else await condition(ready);
     dirty = false;
     if (shouldContinueAsNew()) break;
     pool.reclaimStaleLeases();
@@ -153,5 +161,6 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
   }
   // Requests and removal marks that arrive meanwhile are part of the state and carry over.
   await condition(() => ops.idle && allHandlersFinished());
+  if (idle && pool.isEmpty) return;
   await continueAsNew<typeof actionPoolWorkflow>({ ...input, state: pool.state });
 }

@@ -124,6 +124,11 @@ export interface ActionPoolInput {
   name: string;
   /** Ceiling on the pool's containers. @default 64 */
   maxContainers?: number;
+  /**
+   * A pool with no containers and nothing asked of it for this long completes (audit M6); the next
+   * request starts a new one. @default 15 minutes (IDLE_POOL_COMPLETES_MS)
+   */
+  completeWhenIdleMs?: number;
   /** Carried over by continue-as-new. */
   state?: ActionPoolState;
 }

@@ -5,7 +5,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { LABELS } from '../../common/names';
 import { DEMAND_RETIRED_PATCH } from '../../workflows/action-pool';
 import { ProcessBackend } from '../../backends/process/backend';
-import { actionSpecOf, demandSignal } from '../../workflows/messages';
+import { actionSpecOf, demandSignal, requestContainersSignal } from '../../workflows/messages';
+import { actionPoolStartOptions } from '../../workflows/start-options';
 import type { RecordingRouter } from './control-harness';
 import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
 
@@ -161,6 +162,33 @@ test('an idle container is removed by the scheduled scale-down after the keep-al
   await new Promise((r) => setTimeout(r, 3000)); // a few more scale-down runs
   expect(c1.forAction('a3').map((l) => l.container.id)).toEqual([busy!.container.id]);
   expect((await h.inventory(poolId('a3'))).containers.map((c) => c.info?.id)).toEqual([busy!.container.id]);
+});
+
+test('a pool whose containers are all gone completes, and the next request starts a new one (audit M6)', async () => {
+  const action = testAction(NS, 'a9');
+  const spec = actionSpecOf(action);
+  const pool = (): WorkflowHandle => h.client.workflow.getHandle(poolId('a9'));
+  // As the control plane starts a pool, with a short idle time instead of the default 15 minutes.
+  await h.client.workflow.signalWithStart('actionPoolWorkflow', {
+    ...actionPoolStartOptions(h.scope, spec),
+    args: [{ scope: h.scope, namespace: NS, name: 'a9', completeWhenIdleMs: 1000 }],
+    signal: requestContainersSignal,
+    signalArgs: [{ controllerId: 'c1', action: spec, count: 1 }],
+  });
+  const [lease] = await waitFor('an a9 lease', () =>
+    c1.forAction('a9').length === 1 ? c1.forAction('a9') : null,
+  );
+  const { runId } = await pool().describe();
+  // Its action deleted or unused: the container idles past the keep-alive and scale-down removes it.
+  c1.usageById.set(lease!.container.id, { idleMs: 60_000, inFlight: 0 });
+  await waitFor('the a9 pool completed', async () => (await pool().describe()).status.name === 'COMPLETED');
+  const all = [...(await running(hosts[0]!)), ...(await running(hosts[1]!))];
+  expect(all).not.toContain(lease!.container.id);
+
+  await h.controlPlane('c1').requestContainers(action, 1);
+  await waitFor('a new a9 lease', () => c1.forAction('a9').length === 1);
+  const next = await pool().describe();
+  expect([next.status.name, next.runId === runId]).toEqual(['RUNNING', false]);
 });
 
 test('killing a controller returns its containers within the lease timeout', async () => {

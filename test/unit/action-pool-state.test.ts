@@ -220,3 +220,28 @@ describe('repair of a container that died (audit M8)', () => {
     expect(asked).toBe(1);
   });
 });
+
+describe('an empty pool may complete (audit M6)', () => {
+  test.each<[string, (p: ActionPool) => void, boolean]>([
+    ['new', () => undefined, true],
+    ['a request waits', (p) => p.request(request(1)), false],
+    [
+      'a container is being removed',
+      (p) => p.state.containers.push(leased('x', { removal: { revoke: true, reason: 'r' } })),
+      false,
+    ],
+    ['a failure waits for its hand-over', (p) => p.failed('c-1', 'init failed', remember), false],
+    [
+      'its last container dropped',
+      (p) => {
+        p.state.containers.push(leased('x'));
+        p.drop(p.state.containers[0]!);
+      },
+      true,
+    ],
+  ])('%s', (_, act, empty) => {
+    const p = pool();
+    act(p);
+    expect(p.isEmpty).toBe(empty);
+  });
+});
