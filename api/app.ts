@@ -134,6 +134,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     invoker: deps.invoker,
   };
   app.decorate('gust', ctx);
+  // After the last request has been answered, and before the controller closes its writer: every
+  // activation still running (non-blocking, 202'd, a sequence's next step) gets its record.
+  app.addHook('onClose', async () => {
+    const abandoned = await starter.settle(deps.config.controller.shutdownGraceMs);
+    if (abandoned > 0)
+      app.log.warn({ abandoned }, 'activations still running at stop were recorded as whisk errors');
+  });
 
   app.decorateRequest('identity', null);
   app.decorateRequest('namespace', '');

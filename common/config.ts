@@ -32,6 +32,8 @@ export interface GustConfig {
     blockingWaitMs: number;
     /** A request must arrive whole (headers and body) within this (slow clients get 408). */
     requestTimeoutMs: number;
+    /** How long a stopping controller waits for its running activations before recording them as whisk errors. */
+    shutdownGraceMs: number;
     /** Sockets open at once; more are refused. */
     maxConnections: number;
     /** A cold start waits this long for the pool workflow to lease a container. */
@@ -243,6 +245,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       maxQueuePerAction: int('GUST_MAX_QUEUE_PER_ACTION', 1000),
       blockingWaitMs: int('GUST_BLOCKING_WAIT_MS', 60_000),
       requestTimeoutMs: int('GUST_REQUEST_TIMEOUT_MS', 30_000),
+      shutdownGraceMs: int('GUST_SHUTDOWN_GRACE_MS', 30_000),
       maxConnections: int('GUST_MAX_CONNECTIONS', 10_000),
       provisionTimeoutMs: int('GUST_PROVISION_TIMEOUT_MS', 60_000),
       apiHost: env('GUST_API_HOST', `http://${env('GUST_HOST', '127.0.0.1')}:${int('GUST_PORT', 3233)}`),

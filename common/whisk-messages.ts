@@ -14,6 +14,8 @@ export const WHISK_MESSAGES = {
   exitedDuringRun: 'The action did not produce a valid response and exited unexpectedly.',
   memoryExhausted: 'The action exhausted its memory and was aborted.',
   provisionFailed: 'Failed to provision resources to run the action.',
+  controllerStopped: (graceMs: number) =>
+    `The controller stopped before the activation ended (it waited ${graceMs} milliseconds).`,
   imageNotFound: (image: string) => `Failed to pull container image '${image}'.`,
   initFailed: (body: string) => `The action failed during initialization: ${body}`,
   invalidResponse: (body: string) =>

@@ -18,6 +18,7 @@ import type { ContainerBackend } from '../backends/backend';
 import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { createLogger, temporalLogger, type Logger } from '../common/logger';
 import { hostHeartbeatSignal } from '../workflows/messages';
+import { refuseDuplicateId } from './duplicate-ids';
 import { reportContainerExits } from './container-exits';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -57,6 +58,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
   const names = scopedNames(scope);
   const { hostId } = config.agent;
   const log = options.log ?? createLogger('warn');
+  // Before polling the host's queue: a second agent with this id would take half its activities.
+  await refuseDuplicateId(client, scope, { kind: 'host', id: hostId }, heartbeatIntervalMs(config));
   // Mesos reports lost and failed tasks to their pools itself (the framework workflow).
   const exits =
     config.agent.backend === 'mesos' ? undefined : reportContainerExits({ backend, client, hostId, log });

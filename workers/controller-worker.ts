@@ -15,11 +15,11 @@ import { createKnativeRouteActivities } from '../activities/knative';
 import type { KnativeRoutes } from '../api/invoke/knative-invoker';
 import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
-import { withDeadline } from '../common/deadline';
 import { createLogger, type Logger } from '../common/logger';
-import { clusterQuery, controllerHeartbeatSignal } from '../workflows/messages';
+import { controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
+import { refuseDuplicateId } from './duplicate-ids';
 import { every, heartbeatIntervalMs, superviseWorker, type RunningWorker } from './temporal';
 
 export interface ControllerWorkerOptions {
@@ -61,7 +61,15 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
     });
   };
   const log = options.log ?? createLogger('warn');
-  await refuseDuplicateId(client, scope, controllerId, heartbeatIntervalMs(config), options.replaces);
+  await refuseDuplicateId(
+    client,
+    scope,
+    { kind: 'controller', id: controllerId },
+    heartbeatIntervalMs(config),
+    {
+      replaces: options.replaces,
+    },
+  );
   const stopBeating = every(heartbeatIntervalMs(config), beat, (err) =>
     log.warn({ err, controllerId }, 'controller heartbeat failed'),
   );
@@ -99,45 +107,4 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
     controllerId,
     incarnation,
   };
-}
-
-/**
- * Audit M11: two running controllers with one id would replace each other's incarnation on every
- * heartbeat, and the pools would take the containers of each in turn. Before it registers, a
- * controller watches the registry for one heartbeat interval and a half: if an incarnation of its
- * id is still heartbeating, it refuses to start. One that stopped heartbeating (a crash, a
- * restart) is no obstacle; nor is a registry that does not answer (Temporal down: the controller
- * serves warm traffic meanwhile, and the duplicate shows in the logs of both).
- */
-export async function refuseDuplicateId(
-  client: Client,
-  scope: Scope,
-  controllerId: string,
-  heartbeatMs: number,
-  replaces?: string,
-): Promise<void> {
-  const hosts = client.workflow.getHandle(scopedNames(scope).hostsWorkflowId);
-  const registered = async (): Promise<{ incarnation: string; lastSeen?: number } | undefined> => {
-    const view = await withDeadline(hosts.query(clusterQuery), 2000);
-    return view.controllers.find((c) => c.controllerId === controllerId);
-  };
-  let first: Awaited<ReturnType<typeof registered>>;
-  try {
-    first = await registered();
-  } catch {
-    return; // no registry yet, or Temporal does not answer
-  }
-  if (!first || first.incarnation === replaces || first.lastSeen === undefined) return;
-  const deadline = Date.now() + 1.5 * heartbeatMs;
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(500, heartbeatMs / 4)));
-    const now = await registered().catch(() => undefined);
-    if (!now) return; // expired: it is gone
-    if (now.incarnation !== first.incarnation || (now.lastSeen ?? 0) > first.lastSeen) {
-      throw new Error(
-        `controller id '${controllerId}' is in use by a running controller (incarnation ${now.incarnation}): ` +
-          'give every controller its own GUST_CONTROLLER_ID',
-      );
-    }
-  }
 }

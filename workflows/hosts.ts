@@ -57,7 +57,12 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
     return {
       hosts: state.hosts
         .filter((h) => isHostLive(h, now, timeout))
-        .map((h) => ({ id: h.id, capacityMB: h.capacityMB, reservedMB: reservedMB(h) })),
+        .map((h) => ({
+          id: h.id,
+          capacityMB: h.capacityMB,
+          reservedMB: reservedMB(h),
+          lastSeen: h.lastHeartbeat,
+        })),
       controllers: state.controllers.map(({ controllerId, incarnation, lastSeen }) => ({
         controllerId,
         incarnation,

@@ -226,8 +226,8 @@ export interface PlaceContainerInput {
 }
 
 export interface ClusterView {
-  /** Live hosts only. */
-  hosts: { id: string; capacityMB: number; reservedMB: number }[];
+  /** Live hosts only. `lastSeen`: workflow time of its last heartbeat (absent from older workers' answers). */
+  hosts: { id: string; capacityMB: number; reservedMB: number; lastSeen?: number }[];
   /** `lastSeen`: workflow time of its last heartbeat (absent from older workers' answers). */
   controllers: (LiveController & { lastSeen?: number })[];
   asOf: number;

@@ -15,8 +15,11 @@
 //   are collected after the result and go to the store with the record). It never rejects:
 //   every failure, the platform's included, is a record with the matching status. Every started
 //   activation is handed to the ActivationWriter exactly once.
+// - `settle(graceMs)` is the controller's last word before it closes the writer: it waits for the
+//   running activations, and records the ones still running after the grace as whisk errors.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger';
+import { withDeadline } from '../../common/deadline';
 import { actionPath } from '../../common/names';
 import type { Action, Activation, KeyValue } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
@@ -64,10 +67,19 @@ export interface StartContext {
 /** 32 lowercase hex: a random UUID without dashes (entity/ActivationId.scala). */
 export const newActivationId = (): string => randomUUID().replace(/-/g, '');
 
+/** A started activation not yet handed to the writer. */
+interface Running {
+  request: InvokeRequest;
+  received: number;
+}
+
 export class ActivationStarter {
   readonly #deps: ActivationStarterDeps;
   readonly #now: () => number;
   readonly #observe: InvokeObserver;
+  /** By activation id: what `settle` waits for, and what it records if the grace runs out. */
+  readonly #running = new Map<string, Running>();
+  #settled: (() => void) | undefined;
 
   constructor(deps: ActivationStarterDeps) {
     this.#deps = deps;
@@ -114,6 +126,7 @@ export class ActivationStarter {
       };
     }
     throttles.started(identity.namespace);
+    this.#running.set(request.activationId, { request, received });
     const completion = admission.ran
       .catch((error: unknown) => this.#platformFailure(request, received, error))
       .then((ran) => {
@@ -128,23 +141,49 @@ export class ActivationStarter {
   /** An invoker that broke its promise never to reject: still a record, as a whisk error. */
   #platformFailure(request: InvokeRequest, received: number, error: unknown): Ran {
     this.#deps.log.error({ err: error, activationId: request.activationId }, 'the invoker failed');
-    const end = this.#now();
-    const response = whiskError(WHISK_MESSAGES.provisionFailed);
-    const timing = { start: received, end, waitTime: 0, timeout: false };
-    return { activation: activationRecord(request, response, timing), logs: Promise.resolve([]) };
+    const activation = this.#whiskErrorRecord({ request, received }, WHISK_MESSAGES.provisionFailed);
+    return { activation, logs: Promise.resolve([]) };
+  }
+
+  #whiskErrorRecord({ request, received }: Running, message: string): Activation {
+    const timing = { start: received, end: this.#now(), waitTime: 0, timeout: false };
+    return activationRecord(request, whiskError(message), timing);
   }
 
   #recordWhenLogged({ activation, logs }: Ran): void {
-    const write = (lines: string[]): void => {
-      try {
-        this.#deps.writer.write({ ...activation, logs: lines });
-      } catch (error) {
-        this.#deps.log.error(
-          { err: error, activationId: activation.activationId },
-          'activation was not recorded',
-        );
-      }
-    };
-    void logs.then(write, () => write([]));
+    void logs.then(
+      (lines) => this.#record({ ...activation, logs: lines }),
+      () => this.#record(activation),
+    );
+  }
+
+  /** Hands a started activation's record to the writer, once: `settle` may have recorded it already. */
+  #record(activation: Activation): void {
+    if (!this.#running.delete(activation.activationId)) return;
+    try {
+      this.#deps.writer.write(activation);
+    } catch (error) {
+      this.#deps.log.error(
+        { err: error, activationId: activation.activationId },
+        'activation was not recorded',
+      );
+    }
+    if (this.#running.size === 0) this.#settled?.();
+  }
+
+  /**
+   * Resolves once every started activation is handed to the writer. Those still running after
+   * `graceMs` are recorded now as whisk errors (their results, should they come, are dropped), so
+   * a stopping controller loses none. Resolves with how many that were.
+   */
+  async settle(graceMs: number): Promise<number> {
+    if (this.#running.size > 0) {
+      const settled = new Promise<void>((resolve) => (this.#settled = resolve));
+      await withDeadline(settled, graceMs).catch(() => undefined);
+    }
+    const abandoned = [...this.#running.values()];
+    const message = WHISK_MESSAGES.controllerStopped(graceMs);
+    for (const running of abandoned) this.#record(this.#whiskErrorRecord(running, message));
+    return abandoned.length;
   }
 }

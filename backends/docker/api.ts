@@ -55,29 +55,49 @@ function path(route: string, query?: Query): string {
   return `/${DOCKER_API_VERSION}${route}?${params.toString()}`;
 }
 
+/** What a call (not a stream, not a wait) may take before Gust gives up on a hung dockerd. */
+export const DOCKER_CALL_DEADLINE_MS = 60_000;
+
 export class DockerApi {
   readonly #pool: Pool;
+  readonly #deadlineMs: number;
 
-  constructor(socketPath: string) {
+  constructor(socketPath: string, options: { deadlineMs?: number } = {}) {
     if (!socketPath) throw new Error('DockerApi: socketPath is required');
     // Log and event streams each hold a connection for a long time: no connection cap.
     this.#pool = new Pool('http://docker', { socketPath, connections: null, pipelining: 1 });
+    this.#deadlineMs = options.deadlineMs ?? DOCKER_CALL_DEADLINE_MS;
   }
 
+  /**
+   * One request/response call. It fails after the deadline (a hung dockerd must not stall an
+   * activation or an activity forever; callers retry) unless `waits` says the caller's own
+   * `signal` bounds it (`/wait` blocks by design).
+   */
   async #call(
     operation: string,
     method: 'GET' | 'POST' | 'DELETE',
     route: string,
-    options: { query?: Query; body?: unknown; ok: number[]; signal?: AbortSignal },
+    options: { query?: Query; body?: unknown; ok: number[]; signal?: AbortSignal; waits?: boolean },
   ): Promise<{ status: number; body: unknown }> {
-    const response = await this.#pool.request({
-      method,
-      path: path(route, options.query),
-      headers: options.body === undefined ? undefined : { 'content-type': 'application/json' },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
-    const text = await response.body.text();
+    const deadline = options.waits === true ? undefined : AbortSignal.timeout(this.#deadlineMs);
+    const signals = [options.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+    let response: Awaited<ReturnType<Pool['request']>>;
+    let text: string;
+    try {
+      response = await this.#pool.request({
+        method,
+        path: path(route, options.query),
+        headers: options.body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+      });
+      text = await response.body.text();
+    } catch (error) {
+      if (deadline?.aborted === true && options.signal?.aborted !== true)
+        throw new DockerApiError(operation, 0, `dockerd did not answer within ${this.#deadlineMs} ms`);
+      throw error;
+    }
     if (!options.ok.includes(response.statusCode)) {
       let message = text;
       try {
@@ -134,6 +154,7 @@ export class DockerApi {
       query: { condition: 'not-running' },
       ok: [200, 404],
       signal,
+      waits: true,
     });
   }
 

@@ -23,6 +23,23 @@ const RUNTIME_ENV = [
   `GUST_RUNTIME_SOCKET=${RUNTIME_MOUNT}/runtime.sock`,
   `GUST_RUNTIME_SECRET_FILE=${RUNTIME_MOUNT}/secret`,
 ];
+/**
+ * Audit M7. Gust's own runtimes need no capability at all and write only to /tmp, so they get
+ * none, a read-only root filesystem and a /tmp in memory (counted against the container's memory
+ * limit, so a full /tmp is an OOM kill, not a full host disk). A blackbox image may switch users
+ * or write where it likes: it keeps Docker's defaults less these.
+ */
+const BLACKBOX_CAP_DROP = ['NET_RAW', 'NET_ADMIN', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SYS_CHROOT'];
+
+function hardening(socketRuntime: boolean, memoryMB: number): Record<string, unknown> {
+  if (!socketRuntime) return { CapDrop: BLACKBOX_CAP_DROP };
+  return {
+    CapDrop: ['ALL'],
+    ReadonlyRootfs: true,
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${memoryMB}m,mode=1777` },
+  };
+}
+
 /** Docker keeps at most this much of a container's output on disk (audit H2). */
 export const LOG_ROTATION = { 'max-size': '10m', 'max-file': '2' };
 
@@ -62,7 +79,7 @@ export function buildContainerConfig(
       CpuShares: cpuShares(spec.memoryMB, host.capacityMB),
       PidsLimit: 1024,
       Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
-      CapDrop: ['NET_RAW', 'NET_ADMIN'],
+      ...hardening(socketRuntime, spec.memoryMB),
       SecurityOpt: ['no-new-privileges'],
       NetworkMode: 'none',
       Binds: socketRuntime ? [`${mountDir}:${RUNTIME_MOUNT}`] : [],

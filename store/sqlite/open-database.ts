@@ -1,6 +1,6 @@
 // Opens (and migrates) the embedded SQLite database shared by the two SQLite stores.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 // Idempotent: every statement is IF NOT EXISTS, so opening an existing file is a no-op.
@@ -43,9 +43,16 @@ CREATE INDEX IF NOT EXISTS activations_by_expiry ON activations (expires);
 
 export type SqliteDatabase = Database.Database;
 
-/** `path` may be `:memory:`. */
+/**
+ * `path` may be `:memory:`. The file holds every tenant's code, results and key hashes: it is made
+ * readable by its owner only (audit L6), and SQLite gives its -wal and -shm files the same mode.
+ */
 export function openSqliteDatabase(path: string): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600); // one made before this rule
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // WAL + NORMAL: durable against process crashes, may lose the last commits on power loss.

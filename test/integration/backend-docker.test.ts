@@ -54,7 +54,8 @@ it('creates with OpenWhisk limits, Gust labels and a runtime socket (no port)', 
     CpuShares: 128, // 1024 × 256 / 2048
     PidsLimit: 1024,
     Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
-    CapDrop: ['NET_RAW', 'NET_ADMIN'],
+    CapDrop: ['ALL'],
+    ReadonlyRootfs: true,
   });
   expect(inspected.NetworkSettings.Ports ?? {}).toEqual({});
   expect(inspected.Config.Labels).toMatchObject({

@@ -96,6 +96,10 @@ it('gives a runtime container no interface but loopback, no route, no port, and 
       env: Object.keys(process.env).filter((key) => /GUST|SECRET|CONCURRENT/.test(key)),
       secretFile: fs.existsSync('/gust/secret'),
       environ: fs.readFileSync('/proc/1/environ', 'utf8').includes('SECRET='),
+      // M7: no capability, a root filesystem it cannot write, a /tmp it can.
+      capabilities: fs.readFileSync('/proc/self/status', 'utf8').match(/^CapEff:\\s*(\\w+)/m)[1],
+      writeRoot: (() => { try { fs.writeFileSync('/x', 'x'); return 'written'; } catch (e) { return e.code; } })(),
+      writeTmp: (() => { fs.writeFileSync('/tmp/x', 'x'); return fs.readFileSync('/tmp/x', 'utf8'); })(),
     };
   }`;
   const init = await client.init(
@@ -106,7 +110,16 @@ it('gives a runtime container no interface but loopback, no route, no port, and 
   expect(init).toMatchObject({ outcome: 'response', status: 200 });
   expect(await run(info)).toEqual({
     status: 200,
-    body: { interfaces: ['lo'], routes: [], env: [], secretFile: false, environ: false },
+    body: {
+      interfaces: ['lo'],
+      routes: [],
+      env: [],
+      secretFile: false,
+      environ: false,
+      capabilities: '0000000000000000',
+      writeRoot: 'EROFS',
+      writeTmp: 'x',
+    },
   });
   await client.close(info.address);
   await backend.destroy(info.id);

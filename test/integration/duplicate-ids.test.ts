@@ -1,7 +1,8 @@
-// Audit M11: a second controller started with the id of one that is running refuses to start
+// Audit M11: a second controller (or agent) started with the id of one that is running refuses to start
 // (before, the two replaced each other's incarnation on every heartbeat and the pools took their
 // containers in turn); once the first has stopped, the id is free again. The real stack (Temporal,
 // dockerd), a whole Gust and a second controller in the same process.
+import { startAgent } from '../../workers/agent';
 import { startGust, type GustUnderTest } from '../e2e/harness';
 
 jest.setTimeout(120_000);
@@ -30,4 +31,26 @@ test('a controller id in use is refused; a stopped one’s id is free', async ()
   const replacement = await second();
   gust.embedded.controller = replacement; // stopped with the rest
   expect(replacement.incarnation).not.toBe('');
+});
+
+test('a host id in use by a running agent is refused; a stopped one’s id is free', async () => {
+  const { connection, client, backend } = gust.embedded;
+  const agent = (hostId: string) =>
+    startAgent({
+      connection,
+      client,
+      backend,
+      scope: gust.scope,
+      config: { ...gust.config, agent: { ...gust.config.agent, hostId } },
+    });
+  const running = gust.config.agent.hostId;
+  await expect(agent(running)).rejects.toThrow(
+    `host id '${running}' is in use by a running host: give every host its own GUST_HOST_ID`,
+  );
+  // A host that stopped heartbeating leaves its id free, though the registry still lists it.
+  const other = `${running}-b`;
+  const first = await agent(other);
+  await first.stop();
+  const again = await agent(other);
+  await again.stop();
 });

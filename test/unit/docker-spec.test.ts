@@ -49,7 +49,10 @@ describe('docker container spec', () => {
         CpuShares: 128,
         PidsLimit: 1024,
         Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
-        CapDrop: ['NET_RAW', 'NET_ADMIN'],
+        // M7: no capability, a read-only root and /tmp in memory (within the memory limit).
+        CapDrop: ['ALL'],
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m,mode=1777' },
         SecurityOpt: ['no-new-privileges'],
         // C1: no interface but loopback, nothing published; the runtime is a socket in a mounted directory.
         NetworkMode: 'none',
@@ -68,6 +71,11 @@ describe('docker container spec', () => {
     };
     expect(config.Env).toEqual(['__OW_API_HOST=http://127.0.0.1:3233']);
     expect(config.HostConfig).toMatchObject({ NetworkMode: 'none', Binds: [] });
+    // An image of its own may switch users or write anywhere: Docker's defaults less the risky ones.
+    expect(config.HostConfig).toMatchObject({
+      CapDrop: ['NET_RAW', 'NET_ADMIN', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SYS_CHROOT'],
+    });
+    expect(config.HostConfig).not.toHaveProperty('ReadonlyRootfs');
     const forwarder = buildForwarderConfig(
       'c0ffee',
       blackbox,
