@@ -67,6 +67,10 @@ GUST_E2E_BACKEND=kubernetes step "jest e2e, kubernetes backend" jest_run test/e2
 # And with the knative backend: one Knative Service per action on that Kubernetes, Knative Serving
 # SIMULATED (test/knative/serving-simulator.ts); about two minutes on 2 cores.
 GUST_E2E_BACKEND=knative step "jest e2e, knative backend" jest_run test/e2e --selectProjects integration || tests=$?
+# The production-shaped compose stack (docker-compose.yml, images built locally): up with Debian's
+# docker-compose, an action invoked through the openwhisk client, down, nothing left (README
+# "Compose stack"; about 3 minutes here).
+step "compose stack check" bash scripts/compose-check.sh || tests=$?
 summary
 [ "$lint" -eq 0 ] || die "lint failed"
 [ "$tests" -eq 0 ] || die "tests failed"

@@ -46,25 +46,15 @@ cassandra_healthy() {
 }
 
 cassandra_launch() {
-  local jamm=("$CASSANDRA_LIB"/jamm-*.jar)
   mkdir -p "$CASSANDRA_STATE/data" "$CASSANDRA_STATE/logs" "$CASSANDRA_STATE/tmp"
   log "starting cassandra $CASSANDRA_VERSION on $CASSANDRA_ADDR (heap $CASSANDRA_HEAP, log $CASSANDRA_LOG)"
   # The data directory is kept across restarts (same cluster name and tokens), so the schema
   # that Gust's store creates survives a stop/start. Remove $CASSANDRA_STATE to start clean.
-  start_detached "$CASSANDRA_PID" "$CASSANDRA_LOG" \
-    "$CASSANDRA_JAVA" @"$CASSANDRA_CONF/jvm17.args" \
-    -Xms"$CASSANDRA_HEAP" -Xmx"$CASSANDRA_HEAP" \
-    -javaagent:"${jamm[0]}" \
-    -Dcassandra-foreground=yes \
-    -Dcassandra.config="file://$CASSANDRA_CONF/cassandra.yaml" \
-    -Dcassandra.storagedir="$CASSANDRA_STATE/data" \
-    -Dcassandra.logdir="$CASSANDRA_STATE/logs" \
-    -Dlogback.configurationFile="$CASSANDRA_CONF/logback.xml" \
-    -Djava.io.tmpdir="$CASSANDRA_STATE/tmp" \
-    -Dcassandra.skip_wait_for_gossip_to_settle=0 \
-    -Dcassandra.unsafesystem=true \
-    -cp "$CASSANDRA_LIB/*" \
-    org.apache.cassandra.service.CassandraDaemon
+  start_detached "$CASSANDRA_PID" "$CASSANDRA_LOG" env \
+    CASSANDRA_JAVA="$CASSANDRA_JAVA" CASSANDRA_LIB="$CASSANDRA_LIB" CASSANDRA_CONF="$CASSANDRA_CONF" \
+    CASSANDRA_DATA="$CASSANDRA_STATE" CASSANDRA_TMP="$CASSANDRA_STATE/tmp" CASSANDRA_HEAP="$CASSANDRA_HEAP" \
+    CASSANDRA_NATIVE_TRANSPORT_PORT=9042 CASSANDRA_STORAGE_PORT=7000 CASSANDRA_UNSAFE_SYSTEM=true \
+    bash "$CASSANDRA_CONF/run.sh"
 }
 
 cassandra_start() {

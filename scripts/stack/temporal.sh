@@ -10,6 +10,20 @@ TEMPORAL_PID="$TEMPORAL_STATE/pid"
 TEMPORAL_LOG="$TEMPORAL_STATE/temporal.log"
 TEMPORAL_ADDR=127.0.0.1:7233
 TEMPORAL_TIMEOUT=60
+# Flags of every `temporal server start-dev` the scripts run (this stack's, and the compose stack's
+# image: scripts/compose/build-images.sh). Search attributes must match common/search-attributes.ts.
+# The dynamic config values are the ones the SDK's own dev-server launcher passes, plus
+# update-with-start (ExecuteMultiOperation).
+TEMPORAL_DEV_FLAGS=(
+  --dynamic-config-value frontend.enableServerVersionCheck=false
+  --dynamic-config-value frontend.enableExecuteMultiOperation=true
+  --dynamic-config-value frontend.enableUpdateWorkflowExecution=true
+  --dynamic-config-value frontend.enableUpdateWorkflowExecutionAsyncAccepted=true
+  --search-attribute GustNamespace=Keyword
+  --search-attribute GustAction=Keyword
+  --search-attribute GustKind=Keyword
+  --search-attribute GustHost=Keyword
+)
 
 # Prints the path of a temporal CLI: $GUST_TEMPORAL_CLI, the cache, PATH, else builds it with Go.
 temporal_binary() {
@@ -61,19 +75,9 @@ temporal_launch() {
   bin=$(temporal_binary) || return 1
   mkdir -p "$TEMPORAL_STATE"
   log "starting $bin server start-dev on $TEMPORAL_ADDR, UI http://127.0.0.1:8233 (log $TEMPORAL_LOG)"
-  # Search attributes must match common/search-attributes.ts. The dynamic config values are the
-  # ones the SDK's own dev-server launcher passes, plus update-with-start (ExecuteMultiOperation).
   start_detached "$TEMPORAL_PID" "$TEMPORAL_LOG" \
     "$bin" server start-dev --ip 127.0.0.1 --port 7233 --ui-port 8233 \
-    --db-filename "$TEMPORAL_STATE/temporal.db" \
-    --dynamic-config-value frontend.enableServerVersionCheck=false \
-    --dynamic-config-value frontend.enableExecuteMultiOperation=true \
-    --dynamic-config-value frontend.enableUpdateWorkflowExecution=true \
-    --dynamic-config-value frontend.enableUpdateWorkflowExecutionAsyncAccepted=true \
-    --search-attribute GustNamespace=Keyword \
-    --search-attribute GustAction=Keyword \
-    --search-attribute GustKind=Keyword \
-    --search-attribute GustHost=Keyword
+    --db-filename "$TEMPORAL_STATE/temporal.db" "${TEMPORAL_DEV_FLAGS[@]}"
 }
 
 temporal_start() {
