@@ -86,6 +86,8 @@ export interface GustConfig {
     activationBatchSize: number;
     /** Records accepted and not yet stored above which invokes answer 503. */
     activationHighWaterMark: number;
+    /** How long a partial batch of records waits for company before it is written (api/activation-writer.ts). */
+    activationFlushMs: number;
   };
   agent: {
     hostId: string;
@@ -281,6 +283,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       cassandraDataCenter: env('GUST_CASSANDRA_DATACENTER', 'datacenter1'),
       activationBatchSize: int('GUST_ACTIVATION_BATCH_SIZE', 100),
       activationHighWaterMark: int('GUST_ACTIVATION_HIGH_WATER_MARK', 10_000),
+      activationFlushMs: int('GUST_ACTIVATION_FLUSH_MS', 50),
     },
     agent: {
       hostId: env('GUST_HOST_ID', 'host0'),

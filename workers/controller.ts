@@ -93,6 +93,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const writer = new ActivationWriter(stores.activations, {
     batchSize: config.store.activationBatchSize,
     highWaterMark: config.store.activationHighWaterMark,
+    flushIntervalMs: config.store.activationFlushMs,
     onWriteError: (error, attempt, size) =>
       log.warn({ err: error, attempt, size }, 'activation store: writing records failed, retrying'),
   });
