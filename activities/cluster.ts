@@ -44,12 +44,16 @@ async function listPoolIds(client: Client, scope: Scope): Promise<string[]> {
 export interface ClusterActivitiesOptions {
   /** Per action (`namespace/name`): containers eviction keeps however idle (GUST_MIN_CONTAINERS). */
   minContainers?: Record<string, number>;
+  /** Memory one namespace's containers may reserve in all (GUST_NAMESPACE_MEMORY_QUOTA_MB); 0: no quota. */
+  namespaceQuotaMB?: number;
 }
 
 export function createClusterActivities(options: ClusterActivitiesOptions = {}) {
+  const quota = options.namespaceQuotaMB ?? 0;
   /** No host has room: idle containers make way (workflows/eviction.ts); one eviction at a time. */
-  const evict = async (scope: Scope, neededMB: number): Promise<void> => {
+  const evict = async (scope: Scope, neededMB: number, namespace?: string): Promise<void> => {
     const input: EvictionInput = { scope, neededMB, minContainers: options.minContainers };
+    if (namespace !== undefined) input.tenant = { namespace, quotaMB: quota };
     const names = scopedNames(scope);
     await getClient()
       .workflow.start('evictionWorkflow', {
@@ -57,7 +61,10 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
         taskQueue: names.provisioningQueue,
         args: [input],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        staticSummary: `Evict idle containers to make room for ${neededMB} MB`,
+        staticSummary:
+          namespace === undefined
+            ? `Evict idle containers to make room for ${neededMB} MB`
+            : `Evict idle containers of namespace ${namespace} to keep it within its quota`,
       })
       .catch(() => undefined); // the placement is retried either way
   };
@@ -69,13 +76,17 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
      */
     async placeContainer(scope: Scope, input: PlaceContainerInput): Promise<{ hostId: string }> {
       const hosts = getClient().workflow.getHandle(scopedNames(scope).hostsWorkflowId);
+      const request =
+        quota > 0 && input.namespace !== undefined ? { ...input, namespaceQuotaMB: quota } : input;
       try {
-        return await hosts.executeUpdate(placeContainerUpdate, { args: [input] });
+        return await hosts.executeUpdate(placeContainerUpdate, { args: [request] });
       } catch (err) {
         const cause = (err as { cause?: { message?: string; type?: string } }).cause;
-        if (cause?.type === 'NoCapacity') {
-          if (input.evictIdle) await evict(scope, input.memoryMB);
-          throw ApplicationFailure.retryable(cause.message ?? 'no capacity', 'NoCapacity');
+        if (cause?.type === 'NoCapacity' || cause?.type === 'NamespaceQuota') {
+          // At its quota, a tenant's own idle containers make way; on a full host, anyone's.
+          const tenant = cause.type === 'NamespaceQuota' ? input.namespace : undefined;
+          if (input.evictIdle) await evict(scope, input.memoryMB, tenant);
+          throw ApplicationFailure.retryable(cause.message ?? 'no capacity', cause.type);
         }
         throw err;
       }

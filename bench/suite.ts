@@ -189,8 +189,8 @@ async function settle(stack: BenchStack): Promise<void> {
   const t0 = Date.now();
   await Promise.race([stack.writer.flush(), sleep(30_000)]);
   let creates = -1;
-  while (creates !== stack.backend.creates && Date.now() - t0 < 60_000) {
-    creates = stack.backend.creates;
+  while (creates !== stack.controlProcess.creates && Date.now() - t0 < 60_000) {
+    creates = stack.controlProcess.creates;
     await sleep(1_500);
   }
   const target = stack.config.pools.stemCells[0]!.count;
@@ -529,14 +529,14 @@ function parseCold(body: string, e2e: number, status: string): ColdSample {
 }
 
 async function coldStarts(stack: BenchStack, load: LoadGenerator): Promise<void> {
-  const runtime = new RuntimeClient({ secrets: stack.backend.inner });
+  const runtime = new RuntimeClient({ secrets: stack.backend });
   const floor = { create: [] as number[], init: [] as number[], run: [] as number[] };
   const stemCell: ColdSample[] = [];
   const newContainer: ColdSample[] = [];
   let seq = 0;
   const directSample = async (): Promise<void> => {
     let t = performance.now();
-    const container = await stack.backend.inner.create({
+    const container = await stack.backend.create({
       name: `gust_${PREFIX}_floor_${seq++}`,
       image: NODEJS_RUNTIME_IMAGE,
       kind: NODEJS_RUNTIME_KIND,
@@ -558,7 +558,7 @@ async function coldStarts(stack: BenchStack, load: LoadGenerator): Promise<void>
     if (init.outcome !== 'response' || run.outcome !== 'response')
       throw new Error('direct floor container failed');
     await runtime.close(container.address);
-    await stack.backend.inner.destroy(container.id);
+    await stack.backend.destroy(container.id);
   };
   try {
     const target = stack.config.pools.stemCells[0]!.count;
@@ -651,7 +651,7 @@ async function provisioning(stack: BenchStack): Promise<void> {
     let t = performance.now();
     const made = await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        stack.backend.inner.create({
+        stack.backend.create({
           name: `gust_${PREFIX}_prov_${rep}_${i}`,
           image: NODEJS_RUNTIME_IMAGE,
           kind: NODEJS_RUNTIME_KIND,
@@ -662,7 +662,7 @@ async function provisioning(stack: BenchStack): Promise<void> {
       ),
     );
     direct.push(n / ((performance.now() - t) / 1000));
-    await inParallel(made, 6, (c) => stack.backend.inner.destroy(c.id));
+    await inParallel(made, 6, (c) => stack.backend.destroy(c.id));
 
     const name = `${PREFIX}-prov${rep}`;
     const action: Action = {
@@ -1035,8 +1035,8 @@ async function main(): Promise<void> {
     if (!stack) throw new Error('the stack did not start');
     const s = stack;
     if (wanted('warm') || wanted('store')) await phase('1 warm path', () => warmPath(s, load));
-    report.setup.allowConcurrentSetByPlatform = s.backend.platformSetsAllowConcurrent;
-    if (!s.backend.platformSetsAllowConcurrent)
+    report.setup.allowConcurrentSetByPlatform = s.controlProcess.allowConcurrentSetByPlatform;
+    if (!s.controlProcess.allowConcurrentSetByPlatform)
       report.setup.notes.push(
         'activities/host.ts creates containers with env {} (no __OW_ALLOW_CONCURRENT=true): the bench wraps the agent backend to add it, otherwise actions with limits.concurrency > 1 get 403 from the runtime on overlapping /run.',
       );

@@ -47,6 +47,8 @@ export interface GustConfig {
     firesPerMinute: number;
     /** Cached entities older than this are refreshed in the background (api/entity-cache.ts). */
     entityCacheRefreshMs: number;
+    /** What the entity cache may hold, in MB (code included). */
+    entityCacheMB: number;
     /** Cached API keys older than this are re-checked in the background (api/authenticator.ts). */
     authRevalidateMs: number;
   };
@@ -84,6 +86,8 @@ export interface GustConfig {
     activationBatchSize: number;
     /** Records accepted and not yet stored above which invokes answer 503. */
     activationHighWaterMark: number;
+    /** How long a partial batch of records waits for company before it is written (api/activation-writer.ts). */
+    activationFlushMs: number;
   };
   agent: {
     hostId: string;
@@ -148,6 +152,8 @@ export interface GustConfig {
     keepAliveMs: number;
     /** Containers scale-down keeps however idle, per action path (`guest/hello=2`). */
     minContainersPerAction: Record<string, number>;
+    /** Memory one namespace's containers may reserve in all; 0: no quota. */
+    namespaceMemoryQuotaMB: number;
     scaleDownIntervalMs: number;
     reconcileIntervalMs: number;
     /** A controller that has not been heard from for this long loses its leases. */
@@ -251,6 +257,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', throttles.concurrentInvocations),
       firesPerMinute: int('GUST_FIRES_PER_MINUTE', throttles.firesPerMinute),
       entityCacheRefreshMs: int('GUST_ENTITY_CACHE_REFRESH_MS', 30_000),
+      entityCacheMB: int('GUST_ENTITY_CACHE_MB', 256),
       authRevalidateMs: int('GUST_AUTH_REVALIDATE_MS', 60_000),
     },
     observability: {
@@ -276,6 +283,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       cassandraDataCenter: env('GUST_CASSANDRA_DATACENTER', 'datacenter1'),
       activationBatchSize: int('GUST_ACTIVATION_BATCH_SIZE', 100),
       activationHighWaterMark: int('GUST_ACTIVATION_HIGH_WATER_MARK', 10_000),
+      activationFlushMs: int('GUST_ACTIVATION_FLUSH_MS', 50),
     },
     agent: {
       hostId: env('GUST_HOST_ID', 'host0'),
@@ -330,6 +338,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       stemCells: parseStemCells(env('GUST_STEM_CELLS', 'nodejs:20:256=2')),
       keepAliveMs: int('GUST_KEEP_ALIVE_MS', 10 * 60_000),
       minContainersPerAction: parseMinContainers(env('GUST_MIN_CONTAINERS', '')),
+      namespaceMemoryQuotaMB: int('GUST_NAMESPACE_MEMORY_QUOTA_MB', 0),
       scaleDownIntervalMs: int('GUST_SCALE_DOWN_INTERVAL_MS', 10_000),
       reconcileIntervalMs: int('GUST_RECONCILE_INTERVAL_MS', 60_000),
       leaseTimeoutMs: int('GUST_LEASE_TIMEOUT_MS', 30_000),

@@ -32,6 +32,9 @@ export const RECONCILE_SCHEDULE_ID = 'reconcile';
 /** The Mesos framework workflow: one per Gust installation (GUST_BACKEND=mesos). */
 export const MESOS_FRAMEWORK_WORKFLOW_ID = 'mesos-framework';
 
+/** The tenant of an action namespace that may hold a package (`guest/pkg` → `guest`). */
+export const tenantOf = (namespace: string): string => namespace.split('/')[0]!;
+
 /** Fully qualified action name as OpenWhisk writes it: `guest/pkg/name`. */
 export const actionPath = (ref: Pick<ActionRef, 'namespace' | 'name'>): string =>
   `${ref.namespace}/${ref.name}`;

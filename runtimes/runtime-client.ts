@@ -7,7 +7,7 @@
 // which need their per-container secret on every call (runtime-address.ts). Runtimes at an http
 // URL get theirs from `secrets` (the kubernetes backend: from the pod).
 import { readFile } from 'node:fs/promises';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { MAX_RESULT_BYTES } from '../common/whisk-messages';
 import { POD_HEADER } from './nodejs/src/init-on-start';
 import { SECRET_HEADER } from './nodejs/src/runtime-secret';
@@ -67,12 +67,6 @@ const HEADERS = { 'content-type': 'application/json', accept: 'application/json'
 const RETRYABLE_INIT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
 /** The runtime refused the secret sent: the address may now be another container's. */
 const UNAUTHORIZED = 401;
-
-interface Body {
-  text(): Promise<string>;
-  [Symbol.asyncIterator](): AsyncIterator<Buffer>;
-  destroy(): unknown;
-}
 
 interface Target {
   pool: Pool;
@@ -181,48 +175,95 @@ export class RuntimeClient {
     host?: string,
   ): Promise<RuntimeCallResult> {
     if (timeoutMs <= 0) return { outcome: 'timeout', timeoutMs };
-    // A native timer per call (undici's own header/body timeouts run on a coarse clock, up to
-    // ~0.5 s late, too loose for an action's time limit), cleared as soon as the reply is read:
-    // AbortSignal.timeout's timer would outlive the call and its signal (a WeakRef and a
-    // FinalizationRegistry entry) would survive to the next full GC.
-    const abort = new AbortController();
-    const { signal } = abort;
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
-    try {
-      const target = await this.#target(address);
-      const headers = host === undefined ? target.headers : { ...target.headers, host };
-      const response = await target.pool.request({ method: 'POST', path, headers, body, signal });
-      if (response.statusCode === UNAUTHORIZED) this.#forget(address, target);
-      const length = Number(response.headers['content-length'] ?? NaN);
-      const { text, size } = await this.#readBody(response.body, length);
-      const pod = response.headers[POD_HEADER];
-      return typeof pod === 'string'
-        ? { outcome: 'response', status: response.statusCode, text, size, pod }
-        : { outcome: 'response', status: response.statusCode, text, size };
-    } catch (error) {
-      // The connection is unusable after an abort; the pool drops it, and the caller the container.
-      if (signal.aborted) return { outcome: 'timeout', timeoutMs };
-      const { code, message } = error as { code?: string; message?: string };
-      return { outcome: 'connection-error', code: code ?? 'UNKNOWN', message: message ?? String(error) };
-    } finally {
-      clearTimeout(timer);
-    }
+    // No await once the secret is known (`in`, not instanceof: promises may come from another realm).
+    const pending = this.#target(address);
+    const target = 'pool' in pending ? pending : await pending;
+    const headers = host === undefined ? target.headers : { ...target.headers, host };
+    const result = await this.#dispatch(target.pool, path, headers, body, timeoutMs);
+    if (result.outcome === 'response' && result.status === UNAUTHORIZED) this.#forget(address, target);
+    return result;
   }
 
-  async #readBody(body: Body, length: number): Promise<{ text: string; size: number }> {
-    if (length <= this.#maxResponseBytes) return { text: await body.text(), size: length };
-    // Unknown or oversized length: read up to the limit, count the rest without keeping it.
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    let size = 0;
-    for await (const chunk of body) {
-      size += chunk.length;
-      if (kept < this.#maxResponseBytes) {
-        const part = chunk.subarray(0, this.#maxResponseBytes - kept);
-        chunks.push(part);
-        kept += part.length;
-      }
-    }
-    return { text: Buffer.concat(chunks, kept).toString('utf8'), size };
+  /**
+   * One call through undici's dispatch API: no response stream, no parsed header object, no
+   * AbortSignal, which request() builds per call (measured: 44–58 → 25–33 µs of CPU per call). A
+   * native timer per call bounds it (undici's own timeouts run on a coarse clock, up to ~0.5 s
+   * late), cleared when the reply ends. Bodies beyond maxResponseBytes are counted, not kept.
+   */
+  #dispatch(
+    pool: Pool,
+    path: string,
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+  ): Promise<RuntimeCallResult> {
+    const max = this.#maxResponseBytes;
+    return new Promise((resolve) => {
+      let abort: ((reason: Error) => void) | undefined;
+      let timedOut = false;
+      let status = 0;
+      let pod: string | undefined;
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let size = 0;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        // The connection is unusable after an abort; the pool drops it, and the caller the container.
+        if (abort) abort(new Error(`no reply within ${timeoutMs} ms`));
+        else resolve({ outcome: 'timeout', timeoutMs }); // still queued: aborted once it connects
+      }, timeoutMs);
+      const handler: Dispatcher.DispatchHandler = {
+        onConnect(abortCall) {
+          abort = abortCall;
+          if (timedOut) abortCall(new Error(`no reply within ${timeoutMs} ms`));
+        },
+        onHeaders(statusCode, rawHeaders) {
+          status = statusCode;
+          pod = headerValue(rawHeaders, POD_HEADER);
+          return true;
+        },
+        onData(chunk) {
+          size += chunk.length;
+          if (kept < max) {
+            const part = kept + chunk.length <= max ? chunk : chunk.subarray(0, max - kept);
+            chunks.push(part);
+            kept += part.length;
+          }
+          return true;
+        },
+        onComplete() {
+          clearTimeout(timer);
+          const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, kept)).toString('utf8');
+          resolve(
+            pod === undefined
+              ? { outcome: 'response', status, text, size }
+              : { outcome: 'response', status, text, size, pod },
+          );
+        },
+        onError(error) {
+          clearTimeout(timer);
+          if (timedOut) resolve({ outcome: 'timeout', timeoutMs });
+          else {
+            const { code, message } = error as { code?: string; message?: string };
+            resolve({
+              outcome: 'connection-error',
+              code: code ?? 'UNKNOWN',
+              message: message ?? String(error),
+            });
+          }
+        },
+      };
+      pool.dispatch({ method: 'POST', path, headers, body }, handler);
+    });
   }
+}
+
+/** A header's value from undici's raw [name, value, ...] list (names in any case). */
+function headerValue(raw: Buffer[] | string[] | null, name: string): string | undefined {
+  if (!raw) return undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === name.length && key.toString().toLowerCase() === name) return raw[i + 1]!.toString();
+  }
+  return undefined;
 }

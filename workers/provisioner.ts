@@ -96,7 +96,10 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
     taskQueue: names.provisioningQueue,
     workflowBundle: bundle,
     activities: {
-      ...createClusterActivities({ minContainers: config.pools.minContainersPerAction }),
+      ...createClusterActivities({
+        minContainers: config.pools.minContainersPerAction,
+        namespaceQuotaMB: config.pools.namespaceMemoryQuotaMB,
+      }),
       ...(mesosApi ? createMesosActivities(mesosApi) : {}),
       ...(options.knative ? createKnativeActivities(options.knative) : {}),
       ...(cluster

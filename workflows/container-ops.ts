@@ -6,7 +6,7 @@
 //   2. Neither operation throws: a failed provision sets `removal`, and the pool then runs remove.
 //   3. A `removal` set while provisioning is honoured once the current step ends (no lease).
 import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
-import { LABELS } from '../common/names';
+import { LABELS, tenantOf } from '../common/names';
 import type { ActionRef } from '../common/types';
 import { clusterActivities, controllerActivities, hostActivities } from './activities';
 import {
@@ -49,6 +49,7 @@ export async function provisionContainer(
       memoryMB: c.memoryMB,
       group: ctx.owner,
       evictIdle: spec.action !== null,
+      ...(spec.action ? { namespace: tenantOf(spec.action.namespace) } : {}),
     });
     c.host = hostId;
     stage = 'create';

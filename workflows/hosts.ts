@@ -24,7 +24,7 @@ import {
   type HostsState,
   type LiveController,
 } from './messages';
-import { chooseHost, isHostLive, reservedMB } from './placement';
+import { chooseHost, isHostLive, namespaceMB, reservedMB } from './placement';
 import { scopedNames } from './scope';
 import { shouldContinueAsNew } from './history';
 
@@ -96,9 +96,19 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
   });
   setHandler(
     placeContainerUpdate,
-    ({ name, memoryMB, group, avoid }) => {
+    ({ name, memoryMB, group, avoid, namespace, namespaceQuotaMB }) => {
       const already = state.hosts.find((h) => h.reservations[name]);
       if (already) return { hostId: already.id };
+      // Audit H5: one tenant cannot take every host. (Requests recorded before the quota carry none.)
+      if (namespace !== undefined && namespaceQuotaMB !== undefined) {
+        const used = namespaceMB(state.hosts, namespace);
+        if (used + memoryMB > namespaceQuotaMB) {
+          throw ApplicationFailure.create({
+            type: 'NamespaceQuota',
+            message: `namespace '${namespace}' has ${used} MB of containers; ${memoryMB} MB more would pass its quota of ${namespaceQuotaMB} MB`,
+          });
+        }
+      }
       const hostId = chooseHost(state.hosts, { memoryMB, group, avoid }, Date.now(), timeout);
       if (hostId === null) {
         throw ApplicationFailure.create({
@@ -106,7 +116,8 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
           message: `no live host has ${memoryMB} MB free for ${name}`,
         });
       }
-      state.hosts.find((h) => h.id === hostId)!.reservations[name] = { memoryMB, group };
+      state.hosts.find((h) => h.id === hostId)!.reservations[name] =
+        namespace === undefined ? { memoryMB, group } : { memoryMB, group, namespace };
       return { hostId };
     },
     {

@@ -261,6 +261,10 @@ export interface PlaceContainerInput {
   avoid?: string[];
   /** An action's container: when no host has room, idle containers are evicted for it (stem cells wait). */
   evictIdle?: boolean;
+  /** An action's container: its tenant (the first segment of the action's namespace). */
+  namespace?: string;
+  /** The memory that tenant's containers may reserve in all (GUST_NAMESPACE_MEMORY_QUOTA_MB); absent: no quota. */
+  namespaceQuotaMB?: number;
 }
 
 export interface ClusterView {
@@ -286,6 +290,8 @@ export interface EvictionInput {
   neededMB: number;
   /** Per action (`namespace/name`): containers kept however idle, as for scale-down. */
   minContainers?: Record<string, number>;
+  /** A tenant at its quota: only its idle containers go, on any host, down to the quota. */
+  tenant?: { namespace: string; quotaMB: number };
 }
 
 export interface ScaleDownWorkflowInput {

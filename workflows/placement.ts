@@ -14,6 +14,8 @@ export interface Reservation {
   memoryMB: number;
   /** The spread group, usually the owning pool's workflow id. */
   group: string;
+  /** The tenant of an action's container (stem cells have none): its quota counts it. */
+  namespace?: string;
 }
 
 export interface HostRecord {
@@ -34,6 +36,15 @@ export interface PlacementRequest {
 
 export const reservedMB = (host: HostRecord): number =>
   Object.values(host.reservations).reduce((sum, r) => sum + r.memoryMB, 0);
+
+/** Memory reserved for one namespace's containers on every host (its quota's measure). */
+export const namespaceMB = (hosts: readonly HostRecord[], namespace: string): number =>
+  hosts.reduce(
+    (sum, h) =>
+      sum +
+      Object.values(h.reservations).reduce((n, r) => n + (r.namespace === namespace ? r.memoryMB : 0), 0),
+    0,
+  );
 
 export const isHostLive = (host: HostRecord, now: number, heartbeatTimeoutMs: number): boolean =>
   now - host.lastHeartbeat <= heartbeatTimeoutMs;

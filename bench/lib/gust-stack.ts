@@ -1,82 +1,28 @@
-// Gust composed in this process the way workers/all-in-one.ts does it (provisioner, agent and
-// controller over one NativeConnection, docker backend), but isolated for a benchmark: its own
-// Temporal scope prefix, host id and controller id (`bench-<pid>`), an ephemeral port, throttles
-// raised, and an activation store that can be switched to "discard" between runs.
-// `stop()` leaves nothing behind: workflows of the scope terminated, workers stopped, every
-// container of the bench host removed.
+// Gust composed for a benchmark as a production deployment runs it: the controller in this process,
+// the provisioner and the bench host's agent in a child process (control-plane-process.ts), docker
+// backend. Isolated: its own Temporal scope prefix, host id and controller id (`bench-<pid>`), an
+// ephemeral port, throttles raised, and an activation store that can be switched to "discard"
+// between runs. `stop()` leaves nothing behind: workflows of the scope terminated, workers
+// stopped, every container of the bench host removed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type NativeConnection } from '@temporalio/worker';
-import type {
-  ActivationLogReader,
-  ContainerBackend,
-  ContainerEvent,
-  ContainerState,
-} from '../../backends/backend';
+import type { ContainerBackend } from '../../backends/backend';
 import { DockerBackend } from '../../backends/docker/backend';
 import { loadConfig, type GustConfig } from '../../common/config';
 import type { ControlPlane } from '../../common/contracts';
 import { LABELS } from '../../common/names';
-import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import type { Router } from '../../api/invoke/router';
 import type { ActivationWriter } from '../../api/activation-writer';
 import { openStores } from '../../store/open-stores';
-import { startAgent } from '../../workers/agent';
 import { createControlPlane } from '../../workers/control-plane';
 import { startController } from '../../workers/controller';
-import { startProvisioner } from '../../workers/provisioner';
-import {
-  bundleControlPathWorkflows,
-  connectTemporal,
-  createTemporalClient,
-  type RunningWorker,
-} from '../../workers/temporal';
+import { connectTemporal, createTemporalClient } from '../../workers/temporal';
 import type { Scope } from '../../workflows/scope';
+import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
 import { SwitchableActivationStore } from './discard-store';
-
-/**
- * The agent's backend, unchanged except that every container may overlap /run calls
- * (`__OW_ALLOW_CONCURRENT=true`): actions with `limits.concurrency` > 1 need it, and
- * activities/host.ts does not pass it yet. Records whether the platform already did.
- */
-export class ConcurrentRunsBackend implements ContainerBackend {
-  readonly name: string;
-  /** true once a create arrived with the variable already set by the platform. */
-  platformSetsAllowConcurrent = false;
-  creates = 0;
-
-  constructor(readonly inner: ContainerBackend) {
-    this.name = inner.name;
-  }
-  create(spec: ContainerSpec, options?: { signal?: AbortSignal }): Promise<ContainerInfo> {
-    this.creates++;
-    if (spec.env.__OW_ALLOW_CONCURRENT === 'true') this.platformSetsAllowConcurrent = true;
-    return this.inner.create({ ...spec, env: { __OW_ALLOW_CONCURRENT: 'true', ...spec.env } }, options);
-  }
-  destroy(containerId: string): Promise<void> {
-    return this.inner.destroy(containerId);
-  }
-  list(labels: Record<string, string>): Promise<ContainerInfo[]> {
-    return this.inner.list(labels);
-  }
-  logs(container: ContainerInfo): ActivationLogReader {
-    return this.inner.logs(container);
-  }
-  state(containerId: string, options?: { awaitExitMs?: number }): Promise<ContainerState | null> {
-    return this.inner.state(containerId, options);
-  }
-  health(): Promise<void> {
-    return this.inner.health();
-  }
-  onEvent(listener: (event: ContainerEvent) => void): () => void {
-    return this.inner.onEvent(listener);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 export interface BenchStack {
   config: GustConfig;
@@ -86,8 +32,10 @@ export interface BenchStack {
   writer: ActivationWriter;
   controlPlane: ControlPlane;
   client: Client;
-  /** The docker backend (wrapped); direct floors use it too, labelled as the bench host's. */
-  backend: ConcurrentRunsBackend;
+  /** This process's docker backend: the controller reads logs through it; direct floors create with it. */
+  backend: ContainerBackend;
+  /** The provisioner and agent's process (its pid, the agent's create count). */
+  controlProcess: ControlPlaneProcess;
   activations: SwitchableActivationStore;
   storeKind: 'cassandra' | 'sqlite';
   hostId: string;
@@ -145,14 +93,13 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   };
   const connection: NativeConnection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
-  const backend = new ConcurrentRunsBackend(
-    new DockerBackend({ hostId, capacityMB: config.agent.capacityMB, socketPath: config.agent.dockerSocket }),
-  );
+  const backend = new DockerBackend({
+    hostId,
+    capacityMB: config.agent.capacityMB,
+    socketPath: config.agent.dockerSocket,
+  });
   await backend.health();
-  const bundle = await bundleControlPathWorkflows();
-  const workers: RunningWorker[] = [];
-  workers.push(await startProvisioner({ connection, client, bundle, config, scope, schedules: false }));
-  workers.push(await startAgent({ connection, client, backend, config, scope }));
+  const controlProcess = await startControlPlaneProcess(config, scope);
   const activations = new SwitchableActivationStore();
   const stores = await openStores(config.store);
   activations.inner = stores.activations;
@@ -176,6 +123,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     controlPlane: createControlPlane({ client, controllerId, scope }),
     client,
     backend,
+    controlProcess,
     activations,
     storeKind: config.store.kind,
     hostId,
@@ -205,7 +153,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             .catch(() => undefined);
         }
       });
-      for (const worker of workers.reverse()) await step('worker stop', () => worker.stop());
+      await step('control plane stop', () => controlProcess.stop());
       let containersRemoved = 0;
       await step('remove containers', async () => {
         // Twice: a create that was in flight when the workers stopped may land after the first pass.

@@ -199,6 +199,7 @@ export function renderMarkdown(report: ReportView, svgs: Record<string, string>)
 
 const CPU_GROUPS = [
   'controller',
+  'control plane',
   'bare proxy',
   'load generator',
   'container',
@@ -214,7 +215,7 @@ function sustainedSection(result: SustainedResult): string[] {
     '',
     `Pinning: ${result.pinned ?? 'none'}. Closed loops with records discarded; open loops at ${result.openRate} req/s with the run's store. ` +
       'CPU is read from /proc (threads of each process; the container from its cgroup) at the edges of the measured window and divided by the requests completed in it. ' +
-      '"controller" is the whole bench process: controller, provisioner and agent workers. dockerd, cassandra and temporal are whole services, which on a shared machine also serve other work (an upper bound). ELD: the controller\'s event-loop delay; GC: minor / major collections in the window.',
+      '"controller" is the bench process, the controller alone; "control plane" is the provisioner and agent\'s process. dockerd, cassandra and temporal are whole services, which on a shared machine also serve other work (an upper bound). ELD: the controller\'s event-loop delay; GC: minor / major collections in the window.',
     '',
     `| loop | target | c / rate | store | req/s | p50 | p99 | ${CPU_GROUPS.map((g) => `${g} ms/req`).join(' | ')} | machine busy (cores) | ELD p99 ms | GC minor/major (pause ms) | writer pending max / end |`,
     `|${'---|'.repeat(7 + CPU_GROUPS.length + 4)}`,

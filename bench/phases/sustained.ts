@@ -99,6 +99,7 @@ export async function sustained(
   const groups: CpuGroups = {
     pids: {
       controller: [process.pid],
+      'control plane': [stack.controlProcess.pid],
       'load generator': [load.pid],
       'bare proxy': [proxy.pid],
       container: containerPids,

@@ -66,6 +66,7 @@ export function testConfig(
       stemCells: [],
       keepAliveMs: 2000,
       minContainersPerAction: {},
+      namespaceMemoryQuotaMB: 0,
       scaleDownIntervalMs: 1000,
       reconcileIntervalMs: 1000,
       leaseTimeoutMs: 3000,

@@ -1,5 +1,5 @@
 import type { ContainerUsage } from '../../common/types';
-import { chooseEvictions, MIN_IDLE_MS } from '../../workflows/eviction';
+import { chooseEvictions, chooseTenantEvictions, MIN_IDLE_MS } from '../../workflows/eviction';
 
 const use = (
   id: string,
@@ -53,5 +53,48 @@ describe('chooseEvictions: least recently used idle containers on one host', () 
     const chosen = chooseEvictions(usage, neededMB, new Map(Object.entries(free)));
     expect(chosen?.hostId ?? null).toBe(host);
     expect((chosen?.victims ?? []).map((v) => v.containerId)).toEqual(victims);
+  });
+});
+
+describe('chooseTenantEvictions: a tenant at its quota loses its own idle containers, on any host', () => {
+  const other = { namespace: 'other', name: 'x', version: '0.0.1' };
+  // Quota 512 MB, a new 256 MB container wanted.
+  test.each<[string, ContainerUsage[], string[] | null]>([
+    [
+      'its longest idle first, across hosts, down to the quota',
+      [use('a', 'h1', 5000), use('b', 'h2', 9000), use('c', 'h1', 2000)],
+      ['b', 'a'],
+    ],
+    [
+      'a package of the tenant is the tenant',
+      [
+        use('p', 'h1', 5000, { action: { namespace: 'guest/pkg', name: 'p', version: '1' } }),
+        use('a', 'h1', 100),
+      ],
+      ['p'],
+    ],
+    [
+      'never another tenant’s, nor a busy one',
+      [
+        use('o', 'h1', 9000, { action: other }),
+        use('busy', 'h1', 9000, { inFlight: 1 }),
+        use('a', 'h1', 5000),
+      ],
+      ['a'],
+    ],
+    ['never one just used', [use('new', 'h1', MIN_IDLE_MS - 1), use('a', 'h1', 1500)], ['a']],
+    [
+      'nothing while its revoked containers are still being removed (the routers hold less)',
+      [use('a', 'h1', 5000)],
+      null,
+    ],
+    [
+      'none when its idle ones cannot free enough (its busy ones hold the quota)',
+      [use('a', 'h1', 5000, { inFlight: 1 }), use('b', 'h1', 9000, { inFlight: 2 })],
+      null,
+    ],
+  ])('%s', (_, usage, victims) => {
+    const chosen = chooseTenantEvictions(usage, 'guest', 256, 512);
+    expect(chosen?.victims.map((v) => v.containerId) ?? null).toEqual(victims);
   });
 });

@@ -1,4 +1,4 @@
-import { chooseHost, type HostRecord } from '../../workflows/placement';
+import { chooseHost, namespaceMB, type HostRecord } from '../../workflows/placement';
 
 const NOW = 1_000_000;
 const TIMEOUT = 30_000;
@@ -111,4 +111,25 @@ describe('chooseHost', () => {
   it.each(rows)('$name', ({ hosts, memoryMB, group, avoid, want }) => {
     expect(chooseHost(hosts, { memoryMB, group, avoid }, NOW, TIMEOUT)).toBe(want);
   });
+});
+
+test("namespaceMB adds up one tenant's reservations on every host, nobody else's", () => {
+  const withTenant = (h: HostRecord, tenants: Record<string, string>): HostRecord => {
+    for (const [name, namespace] of Object.entries(tenants)) h.reservations[name]!.namespace = namespace;
+    return h;
+  };
+  const hosts = [
+    withTenant(
+      host('a', 1024, [
+        ['c1', 256, 'p'],
+        ['c2', 512, 'q'],
+        ['s', 256, 'stem'],
+      ]),
+      { c1: 'guest', c2: 'other' },
+    ),
+    withTenant(host('b', 1024, [['c3', 128, 'p']]), { c3: 'guest' }),
+  ];
+  expect([namespaceMB(hosts, 'guest'), namespaceMB(hosts, 'other'), namespaceMB(hosts, 'none')]).toEqual([
+    384, 512, 0,
+  ]);
 });
