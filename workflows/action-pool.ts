@@ -126,12 +126,19 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
   const ready = (): boolean =>
     dirty || pool.hasWork || pool.toRemove(ops.isRunning.bind(ops)).length > 0 || shouldContinueAsNew();
   let idle = false;
+  /** Workflow time the pool was last found empty; signals that leave it empty do not restart the clock. */
+  let emptySince: number | null = null;
   for (;;) {
     // A deleted or unused action's pool empties through scale-down, then completes (audit M6).
     if (pool.isEmpty && ops.idle && patched(IDLE_COMPLETES_PATCH)) {
-      idle = !(await condition(ready, input.completeWhenIdleMs ?? IDLE_POOL_COMPLETES_MS));
+      emptySince ??= Date.now();
+      const left = emptySince + (input.completeWhenIdleMs ?? IDLE_POOL_COMPLETES_MS) - Date.now();
+      idle = left <= 0 || !(await condition(ready, left));
       if (idle) break;
-    } else await condition(ready);
+    } else {
+      emptySince = null;
+      await condition(ready);
+    }
     dirty = false;
     if (shouldContinueAsNew()) break;
     pool.reclaimStaleLeases();

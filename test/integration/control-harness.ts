@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle }
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerBackend } from '../../backends/backend';
+import { ProcessBackend } from '../../backends/process/backend';
 import type { GustConfig } from '../../common/config';
 import type { RouterLeases } from '../../common/contracts';
 import type { Action, ContainerUsage, Lease } from '../../common/types';
@@ -229,6 +230,33 @@ export async function createHarness(
     },
   };
   return harness;
+}
+
+/** A harness with one process-backend host and controller c1, both started (no provisioner yet). */
+export interface SingleHostStack {
+  h: ControlPathHarness;
+  c1: RecordingRouter;
+  /** Stops the workers, terminates the scope's workflows, removes the host's containers. */
+  close(): Promise<void>;
+}
+
+/** The restart and upgrade tests' stack: one host `<prefix>h1`, one stem cell per controller. */
+export async function createSingleHostStack(prefix: string, keepAliveMs: number): Promise<SingleHostStack> {
+  const h = await createHarness(
+    prefix,
+    testConfig({ stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], keepAliveMs }),
+  );
+  const host = new ProcessBackend({ hostId: `${prefix}h1`, warn: false });
+  await h.startAgent(`${prefix}h1`, host);
+  const c1 = (await h.startController('c1')).router;
+  return {
+    h,
+    c1,
+    async close() {
+      await h.close();
+      await host.close();
+    },
+  };
 }
 
 export interface RecordedHistory {

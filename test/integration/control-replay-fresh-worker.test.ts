@@ -4,18 +4,17 @@
 // The same steps, with the cold path's request as an update (as before), wrote a history that no
 // worker could replay: docs/workflow-upgrades.md.
 import type { ScheduleHandle } from '@temporalio/client';
-import { ProcessBackend } from '../../backends/process/backend';
 import { scaleDownSignal } from '../../workflows/messages';
 import {
-  createHarness,
+  createSingleHostStack,
   historiesUnder,
   replayFailures,
   testAction,
-  testConfig,
   waitFor,
   type ControlPathHarness,
+  type RecordingRouter,
+  type SingleHostStack,
 } from './control-harness';
-import type { RecordingRouter } from './control-harness';
 
 jest.setTimeout(180_000);
 
@@ -23,8 +22,8 @@ const RUN = Math.random().toString(36).slice(2, 8);
 const PREFIX = `cfresh${RUN}-`;
 const NS = `guest${RUN}`;
 
+let stack: SingleHostStack;
 let h: ControlPathHarness;
-let host: ProcessBackend;
 let c1: RecordingRouter;
 
 /** Runs `step` on a newly started provisioner, then stops it: each step meets a worker with an empty cache. */
@@ -38,19 +37,13 @@ async function onFreshProvisioner(step: () => Promise<void>): Promise<void> {
 }
 
 beforeAll(async () => {
-  h = await createHarness(
-    PREFIX,
-    testConfig({ stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], keepAliveMs: 1500 }),
-  );
-  host = new ProcessBackend({ hostId: `${PREFIX}h1`, warn: false });
-  await h.startAgent(`${PREFIX}h1`, host);
-  c1 = (await h.startController('c1')).router;
+  stack = await createSingleHostStack(PREFIX, 1500);
+  ({ h, c1 } = stack);
 });
 
 afterAll(async () => {
   await h?.recordHistories('fresh-worker');
-  await h?.close();
-  await host?.close();
+  await stack?.close();
 });
 
 const schedules = async (change: (s: ScheduleHandle) => Promise<void>): Promise<void> => {

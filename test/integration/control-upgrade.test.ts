@@ -7,19 +7,18 @@
 // current code. Activities are the current ones throughout (their inputs are kept compatible).
 import type { WorkflowBundle } from '@temporalio/worker';
 import { join } from 'node:path';
-import { ProcessBackend } from '../../backends/process/backend';
 import { bundleControlPathWorkflows } from '../../workers/temporal';
 import { demandSignal, actionSpecOf } from '../../workflows/messages';
 import {
-  createHarness,
+  createSingleHostStack,
   historiesUnder,
   replayFailures,
   testAction,
-  testConfig,
   waitFor,
   type ControlPathHarness,
+  type RecordingRouter,
+  type SingleHostStack,
 } from './control-harness';
-import type { RecordingRouter } from './control-harness';
 import { checkOutRelease, type CheckedOutRelease } from './previous-release';
 
 jest.setTimeout(300_000);
@@ -30,25 +29,19 @@ const NS = `guest${RUN}`;
 
 let release: CheckedOutRelease;
 let previous: WorkflowBundle;
+let stack: SingleHostStack;
 let h: ControlPathHarness;
-let host: ProcessBackend;
 let c1: RecordingRouter;
 
 beforeAll(async () => {
   release = checkOutRelease();
   previous = await bundleControlPathWorkflows(join(release.dir, 'workflows', 'index.ts'));
-  h = await createHarness(
-    PREFIX,
-    testConfig({ stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], keepAliveMs: 60_000 }),
-  );
-  host = new ProcessBackend({ hostId: `${PREFIX}h1`, warn: false });
-  await h.startAgent(`${PREFIX}h1`, host);
-  c1 = (await h.startController('c1')).router;
+  stack = await createSingleHostStack(PREFIX, 60_000);
+  ({ h, c1 } = stack);
 });
 
 afterAll(async () => {
-  await h?.close();
-  await host?.close();
+  await stack?.close();
   release?.remove();
 });
 
