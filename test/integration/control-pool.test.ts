@@ -165,28 +165,28 @@ test('an idle container is removed by the scheduled scale-down after the keep-al
 });
 
 test('a pool whose containers are all gone completes, and the next request starts a new one (audit M6)', async () => {
-  const action = testAction(NS, 'a9');
+  const action = testAction(NS, 'idle');
   const spec = actionSpecOf(action);
-  const pool = (): WorkflowHandle => h.client.workflow.getHandle(poolId('a9'));
+  const pool = (): WorkflowHandle => h.client.workflow.getHandle(poolId('idle'));
   // As the control plane starts a pool, with a short idle time instead of the default 15 minutes.
   await h.client.workflow.signalWithStart('actionPoolWorkflow', {
     ...actionPoolStartOptions(h.scope, spec),
-    args: [{ scope: h.scope, namespace: NS, name: 'a9', completeWhenIdleMs: 1000 }],
+    args: [{ scope: h.scope, namespace: NS, name: 'idle', completeWhenIdleMs: 1000 }],
     signal: requestContainersSignal,
     signalArgs: [{ controllerId: 'c1', action: spec, count: 1 }],
   });
-  const [lease] = await waitFor('an a9 lease', () =>
-    c1.forAction('a9').length === 1 ? c1.forAction('a9') : null,
+  const [lease] = await waitFor('an idle lease', () =>
+    c1.forAction('idle').length === 1 ? c1.forAction('idle') : null,
   );
   const { runId } = await pool().describe();
   // Its action deleted or unused: the container idles past the keep-alive and scale-down removes it.
   c1.usageById.set(lease!.container.id, { idleMs: 60_000, inFlight: 0 });
-  await waitFor('the a9 pool completed', async () => (await pool().describe()).status.name === 'COMPLETED');
+  await waitFor('the idle pool completed', async () => (await pool().describe()).status.name === 'COMPLETED');
   const all = [...(await running(hosts[0]!)), ...(await running(hosts[1]!))];
   expect(all).not.toContain(lease!.container.id);
 
   await h.controlPlane('c1').requestContainers(action, 1);
-  await waitFor('a new a9 lease', () => c1.forAction('a9').length === 1);
+  await waitFor('a new idle lease', () => c1.forAction('idle').length === 1);
   const next = await pool().describe();
   expect([next.status.name, next.runId === runId]).toEqual(['RUNNING', false]);
 });
