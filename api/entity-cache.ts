@@ -2,6 +2,9 @@
 // reads the database. Changes made through this controller update the cache at once. Entries
 // older than `refreshAfterMs` are still served while a background read refreshes them, which
 // is how changes made by other controllers arrive without a read on the request path.
+// Bounded by entries and by bytes (audit H4: 48 MB of code per action would otherwise let a few
+// tenants fill the heap); the oldest entries go first, and a document larger than the whole
+// budget is served without being kept.
 import type { Collection, EntityDocument, EntityStore, PutMode } from '../store/entity-store';
 
 export interface EntityCacheOptions {
@@ -9,6 +12,8 @@ export interface EntityCacheOptions {
   refreshAfterMs?: number;
   /** @default 50_000 */
   maxEntries?: number;
+  /** What the cached documents may weigh in all (estimated: their strings, plus a little per field). @default 256 MiB */
+  maxBytes?: number;
   now?: () => number;
 }
 
@@ -16,6 +21,19 @@ interface CacheEntry {
   doc: EntityDocument | undefined;
   fetchedAt: number;
   refreshing: boolean;
+  bytes: number;
+}
+
+/**
+ * What a document weighs in memory, roughly: two bytes per string character plus 16 per field.
+ * It walks fields, never characters, so a 48 MB code string costs as little as a short one.
+ */
+export function approxBytes(value: unknown): number {
+  if (typeof value === 'string') return 16 + 2 * value.length;
+  if (value === null || typeof value !== 'object') return 16;
+  let bytes = 16;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) bytes += approxBytes(item);
+  return bytes;
 }
 
 const cacheKey = (collection: Collection, namespace: string, name: string): string =>
@@ -25,6 +43,8 @@ export class EntityCache {
   readonly #store: EntityStore;
   readonly #refreshAfterMs: number;
   readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   readonly #now: () => number;
   readonly #entries = new Map<string, CacheEntry>();
   readonly #loading = new Map<string, Promise<EntityDocument | undefined>>();
@@ -37,6 +57,7 @@ export class EntityCache {
     this.#store = store;
     this.#refreshAfterMs = options.refreshAfterMs ?? 30_000;
     this.#maxEntries = options.maxEntries ?? 50_000;
+    this.#maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
     this.#now = options.now ?? Date.now;
   }
 
@@ -77,7 +98,7 @@ export class EntityCache {
     const written = await this.#store.put(collection, doc, mode);
     const key = cacheKey(collection, doc.namespace, doc.name);
     if (written) this.#remember(key, doc);
-    else this.#entries.delete(key);
+    else this.#forget(key);
     this.#generation += 1;
     return written;
   }
@@ -85,11 +106,11 @@ export class EntityCache {
   async delete(collection: Collection, namespace: string, name: string): Promise<boolean> {
     this.#generation += 1;
     const key = cacheKey(collection, namespace, name);
-    this.#entries.delete(key);
+    this.#forget(key);
     try {
       return await this.#store.delete(collection, namespace, name);
     } finally {
-      this.#entries.delete(key);
+      this.#forget(key);
       this.#generation += 1;
     }
   }
@@ -102,7 +123,7 @@ export class EntityCache {
   /** Drops one entry (a change made elsewhere); a read already under way cannot put it back. */
   invalidate(collection: Collection, namespace: string, name: string): void {
     this.#generation += 1;
-    this.#entries.delete(cacheKey(collection, namespace, name));
+    this.#forget(cacheKey(collection, namespace, name));
   }
 
   #load(
@@ -119,7 +140,7 @@ export class EntityCache {
       .then((doc) => {
         if (generation === this.#generation) {
           if (doc) this.#remember(key, doc);
-          else this.#entries.delete(key);
+          else this.#forget(key);
         }
         return doc;
       })
@@ -128,11 +149,28 @@ export class EntityCache {
     return loading;
   }
 
+  /** What the cache holds now (metrics, tests). */
+  size(): { entries: number; bytes: number } {
+    return { entries: this.#entries.size, bytes: this.#bytes };
+  }
+
   #remember(key: string, doc: EntityDocument): void {
-    if (!this.#entries.has(key) && this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+    this.#forget(key);
+    const bytes = approxBytes(doc);
+    if (bytes > this.#maxBytes) return;
+    // Oldest first: a Map iterates in insertion order.
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size < this.#maxEntries && this.#bytes + bytes <= this.#maxBytes) break;
+      this.#forget(oldest);
     }
-    this.#entries.set(key, { doc, fetchedAt: this.#now(), refreshing: false });
+    this.#entries.set(key, { doc, fetchedAt: this.#now(), refreshing: false, bytes });
+    this.#bytes += bytes;
+  }
+
+  #forget(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
   }
 }

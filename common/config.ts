@@ -47,6 +47,8 @@ export interface GustConfig {
     firesPerMinute: number;
     /** Cached entities older than this are refreshed in the background (api/entity-cache.ts). */
     entityCacheRefreshMs: number;
+    /** What the entity cache may hold, in MB (code included). */
+    entityCacheMB: number;
     /** Cached API keys older than this are re-checked in the background (api/authenticator.ts). */
     authRevalidateMs: number;
   };
@@ -255,6 +257,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', throttles.concurrentInvocations),
       firesPerMinute: int('GUST_FIRES_PER_MINUTE', throttles.firesPerMinute),
       entityCacheRefreshMs: int('GUST_ENTITY_CACHE_REFRESH_MS', 30_000),
+      entityCacheMB: int('GUST_ENTITY_CACHE_MB', 256),
       authRevalidateMs: int('GUST_AUTH_REVALIDATE_MS', 60_000),
     },
     observability: {

@@ -98,7 +98,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
       log.warn({ err: error, attempt, size }, 'activation store: writing records failed, retrying'),
   });
   const router = new Router({ maxQueuePerAction: controller.maxQueuePerAction });
-  const entityCache = new EntityCache(stores.entities, { refreshAfterMs: controller.entityCacheRefreshMs });
+  const entityCache = new EntityCache(stores.entities, {
+    refreshAfterMs: controller.entityCacheRefreshMs,
+    maxBytes: controller.entityCacheMB * 1024 * 1024,
+  });
   const auth = new Authenticator(stores.entities, { revalidateAfterMs: controller.authRevalidateMs });
   const observe =
     metrics &&
