@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the compose stack's three images in the stack's dockerd with `docker import` of root
+# Builds the compose stack's four images in the stack's dockerd with `docker import` of root
 # filesystems assembled from this machine's own files and what the package registries gave the
 # dev stack (no image registry is reachable here):
 #   gust-compose/cassandra:<v>  Cassandra from the Maven Central jars scripts/stack/cassandra.sh
@@ -13,7 +13,8 @@
 #                               node_modules; controller, provisioner or agent by command
 # Each image carries the hash of what it was built from (label io.gust.content-hash) and is rebuilt
 # only when that changes; the Java runtime and the production node_modules are cached under
-# $GUST_CACHE_DIR/compose. Needs dist/ compiled first (`npx tsc -p .`).
+# $GUST_CACHE_DIR/compose, the UI server in $GUST_CACHE_DIR/bin. Needs dist/ compiled first
+# (`npx tsc -p .`).
 #   build-images.sh [all|cassandra|temporal|temporal_ui|gust]
 set -euo pipefail
 shopt -s inherit_errexit
@@ -37,11 +38,10 @@ up_to_date() {
 
 # import <image> <hash> <rootfs> <docker import --change ...>...
 import() {
-  local image="$1" hash="$2" rootfs="$3"
+  local image="$1" hash="$2" rootfs="$3" change previous
   shift 3
   local changes=(--change "LABEL $HASH_LABEL=$hash" --change "ENV PATH=/usr/local/bin:/usr/bin:/bin" --change "ENV HOME=/tmp")
   for change in "$@"; do changes+=(--change "$change"); done
-  local previous
   previous="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
   tar -C "$rootfs" -c . | docker import "${changes[@]}" - "$image" >/dev/null
   log "built $image ($hash, $(du -sh "$rootfs" | cut -f1))"
