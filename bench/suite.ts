@@ -11,8 +11,8 @@
 //                    (action concurrency 10; BENCH_BURST_CONCURRENCY=1 for one container per request)
 //   9 knative        GUST_BACKEND=knative (Knative Serving SIMULATED, real pods): warm latency and
 //                    throughput vs the gateway and the pod, scale from zero vs the gateway (knative.ts)
-// Gust runs in this process (provisioner, agent, controller as workers/all-in-one.ts composes
-// them); the load comes from a child process (bench/lib/load-worker.ts). Writes
+// The controller runs in this process, the provisioner and agent in a child
+// (bench/lib/control-plane-process.ts); the load comes from another child (bench/lib/load-worker.ts). Writes
 // bench/results/<timestamp>.{json,md}, three SVG charts, and the *latest* copies.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
