@@ -1,7 +1,12 @@
-// Basic authentication with an in-memory cache of verified Authorization headers, so a warm
-// request neither hashes nor reads the store. Cached identities are re-checked against the store
-// in the background after `revalidateAfterMs` (keys deleted by another process stop working then);
-// keys deleted through this process are dropped at once (`invalidate`).
+// Basic authentication with an in-memory cache of verified credentials, so a warm request neither
+// hashes nor reads the store. Cached identities are re-checked against the store in the
+// background after `revalidateAfterMs` (keys deleted by another process stop working then); one
+// not verified for twice that is not served at all until it is verified again, so a key deleted
+// elsewhere never works after that however long it was cached (audit M1). Keys deleted through
+// this process are dropped at once (`invalidate`). The cache is keyed by the decoded credentials,
+// and only canonical base64 is accepted, so one key cannot mint many entries and evict others'.
+// While the store does not answer, cached identities are still served (availability over a
+// revocation that the store cannot confirm).
 import type { EntityStore } from '../store/entity-store';
 import { parseApiKey, secretMatches } from './api-keys';
 import { apiError } from './errors';
@@ -25,6 +30,17 @@ interface CachedIdentity {
   identity: Identity;
   verifiedAt: number;
   revalidating: boolean;
+  /** The last check could not reach the store: served on, whatever its age, until it answers. */
+  storeDown: boolean;
+}
+
+/** `uuid:secret` from a Basic Authorization header in canonical base64, else undefined. */
+function decodeBasic(authorization: string): string | undefined {
+  const match = /^basic\s+(\S+)\s*$/i.exec(authorization);
+  if (!match) return undefined;
+  const encoded = match[1]!;
+  const decoded = Buffer.from(encoded, 'base64');
+  return decoded.toString('base64') === encoded ? decoded.toString('utf8') : undefined;
 }
 
 export class Authenticator {
@@ -48,19 +64,22 @@ export class Authenticator {
   /** The caller's identity, or OpenWhisk's 401. Synchronous on a cache hit. */
   authenticate(authorization: string | undefined): Identity | Promise<Identity> {
     if (authorization === undefined || authorization === '') throw apiError('GUST_ERR_AUTH_MISSING');
-    const cached = this.#verified.get(authorization);
+    const credentials = decodeBasic(authorization);
+    if (credentials === undefined) throw apiError('GUST_ERR_AUTH_INVALID');
+    const cached = this.#verified.get(credentials);
     if (cached) {
-      this.#hits++;
-      if (!cached.revalidating && this.#now() - cached.verifiedAt > this.#revalidateAfterMs) {
-        this.#revalidate(authorization, cached);
+      const age = this.#now() - cached.verifiedAt;
+      if (age <= 2 * this.#revalidateAfterMs || cached.storeDown) {
+        this.#hits++;
+        if (!cached.revalidating && age > this.#revalidateAfterMs) this.#revalidate(credentials, cached);
+        return cached.identity;
       }
-      return cached.identity;
     }
     this.#misses++;
-    let pending = this.#verifying.get(authorization);
+    let pending = this.#verifying.get(credentials);
     if (!pending) {
-      pending = this.#verify(authorization).finally(() => this.#verifying.delete(authorization));
-      this.#verifying.set(authorization, pending);
+      pending = this.#verify(credentials, cached).finally(() => this.#verifying.delete(credentials));
+      this.#verifying.set(credentials, pending);
     }
     return pending;
   }
@@ -84,42 +103,58 @@ export class Authenticator {
     }
   }
 
-  async #verify(authorization: string): Promise<Identity> {
-    const identity = await this.#lookup(authorization);
-    if (!identity) throw apiError('GUST_ERR_AUTH_INVALID');
+  /** `stale`: the cached entry too old to serve; it is served on if the store does not answer. */
+  async #verify(credentials: string, stale?: CachedIdentity): Promise<Identity> {
+    let identity: Identity | undefined;
+    try {
+      identity = await this.#lookup(credentials);
+    } catch (error) {
+      if (!stale) throw error;
+      stale.storeDown = true;
+      return stale.identity;
+    }
+    if (!identity) {
+      this.#verified.delete(credentials);
+      throw apiError('GUST_ERR_AUTH_INVALID');
+    }
+    this.#verified.delete(credentials);
     if (this.#verified.size >= this.#maxCachedHeaders) {
       // Drop the oldest entry (Map iterates in insertion order).
       const oldest = this.#verified.keys().next();
       if (!oldest.done) this.#verified.delete(oldest.value);
     }
-    this.#verified.set(authorization, { identity, verifiedAt: this.#now(), revalidating: false });
+    this.#verified.set(credentials, {
+      identity,
+      verifiedAt: this.#now(),
+      revalidating: false,
+      storeDown: false,
+    });
     return identity;
   }
 
-  #revalidate(authorization: string, cached: CachedIdentity): void {
+  #revalidate(credentials: string, cached: CachedIdentity): void {
     cached.revalidating = true;
-    this.#lookup(authorization).then(
+    this.#lookup(credentials).then(
       (identity) => {
         if (identity) {
           cached.identity = identity;
           cached.verifiedAt = this.#now();
           cached.revalidating = false;
+          cached.storeDown = false;
         } else {
-          this.#verified.delete(authorization);
+          this.#verified.delete(credentials);
         }
       },
-      // The store is unreachable: keep serving the verified identity and try again later.
+      // The store is unreachable: serve on, and try again at the next request.
       () => {
         cached.revalidating = false;
-        cached.verifiedAt = this.#now();
+        cached.storeDown = true;
       },
     );
   }
 
-  async #lookup(authorization: string): Promise<Identity | undefined> {
-    const match = /^basic\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) return undefined;
-    const parsed = parseApiKey(Buffer.from(match[1]!, 'base64').toString('utf8'));
+  async #lookup(credentials: string): Promise<Identity | undefined> {
+    const parsed = parseApiKey(credentials);
     if (!parsed) return undefined;
     const record = await this.#store.getAuthKey(parsed.uuid);
     if (!record || !secretMatches(record, parsed.secret)) return undefined;

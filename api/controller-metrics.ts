@@ -197,6 +197,13 @@ function watchSources(registry: Registry, { router, writer, caches }: Controller
   );
   counterFrom(
     registry,
+    'gust_activation_writer_dead_lettered_total',
+    'Activation records the store refused even shrunk (dropped, each logged with its id)',
+    [],
+    () => [[{}, writer.stats().deadLettered]],
+  );
+  counterFrom(
+    registry,
     'gust_cache_requests_total',
     'Cache lookups by cache (entities, auth) and result (hit, miss)',
     ['cache', 'result'],

@@ -11,8 +11,8 @@
 //                    (action concurrency 10; BENCH_BURST_CONCURRENCY=1 for one container per request)
 //   9 knative        GUST_BACKEND=knative (Knative Serving SIMULATED, real pods): warm latency and
 //                    throughput vs the gateway and the pod, scale from zero vs the gateway (knative.ts)
-// Gust runs in this process (provisioner, agent, controller as workers/all-in-one.ts composes
-// them); the load comes from a child process (bench/lib/load-worker.ts). Writes
+// The controller runs in this process, the provisioner and agent in a child
+// (bench/lib/control-plane-process.ts); the load comes from another child (bench/lib/load-worker.ts). Writes
 // bench/results/<timestamp>.{json,md}, three SVG charts, and the *latest* copies.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -982,7 +982,7 @@ function writeOutputs(): string {
 async function main(): Promise<void> {
   log(`mode ${SETTINGS.mode}; machine ${JSON.stringify(report.machine.before)}`);
   const load = new LoadGenerator();
-  report.setup.loadGenerator = `child process pid ${load.pid} (bench/lib/load-worker.ts, undici Pool); controller, provisioner and agent in the parent pid ${process.pid}`;
+  report.setup.loadGenerator = `child process pid ${load.pid} (bench/lib/load-worker.ts, undici Pool); the controller in the parent pid ${process.pid}, the provisioner and agent in its child (bench/lib/control-plane-process.ts)`;
   let stack: BenchStack | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = (): Promise<void> =>
@@ -1003,9 +1003,11 @@ async function main(): Promise<void> {
       }
       await load.close();
     })());
+  // BENCH_DEADLINE_MS: a shorter bound when the run must end by a given time (a quiet window).
+  const deadlineMs = Number(process.env.BENCH_DEADLINE_MS ?? SETTINGS.deadlineMs);
   const deadline = setTimeout(() => {
-    log(`deadline of ${SETTINGS.deadlineMs / 1000}s passed: cleaning up and exiting`);
-    report.errors.push({ phase: 'deadline', error: `the run passed ${SETTINGS.deadlineMs} ms` });
+    log(`deadline of ${deadlineMs / 1000}s passed: cleaning up and exiting`);
+    report.errors.push({ phase: 'deadline', error: `the run passed ${deadlineMs} ms` });
     void cleanup().finally(() => {
       report.machine.after = describeMachine();
       report.busyWarning = busyWarning(report.machine.before, report.machine.after);
@@ -1013,7 +1015,7 @@ async function main(): Promise<void> {
       writeOutputs();
       process.exit(2);
     });
-  }, SETTINGS.deadlineMs);
+  }, deadlineMs);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log(`${signal}: cleaning up`);

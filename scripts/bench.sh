@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `npm run bench [-- --quick] [-- --sqlite]`: brings up what the benchmarks need (dockerd, Temporal
 # dev server, Cassandra: scripts/stack/stack.sh start all, idempotent; the action image; tsc), then
-# runs bench/suite.ts, which composes Gust in-process and writes bench/results/<timestamp>.{json,md},
+# runs bench/suite.ts, which composes Gust (the controller in its process, the provisioner and agent in a
+# child) and writes bench/results/<timestamp>.{json,md},
 # SVG charts and the latest.* copies.
 #   BENCH_CPU_PROF=1   also writes a V8 CPU profile of the Gust process to bench/results/profiles/
+#   BENCH_DEADLINE_MS=N  ends the run (cleanup, then the report of what was measured) after N ms
 #   BENCH_SEMI_SPACE_MB=N  the Gust process's --max-semi-space-size (default 32; 0: Node's default)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

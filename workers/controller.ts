@@ -96,6 +96,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
     flushIntervalMs: config.store.activationFlushMs,
     onWriteError: (error, attempt, size) =>
       log.warn({ err: error, attempt, size }, 'activation store: writing records failed, retrying'),
+    onDeadLetter: (record, error) =>
+      log.error(
+        { err: error, activationId: record.activationId, namespace: record.namespace },
+        'activation store: refused this record even shrunk; it was dropped (dead-lettered)',
+      ),
   });
   const router = new Router({ maxQueuePerAction: controller.maxQueuePerAction });
   const entityCache = new EntityCache(stores.entities, {

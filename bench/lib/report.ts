@@ -90,7 +90,7 @@ export function renderMarkdown(report: ReportView, svgs: Record<string, string>)
       (report.machine.after ? `, ${report.machine.after.loadAverage.join(' / ')} after` : '') +
       `. Run took ${num((report.durationMs ?? 0) / 1000, 0)} s.`,
     '',
-    `Setup: Gust in one process (provisioner, agent, controller \`${report.setup.controllerId}\`, docker backend, ${report.setup.store} store); load from a separate process (${report.setup.loadGenerator}). ` +
+    `Setup: Gust as a deployment runs it (controller \`${report.setup.controllerId}\` alone in its process; provisioner and agent in another; docker backend, ${report.setup.store} store); load from a separate process (${report.setup.loadGenerator}). ` +
       `${report.settings.repeats} repeats of ${report.settings.durationMs} ms after ${report.settings.warmupMs} ms warm-up per closed-loop run; a figure is the median of the repeats, noise is min / median / max.`,
     '',
     '| figure | value | floor | ratio | target | met? | noise (min / median / max) |',

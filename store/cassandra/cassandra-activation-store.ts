@@ -91,8 +91,13 @@ export class CassandraActivationStore implements ActivationStore {
     for (const day of this.#days(query)) {
       query.signal?.throwIfAborted();
       const { cql, params } = this.#dayQuery('list', namespace, query, day);
+      // Iterating the result set fetches its further pages: `skip` past one page (5000 rows) of
+      // a day still lands on the right rows (audit L12).
       const result = await this.#client.execute(cql, [...params, wanted - found.length]);
-      for (const row of result.rows) found.push(row.get('activation_id') as string);
+      for await (const row of result) {
+        found.push(row.get('activation_id') as string);
+        if (found.length >= wanted) break;
+      }
       if (found.length >= wanted) break;
     }
     const records = await Promise.all(found.slice(query.skip, wanted).map((id) => this.get(namespace, id)));

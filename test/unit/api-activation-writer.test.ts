@@ -25,12 +25,15 @@ class FakeStore {
   batches: number[] = [];
   stored = new Map<string, Activation>();
   failing = false;
+  /** A record this store refuses while it takes others (as Cassandra refuses one too large). */
+  refuses: (record: Activation) => boolean = () => false;
   attempts = 0;
   delayMs = 0;
   async putBatch(records: readonly Activation[]): Promise<void> {
     this.attempts += 1;
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.failing) throw new Error('store unavailable');
+    if (records.some(this.refuses)) throw new Error('mutation too large');
     this.batches.push(records.length);
     for (const r of records) this.stored.set(r.activationId, r);
   }
@@ -87,6 +90,49 @@ describe('ActivationWriter', () => {
     await writer.flush();
     expect(store.stored.size).toBe(35);
     expect(writer.stats().failedAttempts).toBe(errors.length);
+    // An outage is no verdict on any record: all were written whole.
+    expect(writer.stats().deadLettered).toBe(0);
+    expect([...store.stored.values()].every((r) => r.logs.length === 0)).toBe(true);
+  });
+
+  // Audit H3: one record the store refuses must not hold the others back, nor be retried forever.
+  const refusing = (refuses: (r: Activation) => boolean) => {
+    const store = new FakeStore();
+    store.refuses = refuses;
+    const dead: string[] = [];
+    const writer = new ActivationWriter(store, {
+      batchSize: 10,
+      flushIntervalMs: 1,
+      retryInitialMs: 2,
+      retryMaxMs: 10,
+      onDeadLetter: (r) => dead.push(r.activationId),
+    });
+    for (let i = 0; i < 20; i++) {
+      const r = record(i);
+      if (i === 7) r.logs = ['x'.repeat(1000)];
+      writer.write(r);
+    }
+    return { store, writer, dead };
+  };
+
+  test('a record refused while others are written is split out and stored shrunk', async () => {
+    const { store, writer, dead } = refusing((r) => r.logs.some((line) => line.length > 500));
+    await writer.flush();
+    expect(store.stored.size).toBe(20);
+    expect(store.stored.get(record(7).activationId)!.logs).toEqual([
+      'The activation record was too large to store: its logs were dropped and its result cut.',
+    ]);
+    expect(dead).toEqual([]);
+    expect(writer.stats()).toMatchObject({ written: 20, pending: 0, deadLettered: 0 });
+  });
+
+  test('a record refused even shrunk is dead-lettered, once; the others are stored', async () => {
+    const id = record(7).activationId;
+    const { store, writer, dead } = refusing((r) => r.activationId === id);
+    await writer.flush();
+    expect(store.stored.size).toBe(19);
+    expect(dead).toEqual([id]);
+    expect(writer.stats()).toMatchObject({ accepted: 20, written: 19, pending: 0, deadLettered: 1 });
   });
 
   test('over the high-water mark write() returns false and waitForRoom() waits for the store', async () => {

@@ -117,6 +117,53 @@ describe('Authenticator', () => {
       statusCode: 401,
     });
   });
+
+  // Audit M1.
+  test('a key deleted elsewhere is never served past twice the revalidation interval', async () => {
+    const { record, apiKey } = makeAuthKey('expired');
+    await store.putAuthKey(record);
+    let now = 0;
+    const auth = new Authenticator(store, { revalidateAfterMs: 1_000, now: () => now });
+    const header = basicAuth(apiKey);
+    await auth.authenticate(header);
+    await store.deleteAuthKey(record.uuid);
+    now = 60_000; // no request in between: the cached entry is too old to serve
+    await expect(Promise.resolve().then(() => auth.authenticate(header))).rejects.toMatchObject({
+      statusCode: 401,
+    });
+  });
+
+  test('only canonical base64 is accepted, so one key cannot fill the cache with variants', async () => {
+    const { record, apiKey } = makeAuthKey('canonical');
+    await store.putAuthKey(record);
+    const auth = new Authenticator(store);
+    const encoded = Buffer.from(apiKey).toString('base64');
+    expect(await auth.authenticate(`Basic ${encoded}`)).toMatchObject({ namespace: 'canonical' });
+    for (const variant of [`${encoded}!!!!`, `${encoded.slice(0, 8)}.${encoded.slice(8)}`]) {
+      expect(() => auth.authenticate(`Basic ${variant}`)).toThrow(
+        expect.objectContaining({ statusCode: 401 }),
+      );
+    }
+    expect(await auth.authenticate(`basic   ${encoded}`)).toMatchObject({ namespace: 'canonical' });
+    expect(auth.stats().misses).toBe(1); // one entry for the key, whatever the header's spelling
+  });
+
+  test('while the store does not answer, a cached identity is served on', async () => {
+    const { record, apiKey } = makeAuthKey('outage');
+    await store.putAuthKey(record);
+    let now = 0;
+    let down = false;
+    const flaky = {
+      getAuthKey: (uuid: string) => (down ? Promise.reject(new Error('store down')) : store.getAuthKey(uuid)),
+    };
+    const auth = new Authenticator(flaky, { revalidateAfterMs: 1_000, now: () => now });
+    const header = basicAuth(apiKey);
+    await auth.authenticate(header);
+    down = true;
+    now = 60_000;
+    expect(await auth.authenticate(header)).toMatchObject({ namespace: 'outage' });
+    expect(auth.authenticate(header)).toMatchObject({ namespace: 'outage' }); // from the cache again
+  });
 });
 
 describe('guest key bootstrap', () => {

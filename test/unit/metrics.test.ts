@@ -3,7 +3,7 @@ import { ProcessMetrics, type WatchedWorker } from '../../common/metrics';
 
 const sources = (queued: number): ControllerMetricsSources => ({
   router: { stats: () => ({ queued, containers: { stemCell: 0, idle: 1, busy: 2, draining: 0 } }) },
-  writer: { stats: () => ({ accepted: 3, written: 3, pending: 0, failedAttempts: 0 }) },
+  writer: { stats: () => ({ accepted: 3, written: 3, pending: 0, failedAttempts: 0, deadLettered: 0 }) },
   caches: {
     entities: { stats: () => ({ hits: 5, misses: 1 }) },
     auth: { stats: () => ({ hits: 7, misses: 2 }) },
