@@ -4,16 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from 'cassandra-driver';
 import { ActivationWriter } from '../../api/activation-writer';
-import type { Activation } from '../../common/types';
-import { CassandraActivationStore } from '../../store/cassandra/cassandra-activation-store';
-import { createCassandraClient } from '../../store/cassandra/cassandra-client';
-import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
+import { activation, runNamespace, useCassandraKeyspace } from './cassandra-fixtures';
 
 jest.setTimeout(120_000);
 
-const KEYSPACE = 'gust_outage_test';
 const RECORDS = 3_000;
 const OUTAGE_MS = 6_000;
 const PID_FILE = join(
@@ -22,7 +17,7 @@ const PID_FILE = join(
   'pid',
 );
 
-let client: Client;
+const cassandra = useCassandraKeyspace('gust_outage_test');
 let cassandraPid: number | undefined;
 let frozen = false;
 
@@ -33,41 +28,18 @@ function resumeCassandra(): void {
   }
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   cassandraPid = Number(readFileSync(PID_FILE, 'utf8').trim());
   process.kill(cassandraPid, 0); // throws if Cassandra is not running
   process.once('exit', resumeCassandra);
-  client = createCassandraClient({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE });
-  await client.connect();
-  await migrateCassandraSchema(client, KEYSPACE);
 });
+afterAll(resumeCassandra);
 
-afterAll(async () => {
-  resumeCassandra();
-  await client?.shutdown();
-});
-
-function record(namespace: string, i: number): Activation {
-  return {
-    namespace,
-    name: 'burst',
-    version: '0.0.1',
-    subject: namespace,
-    activationId: `${namespace.slice(-8)}${i.toString(16).padStart(24, '0')}`,
-    start: Date.now(),
-    end: Date.now() + 1,
-    duration: 1,
-    statusCode: 0,
-    response: { status: 'success', statusCode: 0, success: true, result: { i } },
-    logs: [`line ${i}`],
-    annotations: [{ key: 'path', value: `${namespace}/burst` }],
-    publish: false,
-  };
-}
+const record = (namespace: string, i: number) => activation(namespace, i, { logs: [`line ${i}`] });
 
 test('every accepted record is stored although Cassandra is frozen for several seconds', async () => {
-  const namespace = `outage${Date.now().toString(16).slice(-8)}`;
-  const store = new CassandraActivationStore(client, KEYSPACE, { ttlSeconds: 3600 });
+  const namespace = runNamespace('outage');
+  const store = cassandra.store();
   const failures: number[] = [];
   const writer = new ActivationWriter(store, {
     retryInitialMs: 100,
