@@ -66,6 +66,26 @@ export function containerName(owner: string, seq: number): string {
   return `gust_${safe}_${seq}`;
 }
 
+/**
+ * Audit M2: `containerName` gives `pool/alice/corp/act` (namespace alice, package corp) and
+ * `pool/alice@corp/act` (namespace alice@corp) one name, and so one tenant another's container.
+ * Here every character Docker does not allow in a name, and `_` itself, is written as `_` and four
+ * hex digits, so no two owners share a name; past 100 characters the rest gives way to a hash of
+ * the whole owner. Action pools name their containers so since patch `distinct-container-names`.
+ */
+export function distinctContainerName(owner: string, seq: number): string {
+  let safe = owner.replace(/[^a-zA-Z0-9.-]/g, (ch) => `_${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (safe.length > 100) safe = `${safe.slice(0, 91)}_${fnv1a(owner)}`;
+  return `gust_${safe}_${seq}`;
+}
+
+/** 32-bit FNV-1a as 8 hex digits: deterministic and free of Node APIs (workflow code uses it). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
+
 /** Every controller polls this queue for alarm fires (a schedule targets one queue, not a controller). */
 export const ALARMS_TASK_QUEUE = 'gust-alarms';
 /** One Temporal Schedule per alarm feed trigger: `alarm/<namespace>/<trigger>`. */

@@ -27,9 +27,11 @@ export class ActionPool {
   readonly containers: ContainerInventory;
   readonly maxContainers: number;
 
+  /** `naming`: the names of new containers (workflows/action-pool.ts chooses it by patch). */
   constructor(
     readonly input: ActionPoolInput,
     readonly owner: string,
+    readonly naming: (owner: string, seq: number) => string = containerName,
   ) {
     this.state = input.state ?? { action: null, nextSeq: 0, containers: [], pending: [], controllers: null };
     this.containers = new ContainerInventory(this.state.containers);
@@ -164,7 +166,7 @@ export class ActionPool {
       for (let i = 0; i < p.count && this.live().length < this.maxContainers; i++) {
         created.push(
           this.containers.add({
-            name: containerName(this.owner, this.state.nextSeq++),
+            name: this.naming(this.owner, this.state.nextSeq++),
             memoryMB: action.memoryMB,
             version: action.ref.version,
             controllerId: p.controllerId,

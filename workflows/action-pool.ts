@@ -12,6 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { containerName, distinctContainerName } from '../common/names';
 import { ACTION_ATTR, HOST_ATTR, KIND_ATTR, NAMESPACE_ATTR } from '../common/search-attributes';
 import { ActionPool } from './action-pool-state';
 import { Operations, provisionContainer, removeContainer, type PoolContext } from './container-ops';
@@ -38,12 +39,16 @@ const REPAIR_WHILE_LEASING_PATCH = 'repair-while-leasing';
 const IDLE_COMPLETES_PATCH = 'idle-pool-completes';
 /** How long an empty pool waits for work before it completes (ActionPoolInput.completeWhenIdleMs). */
 export const IDLE_POOL_COMPLETES_MS = 15 * 60_000;
+/** Marks histories whose containers get names no other owner can produce (audit M2). */
+const DISTINCT_NAMES_PATCH = 'distinct-container-names';
 /** Marks histories where a demand signal no longer scales the pool (one scale-up path: requests). */
 export const DEMAND_RETIRED_PATCH = 'demand-signal-retired';
 
 export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> {
   const owner = workflowInfo().workflowId;
-  const pool = new ActionPool(input, owner);
+  // Audit M2: names that no other owner can produce. Runs recorded before keep the old names.
+  const naming = patched(DISTINCT_NAMES_PATCH) ? distinctContainerName : containerName;
+  const pool = new ActionPool(input, owner, naming);
   const ctx: PoolContext = { scope: input.scope, names: scopedNames(input.scope), owner };
   const ops = new Operations();
   let dirty = true;

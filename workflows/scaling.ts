@@ -13,7 +13,9 @@ export interface DemandReport {
 
 /**
  * How many more containers one controller needs: enough slots for what is queued beyond its free
- * capacity, minus the containers already being created for it, never past `maxTotal`.
+ * capacity, minus the containers already being created for it, never past `maxTotal`. Only the
+ * replay of retired demand signals decides with it now (ActionPool.replayDemand); routers size
+ * their requests with containersForLoad below.
  */
 export function containersToAdd(opts: {
   demand: DemandReport;
