@@ -25,6 +25,7 @@ import { ActionKeys, masterKeyOf } from './action-keys';
 import type { Invoker } from './invoke/invoker';
 import type { InvokeObserver } from './invoke/observer';
 import requestLog from './request-log';
+import { tracing } from '../common/tracing';
 import { NamespaceThrottles } from './namespace-throttles';
 import './request-context';
 import { actionRoutes } from './routes/action-routes';
@@ -152,6 +153,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(httpConventions);
   registerApiDocs(app);
   if (deps.config.observability.requestLog) void app.register(requestLog);
+  const traces = tracing();
+  if (traces) void app.register(traces.requestSpans);
   const { metrics } = deps;
   if (metrics) {
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

@@ -64,6 +64,8 @@ export interface GustConfig {
     metricsHost: string;
     provisionerMetricsPort: number;
     agentMetricsPort: number;
+    /** OpenTelemetry tracing across controller, workflows and activities: where spans go (`off`: none). */
+    tracing: 'off' | 'otlp' | 'console' | 'memory';
   };
   temporal: {
     address: string;
@@ -267,6 +269,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       metricsHost: env('GUST_METRICS_HOST', '127.0.0.1'),
       provisionerMetricsPort: int('GUST_PROVISIONER_METRICS_PORT', 9464),
       agentMetricsPort: int('GUST_AGENT_METRICS_PORT', 9465),
+      tracing: oneOf('GUST_OTEL', 'off', ['off', 'otlp', 'console', 'memory'] as const),
     },
     temporal: {
       address: env('GUST_TEMPORAL_ADDRESS', '127.0.0.1:7233'),

@@ -17,6 +17,7 @@ import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
 import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { createLogger, temporalLogger, type Logger } from '../common/logger';
+import { installTracing, tracing } from '../common/tracing';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { refuseDuplicateId } from './duplicate-ids';
 import { reportContainerExits } from './container-exits';
@@ -67,6 +68,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningWorker> 
     connection,
     namespace: client.options.namespace,
     taskQueue: names.hostQueue(hostId),
+    ...tracing()?.workerOptions,
     activities: createHostActivities({
       backend,
       hostId,
@@ -161,6 +163,7 @@ async function main(): Promise<void> {
     );
   const log = createLogger(config.observability.logLevel);
   Runtime.install({ logger: temporalLogger(log) });
+  await installTracing(config);
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = await createAgentBackend(config, { client });
@@ -171,6 +174,7 @@ async function main(): Promise<void> {
     await metrics?.close();
     await backend.close();
     await connection.close();
+    await tracing()?.shutdown();
   });
 }
 

@@ -9,6 +9,7 @@ import { createLogger, temporalLogger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
 import { startDevServer } from './dev-server';
 import { startEmbeddedGust } from './embedded';
+import { tracing } from '../common/tracing';
 
 async function main(): Promise<void> {
   // The embedded default: generous throttles unless GUST_* says otherwise (README).
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping Gust');
     const { containersRemoved } = await gust.stop();
     await devServer.stop();
+    await tracing()?.shutdown();
     log.info({ containersRemoved }, 'Gust stopped');
   };
   // A second signal (a terminal's SIGINT and a wrapper's SIGTERM often come together) must not

@@ -16,6 +16,7 @@ import type { KnativeRoutes } from '../api/invoke/knative-invoker';
 import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
 import { createLogger, type Logger } from '../common/logger';
+import { tracing } from '../common/tracing';
 import { controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
@@ -83,6 +84,7 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
         connection,
         namespace: client.options.namespace,
         taskQueue: scopedNames(scope).controllerQueue(controllerId),
+        ...tracing()?.workerOptions,
         activities: {
           ...createControllerActivities({ routerLeases, incarnation }),
           ...(options.knativeRoutes ? createKnativeRouteActivities(options.knativeRoutes) : {}),

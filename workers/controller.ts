@@ -30,6 +30,7 @@ import { ControllerMetrics } from '../api/controller-metrics';
 import { loadConfig, type GustConfig, type LogLevel } from '../common/config';
 import { createLogger, temporalLogger, type Logger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
+import { installTracing, traceMethod, tracing } from '../common/tracing';
 import { RuntimeClient } from '../runtimes/runtime-client';
 import { openStores, type Stores } from '../store/open-stores';
 import { DEFAULT_SCOPE, type Scope } from '../workflows/scope';
@@ -111,7 +112,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const observe =
     metrics &&
     new ControllerMetrics(metrics.registry, { router, writer, caches: { entities: entityCache, auth } });
+  // With tracing on, a span per container /init and /run, child of the request's.
   const runtime = new RuntimeClient({ secrets: backend });
+  traceMethod(runtime, 'init', 'container /init', (address) => ({ 'server.address': String(address) }));
+  traceMethod(runtime, 'run', 'container /run', (address) => ({ 'server.address': String(address) }));
   const invoker =
     config.agent.backend === 'knative'
       ? knativeInvoker(options, log, runtime, observe)
@@ -224,6 +228,7 @@ async function startAlarmWorker(options: {
     connection: options.connection,
     namespace: options.client.options.namespace,
     taskQueue: options.scope.prefix + ALARMS_TASK_QUEUE,
+    ...tracing()?.workerOptions,
     activities: createAlarmActivities({ fire }),
   });
   return runInBackground(worker);
@@ -254,6 +259,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.observability.logLevel);
   Runtime.install({ logger: temporalLogger(log) });
+  await installTracing(config);
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = await createAgentBackend(config, { client });
@@ -264,6 +270,7 @@ async function main(): Promise<void> {
     await running.stop();
     await backend.close();
     await connection.close();
+    await tracing()?.shutdown();
   };
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());

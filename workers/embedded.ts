@@ -10,6 +10,7 @@ import type { ContainerBackend } from '../backends/backend';
 import type { GustConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
+import { installTracing } from '../common/tracing';
 import { LABELS } from '../common/names';
 import type { Stores } from '../store/open-stores';
 import type { Scope } from '../workflows/scope';
@@ -63,6 +64,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
   const metrics =
     options.metrics ??
     (config.observability.metrics ? new ProcessMetrics({ processMetrics: false }) : undefined);
+  await installTracing(config);
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = options.backend ?? (await createAgentBackend(config, { client, scope }));

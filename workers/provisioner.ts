@@ -20,6 +20,7 @@ import { MesosSchedulerApi } from '../backends/mesos/api';
 import { loadConfig, type GustConfig } from '../common/config';
 import { createLogger, temporalLogger } from '../common/logger';
 import { isClusterHost } from '../common/names';
+import { installTracing, tracing } from '../common/tracing';
 import type {
   HostsInput,
   ReconcileWorkflowInput,
@@ -95,6 +96,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
     namespace: client.options.namespace,
     taskQueue: names.provisioningQueue,
     workflowBundle: bundle,
+    ...tracing()?.workerOptions,
     activities: {
       ...createClusterActivities({
         minContainers: config.pools.minContainersPerAction,
@@ -233,6 +235,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.observability.logLevel);
   Runtime.install({ logger: temporalLogger(log) });
+  await installTracing(config);
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const bundle = await bundleControlPathWorkflows();
@@ -262,6 +265,7 @@ async function main(): Promise<void> {
     await stores?.close();
     await backend?.close();
     await connection.close();
+    await tracing()?.shutdown();
   });
 }
 

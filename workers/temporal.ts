@@ -9,28 +9,38 @@ import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle 
 import type { GustConfig } from '../common/config';
 import type { Logger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
+import { tracing } from '../common/tracing';
 
 export async function connectTemporal(config: Pick<GustConfig, 'temporal'>): Promise<NativeConnection> {
   return NativeConnection.connect({ address: config.temporal.address });
 }
 
-/** A Client over the process's NativeConnection (needed for eager start; no second connection). */
+/**
+ * A Client over the process's NativeConnection (needed for eager start; no second connection).
+ * With tracing installed (common/tracing.ts), its calls carry the caller's trace context.
+ */
 export function createTemporalClient(
   connection: NativeConnection,
   config: Pick<GustConfig, 'temporal'>,
 ): Client {
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    interceptors: tracing()?.clientInterceptors,
+  });
 }
 
 /**
  * Bundles workflows/ once; pass the result to every Worker that runs workflows. `workflowsPath`:
- * another tree's workflows/ (the upgrade test bundles the previous release's).
+ * another tree's workflows/ (the upgrade test bundles the previous release's). With tracing
+ * installed, the bundle holds its workflow interceptors.
  */
 export async function bundleControlPathWorkflows(
   workflowsPath = require.resolve('../workflows'),
 ): Promise<WorkflowBundle> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules: tracing()?.workflowInterceptorModules,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   return { code };

@@ -56,6 +56,8 @@ export interface StartGustOptions {
   agent?: Partial<GustConfig['agent']>;
   /** e.g. a private Temporal dev server that a fault test may freeze. */
   temporal?: Partial<GustConfig['temporal']>;
+  /** e.g. tracing on (GUST_OTEL) */
+  observability?: Partial<GustConfig['observability']>;
   /** Cassandra keyspace, emptied first: a test file that runs beside others needs its own. @default gust_e2e */
   keyspace?: string;
 }
@@ -116,6 +118,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     stateDir,
     controller: { ...base.controller, id: `e2e-${id}`, port: 0, ...options.controller },
     temporal: { ...base.temporal, ...options.temporal },
+    observability: { ...base.observability, ...options.observability },
     store: {
       ...base.store,
       kind: options.store ?? 'cassandra',
