@@ -51,7 +51,7 @@ export GUST_LOG_LEVEL="${GUST_LOG_LEVEL:-warn}"
 
 # Lint and jest both run even when one fails, so a CI log shows every problem at once.
 lint=0 tests=0
-step "lint (eslint + prettier)" npm run --silent lint || lint=$?
+step "lint (tsc, eslint, prettier)" npm run --silent lint || lint=$?
 # jest.config.js sets forceExit: a leaked handle must not hold CI until its time limit.
 step "jest (unit, integration, e2e)" jest_run --selectProjects unit integration || tests=$?
 # Fault tests (test/faults/), in band: each freezes, kills or restarts a part of the stack

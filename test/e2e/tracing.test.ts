@@ -57,7 +57,7 @@ test('one trace links the request, the pool workflow and the container activity'
     action: { exec: { kind: 'nodejs:20', code: 'function main(p) { return { n: p.n }; }' } },
   });
   const activation = await ow.actions.invoke({ name, blocking: true, params: { n: 1 } });
-  expect(activation.response.result).toEqual({ n: 1 });
+  expect(activation.response?.result).toEqual({ n: 1 });
 
   // The request span ends once the response is sent; workflow spans come through the worker's sink.
   const request = await eventually(() =>
