@@ -14,11 +14,9 @@ import type {
   RequestContainersInput,
   ScaleDownInput,
 } from './messages';
-import { chooseIdleVictims, containersToAdd } from './scaling';
+import { chooseIdleVictims, containersToAdd, MAX_CONTAINERS_PER_REQUEST } from './scaling';
 
 export const DEFAULT_MAX_CONTAINERS = 64;
-/** One request may not ask for more than this (a bound on a single update's work). */
-export const MAX_CONTAINERS_PER_REQUEST = 32;
 /** Failures of unknown containers remembered for a hand-over still under way (oldest forgotten). */
 const MAX_FAILED_BEFORE_ADOPT = 32;
 

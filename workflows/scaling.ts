@@ -1,6 +1,9 @@
 // Scale-up and scale-down decisions of an action pool. Pure functions over plain data.
 import type { ContainerUsage } from '../common/types';
 
+/** One request may not ask for more than this (a bound on a single update's work): routers split larger needs. */
+export const MAX_CONTAINERS_PER_REQUEST = 32;
+
 export interface DemandReport {
   controllerId: string;
   /** Requests waiting in the controller's queue for this action. */

@@ -14,12 +14,10 @@ import type { ControlPlane } from '../../common/contracts';
 import type { Logger } from '../../common/logger';
 import { actionPath, actionVersionKey } from '../../common/names';
 import type { Action, ActionRef } from '../../common/types';
-import { containersForLoad } from '../../workflows/scaling';
+import { containersForLoad, MAX_CONTAINERS_PER_REQUEST } from '../../workflows/scaling';
 import type { Router } from './router';
 import { withDeadline } from '../../common/deadline';
 
-/** The pool workflow accepts at most this many containers in one request. */
-const MAX_PER_REQUEST = 32;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2_000;
 /** A container request not accepted within this counts as failed. */
@@ -119,7 +117,7 @@ export class CapacityRequests {
       if (this.router.queued(ref) === 0 && demand.onTheirWay === 0) this.demands.delete(key);
       return;
     }
-    const count = Math.min(needed, MAX_PER_REQUEST);
+    const count = Math.min(needed, MAX_CONTAINERS_PER_REQUEST);
     demand.sending = true;
     withDeadline(this.control.requestContainers(action, count), REQUEST_DEADLINE_MS).then(
       () => {
