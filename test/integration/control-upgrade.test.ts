@@ -1,13 +1,11 @@
 // Upgrade with live workflows: the previous release's workflow code (previous-release.ts: its
-// commit, `git archive`d and bundled) runs a provisioner that starts the hosts workflow, a
+// bundle, recorded when it shipped) runs a provisioner that starts the hosts workflow, a
 // stem-cell pool and action pools and lets them act (requests, demand, a claim and hand-over).
 // That provisioner stops; the current code's provisioner takes over the same task queue, as in a
 // rolling deploy. The same workflow runs go on: each replays what the old code wrote, then
 // handles new signals and updates. No workflow task fails, and every history replays on the
 // current code. Activities are the current ones throughout (their inputs are kept compatible).
 import type { WorkflowBundle } from '@temporalio/worker';
-import { join } from 'node:path';
-import { bundleControlPathWorkflows } from '../../workers/temporal';
 import { demandSignal, actionSpecOf } from '../../workflows/messages';
 import {
   createSingleHostStack,
@@ -19,7 +17,7 @@ import {
   type RecordingRouter,
   type SingleHostStack,
 } from './control-harness';
-import { checkOutRelease, type CheckedOutRelease } from './previous-release';
+import { releaseBundle } from './previous-release';
 
 jest.setTimeout(300_000);
 
@@ -27,22 +25,19 @@ const RUN = Math.random().toString(36).slice(2, 8);
 const PREFIX = `cupg${RUN}-`;
 const NS = `guest${RUN}`;
 
-let release: CheckedOutRelease;
 let previous: WorkflowBundle;
 let stack: SingleHostStack;
 let h: ControlPathHarness;
 let c1: RecordingRouter;
 
 beforeAll(async () => {
-  release = checkOutRelease();
-  previous = await bundleControlPathWorkflows(join(release.dir, 'workflows', 'index.ts'));
+  previous = releaseBundle();
   stack = await createSingleHostStack(PREFIX, 60_000);
   ({ h, c1 } = stack);
 });
 
 afterAll(async () => {
   await stack?.close();
-  release?.remove();
 });
 
 const pool = (name: string) => h.inventory(h.names.actionPoolId(NS, name));

@@ -1,52 +1,49 @@
-// The previous release's source tree, for the upgrade test (control-upgrade.test.ts): `git archive`
-// of its commit into a temporary directory, so it works in any clone that has the commit (CI's
-// fresh clone has the whole history), with this checkout's node_modules linked in.
+// The previous release's workflow code, for the upgrade test (control-upgrade.test.ts): its
+// workflow bundle as the release shipped it, recorded in test/fixtures/releases/, so the test needs
+// neither that commit in the clone (a shallow clone lacks it) nor a bundling of old sources.
+// Record a release's bundle when it ships, then bump PREVIOUS_RELEASE:
+//   node scripts/run-ts.js test/integration/previous-release.ts <commit>
+// (`git archive` of that commit's sources, this checkout's node_modules, bundled like workers do).
+import type { WorkflowBundle } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { bundleControlPathWorkflows } from '../../workers/temporal';
 
-/**
- * The commit of the previous release (releases are not tagged). Bump it when a release ships, so
- * each release is tested against the shape the one before it left running.
- */
+/** The commit of the previous release (releases are not tagged). */
 export const PREVIOUS_RELEASE = 'ef6518d';
 
 const ROOT = resolve(__dirname, '..', '..');
+const recorded = (commit: string): string =>
+  join(ROOT, 'test', 'fixtures', 'releases', `${commit}-workflows.js.gz`);
 
-export interface CheckedOutRelease {
-  commit: string;
-  /** Root of the extracted tree. */
-  dir: string;
-  remove(): void;
+/** The recorded workflow bundle of release `commit`. */
+export function releaseBundle(commit = PREVIOUS_RELEASE): WorkflowBundle {
+  return { code: gunzipSync(readFileSync(recorded(commit))).toString('utf8') };
 }
 
-export function checkOutRelease(commit = PREVIOUS_RELEASE): CheckedOutRelease {
+/** Bundles the workflows of `commit` from git and records them (run when a release ships). */
+async function recordReleaseBundle(commit: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `gust-release-${commit}-`));
   try {
     const tar = join(dir, 'release.tar');
-    execFileSync('git', [
-      '-C',
-      ROOT,
-      'archive',
-      '--format=tar',
-      '-o',
-      tar,
-      commit,
-      '--',
-      'workflows',
-      'common',
-      'activities',
-      'backends',
-      'api',
-      'runtimes',
-    ]);
+    const sources = ['workflows', 'common', 'activities', 'backends', 'api', 'runtimes'];
+    execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', '-o', tar, commit, '--', ...sources]);
     execFileSync('tar', ['-xf', tar, '-C', dir]);
-    rmSync(tar);
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  } catch (err) {
+    const { code } = await bundleControlPathWorkflows(join(dir, 'workflows', 'index.ts'));
+    writeFileSync(recorded(commit), gzipSync(code, { level: 9 }));
+    console.log(`recorded ${recorded(commit)} (${code.length} bytes of bundle)`);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`cannot check out release ${commit} (a shallow clone lacks it): ${String(err)}`);
   }
-  return { commit, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+if (require.main === module) {
+  recordReleaseBundle(process.argv[2] ?? PREVIOUS_RELEASE).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 }
