@@ -101,15 +101,21 @@ describe('Authenticator', () => {
     });
   });
 
-  test('a key deleted elsewhere stops working after revalidation', async () => {
-    const { record, apiKey } = makeAuthKey('revalidated');
+  /** A key used once (so cached), then deleted in the store behind the authenticator's back. */
+  async function deletedAfterUse(namespace: string) {
+    const { record, apiKey } = makeAuthKey(namespace);
     await store.putAuthKey(record);
-    let now = 0;
-    const auth = new Authenticator(store, { revalidateAfterMs: 1_000, now: () => now });
+    const clock = { now: 0 };
+    const auth = new Authenticator(store, { revalidateAfterMs: 1_000, now: () => clock.now });
     const header = basicAuth(apiKey);
     await auth.authenticate(header);
     await store.deleteAuthKey(record.uuid);
-    now = 2_000;
+    return { auth, header, clock };
+  }
+
+  test('a key deleted elsewhere stops working after revalidation', async () => {
+    const { auth, header, clock } = await deletedAfterUse('revalidated');
+    clock.now = 2_000;
     // Served once more while the background check runs, then refused.
     expect(auth.authenticate(header)).toMatchObject({ namespace: 'revalidated' });
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -120,14 +126,8 @@ describe('Authenticator', () => {
 
   // Audit M1.
   test('a key deleted elsewhere is never served past twice the revalidation interval', async () => {
-    const { record, apiKey } = makeAuthKey('expired');
-    await store.putAuthKey(record);
-    let now = 0;
-    const auth = new Authenticator(store, { revalidateAfterMs: 1_000, now: () => now });
-    const header = basicAuth(apiKey);
-    await auth.authenticate(header);
-    await store.deleteAuthKey(record.uuid);
-    now = 60_000; // no request in between: the cached entry is too old to serve
+    const { auth, header, clock } = await deletedAfterUse('expired');
+    clock.now = 60_000; // no request in between: the cached entry is too old to serve
     await expect(Promise.resolve().then(() => auth.authenticate(header))).rejects.toMatchObject({
       statusCode: 401,
     });
