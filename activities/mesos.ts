@@ -59,6 +59,9 @@ async function call(
 
 export const MESOS_CALL_REFUSED = 'MesosCallRefused';
 
+/** How long a subscription another one took over waits before it subscribes again. */
+const SUPERSEDED_WAIT_MS = 5000;
+
 /** `api` is the process's client of the master; the caller closes it when the worker stops. */
 export function createMesosActivities(api: MesosSchedulerApi, options: { missedHeartbeats?: number } = {}) {
   // Heartbeats missed before the stream counts as dead (scheduler-http-api.md suggests 5).
@@ -71,6 +74,7 @@ export function createMesosActivities(api: MesosSchedulerApi, options: { missedH
     cancelled: AbortSignal,
     onSubscribed: (frameworkId: string) => void,
     onStream: (streamId: string) => void,
+    onSuperseded: () => void,
   ): Promise<void> {
     const handle = getClient().workflow.getHandle(input.workflowId);
     const stream = new AbortController();
@@ -137,8 +141,15 @@ export function createMesosActivities(api: MesosSchedulerApi, options: { missedH
         }
         case 'ERROR': {
           const message = event.error?.message ?? 'unknown error';
+          if (/failed over/i.test(message)) {
+            // Another subscription of this framework took over: most likely a retry of this
+            // activity while this attempt, timed out, had not heard so yet.
+            onSuperseded();
+            stream.abort();
+            return;
+          }
           const removed = /removed|not registered|unknown framework/i.test(message);
-          await handle.signal(mesosErrorSignal, { message, removed });
+          await handle.signal(mesosErrorSignal, { message, removed, streamId: id });
           if (removed) onSubscribed('');
           stream.abort();
           return;
@@ -177,6 +188,7 @@ export function createMesosActivities(api: MesosSchedulerApi, options: { missedH
       try {
         while (!cancelled.aborted) {
           let streamId: string | undefined;
+          let superseded = false;
           try {
             await follow(
               input,
@@ -188,6 +200,7 @@ export function createMesosActivities(api: MesosSchedulerApi, options: { missedH
                 heartbeat({ frameworkId });
               },
               (id) => (streamId = id),
+              () => (superseded = true),
             );
           } catch (err) {
             if (cancelled.aborted) break;
@@ -202,8 +215,10 @@ export function createMesosActivities(api: MesosSchedulerApi, options: { missedH
               .signal(mesosDisconnectedSignal, { streamId })
               .catch(() => undefined);
           }
-          // Exponential backoff up to 5 s (the API doc suggests at most 15 s).
-          await sleep(backoffMs, cancelled);
+          // Exponential backoff up to 5 s (the API doc suggests at most 15 s). Taken over by
+          // another subscription: wait long enough for a stale attempt to hear it is cancelled
+          // (heartbeats go every second or two), so that two attempts do not take turns.
+          await sleep(superseded ? SUPERSEDED_WAIT_MS : backoffMs, cancelled);
           backoffMs = Math.min(backoffMs * 2, 5000);
         }
       } finally {

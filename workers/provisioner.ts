@@ -96,6 +96,9 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
     namespace: client.options.namespace,
     taskQueue: names.provisioningQueue,
     workflowBundle: bundle,
+    // Heartbeats (and with their answers, cancellations) travel at least this often, whatever
+    // an activity's heartbeat timeout: the Mesos subscription relies on it.
+    maxHeartbeatThrottleInterval: '2s',
     ...tracing()?.workerOptions,
     activities: {
       ...createClusterActivities({

@@ -110,6 +110,14 @@ export class MesosFramework {
     return due;
   }
 
+  /** KILLs that did not reach the master: due again at once. */
+  killNotSent(taskIds: string[]): void {
+    for (const id of taskIds) {
+      const t = this.find(id);
+      if (t) t.killSentAt = null;
+    }
+  }
+
   applyStatus(status: TaskStatus, now: number): StatusOutcome {
     const taskId = status.task_id.value;
     const agentId = status.agent_id?.value ?? null;

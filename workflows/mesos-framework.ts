@@ -12,6 +12,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -48,9 +49,11 @@ const subscription = (queue: string) =>
   proxyActivities<MesosActivities>({
     taskQueue: queue,
     startToCloseTimeout: '365d',
-    // Short: a crashed provisioner's subscription moves on soon, and a cancellation (before
-    // continue-as-new) reaches the activity within the heartbeat throttle (0.8 × this).
-    heartbeatTimeout: '5s',
+    // A crashed provisioner's subscription moves on after this. Not shorter: a live subscription
+    // timed out on a busy machine keeps running until it hears so, and meanwhile its retry
+    // subscribes too. The provisioner worker sends heartbeats every second or two regardless
+    // (maxHeartbeatThrottleInterval), so a cancellation reaches the activity that soon.
+    heartbeatTimeout: '15s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s' },
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
     summary: 'hold the Mesos scheduler subscription',
@@ -181,7 +184,9 @@ export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promis
     if (outcome.revive) revive = true;
     dirty = true;
   });
-  setHandler(mesosErrorSignal, ({ message, removed }) => {
+  setHandler(mesosErrorSignal, ({ message, removed, streamId: from }) => {
+    // An error on a stream already replaced says nothing about the live one.
+    if (!removed && from !== undefined && from !== streamId) return;
     log.error('Mesos master sent an error', { message });
     if (removed) deaths.push(...fw.removedByMaster(Date.now()));
     streamId = null;
@@ -229,7 +234,16 @@ export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promis
         ...toKill.splice(0),
         ...fw.killsDue(Date.now()).map((t) => ({ taskId: t.spec.taskId, agentId: t.agentId })),
       ];
-      if (kills.length > 0) await calls.killTasks(ctx, kills);
+      if (kills.length > 0) {
+        try {
+          await calls.killTasks(ctx, kills);
+        } catch (err) {
+          // Not sent (a stale stream, most likely): they go again on the next good stream,
+          // not a resend period later.
+          if (patched('mesos-resend-failed-kills')) fw.killNotSent(kills.map((k) => k.taskId));
+          throw err;
+        }
+      }
       if (revive) {
         revive = false;
         await calls.reviveOffers(ctx);

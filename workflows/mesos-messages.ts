@@ -74,8 +74,12 @@ export const mesosDisconnectedSignal = defineSignal<[{ streamId: string }]>('mes
 export const mesosOffersSignal = defineSignal<[{ streamId: string; offers: Offer[] }]>('mesosOffers');
 export const mesosRescindSignal = defineSignal<[{ streamId: string; offerId: string }]>('mesosRescind');
 export const mesosUpdateSignal = defineSignal<[{ streamId: string; status: TaskStatus }]>('mesosUpdate');
-/** An ERROR event; `removed` when the master no longer knows the framework (failover timeout passed). */
-export const mesosErrorSignal = defineSignal<[{ message: string; removed: boolean }]>('mesosError');
+/**
+ * An ERROR event; `removed` when the master no longer knows the framework (failover timeout passed).
+ * `streamId` names the stream it came on (absent in histories recorded before it was added).
+ */
+export const mesosErrorSignal =
+  defineSignal<[{ message: string; removed: boolean; streamId?: string }]>('mesosError');
 
 /** Failure type of a launch the framework gave up on, or of a task killed before it ran. */
 export const TASK_NOT_RUNNING = 'MesosTaskNotRunning';

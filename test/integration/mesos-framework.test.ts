@@ -3,7 +3,9 @@
 // are real Docker containers. Subscribe, launch on offers, decline what does not fit, kill, a
 // dropped stream, a master restart with reconciliation, and an agent lost under an action's pool.
 import { execFileSync } from 'node:child_process';
+import { MesosSchedulerApi } from '../../backends/mesos/api';
 import { MesosBackend } from '../../backends/mesos/backend';
+import type { Event } from '../../backends/mesos/protocol';
 import { LABELS } from '../../common/names';
 import type { ContainerSpec } from '../../common/types';
 import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
@@ -204,6 +206,40 @@ test('the master drops the stream: the framework re-subscribes with its framewor
   expect(masterTaskIds()).toEqual(running);
   const info = await backend.create(spec());
   expect(cluster.master.tasks().find((t) => t.taskId === info.id)?.frameworkId).toBe(before.frameworkId);
+});
+
+test('another subscription takes the framework over (a stale retry): the framework takes it back, and a KILL asked meanwhile goes through', async () => {
+  const victim = await backend.create(spec());
+  const { frameworkId } = await view();
+  // What a timed-out attempt of the subscription activity does before it hears it was cancelled.
+  const stale = new MesosSchedulerApi(cluster.master.url);
+  const abort = new AbortController();
+  const taken = await stale.subscribe(
+    { user: 'root', name: `gust-test-${RUN}`, id: { value: frameworkId! } },
+    abort.signal,
+  );
+  const staleEvents: Event[] = [];
+  const reading = (async () => {
+    for await (const e of taken.events) staleEvents.push(e);
+  })().catch(() => undefined);
+  try {
+    // Asked while the stale stream holds the framework.
+    const destroyed = backend.destroy(victim.id);
+    await waitFor(
+      'the framework takes its subscription back',
+      () => staleEvents.some((e) => e.type === 'ERROR' && e.error.message === 'Framework failed over'),
+      60_000,
+    );
+    await destroyed;
+    expect(masterTaskIds()).not.toContain(victim.id);
+    expect((await view()).subscribed).toBe(true);
+    const info = await backend.create(spec());
+    expect(cluster.master.tasks().find((t) => t.taskId === info.id)?.frameworkId).toBe(frameworkId);
+  } finally {
+    abort.abort();
+    await reading;
+    await stale.close();
+  }
 });
 
 test('after a master restart, reconciliation finds every running task, and a task that vanished meanwhile is gone', async () => {

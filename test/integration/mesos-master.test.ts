@@ -132,6 +132,18 @@ test("calls need the subscription's Mesos-Stream-Id", async () => {
   await expect(api.call(s.streamId, revive)).rejects.toBeInstanceOf(MesosApiError);
 });
 
+test('a second SUBSCRIBE with the framework id takes over: the first stream hears "Framework failed over" and ends', async () => {
+  const first = await Stream.open(`failover-${RUN}`);
+  const second = await Stream.open(`failover-${RUN}`, first.frameworkId);
+  expect(second.frameworkId).toBe(first.frameworkId);
+  await waitFor('the first stream ends', () => first.ended);
+  expect(first.events.at(-1)).toEqual({ type: 'ERROR', error: { message: 'Framework failed over' } });
+  const revive = { type: 'REVIVE' as const, framework_id: { value: first.frameworkId } };
+  await expect(api.call(first.streamId, revive)).rejects.toMatchObject({ statusCode: 403 });
+  await expect(api.call(second.streamId, revive)).resolves.toBeUndefined();
+  second.close();
+});
+
 test("ACCEPT launches a Docker task on the offer's agent; a second LAUNCH of the same task id is refused", async () => {
   const s = await Stream.open(`launch-${RUN}`);
   const [offer, other] = await waitFor('two offers', () => (s.offers().length >= 2 ? s.offers() : null));

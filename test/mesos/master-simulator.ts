@@ -306,10 +306,13 @@ export class MesosMasterSimulator {
     const id = requested ?? `${this.#clusterId}-${this.#runId}-${String(this.#seq++).padStart(4, '0')}`;
     let fw = this.#frameworks.get(id);
     if (fw) {
-      // Failover or reconnection: the new connection wins (force), the old one is closed.
+      // Failover or reconnection: the new connection wins (force). Like Mesos's master, it tells
+      // the old connection "Framework failed over" before closing it.
       const old = fw.stream;
       fw.stream = null;
-      old?.response.destroy();
+      old?.response.end(
+        encodeRecord(JSON.stringify({ type: 'ERROR', error: { message: 'Framework failed over' } })),
+      );
       if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
       fw.failoverTimer = null;
       fw.info = { ...info, id: { value: id } };

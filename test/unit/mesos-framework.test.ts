@@ -191,6 +191,15 @@ describe('MesosFramework', () => {
     expect(fw.find('t1')?.phase).toBe('gone');
   });
 
+  test('a KILL that did not reach the master is due again at once, not a resend period later', () => {
+    const fw = launched('t1');
+    fw.applyStatus(status('t1', 'TASK_RUNNING'), NOW);
+    fw.kill('t1', NOW);
+    expect(fw.killsDue(NOW).map((t) => t.spec.taskId)).toEqual(['t1']);
+    fw.killNotSent(['t1', 'no-such-task']);
+    expect(fw.killsDue(NOW + 1).map((t) => t.spec.taskId)).toEqual(['t1']);
+  });
+
   test('killing a task still waiting for an offer drops it at once', () => {
     const fw = new MesosFramework(undefined);
     fw.launch(task('t1'), NOW);
