@@ -1,6 +1,7 @@
 // Signals, updates and queries of the control-path workflows, with their input types. Imported by
 // the workflows and by the clients (control plane, activities, tests). No Node APIs.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { actionRefOf } from '../common/names';
 import type { Action, ActionRef, ContainerInfo, ContainerUsage } from '../common/types';
 import type { Scope } from './scope';
 import type { DemandReport } from './scaling';
@@ -24,7 +25,7 @@ export interface ActionSpec {
 
 export function actionSpecOf(action: Action): ActionSpec {
   return {
-    ref: { namespace: action.namespace, name: action.name, version: action.version },
+    ref: actionRefOf(action),
     kind: action.exec.kind,
     memoryMB: action.limits.memory,
     slots: Math.max(1, action.limits.concurrency),
