@@ -1,6 +1,6 @@
 // Per-namespace invoke throttles (OpenWhisk Entitlement.scala, RateThrottler.scala,
-// ActivationThrottler.scala; contract §3.7): a per-wall-clock-minute counter that counts every
-// check, rejected ones included, and a count of activations in flight.
+// ActivationThrottler.scala; docs/reference/openwhisk-contract.md §3.7): a per-wall-clock-minute
+// counter that counts every check, rejected ones included, and a count of activations in flight.
 import { apiError } from './errors';
 
 export interface ThrottleLimits {

@@ -179,7 +179,8 @@ export interface ScaleDownInput {
  * Cold path: a router asks for containers; they arrive through the lease activity. A signal, not an
  * update: an update whose handler wakes the pool's loop lets the loop's commands and the update's
  * completion race within one workflow task, and a fresh worker can order them differently on replay
- * (docs/temporal-updates.md). Sent with signal-with-start, so the first request creates the pool.
+ * (docs/workflow-upgrades.md, "The incident"). Sent with signal-with-start, so the first request
+ * creates the pool.
  */
 export const requestContainersSignal = defineSignal<[RequestContainersInput]>('containersRequested');
 /**
