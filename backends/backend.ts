@@ -43,6 +43,16 @@ export interface ContainerState {
   oomKilled: boolean;
 }
 
+/**
+ * The controller's port to the host its containers run on: its hot path needs their activation
+ * logs, their state after a failed call (an OOM kill?), and, where the backend keeps them, the
+ * runtimes' secrets; nothing else of a backend. Today the host's own backend serves it in the
+ * controller's process, so a controller calls containers on its own host only (README
+ * "Isolation"; docs/design.md). Over several hosts an agent would serve it, over HTTP, never
+ * through Temporal: it is on the hot path.
+ */
+export type ContainerHostAccess = Pick<ContainerBackend, 'logs' | 'state' | 'runtimeSecret'>;
+
 export interface ContainerBackend {
   readonly name: string;
   /** Creates and starts a container and waits until its runtime accepts connections. Idempotent by `spec.name`. */

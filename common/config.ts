@@ -132,6 +132,11 @@ export interface GustConfig {
     user: string;
     /** FrameworkInfo.failover_timeout: how long the master keeps the tasks while Gust is away. */
     failoverTimeoutMs: number;
+    /**
+     * The key tasks' runtime secrets derive from (backends/mesos/task-secret.ts); the same in every
+     * provisioner and controller. '' lets each process make up its own (one-process Gust only).
+     */
+    secretKey: string;
   };
   /** Knative Serving, used when `agent.backend` is `knative`. */
   knative: {
@@ -218,10 +223,15 @@ export function parseStemCells(spec: string): GustConfig['pools']['stemCells'] {
 }
 
 /** Throws when production mode is on with a setting that only development may use. */
-export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent'>): void {
+export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent' | 'mesos'>): void {
   if (config.controller.production && config.agent.backend === 'process') {
     throw new Error(
       'refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=process: it runs actions without any isolation',
+    );
+  }
+  if (config.controller.production && config.agent.backend === 'mesos' && !config.mesos.secretKey) {
+    throw new Error(
+      'refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=mesos and no GUST_MESOS_SECRET_KEY: provisioners and controllers must share it',
     );
   }
 }
@@ -323,6 +333,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       frameworkName: env('GUST_MESOS_FRAMEWORK_NAME', 'gust'),
       user: env('GUST_MESOS_USER', 'root'),
       failoverTimeoutMs: int('GUST_MESOS_FAILOVER_TIMEOUT_MS', 7 * 24 * 3600_000),
+      secretKey: env('GUST_MESOS_SECRET_KEY', ''),
     },
     // The cluster is the one of `kubernetes` (GUST_KUBECONFIG).
     knative: {

@@ -108,7 +108,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     config,
     connection,
     client,
-    backend,
+    hostAccess: backend,
     scope,
     stores: options.stores,
     port: options.port,

@@ -105,7 +105,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
         minContainers: config.pools.minContainersPerAction,
         namespaceQuotaMB: config.pools.namespaceMemoryQuotaMB,
       }),
-      ...(mesosApi ? createMesosActivities(mesosApi) : {}),
+      ...(mesosApi ? createMesosActivities(mesosApi, { secretKey: options.mesos?.secretKey }) : {}),
       ...(options.knative ? createKnativeActivities(options.knative) : {}),
       ...(cluster
         ? createHostActivities({
