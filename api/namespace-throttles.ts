@@ -1,8 +1,9 @@
 // Per-namespace invoke throttles (OpenWhisk Entitlement.scala, RateThrottler.scala,
-// ActivationThrottler.scala; contract §3.7): a per-wall-clock-minute counter that counts every
-// check, rejected ones included, and a count of activations in flight. The counts are this
-// process's own, so the limits are namespace-wide ones shared out among the live controllers
-// (audit L2; OpenWhisk's `calculateIndividualLimit`): workers/live-controllers.ts tells how many.
+// ActivationThrottler.scala; docs/reference/openwhisk-contract.md §3.7): a per-wall-clock-minute
+// counter that counts every check, rejected ones included, and a count of activations in flight.
+// The counts are this process's own, so the limits are namespace-wide ones shared out among the
+// live controllers (audit L2; upstream OpenWhisk's Entitlement.scala divides them by its cluster
+// size too): workers/live-controllers.ts tells how many.
 import { apiError } from './errors';
 
 export interface ThrottleLimits {

@@ -2,8 +2,8 @@
 // openwhisk-package-alarms contract on Temporal Schedules: one schedule per feed trigger
 // (`alarm/<ns>/<trigger>`, visible in the Temporal UI) starts `alarmFireWorkflow`, which fires the
 // trigger through any controller. Lifecycle events CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE
-// come from the client (docs/feeds.md). Unlike OpenWhisk's provider, no fire is lost while the
-// controllers restart: the fire waits in Temporal.
+// come from the client (OpenWhisk's docs/feeds.md). Unlike OpenWhisk's provider, no fire is lost
+// while the controllers restart: the fire waits in Temporal.
 import type { Client, ScheduleOptions } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { ALARMS_TASK_QUEUE, alarmScheduleId } from '../../common/names';
