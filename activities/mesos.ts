@@ -64,7 +64,8 @@ const SUPERSEDED_WAIT_MS = 5000;
 
 /** `api` is the process's client of the master; the caller closes it when the worker stops. */
 export function createMesosActivities(api: MesosSchedulerApi, options: { missedHeartbeats?: number } = {}) {
-  // Heartbeats missed before the stream counts as dead (scheduler-http-api.md suggests 5).
+  // Heartbeats missed before the stream counts as dead (Mesos's docs/scheduler-http-api.md
+  // suggests 5).
   const missedHeartbeats = options.missedHeartbeats ?? 5;
 
   /** Feeds one subscription's events to the workflow until the stream ends or breaks. */

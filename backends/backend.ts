@@ -24,10 +24,11 @@ export interface LogCollectOptions {
 }
 
 /**
- * Reads a container's output activation by activation, split at OpenWhisk's sentinels (contract §6.5).
- * Call `next` once per activation, in order, never two at a time. The reader reads the container's
- * output from its start, so create it before the first /init (output of a good /init belongs to the
- * first activation). Not for containers with overlapping runs: their logs cannot be split.
+ * Reads a container's output activation by activation, split at OpenWhisk's sentinels
+ * (docs/reference/openwhisk-contract.md §6.5). Call `next` once per activation, in order, never two
+ * at a time. The reader reads the container's output from its start, so create it before the first
+ * /init (output of a good /init belongs to the first activation). Not for containers with
+ * overlapping runs: their logs cannot be split.
  */
 export interface ActivationLogReader {
   /** Lines of the next activation, each `<timestamp> <stream>: <text>` (`%-30s %s: %s`). */

@@ -45,12 +45,26 @@ export interface GustConfig {
     concurrentInvocations: number;
     /** Trigger fires per namespace and minute (OpenWhisk's `firesPerMinute`). */
     firesPerMinute: number;
+    /**
+     * The three throttles above are namespace-wide: each controller enforces its share, the limit
+     * divided by the live controllers, a count it reads from the hosts registry this often
+     * (workers/live-controllers.ts). @default 5000
+     */
+    throttleShareRefreshMs: number;
     /** Cached entities older than this are refreshed in the background (api/entity-cache.ts). */
     entityCacheRefreshMs: number;
     /** What the entity cache may hold, in MB (code included). */
     entityCacheMB: number;
     /** Cached API keys older than this are re-checked in the background (api/authenticator.ts). */
     authRevalidateMs: number;
+  };
+  /** `npm run admin` (workers/admin.ts). */
+  admin: {
+    /**
+     * GUST_ADMIN_API_KEY: the key (`uuid:secret`) `user create` gives the namespace instead of a
+     * new one, kept out of the process list and shell history (unlike `--key`). @default '' (a new key)
+     */
+    apiKey: string;
   };
   /** Logs (common/logger.ts) and Prometheus metrics (common/metrics.ts, api/controller-metrics.ts). */
   observability: {
@@ -258,10 +272,12 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', throttles.invocationsPerMinute),
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', throttles.concurrentInvocations),
       firesPerMinute: int('GUST_FIRES_PER_MINUTE', throttles.firesPerMinute),
+      throttleShareRefreshMs: int('GUST_THROTTLE_SHARE_REFRESH_MS', 5_000),
       entityCacheRefreshMs: int('GUST_ENTITY_CACHE_REFRESH_MS', 30_000),
       entityCacheMB: int('GUST_ENTITY_CACHE_MB', 256),
       authRevalidateMs: int('GUST_AUTH_REVALIDATE_MS', 60_000),
     },
+    admin: { apiKey: env('GUST_ADMIN_API_KEY', '') },
     observability: {
       logLevel: oneOf('GUST_LOG_LEVEL', 'info', LOG_LEVELS),
       requestLog: env('GUST_REQUEST_LOG', 'true') === 'true',

@@ -38,6 +38,7 @@ import { createAgentBackend } from './agent';
 import { createControlPlane } from './control-plane';
 import { createKnativeControl } from './knative-control';
 import { startControllerWorker } from './controller-worker';
+import { watchLiveControllers } from './live-controllers';
 import { connectTemporal, createTemporalClient, runInBackground, type RunningWorker } from './temporal';
 import { generateTransactionId } from '../api/transaction-id';
 
@@ -160,9 +161,27 @@ export async function startController(options: ControllerOptions): Promise<Runni
     routerLeases: router,
     knativeRoutes: invoker instanceof KnativeInvoker ? invoker : undefined,
     config,
-    scope: options.scope ?? DEFAULT_SCOPE,
+    scope,
     log,
     replaces: options.replaces,
+  });
+  // Throttles are namespace-wide: this controller enforces its share (audit L2).
+  const stopSharing = watchLiveControllers({
+    client,
+    scope,
+    selfId: controller.id,
+    intervalMs: controller.throttleShareRefreshMs,
+    staleAfterMs: config.pools.leaseTimeoutMs,
+    onCount: (controllers) => {
+      if (controllers !== app.gust.throttles.controllers)
+        log.info(
+          { controllers },
+          'namespace throttles: this controller now enforces its share among live controllers',
+        );
+      app.gust.throttles.shareAmong(controllers);
+      app.gust.fireThrottles.shareAmong(controllers);
+    },
+    onError: (err) => log.debug({ err }, 'reading the live controllers for the throttles failed'),
   });
   // The first worker; a worker started again after a failure is not watched (metrics lag there).
   const unwatchWorker = worker.worker ? metrics?.watchWorker('controller', worker.worker) : undefined;
@@ -176,6 +195,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     writer,
     incarnation: worker.incarnation,
     async stop() {
+      stopSharing();
       await app.close();
       await changes.stop();
       await alarmWorker?.stop();

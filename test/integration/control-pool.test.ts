@@ -2,7 +2,7 @@
 // containers to controllers, stem cells stay at target, scale-down, lease reclaim, reconcile, and
 // the pools' search attributes through the Temporal UI's HTTP API.
 import type { WorkflowHandle } from '@temporalio/client';
-import { LABELS } from '../../common/names';
+import { actionRefOf, actionRevision, LABELS } from '../../common/names';
 import { DEMAND_RETIRED_PATCH } from '../../workflows/action-pool';
 import { ProcessBackend } from '../../backends/process/backend';
 import { actionSpecOf, demandSignal, requestContainersSignal } from '../../workflows/messages';
@@ -83,8 +83,8 @@ test('demand for an action leads to containers leased to the requesting controll
     c1.forAction('a1').length === 2 ? c1.forAction('a1') : null,
   );
   expect(leases.map((l) => l.action)).toEqual([
-    { namespace: NS, name: 'a1', version: '0.0.1' },
-    { namespace: NS, name: 'a1', version: '0.0.1' },
+    actionRefOf(testAction(NS, 'a1')),
+    actionRefOf(testAction(NS, 'a1')),
   ]);
   expect(new Set(leases.map((l) => l.container.host)).size).toBe(2);
   const inventory = await h.inventory(poolId('a1'));
@@ -114,6 +114,7 @@ test('a demand signal (retired: requests are the one scale-up path) adds no cont
 });
 
 test('a newer action version drains and removes the old version’s containers', async () => {
+  const v2 = actionRevision({ version: '0.0.2', updated: 2 });
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1);
   const [old] = await waitFor('a v1 lease', () =>
     c1.forAction('a8').length === 1 ? c1.forAction('a8') : null,
@@ -123,18 +124,18 @@ test('a newer action version drains and removes the old version’s containers',
     const inv = await h.inventory(poolId('a8'));
     return (
       inv.containers.length === 1 &&
-      inv.containers[0]!.version === '0.0.2' &&
+      inv.containers[0]!.version === v2 &&
       inv.containers[0]!.state === 'leased'
     );
   });
   expect(c1.revoked).toContain(old!.container.id);
-  expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual(['0.0.2']);
+  expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual([v2]);
   // A router still on the old version asks again: the pool ignores it, and the next request shows it.
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.1', 1), 1);
   await h.controlPlane('c1').requestContainers(testAction(NS, 'a8', '0.0.2', 2), 1);
   await waitFor('a second v2 container', () => c1.forAction('a8').length === 2);
-  expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual(['0.0.2', '0.0.2']);
-  expect((await h.inventory(poolId('a8'))).containers.map((c) => c.version)).toEqual(['0.0.2', '0.0.2']);
+  expect(c1.forAction('a8').map((l) => l.action?.version)).toEqual([v2, v2]);
+  expect((await h.inventory(poolId('a8'))).containers.map((c) => c.version)).toEqual([v2, v2]);
 });
 
 test('a container the router reports failed is removed and destroyed', async () => {
@@ -163,7 +164,11 @@ test('stem cells stay at target and are replenished after a claim, and the actio
     const inv = await h.inventory(poolId('a2'));
     return inv.containers.find((c) => c.info?.id === claimed.container.id);
   });
-  expect(adopted).toMatchObject({ state: 'leased', controllerId: 'c1', version: '0.0.1' });
+  expect(adopted).toMatchObject({
+    state: 'leased',
+    controllerId: 'c1',
+    version: actionRevision(testAction(NS, 'a2')),
+  });
 });
 
 test('an idle container is removed by the scheduled scale-down after the keep-alive while a busy one stays', async () => {
