@@ -5,7 +5,9 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { KnativeRoutes } from '../api/invoke/knative-invoker';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
+import { serviceName } from '../backends/knative/service-spec';
 import { KnativeServiceNotReady, type KnativeServices } from '../backends/knative/services';
+import { derivedRuntimeSecret } from '../backends/runtime-secret-key';
 import type { GustConfig } from '../common/config';
 import type { Action } from '../common/types';
 import type { EntityStore } from '../store/entity-store';
@@ -18,7 +20,7 @@ import type {
 export interface KnativeActivitiesOptions {
   services: KnativeServices;
   entities: EntityStore;
-  config: Pick<GustConfig, 'knative' | 'pools' | 'controller'>;
+  config: Pick<GustConfig, 'knative' | 'pools' | 'controller' | 'agent'>;
 }
 
 function imageOf(action: Action): string {
@@ -50,6 +52,10 @@ export function createKnativeActivities({ services, entities, config }: KnativeA
         minScale,
         maxScale: config.knative.maxScale,
         keepAliveMs: config.pools.keepAliveMs,
+        runtimeSecret: derivedRuntimeSecret(
+          config.agent.runtimeSecretKey,
+          serviceName(input.namespace, input.name),
+        ),
       });
     },
 

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/activity';
 import type { MesosSchedulerApi } from '../backends/mesos/api';
 import { MesosApiError } from '../backends/mesos/api';
-import { TASK_SECRET_ENV, taskSecret } from '../backends/mesos/task-secret';
+import { RUNTIME_SECRET_ENV, derivedRuntimeSecret } from '../backends/runtime-secret-key';
 import type { Event, FrameworkInfo, TaskInfo } from '../backends/mesos/protocol';
 import {
   mesosDisconnectedSignal,
@@ -64,7 +64,7 @@ export const MESOS_CALL_REFUSED = 'MesosCallRefused';
 const SUPERSEDED_WAIT_MS = 5000;
 
 /** `api` is the process's client of the master; the caller closes it when the worker stops. */
-/** `secretKey`: the key of the tasks' runtime secrets (config.mesos.secretKey). */
+/** `secretKey`: the key of the tasks' runtime secrets (config.agent.runtimeSecretKey). */
 export function createMesosActivities(
   api: MesosSchedulerApi,
   options: { missedHeartbeats?: number; secretKey?: string } = {},
@@ -176,7 +176,7 @@ export function createMesosActivities(
   /** The task's runtime secret goes in here, in this process, never through the workflow. */
   function withSecret(task: TaskInfo): TaskInfo {
     const variables = task.command?.environment?.variables ?? [];
-    const secret = { name: TASK_SECRET_ENV, value: taskSecret(secretKey, task.task_id.value) };
+    const secret = { name: RUNTIME_SECRET_ENV, value: derivedRuntimeSecret(secretKey, task.task_id.value) };
     return { ...task, command: { ...task.command, environment: { variables: [...variables, secret] } } };
   }
 

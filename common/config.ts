@@ -115,6 +115,12 @@ export interface GustConfig {
     dockerSocket: string;
     /** Host directory of the containers' runtime sockets and secrets (docker backend). */
     runtimeDir: string;
+    /**
+     * The key the runtime secrets of Mesos tasks and Knative Services derive from
+     * (backends/runtime-secret-key.ts); the same in every provisioner and controller. '' lets each
+     * process make up its own (a one-process Gust only).
+     */
+    runtimeSecretKey: string;
     /** Memory this host offers to action containers. */
     capacityMB: number;
     /**
@@ -146,11 +152,6 @@ export interface GustConfig {
     user: string;
     /** FrameworkInfo.failover_timeout: how long the master keeps the tasks while Gust is away. */
     failoverTimeoutMs: number;
-    /**
-     * The key tasks' runtime secrets derive from (backends/mesos/task-secret.ts); the same in every
-     * provisioner and controller. '' lets each process make up its own (one-process Gust only).
-     */
-    secretKey: string;
   };
   /** Knative Serving, used when `agent.backend` is `knative`. */
   knative: {
@@ -237,15 +238,16 @@ export function parseStemCells(spec: string): GustConfig['pools']['stemCells'] {
 }
 
 /** Throws when production mode is on with a setting that only development may use. */
-export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent' | 'mesos'>): void {
+export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent'>): void {
   if (config.controller.production && config.agent.backend === 'process') {
     throw new Error(
       'refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=process: it runs actions without any isolation',
     );
   }
-  if (config.controller.production && config.agent.backend === 'mesos' && !config.mesos.secretKey) {
+  const derivesSecrets = config.agent.backend === 'mesos' || config.agent.backend === 'knative';
+  if (config.controller.production && derivesSecrets && !config.agent.runtimeSecretKey) {
     throw new Error(
-      'refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=mesos and no GUST_MESOS_SECRET_KEY: provisioners and controllers must share it',
+      `refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=${config.agent.backend} and no GUST_RUNTIME_SECRET_KEY: provisioners and controllers must share it`,
     );
   }
 }
@@ -325,6 +327,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       ] as const),
       dockerSocket: env('GUST_DOCKER_SOCKET', join(stateDir, 'docker', 'docker.sock')),
       runtimeDir: env('GUST_RUNTIME_DIR', join(stateDir, 'runtimes')),
+      runtimeSecretKey: env('GUST_RUNTIME_SECRET_KEY', ''),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
       maxConcurrentCreates: int('GUST_HOST_MAX_CREATES', 2),
     },
@@ -349,7 +352,6 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       frameworkName: env('GUST_MESOS_FRAMEWORK_NAME', 'gust'),
       user: env('GUST_MESOS_USER', 'root'),
       failoverTimeoutMs: int('GUST_MESOS_FAILOVER_TIMEOUT_MS', 7 * 24 * 3600_000),
-      secretKey: env('GUST_MESOS_SECRET_KEY', ''),
     },
     // The cluster is the one of `kubernetes` (GUST_KUBECONFIG).
     knative: {

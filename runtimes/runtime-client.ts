@@ -68,6 +68,15 @@ export interface RuntimeSecrets {
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json' } as const;
 const RETRYABLE_INIT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
+/**
+ * A call through a gateway that routes by `host` (the knative backend), carrying the secret of the
+ * runtimes behind that host, which one gateway address cannot look up by itself.
+ */
+export interface GatewayCall {
+  host?: string;
+  secret?: string;
+}
+
 /** The runtime refused the secret sent: the address may now be another container's. */
 const UNAUTHORIZED = 401;
 
@@ -108,9 +117,9 @@ export class RuntimeClient {
     address: string,
     payload: RunPayload,
     timeoutMs: number,
-    options: { host?: string } = {},
+    options: GatewayCall = {},
   ): Promise<RuntimeCallResult> {
-    return this.#post(address, '/run', JSON.stringify(payload), timeoutMs, options.host);
+    return this.#post(address, '/run', JSON.stringify(payload), timeoutMs, options);
   }
 
   /** Closes the pool of one container (after it is destroyed or revoked). */
@@ -169,19 +178,25 @@ export class RuntimeClient {
     void target.pool.close().catch(() => undefined);
   }
 
-  /** `host`: the Host header, for a gateway that routes by it (the knative backend). */
   async #post(
     address: string,
     path: string,
     body: string,
     timeoutMs: number,
-    host?: string,
+    { host, secret }: GatewayCall = {},
   ): Promise<RuntimeCallResult> {
     if (timeoutMs <= 0) return { outcome: 'timeout', timeoutMs };
     // No await once the secret is known (`in`, not instanceof: promises may come from another realm).
     const pending = this.#target(address);
     const target = 'pool' in pending ? pending : await pending;
-    const headers = host === undefined ? target.headers : { ...target.headers, host };
+    const headers =
+      host === undefined && secret === undefined
+        ? target.headers
+        : {
+            ...target.headers,
+            ...(host !== undefined ? { host } : {}),
+            ...(secret !== undefined ? { [SECRET_HEADER]: secret } : {}),
+          };
     const result = await this.#dispatch(target.pool, path, headers, body, timeoutMs);
     if (result.outcome === 'response' && result.status === UNAUTHORIZED) this.#forget(address, target);
     return result;

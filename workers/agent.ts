@@ -145,7 +145,7 @@ export async function createAgentBackend(
       ...temporal,
       hostId: config.agent.hostId,
       masterUrl: config.mesos.masterUrl,
-      secretKey: config.mesos.secretKey,
+      secretKey: config.agent.runtimeSecretKey,
     });
   }
   if (config.agent.backend === 'process') {

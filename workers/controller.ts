@@ -24,6 +24,8 @@ import { ContainerInvoker } from '../api/invoke/container-invoker';
 import { KnativeInvoker } from '../api/invoke/knative-invoker';
 import type { InvokeObserver } from '../api/invoke/observer';
 import { KnativePods } from '../backends/knative/pods';
+import { serviceName } from '../backends/knative/service-spec';
+import { derivedRuntimeSecret } from '../backends/runtime-secret-key';
 import { Router } from '../api/invoke/router';
 import type { ContainerHostAccess } from '../backends/backend';
 import { ControllerMetrics } from '../api/controller-metrics';
@@ -272,6 +274,8 @@ function knativeInvoker(
     coldStartAllowanceMs: config.knative.coldStartAllowanceMs,
     maxQueuePerAction: config.controller.maxQueuePerAction,
     pods: new KnativePods({ kubeconfig: config.kubernetes.kubeconfig, namespace: config.knative.namespace }),
+    runtimeSecretOf: (action) =>
+      derivedRuntimeSecret(config.agent.runtimeSecretKey, serviceName(action.namespace, action.name)),
     observe,
   });
 }

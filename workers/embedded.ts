@@ -95,7 +95,10 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     scope,
     schedules: options.schedules,
     cluster: clusterHost ? { backend, hostId: clusterHost, capacityMB: config.agent.capacityMB } : undefined,
-    mesos: config.agent.backend === 'mesos' ? config.mesos : undefined,
+    mesos:
+      config.agent.backend === 'mesos'
+        ? { ...config.mesos, runtimeSecretKey: config.agent.runtimeSecretKey }
+        : undefined,
     knative: knativeActivities,
   });
   const agent =

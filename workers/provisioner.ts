@@ -75,7 +75,8 @@ export interface ProvisionerOptions {
   /** Serve a cluster's container activities (create, destroy, list) and register it as a host. */
   cluster?: ClusterHost;
   /** GUST_BACKEND=mesos: run the framework workflow and its activities (subscription, calls). */
-  mesos?: GustConfig['mesos'] & { historyLimit?: number };
+  /** `runtimeSecretKey`: config.agent.runtimeSecretKey, the key of the tasks' runtime secrets. */
+  mesos?: GustConfig['mesos'] & { historyLimit?: number; runtimeSecretKey?: string };
   /**
    * GUST_BACKEND=knative: run the Knative service workflows' activities (apply, wait Ready,
    * delete). No stem cells: Knative scales the revisions.
@@ -108,7 +109,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
         namespaceQuotaMB: config.pools.namespaceMemoryQuotaMB,
         unindexedPools: options.unindexedPools,
       }),
-      ...(mesosApi ? createMesosActivities(mesosApi, { secretKey: options.mesos?.secretKey }) : {}),
+      ...(mesosApi ? createMesosActivities(mesosApi, { secretKey: options.mesos?.runtimeSecretKey }) : {}),
       ...(options.knative ? createKnativeActivities(options.knative) : {}),
       ...(cluster
         ? createHostActivities({

@@ -14,7 +14,7 @@ import type { Logger } from '../../common/logger';
 import { actionPath, actionRefOf, actionVersionKey } from '../../common/names';
 import type { Action, ActionRef, ContainerInfo } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
-import type { RunPayload, RuntimeCallResult } from '../../runtimes/runtime-client';
+import type { GatewayCall, RunPayload, RuntimeCallResult } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
 import { runPayload } from './run-payload';
 import { classifyRun, developerError, whiskError, type ActivationResponse } from './classify';
@@ -47,9 +47,11 @@ export interface KnativeInvokerDeps {
       address: string,
       payload: RunPayload,
       timeoutMs: number,
-      options: { host?: string },
+      options: GatewayCall,
     ): Promise<RuntimeCallResult>;
   };
+  /** The secret of an action's pods (backends/runtime-secret-key.ts); none: calls carry none. */
+  runtimeSecretOf?: (action: Action) => string;
   control: KnativeControl;
   log: Logger;
   /** The Knative ingress (gateway) every request goes to, e.g. `http://127.0.0.1:8081`. */
@@ -228,9 +230,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
       this.#deps.gateway,
       payload,
       timeoutMs + this.#deps.coldStartAllowanceMs,
-      {
-        host,
-      },
+      { host, secret: this.#deps.runtimeSecretOf?.(action) },
     );
     const { response, timedOut } = await this.#interpret(reply, timeoutMs, action, begin);
     const end = this.#now();

@@ -14,6 +14,7 @@ import type { V1ConfigMap, V1EnvVar } from '@kubernetes/client-node';
 import { LABELS, actionPath, actionRevision } from '../../common/names';
 import type { Action } from '../../common/types';
 import { initEnvValue } from '../../common/init-parameters';
+import { RUNTIME_SECRET_ENV } from '../runtime-secret-key';
 import { POD_NAME_ENV } from '../../runtimes/nodejs/src/init-on-start';
 
 export const SERVING = { group: 'serving.knative.dev', version: 'v1', plural: 'services' } as const;
@@ -83,6 +84,8 @@ export interface ServiceOptions {
   keepAliveMs: number;
   /** Upper bound of pods per revision; 0 = Knative's default (unbounded). */
   maxScale: number;
+  /** The secret the pods' runtime wants on every call (backends/runtime-secret-key.ts). */
+  runtimeSecret?: string;
 }
 
 /** A DNS-1035 label (≤ 63, starts with a letter) stable for an action: readable part + hash. */
@@ -142,6 +145,9 @@ export function buildService(action: Action, options: ServiceOptions): KnativeSe
     { name: '__OW_ACTION_NAME', value: `/${path}` },
     { name: '__OW_ACTION_VERSION', value: action.version },
     { name: '__OW_API_HOST', value: options.apiHost },
+    ...(options.runtimeSecret !== undefined
+      ? [{ name: RUNTIME_SECRET_ENV, value: options.runtimeSecret }]
+      : []),
     // The pod's own name (downward API; Knative's `kubernetes.podspec-fieldref` feature): the
     // runtime names itself in each reply, so the controller knows whose log holds the activation.
     { name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

@@ -23,7 +23,7 @@ import { waitForHttp } from '../wait-for-http';
 import { MesosSchedulerApi } from './api';
 import { SandboxLogReader, locateSandbox } from './sandbox-logs';
 import { cpusFor, type MesosTaskSpec } from './spec';
-import { taskSecret } from './task-secret';
+import { derivedRuntimeSecret } from '../runtime-secret-key';
 
 export interface MesosBackendOptions {
   client: Client;
@@ -35,7 +35,7 @@ export interface MesosBackendOptions {
   masterUrl: string;
   /** How long a running task may take to answer HTTP. @default 30000 */
   readyTimeoutMs?: number;
-  /** The key of the tasks' runtime secrets (config.mesos.secretKey). @default '' (this process's) */
+  /** The key of the tasks' runtime secrets (config.agent.runtimeSecretKey). @default '' (this process's) */
   secretKey?: string;
 }
 
@@ -206,7 +206,7 @@ export class MesosBackend implements ContainerBackend {
   /** The secret of the task at `address` (for RuntimeClient), derived from its task id. */
   async runtimeSecret(address: string): Promise<string | undefined> {
     const task = (await this.#view()).tasks.find((t) => containerInfoOf(t, this.#hostId).address === address);
-    return task && taskSecret(this.#secretKey, task.spec.taskId);
+    return task && derivedRuntimeSecret(this.#secretKey, task.spec.taskId);
   }
 
   async state(containerId: string, options: { awaitExitMs?: number } = {}): Promise<ContainerState | null> {

@@ -79,6 +79,7 @@ export function testConfig(
       backend: 'process',
       dockerSocket: '',
       runtimeDir: '',
+      runtimeSecretKey: '',
       capacityMB: 4096,
       maxConcurrentCreates: 2,
     },
@@ -131,7 +132,7 @@ export interface ControlPathHarness {
   startProvisioner(opts?: {
     orphanGraceMs?: number;
     minContainersPerAction?: Record<string, number>;
-    mesos?: GustConfig['mesos'] & { historyLimit?: number };
+    mesos?: GustConfig['mesos'] & { historyLimit?: number; runtimeSecretKey?: string };
     /** A cluster backend served by the provisioner (kubernetes). */
     cluster?: ClusterHost;
     /** Workflow code other than the harness's (an earlier release's, for the upgrade test). */

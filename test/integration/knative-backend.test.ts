@@ -70,7 +70,7 @@ describeKnative('Knative Services on the real apiserver, Knative Serving simulat
     await cluster?.close();
   });
 
-  const run = (host: string, value: unknown, timeoutMs = 30_000) =>
+  const run = (host: string, value: unknown, timeoutMs = 30_000, secret?: string) =>
     client.run(
       cluster.simulator.gatewayUrl,
       {
@@ -81,7 +81,7 @@ describeKnative('Knative Services on the real apiserver, Knative Serving simulat
         deadline: String(Date.now() + timeoutMs),
       },
       timeoutMs,
-      { host },
+      { host, secret },
     );
   const revisionPods = async (revision: string) =>
     (await cluster.pods()).filter((p) => p.metadata?.labels?.[REVISION] === revision);
@@ -101,6 +101,20 @@ describeKnative('Knative Services on the real apiserver, Knative Serving simulat
     // A host the gateway does not know is not routed anywhere.
     const unknown = await run(`nothing.${cluster.namespace}.example.com`, {});
     expect(unknown.outcome === 'response' && unknown.status).toBe(404);
+  });
+
+  it('pods given a runtime secret refuse every call through the gateway that does not carry it', async () => {
+    const secret = 'a-secret-of-this-service';
+    const guarded = action('guarded', '0.0.1', 'function main(p) { return { n: p.n }; }');
+    const ready = await services.waitReady(
+      await services.apply(guarded, { ...OPTIONS, runtimeSecret: secret }),
+      { timeoutMs: 60_000 },
+    );
+    expect(body(await run(ready.host, { n: 1 }, 30_000, secret))).toEqual({ status: 200, body: { n: 1 } });
+    for (const wrong of [undefined, 'another-secret']) {
+      const refused = await run(ready.host, { n: 2 }, 30_000, wrong);
+      expect(refused.outcome === 'response' && refused.status).toBe(401);
+    }
   });
 
   it('rolls an update to a new revision that serves, while the old one drains and goes', async () => {

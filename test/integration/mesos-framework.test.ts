@@ -61,7 +61,7 @@ beforeAll(async () => {
       frameworkName: `gust-test-${RUN}`,
       user: 'root',
       failoverTimeoutMs: 120_000,
-      secretKey: SECRET_KEY,
+      runtimeSecretKey: SECRET_KEY,
       // Small, so the framework continues as new several times during this file.
       historyLimit: 120,
     },

@@ -1,4 +1,10 @@
-import { parseMinContainers, parseStemCells } from '../../common/config';
+import {
+  assertProductionSafe,
+  loadConfig,
+  parseMinContainers,
+  parseStemCells,
+  type GustConfig,
+} from '../../common/config';
 
 describe('configuration parsing', () => {
   it('reads stem-cell targets as <kind>:<MB>=<count>', () => {
@@ -22,5 +28,32 @@ describe('configuration parsing', () => {
     ['GUST_MIN_CONTAINERS', () => parseMinContainers('guest/hello')],
   ])('names %s in the error for a malformed entry', (variable, parse) => {
     expect(parse).toThrow(variable);
+  });
+});
+
+describe('production refuses what only development may use', () => {
+  const config = (backend: GustConfig['agent']['backend'], runtimeSecretKey = '') => {
+    const base = loadConfig({});
+    return {
+      controller: { ...base.controller, production: true },
+      agent: { ...base.agent, backend, runtimeSecretKey },
+    };
+  };
+
+  it.each(['mesos', 'knative'] as const)(
+    '%s without GUST_RUNTIME_SECRET_KEY: its runtimes' secrets would differ per process',
+    (backend) => {
+      expect(() => assertProductionSafe(config(backend))).toThrow(/GUST_RUNTIME_SECRET_KEY/);
+      expect(() => assertProductionSafe(config(backend, 'a shared key'))).not.toThrow();
+    },
+  );
+
+  it('the process backend, whatever else is set', () => {
+    expect(() => assertProductionSafe(config('process', 'a shared key'))).toThrow(/without any isolation/);
+  });
+
+  it('docker and kubernetes need no key (their secrets are files and pod specs)', () => {
+    expect(() => assertProductionSafe(config('docker'))).not.toThrow();
+    expect(() => assertProductionSafe(config('kubernetes'))).not.toThrow();
   });
 });
