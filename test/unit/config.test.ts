@@ -41,7 +41,7 @@ describe('production refuses what only development may use', () => {
   };
 
   it.each(['mesos', 'knative'] as const)(
-    '%s without GUST_RUNTIME_SECRET_KEY: its runtimes' secrets would differ per process',
+    "%s without GUST_RUNTIME_SECRET_KEY: its runtimes' secrets would differ per process",
     (backend) => {
       expect(() => assertProductionSafe(config(backend))).toThrow(/GUST_RUNTIME_SECRET_KEY/);
       expect(() => assertProductionSafe(config(backend, 'a shared key'))).not.toThrow();
