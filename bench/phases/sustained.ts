@@ -11,9 +11,7 @@
 // loops run unpinned.
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import type { BenchStack } from '../lib/gust-stack';
 import { spread, type LatencySummary } from '../lib/latency';
-import type { LoadGenerator } from '../lib/load-client';
 import type { LoadResult, RequestTemplate } from '../lib/load-worker';
 import { watchLoop, type LoopStats } from '../lib/loop-stats';
 import {
@@ -25,7 +23,14 @@ import {
   type CpuGroups,
 } from '../lib/proc-cpu';
 import { startBareProxy } from '../lib/bare-proxy';
-import type { Figure } from '../lib/report';
+import {
+  directTemplate,
+  invokeTemplate,
+  RUN_BODY,
+  warmAction,
+  type PhaseContext,
+} from '../lib/phase-context';
+import { round, type Figure } from '../lib/report';
 
 export type Target = 'direct' | 'proxy' | 'gust';
 
@@ -63,20 +68,6 @@ export interface SustainedResult {
   openRate: number;
 }
 
-export interface SustainedContext {
-  stack: BenchStack;
-  load: LoadGenerator;
-  settings: SustainedSettings;
-  log: (line: string) => void;
-  /** Creates a warm action with concurrency 32 and answers its name and container address. */
-  warmAction: () => Promise<{ name: string; address: string; containerId: string }>;
-  invokeTemplate: (name: string) => RequestTemplate;
-  directTemplate: (address: string) => RequestTemplate;
-  runBody: string;
-}
-
-const round = (n: number, digits = 3): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
-
 function taskset(cpuList: string, pid: number): boolean {
   try {
     execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
@@ -87,11 +78,13 @@ function taskset(cpuList: string, pid: number): boolean {
 }
 
 export async function sustained(
-  ctx: SustainedContext,
+  ctx: PhaseContext & { settings: SustainedSettings },
 ): Promise<{ result: SustainedResult; figures: Figure[] }> {
   const { stack, load, settings, log } = ctx;
-  const { name, address, containerId } = await ctx.warmAction();
-  const proxy = await startBareProxy(address, ctx.runBody);
+  const name = `${ctx.prefix}-sustained`;
+  const { container } = await warmAction(ctx, name);
+  const { address, id: containerId } = container;
+  const proxy = await startBareProxy(address, RUN_BODY);
   // A runtime on a unix socket has no docker-proxy; one published on a TCP port has.
   const port = /^https?:/.test(address) ? new URL(address).port : '';
   const containerPids = pidsInCgroup(containerId);
@@ -136,10 +129,10 @@ export async function sustained(
   const origin = (t: Target): string => (t === 'gust' ? stack.url : t === 'proxy' ? proxy.url : address);
   const template = (t: Target): RequestTemplate =>
     t === 'gust'
-      ? ctx.invokeTemplate(name)
+      ? invokeTemplate(name)
       : t === 'proxy'
         ? { path: '/run', headers: { 'content-type': 'application/json' }, body: '{}' }
-        : ctx.directTemplate(address);
+        : directTemplate(address);
 
   const measure = async (
     target: Target,
