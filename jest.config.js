@@ -8,10 +8,10 @@ const transform = {
 const transformIgnorePatterns = [
   '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus|rfc4648)/)',
 ];
+// No forceExit: a test that leaves a handle open is a defect to fix. `npm test` (scripts/test.sh,
+// jest_run) fails a jest run that has not exited a minute after writing its results; the one run
+// known to leave handles open asks for --forceExit itself, there.
 module.exports = {
-  // cassandra-driver can keep a socket open after a peer was frozen (the outage test), which
-  // would keep jest waiting forever after the last test; CI must end.
-  forceExit: true,
   projects: [
     {
       displayName: 'unit',

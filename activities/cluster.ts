@@ -3,7 +3,7 @@
 // through visibility, signal-with-start. They use the worker's own client (activity context).
 import { ApplicationFailure, cancellationSignal, getClient } from '@temporalio/activity';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionStatusName } from '@temporalio/client';
 import {
   adoptContainerSignal,
   clusterQuery,
@@ -29,16 +29,46 @@ const POOL_QUERY_CONCURRENCY = 32;
 const POOL_TYPES = ['actionPoolWorkflow', 'stemCellPoolWorkflow'];
 
 /** Running pool workflows of this scope, through visibility (eventually consistent). */
-async function listPoolIds(client: Client, scope: Scope): Promise<string[]> {
+async function listPoolIds(
+  client: Client,
+  scope: Scope,
+  unindexed?: (id: string) => boolean,
+): Promise<string[]> {
   const names = scopedNames(scope);
   const query =
     `WorkflowType IN (${POOL_TYPES.map((t) => `'${t}'`).join(',')}) AND ExecutionStatus = 'Running'` +
     ` AND TaskQueue = '${names.provisioningQueue}'`;
   const ids = new Set<string>();
   for await (const wf of client.workflow.list({ query })) {
-    if (names.ownsWorkflowId(wf.workflowId)) ids.add(wf.workflowId);
+    if (names.ownsWorkflowId(wf.workflowId) && !unindexed?.(wf.workflowId)) ids.add(wf.workflowId);
   }
   return [...ids];
+}
+
+/** What describing a container's owner by id (its latest run, strongly consistent) or failing to says. */
+export type OwnerCheck = { status: WorkflowExecutionStatusName } | { error: unknown };
+
+/**
+ * `gone`: the owner has finished or never existed, its containers are orphans; `alive`: its
+ * inventory says what it owns (a run that continued as new answers through its successor);
+ * `unknown`: its containers are left alone this round — never destroy on doubt.
+ */
+export function judgeOwner(check: OwnerCheck): 'gone' | 'alive' | 'unknown' {
+  if ('error' in check) return isWorkflowGone(check.error) ? 'gone' : 'unknown';
+  switch (check.status) {
+    case 'RUNNING':
+    case 'PAUSED':
+    case 'CONTINUED_AS_NEW':
+      return 'alive';
+    case 'COMPLETED':
+    case 'FAILED':
+    case 'CANCELLED':
+    case 'TERMINATED':
+    case 'TIMED_OUT':
+      return 'gone';
+    default:
+      return 'unknown';
+  }
 }
 
 export interface ClusterActivitiesOptions {
@@ -46,6 +76,8 @@ export interface ClusterActivitiesOptions {
   minContainers?: Record<string, number>;
   /** Memory one namespace's containers may reserve in all (GUST_NAMESPACE_MEMORY_QUOTA_MB); 0: no quota. */
   namespaceQuotaMB?: number;
+  /** Test seam: pools the visibility listing misses, as it may for a while after a continue-as-new. */
+  unindexedPools?: (workflowId: string) => boolean;
 }
 
 export function createClusterActivities(options: ClusterActivitiesOptions = {}) {
@@ -99,7 +131,7 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
     /** Tells every running pool which controllers are alive, so they reclaim the others' leases. */
     async broadcastControllers(scope: Scope, message: ControllersChanged): Promise<number> {
       const client = getClient();
-      const ids = await listPoolIds(client, scope);
+      const ids = await listPoolIds(client, scope, options.unindexedPools);
       await Promise.all(
         ids.map(async (id) => {
           try {
@@ -116,28 +148,47 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
      * Every container each running pool owns (including those being created). A pool that cannot
      * answer in time (stuck, or its worker is stopping) is reported as unanswered instead of
      * failing the whole reconcile; the activity also gives up when it is cancelled (shutdown).
+     * `owners` (the owner labels of the containers reconcile found) are confirmed by id when
+     * visibility does not list them (audit L13): a live one is asked for its inventory too, one
+     * that cannot be described is unanswered, and only one that is gone owns nothing.
      */
-    async listPoolInventories(scope: Scope): Promise<PoolInventory[]> {
+    async listPoolInventories(scope: Scope, owners: string[] = []): Promise<PoolInventory[]> {
       const client = getClient();
+      const bounded = <T>(call: () => Promise<T>): Promise<T> =>
+        client.withAbortSignal(cancellationSignal(), () =>
+          client.withDeadline(Date.now() + POOL_QUERY_TIMEOUT_MS, call),
+        );
       const inventory = async (workflowId: string): Promise<PoolInventory | null> => {
         try {
-          return await client.withAbortSignal(cancellationSignal(), () =>
-            client.withDeadline(Date.now() + POOL_QUERY_TIMEOUT_MS, () =>
-              client.workflow.getHandle(workflowId).query(inventoryQuery),
-            ),
-          );
+          return await bounded(() => client.workflow.getHandle(workflowId).query(inventoryQuery));
         } catch (err) {
           if (isWorkflowGone(err)) return null;
           if (cancellationSignal().aborted) throw err;
           return { workflowId, containers: [], unanswered: true };
         }
       };
-      const found = await mapWithConcurrency(
-        await listPoolIds(client, scope),
-        POOL_QUERY_CONCURRENCY,
-        inventory,
+      const describe = async (workflowId: string): Promise<OwnerCheck> => {
+        try {
+          return {
+            status: (await bounded(() => client.workflow.getHandle(workflowId).describe())).status.name,
+          };
+        } catch (error) {
+          if (cancellationSignal().aborted) throw error;
+          return { error };
+        }
+      };
+      const listed = await listPoolIds(client, scope, options.unindexedPools);
+      const known = new Set(listed);
+      const unlisted = [...new Set(owners)].filter((id) => !known.has(id));
+      const verdicts = await mapWithConcurrency(unlisted, POOL_QUERY_CONCURRENCY, async (id) =>
+        judgeOwner(await describe(id)),
       );
-      return found.filter((i): i is PoolInventory => i !== null);
+      const doubtful = unlisted
+        .filter((_, i) => verdicts[i] === 'unknown')
+        .map((workflowId): PoolInventory => ({ workflowId, containers: [], unanswered: true }));
+      const alive = unlisted.filter((_, i) => verdicts[i] === 'alive');
+      const found = await mapWithConcurrency([...listed, ...alive], POOL_QUERY_CONCURRENCY, inventory);
+      return [...found.filter((i): i is PoolInventory => i !== null), ...doubtful];
     },
 
     /** Gives a claimed stem cell to its action's pool, starting the pool if it does not exist. */

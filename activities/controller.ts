@@ -1,7 +1,7 @@
 // Activities of one controller (task queue `controller-<controllerId>`): the router-sync calls the
 // workflows make, over the router's RouterLeases. Every answer carries the incarnation of the
 // controller process that ran it, so pools can tell a restarted controller from the old one.
-import { heartbeat } from '@temporalio/activity';
+import { cancelled, heartbeat } from '@temporalio/activity';
 import type { RouterLeases } from '../common/contracts';
 import type { ContainerUsage, Lease } from '../common/types';
 
@@ -17,11 +17,15 @@ export function createControllerActivities({ routerLeases, incarnation }: Contro
       return { incarnation };
     },
 
-    /** Resolves once the router has drained the containers' in-flight work. */
+    /**
+     * Resolves once the router has drained the containers' in-flight work. A cancellation (this
+     * worker stopping) ends the wait, so a stopping controller never waits on a drain; the router
+     * has dropped the containers either way, and the pool asks again.
+     */
     async revokeContainers(containerIds: string[]): Promise<{ incarnation: string }> {
       const timer = setInterval(() => heartbeat(), 2000);
       try {
-        await routerLeases.revoke(containerIds);
+        await Promise.race([routerLeases.revoke(containerIds), cancelled()]);
       } finally {
         clearInterval(timer);
       }

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/activity';
 import type { MesosSchedulerApi } from '../backends/mesos/api';
 import { MesosApiError } from '../backends/mesos/api';
+import { TASK_SECRET_ENV, taskSecret } from '../backends/mesos/task-secret';
 import type { Event, FrameworkInfo, TaskInfo } from '../backends/mesos/protocol';
 import {
   mesosDisconnectedSignal,
@@ -63,8 +64,14 @@ export const MESOS_CALL_REFUSED = 'MesosCallRefused';
 const SUPERSEDED_WAIT_MS = 5000;
 
 /** `api` is the process's client of the master; the caller closes it when the worker stops. */
-export function createMesosActivities(api: MesosSchedulerApi, options: { missedHeartbeats?: number } = {}) {
-  // Heartbeats missed before the stream counts as dead (scheduler-http-api.md suggests 5).
+/** `secretKey`: the key of the tasks' runtime secrets (config.mesos.secretKey). */
+export function createMesosActivities(
+  api: MesosSchedulerApi,
+  options: { missedHeartbeats?: number; secretKey?: string } = {},
+) {
+  const secretKey = options.secretKey ?? '';
+  // Heartbeats missed before the stream counts as dead (Mesos's docs/scheduler-http-api.md
+  // suggests 5).
   const missedHeartbeats = options.missedHeartbeats ?? 5;
 
   /** Feeds one subscription's events to the workflow until the stream ends or breaks. */
@@ -166,6 +173,13 @@ export function createMesosActivities(api: MesosSchedulerApi, options: { missedH
     }
   }
 
+  /** The task's runtime secret goes in here, in this process, never through the workflow. */
+  function withSecret(task: TaskInfo): TaskInfo {
+    const variables = task.command?.environment?.variables ?? [];
+    const secret = { name: TASK_SECRET_ENV, value: taskSecret(secretKey, task.task_id.value) };
+    return { ...task, command: { ...task.command, environment: { variables: [...variables, secret] } } };
+  }
+
   return {
     /**
      * Runs until cancelled. Heartbeats carry the framework id, so a retry on another provisioner
@@ -236,7 +250,7 @@ export function createMesosActivities(api: MesosSchedulerApi, options: { missedH
         framework_id: { value: ctx.frameworkId },
         accept: {
           offer_ids: input.offerIds.map((value) => ({ value })),
-          operations: [{ type: 'LAUNCH', launch: { task_infos: input.tasks } }],
+          operations: [{ type: 'LAUNCH', launch: { task_infos: input.tasks.map(withSecret) } }],
           filters: { refuse_seconds: input.refuseSeconds },
         },
       });

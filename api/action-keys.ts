@@ -1,9 +1,9 @@
-// API keys for actions (`provide-api-key`, contract §5 and §6.2–6.3): OpenWhisk hands the invoking
-// identity's key to an action as `api_key` on /run and `__OW_API_KEY` in /init's environment.
-// Gust stores keys as salted hashes (api-keys.ts), which cannot give a key back, so each key
-// record also holds a sealed copy: the key encrypted with AES-256-GCM under a master key that only
-// the controllers and `npm run admin` know (GUST_KEY_ENCRYPTION_KEY), bound to the key's uuid.
-// The store alone never reveals a usable key.
+// API keys for actions (`provide-api-key`, docs/reference/openwhisk-contract.md §5 and §6.2–6.3):
+// OpenWhisk hands the invoking identity's key to an action as `api_key` on /run and `__OW_API_KEY`
+// in /init's environment. Gust stores keys as salted hashes (api-keys.ts), which cannot give a key
+// back, so each key record also holds a sealed copy: the key encrypted with AES-256-GCM under a
+// master key that only the controllers and `npm run admin` know (GUST_KEY_ENCRYPTION_KEY), bound to
+// the key's uuid. The store alone never reveals a usable key.
 //
 // Which key an activation gets: the invoking key's own copy; for activations nobody authenticated
 // (alarm fires run as the trigger's owner) or keys issued before sealed copies existed, the

@@ -1,5 +1,6 @@
-// Action limits: OpenWhisk's defaults and system bounds (contract §4.3), with Gust's wider
-// concurrency bound (the router gives containers several slots), and their 400 messages.
+// Action limits: OpenWhisk's defaults and system bounds (docs/reference/openwhisk-contract.md
+// §4.3), with Gust's wider concurrency bound (the router gives containers several slots), and their
+// 400 messages.
 import type { ActionLimits } from '../common/types';
 import { apiError } from './errors';
 

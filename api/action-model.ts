@@ -1,5 +1,5 @@
 // Building an action from a PUT body, as OpenWhisk's Actions.scala does on create and on update
-// (contract §3.3, §4.3). Pure: the route reads and writes the store.
+// (docs/reference/openwhisk-contract.md §3.3, §4.3). Pure: the route reads and writes the store.
 import type { Action, ActionExec, ActionLimits, KeyValue } from '../common/types';
 import { DEFAULT_LIMITS, SIZE_LIMITS, mergeLimits } from './action-limits';
 import { parseQualifiedName } from './action-resolution';
@@ -168,7 +168,7 @@ export function withoutCode(action: Action): Action {
   return { ...action, exec };
 }
 
-/** List item (contract §4.2). */
+/** List item (docs/reference/openwhisk-contract.md §4.2). */
 export function actionSummary(action: Action): Record<string, unknown> {
   return {
     namespace: action.namespace,

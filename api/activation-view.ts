@@ -1,5 +1,6 @@
-// The API forms of an activation record (contract §5.1, §3.4): the stored record keeps
-// `statusCode`; the API drops it and answers `response` as `{status, success, result, size?}`.
+// The API forms of an activation record (docs/reference/openwhisk-contract.md §5.1, §3.4): the
+// stored record keeps `statusCode`; the API drops it and answers `response` as `{status, success,
+// result, size?}`.
 import type { Activation } from '../common/types';
 
 export type ApiActivationResponse = Omit<Activation['response'], 'statusCode'>;

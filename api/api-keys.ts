@@ -1,6 +1,6 @@
-// API keys: `<uuid>:<64-char secret>` (contract §1.2). Stored as a salted sha256 of the secret.
-// A fast hash is enough here: secrets are 64 random characters (~380 bits), far beyond brute force;
-// slow hashes defend low-entropy passwords, which these are not.
+// API keys: `<uuid>:<64-char secret>` (docs/reference/openwhisk-contract.md §1.2). Stored as a
+// salted sha256 of the secret. A fast hash is enough here: secrets are 64 random characters (~380
+// bits), far beyond brute force; slow hashes defend low-entropy passwords, which these are not.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AuthKeyRecord } from '../store/entity-store';
 import { sealApiKey } from './action-keys';

@@ -1,6 +1,7 @@
-// The onRequest hook of the namespaced API: authentication, then `_` resolution and entitlement
-// (a caller may only touch its own namespace, except on routes that serve public packages and check
-// entitlement themselves), before any body is read (contract §3.2 check order).
+// The onRequest hook of the namespaced API: authentication, then `_` resolution and entitlement (a
+// caller may only touch its own namespace, except on routes that serve public packages and check
+// entitlement themselves), before any body is read (docs/reference/openwhisk-contract.md §3.2 check
+// order).
 import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from './authenticator';
 import { assertNamespaceName, resolveNamespace } from './entity-names';

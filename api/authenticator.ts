@@ -6,8 +6,11 @@
 // this process are dropped at once (`invalidate`). The cache is keyed by the decoded credentials,
 // and only canonical base64 is accepted, so one key cannot mint many entries and evict others'.
 // While the store does not answer, cached identities are still served (availability over a
-// revocation that the store cannot confirm).
-import type { EntityStore } from '../store/entity-store';
+// revocation that the store cannot confirm). A refused key's store answer is remembered for a
+// while too (by uuid, bounded), so a client retrying bad credentials, or one key's uuid with many
+// guessed secrets, costs one store read, not one per request (audit M1 d); a key written since
+// (`invalidate`, which the change feed calls for every key change) is looked up afresh.
+import type { AuthKeyRecord, EntityStore } from '../store/entity-store';
 import { parseApiKey, secretMatches } from './api-keys';
 import { apiError } from './errors';
 
@@ -23,6 +26,8 @@ export interface AuthenticatorOptions {
   revalidateAfterMs?: number;
   /** @default 10_000 */
   maxCachedHeaders?: number;
+  /** How long a refused key's store answer is reused. @default 10_000 */
+  refusedForMs?: number;
   now?: () => number;
 }
 
@@ -50,6 +55,9 @@ export class Authenticator {
   readonly #now: () => number;
   readonly #verified = new Map<string, CachedIdentity>();
   readonly #verifying = new Map<string, Promise<Identity>>();
+  readonly #refusedForMs: number;
+  /** uuid → the store's answer (the record, or none) for a key that was refused, and when. */
+  readonly #refused = new Map<string, { record: AuthKeyRecord | undefined; at: number }>();
   #hits = 0;
   #misses = 0;
 
@@ -59,6 +67,7 @@ export class Authenticator {
     this.#maxCachedHeaders = options.maxCachedHeaders ?? 10_000;
     if (!(this.#maxCachedHeaders > 0)) throw new Error('maxCachedHeaders must be > 0');
     this.#now = options.now ?? Date.now;
+    this.#refusedForMs = options.refusedForMs ?? 10_000;
   }
 
   /** The caller's identity, or OpenWhisk's 401. Synchronous on a cache hit. */
@@ -89,8 +98,9 @@ export class Authenticator {
     return { hits: this.#hits, misses: this.#misses };
   }
 
-  /** Forgets every cached header of this key (call after deleting it). */
+  /** Forgets every cached header of this key and its refusal (call after writing or deleting it). */
   invalidate(uuid: string): void {
+    this.#refused.delete(uuid);
     for (const [header, cached] of this.#verified) {
       if (cached.identity.uuid === uuid) this.#verified.delete(header);
     }
@@ -134,7 +144,7 @@ export class Authenticator {
 
   #revalidate(credentials: string, cached: CachedIdentity): void {
     cached.revalidating = true;
-    this.#lookup(credentials).then(
+    this.#lookup(credentials, true).then(
       (identity) => {
         if (identity) {
           cached.identity = identity;
@@ -153,11 +163,27 @@ export class Authenticator {
     );
   }
 
-  async #lookup(credentials: string): Promise<Identity | undefined> {
+  /** `fresh`: ask the store even when it refused this uuid lately (a revalidation). */
+  async #lookup(credentials: string, fresh = false): Promise<Identity | undefined> {
     const parsed = parseApiKey(credentials);
     if (!parsed) return undefined;
-    const record = await this.#store.getAuthKey(parsed.uuid);
-    if (!record || !secretMatches(record, parsed.secret)) return undefined;
+    const { uuid, secret } = parsed;
+    const refused = this.#refused.get(uuid);
+    const remembered = !fresh && refused !== undefined && this.#now() - refused.at < this.#refusedForMs;
+    const record = remembered ? refused.record : await this.#store.getAuthKey(uuid);
+    if (!record || !secretMatches(record, secret)) {
+      if (!remembered) this.#remember(uuid, record);
+      return undefined;
+    }
     return { subject: record.subject, namespace: record.namespace, uuid: record.uuid };
+  }
+
+  #remember(uuid: string, record: AuthKeyRecord | undefined): void {
+    this.#refused.delete(uuid);
+    if (this.#refused.size >= this.#maxCachedHeaders) {
+      const oldest = this.#refused.keys().next();
+      if (!oldest.done) this.#refused.delete(oldest.value);
+    }
+    this.#refused.set(uuid, { record, at: this.#now() });
   }
 }

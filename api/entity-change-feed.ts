@@ -1,7 +1,7 @@
 // Fresh caches across controllers: every controller polls the store's change feed (entity and
 // API-key writes, recorded by the store itself) and drops what it cached of each changed entity,
 // so a write or delete through any controller is seen by all within about one poll interval. The
-// store is the channel (DESIGN.md): no broker, and nothing on the request path.
+// store is the channel (docs/design.md): no broker, and nothing on the request path.
 import type { EntityChange, EntityStore } from '../store/entity-store';
 import type { Authenticator } from './authenticator';
 import type { EntityCache } from './entity-cache';

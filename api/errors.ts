@@ -1,6 +1,7 @@
 // The controller's one registry of coded errors: each code has its HTTP status and OpenWhisk's
-// message (http/ErrorResponse.scala `Messages`, contract §2). Routes throw `apiError(...)`; the
-// error handler in http-conventions.ts turns any error into OpenWhisk's `{error, code}` body.
+// message (http/ErrorResponse.scala `Messages`, docs/reference/openwhisk-contract.md §2). Routes
+// throw `apiError(...)`; the error handler in http-conventions.ts turns any error into OpenWhisk's
+// `{error, code}` body.
 
 type MessageArgs = (string | number)[];
 
@@ -198,7 +199,7 @@ export const API_ERRORS = {
     400,
     () => 'There was an error processing your request.',
   ),
-  // Listing parameters (contract §3.8, §3.4)
+  // Listing parameters (docs/reference/openwhisk-contract.md §3.8, §3.4)
   GUST_ERR_LIST_NOT_INTEGER: spec(
     'GUST_ERR_LIST_NOT_INTEGER',
     400,

@@ -1,6 +1,7 @@
-// OpenWhisk's cross-cutting HTTP behaviour (contract §1.4, §2.1), for every route of the app:
-// X-Request-ID, CORS, JSON content type, empty JSON bodies as `{}`, and every error, Fastify's
-// own included, answered as `{error, code}` with OpenWhisk's status and text.
+// OpenWhisk's cross-cutting HTTP behaviour (docs/reference/openwhisk-contract.md §1.4, §2.1), for
+// every route of the app: X-Request-ID, CORS, JSON content type, empty JSON bodies as `{}`, and
+// every error, Fastify's own included, answered as `{error, code}` with OpenWhisk's status and
+// text.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { API_ERRORS, apiError, isApiError } from './errors';

@@ -1,5 +1,6 @@
-// List query parameters (contract §3.8): skip, limit (default 30, max 200, 0 = max) and count,
-// with OpenWhisk's 400 messages. Query values arrive as strings (the schemas do not coerce).
+// List query parameters (docs/reference/openwhisk-contract.md §3.8): skip, limit (default 30, max
+// 200, 0 = max) and count, with OpenWhisk's 400 messages. Query values arrive as strings (the
+// schemas do not coerce).
 import { apiError } from './errors';
 
 export const LIST_LIMIT_DEFAULT = 30;

@@ -1,5 +1,6 @@
-// Packages as OpenWhisk stores and returns them (contract §4.4), and how an action's package
-// contributes default parameters (through a binding, the bound package's first).
+// Packages as OpenWhisk stores and returns them (docs/reference/openwhisk-contract.md §4.4), and
+// how an action's package contributes default parameters (through a binding, the bound package's
+// first).
 import type { KeyValue } from '../common/types';
 import type { EntityDocument } from '../store/entity-store';
 import { apiError } from './errors';
@@ -33,7 +34,10 @@ export function assertPackageNameAllowed(name: string): void {
   if (RESERVED_PACKAGE_NAMES.has(name)) throw apiError('GUST_ERR_PACKAGE_RESERVED', name);
 }
 
-/** Triggers, packages and rules replace annotations wholesale on update (contract §3.3). */
+/**
+ * Triggers, packages and rules replace annotations wholesale on update
+ * (docs/reference/openwhisk-contract.md §3.3).
+ */
 export function buildPackage(
   namespace: string,
   name: string,

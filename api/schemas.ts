@@ -45,7 +45,7 @@ export const LIMITS = {
   },
 } as const;
 
-/** An action's `exec` (contract §4.3), as accepted and as returned. */
+/** An action's `exec` (docs/reference/openwhisk-contract.md §4.3), as accepted and as returned. */
 const EXEC_PROPERTIES = {
   kind: { type: 'string' },
   code: { type: 'string' },
@@ -69,7 +69,7 @@ export const ACTION_PUT_BODY = {
   },
 } as const;
 
-/** Fields every entity document carries (contract §4.1). */
+/** Fields every entity document carries (docs/reference/openwhisk-contract.md §4.1). */
 const ENTITY_FIELDS = {
   namespace: { type: 'string' },
   name: { type: 'string' },

@@ -1,7 +1,7 @@
 // Triggers and rules as OpenWhisk stores and returns them (WhiskTrigger.scala, WhiskRule.scala,
-// contract §4.4). A rule's status is kept on the rule document (the store has no compare-and-set
-// for OpenWhisk's read-modify-write of the trigger's `rules` map); the trigger's map is rendered
-// from the rules on read.
+// docs/reference/openwhisk-contract.md §4.4). A rule's status is kept on the rule document (the
+// store has no compare-and-set for OpenWhisk's read-modify-write of the trigger's `rules` map); the
+// trigger's map is rendered from the rules on read.
 import type { KeyValue } from '../common/types';
 import type { EntityDocument } from '../store/entity-store';
 import { parseQualifiedName } from './action-resolution';
@@ -92,7 +92,7 @@ export function buildTrigger(
     version: put.version ?? (existing ? bumpVersion(existing.version) : '0.0.1'),
     publish: put.publish ?? existing?.publish ?? false,
     parameters: put.parameters ? mergeKeyValues(put.parameters) : (existing?.parameters ?? []),
-    // Update replaces annotations wholesale (contract §3.3).
+    // Update replaces annotations wholesale (docs/reference/openwhisk-contract.md §3.3).
     annotations,
     limits: {},
     updated: now,

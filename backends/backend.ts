@@ -24,10 +24,11 @@ export interface LogCollectOptions {
 }
 
 /**
- * Reads a container's output activation by activation, split at OpenWhisk's sentinels (contract §6.5).
- * Call `next` once per activation, in order, never two at a time. The reader reads the container's
- * output from its start, so create it before the first /init (output of a good /init belongs to the
- * first activation). Not for containers with overlapping runs: their logs cannot be split.
+ * Reads a container's output activation by activation, split at OpenWhisk's sentinels
+ * (docs/reference/openwhisk-contract.md §6.5). Call `next` once per activation, in order, never two
+ * at a time. The reader reads the container's output from its start, so create it before the first
+ * /init (output of a good /init belongs to the first activation). Not for containers with
+ * overlapping runs: their logs cannot be split.
  */
 export interface ActivationLogReader {
   /** Lines of the next activation, each `<timestamp> <stream>: <text>` (`%-30s %s: %s`). */
@@ -41,6 +42,16 @@ export interface ContainerState {
   exitCode: number | null;
   oomKilled: boolean;
 }
+
+/**
+ * The controller's port to the host its containers run on: its hot path needs their activation
+ * logs, their state after a failed call (an OOM kill?), and, where the backend keeps them, the
+ * runtimes' secrets; nothing else of a backend. Today the host's own backend serves it in the
+ * controller's process, so a controller calls containers on its own host only (README
+ * "Isolation"; docs/design.md). Over several hosts an agent would serve it, over HTTP, never
+ * through Temporal: it is on the hot path.
+ */
+export type ContainerHostAccess = Pick<ContainerBackend, 'logs' | 'state' | 'runtimeSecret'>;
 
 export interface ContainerBackend {
   readonly name: string;

@@ -1,5 +1,6 @@
 // How container failures are told apart and worded, as OpenWhisk's invoker words them
-// (contract §6.1, §6.2, §6.4; Container.scala error hierarchy, Messages in ErrorResponse.scala).
+// (docs/reference/openwhisk-contract.md §6.1, §6.2, §6.4; Container.scala error hierarchy, Messages
+// in ErrorResponse.scala).
 import { WHISK_MESSAGES } from '../common/whisk-messages';
 import type { ContainerState } from './backend';
 

@@ -45,12 +45,26 @@ export interface GustConfig {
     concurrentInvocations: number;
     /** Trigger fires per namespace and minute (OpenWhisk's `firesPerMinute`). */
     firesPerMinute: number;
+    /**
+     * The three throttles above are namespace-wide: each controller enforces its share, the limit
+     * divided by the live controllers, a count it reads from the hosts registry this often
+     * (workers/live-controllers.ts). @default 5000
+     */
+    throttleShareRefreshMs: number;
     /** Cached entities older than this are refreshed in the background (api/entity-cache.ts). */
     entityCacheRefreshMs: number;
     /** What the entity cache may hold, in MB (code included). */
     entityCacheMB: number;
     /** Cached API keys older than this are re-checked in the background (api/authenticator.ts). */
     authRevalidateMs: number;
+  };
+  /** `npm run admin` (workers/admin.ts). */
+  admin: {
+    /**
+     * GUST_ADMIN_API_KEY: the key (`uuid:secret`) `user create` gives the namespace instead of a
+     * new one, kept out of the process list and shell history (unlike `--key`). @default '' (a new key)
+     */
+    apiKey: string;
   };
   /** Logs (common/logger.ts) and Prometheus metrics (common/metrics.ts, api/controller-metrics.ts). */
   observability: {
@@ -132,6 +146,11 @@ export interface GustConfig {
     user: string;
     /** FrameworkInfo.failover_timeout: how long the master keeps the tasks while Gust is away. */
     failoverTimeoutMs: number;
+    /**
+     * The key tasks' runtime secrets derive from (backends/mesos/task-secret.ts); the same in every
+     * provisioner and controller. '' lets each process make up its own (one-process Gust only).
+     */
+    secretKey: string;
   };
   /** Knative Serving, used when `agent.backend` is `knative`. */
   knative: {
@@ -218,10 +237,15 @@ export function parseStemCells(spec: string): GustConfig['pools']['stemCells'] {
 }
 
 /** Throws when production mode is on with a setting that only development may use. */
-export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent'>): void {
+export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent' | 'mesos'>): void {
   if (config.controller.production && config.agent.backend === 'process') {
     throw new Error(
       'refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=process: it runs actions without any isolation',
+    );
+  }
+  if (config.controller.production && config.agent.backend === 'mesos' && !config.mesos.secretKey) {
+    throw new Error(
+      'refusing to start in production (GUST_PRODUCTION=true) with GUST_BACKEND=mesos and no GUST_MESOS_SECRET_KEY: provisioners and controllers must share it',
     );
   }
 }
@@ -258,10 +282,12 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       invocationsPerMinute: int('GUST_INVOCATIONS_PER_MINUTE', throttles.invocationsPerMinute),
       concurrentInvocations: int('GUST_CONCURRENT_INVOCATIONS', throttles.concurrentInvocations),
       firesPerMinute: int('GUST_FIRES_PER_MINUTE', throttles.firesPerMinute),
+      throttleShareRefreshMs: int('GUST_THROTTLE_SHARE_REFRESH_MS', 5_000),
       entityCacheRefreshMs: int('GUST_ENTITY_CACHE_REFRESH_MS', 30_000),
       entityCacheMB: int('GUST_ENTITY_CACHE_MB', 256),
       authRevalidateMs: int('GUST_AUTH_REVALIDATE_MS', 60_000),
     },
+    admin: { apiKey: env('GUST_ADMIN_API_KEY', '') },
     observability: {
       logLevel: oneOf('GUST_LOG_LEVEL', 'info', LOG_LEVELS),
       requestLog: env('GUST_REQUEST_LOG', 'true') === 'true',
@@ -323,6 +349,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       frameworkName: env('GUST_MESOS_FRAMEWORK_NAME', 'gust'),
       user: env('GUST_MESOS_USER', 'root'),
       failoverTimeoutMs: int('GUST_MESOS_FAILOVER_TIMEOUT_MS', 7 * 24 * 3600_000),
+      secretKey: env('GUST_MESOS_SECRET_KEY', ''),
     },
     // The cluster is the one of `kubernetes` (GUST_KUBECONFIG).
     knative: {

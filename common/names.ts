@@ -1,6 +1,6 @@
 // Every resource name Gust makes, in one place: workflow ids, task queues, container names, labels.
 // No Node APIs: workflow code imports this module.
-import type { ActionRef } from './types';
+import type { Action, ActionRef } from './types';
 
 export const PROVISIONING_TASK_QUEUE = 'gust-provisioning';
 
@@ -39,7 +39,25 @@ export const tenantOf = (namespace: string): string => namespace.split('/')[0]!;
 export const actionPath = (ref: Pick<ActionRef, 'namespace' | 'name'>): string =>
   `${ref.namespace}/${ref.name}`;
 
-/** Key of one action version in routers and pools. */
+/**
+ * The revision of an action's code that routers, pools and Knative Services key containers by: its
+ * version with, as semver build metadata, the time it was last written (`0.0.1+1764540000000`). An
+ * update that sets `version` to the old value is a new revision all the same, so its warm
+ * containers are replaced (audit M10).
+ */
+export const actionRevision = (action: Pick<Action, 'version' | 'updated'>): string =>
+  `${action.version}+${action.updated}`;
+
+/** The reference to an action's current revision that its containers carry. */
+export const actionRefOf = (
+  action: Pick<Action, 'namespace' | 'name' | 'version' | 'updated'>,
+): ActionRef => ({
+  namespace: action.namespace,
+  name: action.name,
+  version: actionRevision(action),
+});
+
+/** Key of one action revision in routers and pools. */
 export const actionVersionKey = (ref: ActionRef): string => `${ref.namespace}/${ref.name}@${ref.version}`;
 
 /** Labels every Gust container carries, so a backend can list what Gust owns. */

@@ -52,7 +52,7 @@ export interface ActionRef {
 export type ActivationStatus =
   'success' | 'application error' | 'action developer error' | 'whisk internal error';
 
-/** OpenWhisk's activation record (contract §5). */
+/** OpenWhisk's activation record (docs/reference/openwhisk-contract.md §5). */
 export interface Activation {
   namespace: string;
   name: string;

@@ -1,6 +1,6 @@
-// OpenWhisk's own wording for what goes wrong while running an activation, in one table
-// (`Messages` in ErrorResponse.scala; contract §6.2, §6.4, §6.5). The invoke core puts them in
-// activation responses, the backends in start errors, the log reader in notice lines.
+// OpenWhisk's own wording for what goes wrong while running an activation, in one table (`Messages`
+// in ErrorResponse.scala; docs/reference/openwhisk-contract.md §6.2, §6.4, §6.5). The invoke core
+// puts them in activation responses, the backends in start errors, the log reader in notice lines.
 // No Node APIs: any layer may import this module.
 
 /** Replies (and results) larger than this are cut and reported as an application error. */

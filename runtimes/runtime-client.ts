@@ -1,7 +1,7 @@
-// The controller's side of OpenWhisk's action protocol (contract §6.2–6.4): POST /init and /run to
-// any runtime container (ours, OpenWhisk's images, blackbox), over one keep-alive undici Pool per
-// container origin. This is the hot path: no validation per call, no classification; the caller
-// turns the outcome into an activation response.
+// The controller's side of OpenWhisk's action protocol (docs/reference/openwhisk-contract.md
+// §6.2–6.4): POST /init and /run to any runtime container (ours, OpenWhisk's images, blackbox),
+// over one keep-alive undici Pool per container origin. This is the hot path: no validation per
+// call, no classification; the caller turns the outcome into an activation response.
 //
 // An address is an http URL, or `unix:<socket>` for the docker and process backends' runtimes,
 // which need their per-container secret on every call (runtime-address.ts). Runtimes at an http
@@ -13,7 +13,7 @@ import { POD_HEADER } from './nodejs/src/init-on-start';
 import { SECRET_HEADER } from './nodejs/src/runtime-secret';
 import { secretFileOf, socketPathOf } from './runtime-address';
 
-/** Body of POST /init (contract §6.2). */
+/** Body of POST /init (docs/reference/openwhisk-contract.md §6.2). */
 export interface InitPayload {
   value: {
     name: string;
@@ -24,7 +24,10 @@ export interface InitPayload {
   };
 }
 
-/** Body of POST /run (contract §6.3). Context fields are strings, `deadline` included. */
+/**
+ * Body of POST /run (docs/reference/openwhisk-contract.md §6.3). Context fields are strings,
+ * `deadline` included.
+ */
 export interface RunPayload {
   value: unknown;
   namespace: string;

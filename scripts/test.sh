@@ -14,10 +14,27 @@ total=$(now_ms)
 
 # Every jest run writes its results for the closing line (scripts/test-totals.js).
 jest_runs=()
+# Jest writes its results once the last test is done, then exits when nothing holds its event loop:
+# one still running a minute later holds a leaked handle, and fails the run instead of holding CI.
 jest_run() {
-  local results="$jest_results/${#jest_runs[@]}.json"
+  local results="$jest_results/${#jest_runs[@]}.json" pid waited=0
   jest_runs+=("$results")
-  npx jest "$@" --json --outputFile="$results"
+  node node_modules/jest/bin/jest.js "$@" --json --outputFile="$results" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -s "$results" ]; then
+      waited=$((waited + 1))
+      if [ "$waited" -gt 60 ]; then
+        echo "jest did not exit a minute after its last test: a test leaves a handle open" \
+          "(jest --detectOpenHandles on the files of this run shows which); stopping it" >&2
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" || true
+        return 1
+      fi
+    fi
+    sleep 1
+  done
+  wait "$pid"
 }
 
 summary() {
@@ -52,8 +69,9 @@ export GUST_LOG_LEVEL="${GUST_LOG_LEVEL:-warn}"
 # Lint and jest both run even when one fails, so a CI log shows every problem at once.
 lint=0 tests=0
 step "lint (tsc, eslint, prettier)" npm run --silent lint || lint=$?
-# jest.config.js sets forceExit: a leaked handle must not hold CI until its time limit.
-step "jest (unit, integration, e2e)" jest_run --selectProjects unit integration || tests=$?
+# --forceExit: the integration files, all run in one process on 2 cores, leave a handle open that
+# has not been found yet (each file alone exits cleanly); every other run must exit by itself.
+step "jest (unit, integration, e2e)" jest_run --selectProjects unit integration --forceExit || tests=$?
 # Fault tests (test/faults/), in band: each freezes, kills or restarts a part of the stack
 # (Temporal, Cassandra, dockerd, a controller, a container, the kube-apiserver) under a running Gust.
 step "jest faults" jest_run --selectProjects faults --runInBand || tests=$?

@@ -141,7 +141,12 @@ export async function createAgentBackend(
     if (!temporal)
       throw new Error('the mesos backend needs a Temporal client (the framework workflow holds its tasks)');
     const { MesosBackend } = await import('../backends/mesos/backend');
-    return new MesosBackend({ ...temporal, hostId: config.agent.hostId, masterUrl: config.mesos.masterUrl });
+    return new MesosBackend({
+      ...temporal,
+      hostId: config.agent.hostId,
+      masterUrl: config.mesos.masterUrl,
+      secretKey: config.mesos.secretKey,
+    });
   }
   if (config.agent.backend === 'process') {
     const { ProcessBackend } = await import('../backends/process/backend');

@@ -25,7 +25,7 @@ import { KnativeInvoker } from '../api/invoke/knative-invoker';
 import type { InvokeObserver } from '../api/invoke/observer';
 import { KnativePods } from '../backends/knative/pods';
 import { Router } from '../api/invoke/router';
-import type { ContainerBackend } from '../backends/backend';
+import type { ContainerHostAccess } from '../backends/backend';
 import { ControllerMetrics } from '../api/controller-metrics';
 import { loadConfig, type GustConfig, type LogLevel } from '../common/config';
 import { createLogger, temporalLogger, type Logger } from '../common/logger';
@@ -38,6 +38,7 @@ import { createAgentBackend } from './agent';
 import { createControlPlane } from './control-plane';
 import { createKnativeControl } from './knative-control';
 import { startControllerWorker } from './controller-worker';
+import { watchLiveControllers } from './live-controllers';
 import { connectTemporal, createTemporalClient, runInBackground, type RunningWorker } from './temporal';
 import { generateTransactionId } from '../api/transaction-id';
 
@@ -45,8 +46,8 @@ export interface ControllerOptions {
   config: GustConfig;
   connection: NativeConnection;
   client: Client;
-  /** This host's backend: the controller reads container logs and OOM state through it. */
-  backend?: ContainerBackend;
+  /** The containers' host: the controller reads their logs, OOM state and secrets through it. */
+  hostAccess?: ContainerHostAccess;
   /** @default DEFAULT_SCOPE (no prefix) */
   scope?: Scope;
   /** Stores to use instead of the configured ones (benchmarks swap the activation store). */
@@ -84,7 +85,7 @@ export interface RunningController {
 }
 
 export async function startController(options: ControllerOptions): Promise<RunningController> {
-  const { config, connection, client, backend } = options;
+  const { config, connection, client, hostAccess } = options;
   const { controller } = config;
   const stores = options.stores ?? (await openStores(config.store));
   const log = options.log ?? createLogger(options.logLevel ?? config.observability.logLevel);
@@ -113,7 +114,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     metrics &&
     new ControllerMetrics(metrics.registry, { router, writer, caches: { entities: entityCache, auth } });
   // With tracing on, a span per container /init and /run, child of the request's.
-  const runtime = new RuntimeClient({ secrets: backend });
+  const runtime = new RuntimeClient({ secrets: hostAccess });
   traceMethod(runtime, 'init', 'container /init', (address) => ({ 'server.address': String(address) }));
   traceMethod(runtime, 'run', 'container /run', (address) => ({ 'server.address': String(address) }));
   const invoker =
@@ -124,8 +125,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
           runtime,
           log,
           control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
-          openLogs: backend && ((container) => backend.logs(container)),
-          containerState: backend && ((container) => backend.state(container.id, { awaitExitMs: 2_000 })),
+          openLogs: hostAccess && ((container) => hostAccess.logs(container)),
+          containerState:
+            hostAccess && ((container) => hostAccess.state(container.id, { awaitExitMs: 2_000 })),
           provisionTimeoutMs: controller.provisionTimeoutMs,
           apiHost: controller.apiHost,
           observe,
@@ -160,9 +162,27 @@ export async function startController(options: ControllerOptions): Promise<Runni
     routerLeases: router,
     knativeRoutes: invoker instanceof KnativeInvoker ? invoker : undefined,
     config,
-    scope: options.scope ?? DEFAULT_SCOPE,
+    scope,
     log,
     replaces: options.replaces,
+  });
+  // Throttles are namespace-wide: this controller enforces its share (audit L2).
+  const stopSharing = watchLiveControllers({
+    client,
+    scope,
+    selfId: controller.id,
+    intervalMs: controller.throttleShareRefreshMs,
+    staleAfterMs: config.pools.leaseTimeoutMs,
+    onCount: (controllers) => {
+      if (controllers !== app.gust.throttles.controllers)
+        log.info(
+          { controllers },
+          'namespace throttles: this controller now enforces its share among live controllers',
+        );
+      app.gust.throttles.shareAmong(controllers);
+      app.gust.fireThrottles.shareAmong(controllers);
+    },
+    onError: (err) => log.debug({ err }, 'reading the live controllers for the throttles failed'),
   });
   // The first worker; a worker started again after a failure is not watched (metrics lag there).
   const unwatchWorker = worker.worker ? metrics?.watchWorker('controller', worker.worker) : undefined;
@@ -176,6 +196,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     writer,
     incarnation: worker.incarnation,
     async stop() {
+      stopSharing();
       await app.close();
       await changes.stop();
       await alarmWorker?.stop();
@@ -264,7 +285,14 @@ async function main(): Promise<void> {
   const client = createTemporalClient(connection, config);
   const backend = await createAgentBackend(config, { client });
   const metrics = config.observability.metrics ? new ProcessMetrics({ processMetrics: true }) : undefined;
-  const running = await startController({ config, connection, client, backend, log, metrics });
+  const running = await startController({
+    config,
+    connection,
+    client,
+    hostAccess: backend,
+    log,
+    metrics,
+  });
   log.info({ controllerId: config.controller.id, url: running.url }, 'controller listening');
   const shutdown = async (): Promise<void> => {
     await running.stop();

@@ -108,7 +108,7 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     config,
     connection,
     client,
-    backend,
+    hostAccess: backend,
     scope,
     stores: options.stores,
     port: options.port,
@@ -129,18 +129,33 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
       return gust.controller;
     },
     async stop() {
-      await gust.controller.stop();
-      await agent?.stop();
+      // Each step is bounded by its own parts; one still running after 10 s says so, by name.
+      const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+        const slow = setTimeout(
+          () => log.warn({ step: name }, 'stopping Gust: this step takes long'),
+          10_000,
+        );
+        try {
+          return await fn();
+        } finally {
+          clearTimeout(slow);
+        }
+      };
+      await step('controller', () => gust.controller.stop());
+      await step('agent', async () => agent?.stop());
       // kubernetes: the provisioner creates the pods itself, so it stops before the leftovers are
       // listed; mesos: its backend kills tasks through the framework workflow, so it stops after.
-      if (clusterHost) await provisioner.stop();
+      if (clusterHost) await step('provisioner', () => provisioner.stop());
       // This process owns its host: leave no container behind (the pools reconcile on next start).
-      const leftovers = await backend.list({
-        [LABELS.managed]: 'true',
-        [LABELS.host]: clusterHost ?? config.agent.hostId,
+      const leftovers = await step('remove leftover containers', async () => {
+        const found = await backend.list({
+          [LABELS.managed]: 'true',
+          [LABELS.host]: clusterHost ?? config.agent.hostId,
+        });
+        await Promise.all(found.map((c) => backend.destroy(c.id)));
+        return found;
       });
-      await Promise.all(leftovers.map((c) => backend.destroy(c.id)));
-      if (!clusterHost) await provisioner.stop();
+      if (!clusterHost) await step('provisioner', () => provisioner.stop());
       await ownStores?.close();
       await backend.close();
       await connection.close();

@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { KnativeControl } from '../api/invoke/knative-invoker';
+import { actionRefOf } from '../common/names';
 import type { Action } from '../common/types';
 import { knativeServiceDeletedSignal, knativeServiceRequestedSignal } from '../workflows/knative-messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
@@ -19,12 +20,12 @@ export function createKnativeControl(options: {
   const scope = options.scope ?? DEFAULT_SCOPE;
   return {
     async requestService(action: Action): Promise<void> {
-      const { namespace, name, version } = action;
+      const { namespace, name } = action;
       await client.workflow.signalWithStart('knativeServiceWorkflow', {
         ...knativeServiceStartOptions({ scope, namespace, name }),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         signal: knativeServiceRequestedSignal,
-        signalArgs: [{ controllerId, ref: { namespace, name, version } }],
+        signalArgs: [{ controllerId, ref: actionRefOf(action) }],
       });
     },
 

@@ -81,6 +81,8 @@ export interface ProvisionerOptions {
    * delete). No stem cells: Knative scales the revisions.
    */
   knative?: KnativeActivitiesOptions;
+  /** Test seam: pool workflows the visibility listing misses (its lag after a continue-as-new). */
+  unindexedPools?: (workflowId: string) => boolean;
 }
 
 export async function startProvisioner(options: ProvisionerOptions): Promise<RunningWorker> {
@@ -104,8 +106,9 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
       ...createClusterActivities({
         minContainers: config.pools.minContainersPerAction,
         namespaceQuotaMB: config.pools.namespaceMemoryQuotaMB,
+        unindexedPools: options.unindexedPools,
       }),
-      ...(mesosApi ? createMesosActivities(mesosApi) : {}),
+      ...(mesosApi ? createMesosActivities(mesosApi, { secretKey: options.mesos?.secretKey }) : {}),
       ...(options.knative ? createKnativeActivities(options.knative) : {}),
       ...(cluster
         ? createHostActivities({

@@ -1,7 +1,10 @@
 // When an entity workflow continues as new. No Node APIs.
 import { workflowInfo } from '@temporalio/workflow';
 
-/** Well before the server's 4096-event suggestion: update latency grows with history (temporal.md §3.6). */
+/**
+ * Well before the server's 4096-event suggestion: update latency grows with history
+ * (docs/reference/temporal.md §3.6).
+ */
 export const MAX_HISTORY_EVENTS = 2000;
 
 export const shouldContinueAsNew = (): boolean =>

@@ -1,6 +1,7 @@
 // Signals, updates and queries of the control-path workflows, with their input types. Imported by
 // the workflows and by the clients (control plane, activities, tests). No Node APIs.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { actionRefOf } from '../common/names';
 import type { Action, ActionRef, ContainerInfo, ContainerUsage } from '../common/types';
 import type { Scope } from './scope';
 import type { DemandReport } from './scaling';
@@ -24,7 +25,7 @@ export interface ActionSpec {
 
 export function actionSpecOf(action: Action): ActionSpec {
   return {
-    ref: { namespace: action.namespace, name: action.name, version: action.version },
+    ref: actionRefOf(action),
     kind: action.exec.kind,
     memoryMB: action.limits.memory,
     slots: Math.max(1, action.limits.concurrency),
@@ -178,7 +179,8 @@ export interface ScaleDownInput {
  * Cold path: a router asks for containers; they arrive through the lease activity. A signal, not an
  * update: an update whose handler wakes the pool's loop lets the loop's commands and the update's
  * completion race within one workflow task, and a fresh worker can order them differently on replay
- * (docs/temporal-updates.md). Sent with signal-with-start, so the first request creates the pool.
+ * (docs/workflow-upgrades.md, "The incident"). Sent with signal-with-start, so the first request
+ * creates the pool.
  */
 export const requestContainersSignal = defineSignal<[RequestContainersInput]>('containersRequested');
 /**

@@ -1,5 +1,5 @@
 // Placement: which host gets a new container. A pure function over plain data, so the hosts
-// workflow only holds state and applies the decision (style.md convention 3).
+// workflow only holds state and applies the decision, and the rules are unit-tested without a worker.
 //
 // Rules, in order:
 //   1. Only hosts heard from within `heartbeatTimeoutMs` are candidates; so are none in `avoid`.

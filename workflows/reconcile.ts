@@ -36,10 +36,14 @@ export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<
       }
     }),
   );
+  // The containers' owners, for the activity to confirm those visibility misses (audit L13). Only
+  // the activity's input changes: replay checks an activity's type and id, not its arguments.
+  const owners = [...new Set([...listed.values()].flat().flatMap((info) => info.labels[LABELS.owner] ?? []))];
   // Inventories are read after the listings: a container created in between is younger than the
   // grace period, and one recorded in between is owned — either way it is not taken for an orphan.
   const inventories = await clusterActivities(names, 'what the pools own').other.listPoolInventories(
     input.scope,
+    owners,
   );
   const owned = new Set(inventories.flatMap((i) => i.containers.map((c) => c.name)));
   // A pool that did not answer may own containers we cannot see: those are left alone this round.

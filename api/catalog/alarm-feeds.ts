@@ -2,8 +2,8 @@
 // openwhisk-package-alarms contract on Temporal Schedules: one schedule per feed trigger
 // (`alarm/<ns>/<trigger>`, visible in the Temporal UI) starts `alarmFireWorkflow`, which fires the
 // trigger through any controller. Lifecycle events CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE
-// come from the client (docs/feeds.md). Unlike OpenWhisk's provider, no fire is lost while the
-// controllers restart: the fire waits in Temporal.
+// come from the client (OpenWhisk's docs/feeds.md). Unlike OpenWhisk's provider, no fire is lost
+// while the controllers restart: the fire waits in Temporal.
 import type { Client, ScheduleOptions } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { ALARMS_TASK_QUEUE, alarmScheduleId } from '../../common/names';
@@ -12,6 +12,7 @@ import { type Scope, scopedNames } from '../../workflows/scope';
 import { parseQualifiedName } from '../action-resolution';
 import type { Identity } from '../authenticator';
 import type { EntityCache } from '../entity-cache';
+import { keyValueOf } from '../key-values';
 import type { ActivationResponse } from '../invoke/classify';
 import { response } from '../invoke/classify';
 import type { Trigger } from '../trigger-model';
@@ -54,6 +55,25 @@ function temporalCron(cron: string): string {
   if (fields.length === 5) return fields.join(' ');
   if (fields.length === 6) return [...fields, '*'].join(' ');
   throw new FeedError(`cron pattern '${cron}' is not valid`);
+}
+
+/** A trigger made through the native alarms feed: its schedule must go when it goes. */
+export function isAlarmTrigger(trigger: Pick<Trigger, 'annotations'>): boolean {
+  return String(keyValueOf(trigger.annotations, 'feed') ?? '').includes('whisk.system/alarms/');
+}
+
+/** Deletes the schedule of a trigger's alarm, if it has one; idempotent. */
+export async function deleteAlarmSchedule(
+  client: Client,
+  scope: Scope,
+  namespace: string,
+  trigger: string,
+): Promise<void> {
+  try {
+    await client.schedule.getHandle(scope.prefix + alarmScheduleId(namespace, trigger)).delete();
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ScheduleNotFoundError') throw error;
+  }
 }
 
 export class AlarmFeeds {
@@ -124,11 +144,7 @@ export class AlarmFeeds {
 
   /** Removes the trigger's schedule if it has one (trigger deleted); idempotent. */
   async deleteSchedule(namespace: string, trigger: string): Promise<void> {
-    try {
-      await this.#client.schedule.getHandle(this.scheduleId(namespace, trigger)).delete();
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ScheduleNotFoundError') throw error;
-    }
+    await deleteAlarmSchedule(this.#client, this.#scope, namespace, trigger);
   }
 
   #config(

@@ -1,5 +1,6 @@
-// Sequences (SequenceActions.scala, contract §7): run component by component, blocking, each
-// result feeding the next; and the create-time check of a sequence's components.
+// Sequences (SequenceActions.scala, docs/reference/openwhisk-contract.md §7): run component by
+// component, blocking, each result feeding the next; and the create-time check of a sequence's
+// components.
 import type { Action } from '../../common/types';
 import { actionPath } from '../../common/names';
 import { SEQUENCE_KIND } from '../action-model';

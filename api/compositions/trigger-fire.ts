@@ -1,7 +1,7 @@
-// Firing a trigger (Triggers.scala `activateRules`, contract §2.2 of the parity review): every
-// active rule invokes its action, non-blocking, through the ordinary invoke path (throttles
-// apply); the trigger's activation record has one JSON line per rule, inactive ones included.
-// At most once, no ordering: as OpenWhisk.
+// Firing a trigger (Triggers.scala `activateRules`, docs/reference/openwhisk-contract.md §2.2 of
+// the parity review): every active rule invokes its action, non-blocking, through the ordinary
+// invoke path (throttles apply); the trigger's activation record has one JSON line per rule,
+// inactive ones included. At most once, no ordering: as OpenWhisk.
 import type { Activation } from '../../common/types';
 import type { ActivationWriter } from '../activation-writer';
 import { resolveAction } from '../action-resolution';

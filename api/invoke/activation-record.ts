@@ -1,5 +1,5 @@
-// The one builder of an action's activation record (contract §5.3): every record the invoke core
-// writes, whatever the outcome, is made here.
+// The one builder of an action's activation record (docs/reference/openwhisk-contract.md §5.3):
+// every record the invoke core writes, whatever the outcome, is made here.
 import { actionPath } from '../../common/names';
 import type { Activation, KeyValue } from '../../common/types';
 import type { ActivationResponse } from './classify';

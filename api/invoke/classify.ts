@@ -1,6 +1,7 @@
 // How a runtime's /init and /run replies become an activation response, exactly as OpenWhisk's
-// invoker classifies them (contract §6.2 and §6.4, `ActivationResponse.processRunResponseContent`).
-// Pure: the reply text is parsed here, once. Texts come from common/whisk-messages.ts.
+// invoker classifies them (docs/reference/openwhisk-contract.md §6.2 and §6.4,
+// `ActivationResponse.processRunResponseContent`). Pure: the reply text is parsed here, once. Texts
+// come from common/whisk-messages.ts.
 import type { Activation, ActivationStatus } from '../../common/types';
 import { MAX_RESULT_BYTES, WHISK_MESSAGES } from '../../common/whisk-messages';
 

@@ -6,7 +6,7 @@ import type { ContainerState } from '../../backends/backend';
 import { describeContainerDeath } from '../../backends/container-errors';
 import type { ControlPlane } from '../../common/contracts';
 import type { Logger } from '../../common/logger';
-import { actionPath } from '../../common/names';
+import { actionPath, actionRefOf } from '../../common/names';
 import type { Action, ActionRef, ContainerInfo } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { InitPayload, RuntimeCallResult, RuntimeClient } from '../../runtimes/runtime-client';
@@ -73,7 +73,7 @@ export class ContainerInvoker implements Invoker {
     const received = this.#now();
     const { action } = request;
     const { router } = this.#deps;
-    const ref: ActionRef = { namespace: action.namespace, name: action.name, version: action.version };
+    const ref = actionRefOf(action);
     const warm = router.acquire(ref);
     if (warm) return { kind: 'admitted', ran: this.#runAndRelease(warm, request, received) };
     const cell = this.#capacity.missing(action, ref) > 0 ? this.#claimStemCell(action, ref) : undefined;

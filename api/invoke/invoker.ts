@@ -6,7 +6,10 @@ export interface InvokeRequest {
   /** Invocation parameters, already merged over the action's default parameters. */
   params: Record<string, unknown>;
   activationId: string;
-  /** The request's transaction id (X-Request-ID), `transaction_id` on /run (contract §6.3). */
+  /**
+   * The request's transaction id (X-Request-ID), `transaction_id` on /run
+   * (docs/reference/openwhisk-contract.md §6.3).
+   */
   transactionId: string;
   /** The caller's namespace (the activation is recorded there) and subject. */
   namespace: string;

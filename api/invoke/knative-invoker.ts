@@ -11,7 +11,7 @@
 import type { ActivationLogReader } from '../../backends/backend';
 import { serviceName } from '../../backends/knative/service-spec';
 import type { Logger } from '../../common/logger';
-import { actionPath, actionVersionKey } from '../../common/names';
+import { actionPath, actionRefOf, actionVersionKey } from '../../common/names';
 import type { Action, ActionRef, ContainerInfo } from '../../common/types';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { RunPayload, RuntimeCallResult } from '../../runtimes/runtime-client';
@@ -161,7 +161,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   invoke(request: InvokeRequest): Admission {
     const received = this.#now();
     const { action } = request;
-    const key = actionVersionKey(action);
+    const key = actionVersionKey(actionRefOf(action));
     const host = this.#hosts.get(key);
     if (host !== undefined) return { kind: 'admitted', ran: this.#run(host, request, received) };
 
@@ -204,7 +204,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
           { err: error, action: actionPath(action) },
           'requesting the Knative Service failed',
         );
-        this.route({ ref: action, failure: (error as Error).message, developerError: false });
+        this.route({ ref: actionRefOf(action), failure: (error as Error).message, developerError: false });
       });
     }
     const ran = ready.then(

@@ -1,5 +1,5 @@
 // The controller's router: which leased container takes the next activation. Owns the slot
-// accounting for every container leased to this controller (see DESIGN.md "Router").
+// accounting for every container leased to this controller (see docs/design.md "Router").
 //
 // Contract (after undici's Pool): `acquire` takes a free slot synchronously or returns undefined,
 // meaning "saturated: claim a stem cell, or queue and ask the pool workflow". Queued requests are

@@ -1,5 +1,6 @@
-// The activation context OpenWhisk gives an action (contract §6.2, §6.3), whatever backend runs it:
-// the /run message, and the same fields as `__OW_<KEY>` variables in /init's environment.
+// The activation context OpenWhisk gives an action (docs/reference/openwhisk-contract.md §6.2,
+// §6.3), whatever backend runs it: the /run message, and the same fields as `__OW_<KEY>` variables
+// in /init's environment.
 import { actionPath } from '../../common/names';
 import type { RunPayload } from '../../runtimes/runtime-client';
 import type { InvokeRequest } from './invoker';

@@ -1,5 +1,6 @@
-// /api/v1/namespaces/:namespace/actions: list, get, create/update, delete (contract §3.1, §3.3).
-// Actions may sit in a package: `actions/pkg/name`; `actions/pkg/` lists that package.
+// /api/v1/namespaces/:namespace/actions: list, get, create/update, delete
+// (docs/reference/openwhisk-contract.md §3.1, §3.3). Actions may sit in a package:
+// `actions/pkg/name`; `actions/pkg/` lists that package.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../../common/types';
 import type { ApiContext } from '../api-context';

@@ -1,5 +1,5 @@
-// /api/v1/namespaces/:namespace/activations (contract §3.4): list, get, result, logs. A caller
-// only sees activations recorded in its own namespace.
+// /api/v1/namespaces/:namespace/activations (docs/reference/openwhisk-contract.md §3.4): list, get,
+// result, logs. A caller only sees activations recorded in its own namespace.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Activation } from '../../common/types';
 import type { ActivationQuery } from '../../store/activation-store';

@@ -1,4 +1,5 @@
-// Unauthenticated info endpoints: GET / (limits and runtimes) and GET /api/v1 (contract §1.4).
+// Unauthenticated info endpoints: GET / (limits and runtimes) and GET /api/v1
+// (docs/reference/openwhisk-contract.md §1.4).
 import type { FastifyInstance } from 'fastify';
 import { ACTION_LIMITS } from '../action-limits';
 import type { ApiContext } from '../api-context';

@@ -1,5 +1,6 @@
-// POST /api/v1/namespaces/:namespace/actions/[pkg/]name: invoke (contract §3.2). Check order as
-// OpenWhisk: authentication (scope hook) → throttles → payload size → entity lookup.
+// POST /api/v1/namespaces/:namespace/actions/[pkg/]name: invoke
+// (docs/reference/openwhisk-contract.md §3.2). Check order as OpenWhisk: authentication (scope
+// hook) → throttles → payload size → entity lookup.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Activation } from '../../common/types';
 import { SIZE_LIMITS } from '../action-limits';

@@ -1,4 +1,5 @@
-// /api/v1/namespaces/:namespace/packages: list, get, create/update, delete (contract §3.3, §4.4).
+// /api/v1/namespaces/:namespace/packages: list, get, create/update, delete
+// (docs/reference/openwhisk-contract.md §3.3, §4.4).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action } from '../../common/types';
 import { bumpPatchVersion } from '../action-model';

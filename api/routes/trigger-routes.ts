@@ -5,10 +5,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SIZE_LIMITS } from '../action-limits';
 import { bumpPatchVersion } from '../action-model';
 import type { ApiContext } from '../api-context';
+import { isAlarmTrigger } from '../catalog/alarm-feeds';
 import { rulesOf } from '../compositions/trigger-fire';
 import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
-import { keyValueOf, keyValuesToObject } from '../key-values';
+import { keyValuesToObject } from '../key-values';
 import type { ListQuery } from '../list-params';
 import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
 import { callerOf } from '../request-context';
@@ -118,11 +119,7 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       if (!trigger || !(await entities.delete('triggers', request.namespace, name)))
         throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
       // A native alarm's schedule goes with its trigger (the client's feed DELETE then finds none).
-      if (
-        ctx.alarms &&
-        String(keyValueOf(trigger.annotations, 'feed') ?? '').includes('whisk.system/alarms/')
-      )
-        await ctx.alarms.deleteSchedule(request.namespace, name);
+      if (ctx.alarms && isAlarmTrigger(trigger)) await ctx.alarms.deleteSchedule(request.namespace, name);
       return trigger;
     },
   );

@@ -1,7 +1,7 @@
 // Web actions: /api/v1/web/{namespace}/{package|default}/{action}[.ext][/path] (WebActions.scala,
-// docs/webactions.md). Outside the authenticated scope: credentials are optional (`__ow_user`),
-// the action must be annotated `web-export`, and it runs as its owner (recorded in the owner's
-// namespace). Bodies of any content type are read here as raw bytes.
+// OpenWhisk's docs/webactions.md). Outside the authenticated scope: credentials are optional
+// (`__ow_user`), the action must be annotated `web-export`, and it runs as its owner (recorded in
+// the owner's namespace). Bodies of any content type are read here as raw bytes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SIZE_LIMITS } from '../action-limits';
 import { resolveAction } from '../action-resolution';

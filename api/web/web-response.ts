@@ -1,5 +1,5 @@
 // How a web action's result becomes the HTTP response (WebActions.scala `resultAsHttp` and the
-// extension projections, docs/webactions.md). Pure: the route sends what this decides.
+// extension projections, OpenWhisk's docs/webactions.md). Pure: the route sends what this decides.
 import { apiError } from '../errors';
 
 export type WebExtension = 'http' | 'json' | 'html' | 'svg' | 'text';

@@ -1,5 +1,5 @@
 // Pure builders between Gust's ContainerSpec/ContainerInfo and Docker's container objects, with
-// OpenWhisk's limits (contract §6.1: DockerContainerFactory.scala).
+// OpenWhisk's limits (docs/reference/openwhisk-contract.md §6.1: DockerContainerFactory.scala).
 //
 // Isolation (audit C1): an action container has no network interface but loopback
 // (`NetworkMode: none`), so it can reach no other container, no host service (controller,

@@ -11,7 +11,7 @@
 //   Gust's keep-alive (GUST_KEEP_ALIVE_MS)          → autoscaling.knative.dev/scale-to-zero-pod-retention-period
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1EnvVar } from '@kubernetes/client-node';
-import { LABELS, actionPath } from '../../common/names';
+import { LABELS, actionPath, actionRevision } from '../../common/names';
 import type { Action } from '../../common/types';
 import { initEnvValue } from '../../common/init-parameters';
 import { POD_NAME_ENV } from '../../runtimes/nodejs/src/init-on-start';
@@ -22,7 +22,7 @@ export const AUTOSCALING = {
   maxScale: 'autoscaling.knative.dev/max-scale',
   retention: 'autoscaling.knative.dev/scale-to-zero-pod-retention-period',
 } as const;
-/** Annotations on Gust's Services: which action and version they serve. */
+/** Annotations on Gust's Services: which action and revision (`actionRevision`) they serve. */
 export const ANNOTATIONS = { action: 'io.gust.action', version: 'io.gust.version' } as const;
 /** Where the code goes as a file when it is too large for an environment variable. */
 export const CODE_MOUNT = '/var/run/gust-action';
@@ -98,9 +98,9 @@ export function serviceName(namespace: string, action: string): string {
   return `${readable || 'action'}-${hash}`;
 }
 
-/** The ConfigMap holding large code (one per action version, so a rollout never changes a running revision's code). */
-export function codeConfigMapName(service: string, version: string): string {
-  return `${service}-code-${createHash('sha256').update(version).digest('hex').slice(0, 8)}`;
+/** The ConfigMap holding large code (one per action revision, so a rollout never changes a running revision's code). */
+export function codeConfigMapName(service: string, revision: string): string {
+  return `${service}-code-${createHash('sha256').update(revision).digest('hex').slice(0, 8)}`;
 }
 
 export function needsCodeConfigMap(action: Action): boolean {
@@ -113,10 +113,13 @@ export function buildCodeConfigMap(action: Action, namespace: string): V1ConfigM
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
-      name: codeConfigMapName(service, action.version),
+      name: codeConfigMapName(service, actionRevision(action)),
       namespace,
       labels: { [LABELS.managed]: 'true', 'io.gust.service': service },
-      annotations: { [ANNOTATIONS.action]: actionPath(action), [ANNOTATIONS.version]: action.version },
+      annotations: {
+        [ANNOTATIONS.action]: actionPath(action),
+        [ANNOTATIONS.version]: actionRevision(action),
+      },
     },
     data: { code: action.exec.code ?? '' },
   };
@@ -150,7 +153,7 @@ export function buildService(action: Action, options: ServiceOptions): KnativeSe
   ];
   const memory = `${action.limits.memory}Mi`;
   const labels = { [LABELS.managed]: 'true' };
-  const annotations = { [ANNOTATIONS.action]: path, [ANNOTATIONS.version]: action.version };
+  const annotations = { [ANNOTATIONS.action]: path, [ANNOTATIONS.version]: actionRevision(action) };
   return {
     apiVersion: `${SERVING.group}/${SERVING.version}`,
     kind: 'Service',
@@ -186,7 +189,7 @@ export function buildService(action: Action, options: ServiceOptions): KnativeSe
                 volumes: [
                   {
                     name: 'action-code',
-                    configMap: { name: codeConfigMapName(name, action.version) },
+                    configMap: { name: codeConfigMapName(name, actionRevision(action)) },
                   },
                 ],
               }

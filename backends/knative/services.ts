@@ -3,7 +3,7 @@
 // (serving.knative.dev/v1 Services) and ConfigMaps for large code: Knative makes the revisions,
 // pods, routes and scaling.
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { LABELS } from '../../common/names';
+import { LABELS, actionRevision } from '../../common/names';
 import type { Action } from '../../common/types';
 import {
   ANNOTATIONS,
@@ -81,11 +81,12 @@ export class KnativeServices {
   }
 
   /**
-   * Creates the action's Service, or rolls it to this version (a new revision). Idempotent: a
-   * Service that already carries this version is left as it is.
+   * Creates the action's Service, or rolls it to this revision of the action (a new Knative
+   * revision). Idempotent: a Service that already carries this revision is left as it is.
    */
   async apply(action: Action, options: Omit<ServiceOptions, 'namespace'>): Promise<AppliedService> {
     const body = buildService(action, { ...options, namespace: this.#namespace });
+    const revision = actionRevision(action);
     const name = body.metadata.name;
     if (needsCodeConfigMap(action)) {
       try {
@@ -94,7 +95,7 @@ export class KnativeServices {
           body: buildCodeConfigMap(action, this.#namespace),
         });
       } catch (err) {
-        if (httpStatus(err) !== 409) throw err; // made by an earlier attempt: same version, same code
+        if (httpStatus(err) !== 409) throw err; // made by an earlier attempt: same revision, same code
       }
     }
     for (;;) {
@@ -106,10 +107,10 @@ export class KnativeServices {
             namespace: this.#namespace,
             body,
           })) as KnativeService;
-          return { name, generation: created.metadata.generation ?? 1, version: action.version };
+          return { name, generation: created.metadata.generation ?? 1, version: revision };
         }
-        if (existing.metadata.annotations?.[ANNOTATIONS.version] === action.version) {
-          return { name, generation: existing.metadata.generation ?? 1, version: action.version };
+        if (existing.metadata.annotations?.[ANNOTATIONS.version] === revision) {
+          return { name, generation: existing.metadata.generation ?? 1, version: revision };
         }
         const replaced = (await this.#objects.replaceNamespacedCustomObject({
           ...SERVING,
@@ -120,7 +121,7 @@ export class KnativeServices {
             metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion },
           },
         })) as KnativeService;
-        return { name, generation: replaced.metadata.generation ?? 1, version: action.version };
+        return { name, generation: replaced.metadata.generation ?? 1, version: revision };
       } catch (err) {
         if (httpStatus(err) === 409) continue; // raced another writer: read again
         throw err;

@@ -1,8 +1,9 @@
-// Frames one activation's logs the way OpenWhisk's invoker does (contract §6.5,
-// DockerToActivationLogStore.scala): lines up to the two sentinels, never the sentinels themselves,
-// a byte limit with a truncation notice, and `%-30s %s: %s` formatting. Unlike OpenWhisk, the limit
-// weighs what is stored (each formatted line as a JSON string), not the raw output, so a record's
-// logs never exceed the action's `limits.logs` however short its lines (audit H3).
+// Frames one activation's logs the way OpenWhisk's invoker does
+// (docs/reference/openwhisk-contract.md §6.5, DockerToActivationLogStore.scala): lines up to the
+// two sentinels, never the sentinels themselves, a byte limit with a truncation notice, and `%-30s
+// %s: %s` formatting. Unlike OpenWhisk, the limit weighs what is stored (each formatted line as a
+// JSON string), not the raw output, so a record's logs never exceed the action's `limits.logs`
+// however short its lines (audit H3).
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { LogLine, LogStream } from './log-line';
 

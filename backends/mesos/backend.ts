@@ -23,6 +23,7 @@ import { waitForHttp } from '../wait-for-http';
 import { MesosSchedulerApi } from './api';
 import { SandboxLogReader, locateSandbox } from './sandbox-logs';
 import { cpusFor, type MesosTaskSpec } from './spec';
+import { taskSecret } from './task-secret';
 
 export interface MesosBackendOptions {
   client: Client;
@@ -34,6 +35,8 @@ export interface MesosBackendOptions {
   masterUrl: string;
   /** How long a running task may take to answer HTTP. @default 30000 */
   readyTimeoutMs?: number;
+  /** The key of the tasks' runtime secrets (config.mesos.secretKey). @default '' (this process's) */
+  secretKey?: string;
 }
 
 /** The framework waits up to 30 s for TASK_KILLED; a destroy gives up a little later. */
@@ -64,6 +67,7 @@ export class MesosBackend implements ContainerBackend {
   readonly #hostId: string;
   readonly #master: MesosSchedulerApi;
   readonly #readyTimeoutMs: number;
+  readonly #secretKey: string;
 
   constructor(options: MesosBackendOptions) {
     if (!options.hostId) throw new Error('MesosBackend: hostId is required');
@@ -72,6 +76,7 @@ export class MesosBackend implements ContainerBackend {
     this.#hostId = options.hostId;
     this.#master = new MesosSchedulerApi(options.masterUrl);
     this.#readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+    this.#secretKey = options.secretKey ?? '';
   }
 
   #handle() {
@@ -196,6 +201,12 @@ export class MesosBackend implements ContainerBackend {
       if (!t?.agentUrl || !view.frameworkId) return null;
       return locateSandbox(t.agentUrl, view.frameworkId, container.id);
     });
+  }
+
+  /** The secret of the task at `address` (for RuntimeClient), derived from its task id. */
+  async runtimeSecret(address: string): Promise<string | undefined> {
+    const task = (await this.#view()).tasks.find((t) => containerInfoOf(t, this.#hostId).address === address);
+    return task && taskSecret(this.#secretKey, task.spec.taskId);
   }
 
   async state(containerId: string, options: { awaitExitMs?: number } = {}): Promise<ContainerState | null> {

@@ -1,6 +1,7 @@
 // The subset of the Mesos v1 scheduler API Gust speaks, as its JSON encoding (protobuf field names,
 // enums as strings, bytes as base64). Canonical source: include/mesos/v1/scheduler/scheduler.proto
-// and include/mesos/v1/mesos.proto; docs/scheduler-http-api.md. No Node APIs: workflows import it.
+// and include/mesos/v1/mesos.proto; Mesos's docs/scheduler-http-api.md. No Node APIs: workflows
+// import it.
 
 export interface Value {
   value: string;

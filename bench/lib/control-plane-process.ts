@@ -1,7 +1,8 @@
 // The bench's control plane in a process of its own: the provisioner (workflows and cluster
 // activities) and the bench host's agent, as a production deployment runs them apart from the
-// controller (DESIGN.md "Processes"). The controller's process then carries only the controller,
-// so its CPU per request is the controller's, and container creation does not share its thread.
+// controller (docs/design.md "Processes"). The controller's process then carries only the
+// controller, so its CPU per request is the controller's, and container creation does not share its
+// thread.
 //
 // Parent side: `startControlPlaneProcess(config, scope)`; child side: this file run by fork().
 // Messages child → parent: ready, a create seen by the agent (for the suite's "creates settled"

@@ -107,7 +107,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     config,
     connection,
     client,
-    backend,
+    hostAccess: backend,
     scope,
     port: 0,
     stores: { ...stores, activations },

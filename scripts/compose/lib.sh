@@ -37,7 +37,7 @@ export DOCKER_HOST="unix://$GUST_COMPOSE_DOCKER_SOCKET"
 # imports at every start (scripts/stack/kubernetes.sh).
 export GUST_COMPOSE_CASSANDRA_IMAGE="gust-compose/cassandra:$CASSANDRA_VERSION"
 export GUST_COMPOSE_TEMPORAL_IMAGE="gust-compose/temporal:${TEMPORAL_CLI_VERSION#v}"
-# The UI server the CLI links (reference/temporal.md §1.1), as a service of its own.
+# The UI server the CLI links (docs/reference/temporal.md §1.1), as a service of its own.
 TEMPORAL_UI_VERSION=v2.42.1
 export GUST_COMPOSE_TEMPORAL_UI_IMAGE="gust-compose/temporal-ui:${TEMPORAL_UI_VERSION#v}"
 GUST_COMPOSE_GUST_IMAGE="gust-compose/gust:$(node -p "require('$REPO_DIR/package.json').version")"

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Cassandra service of the dev stack: one node on 127.0.0.1:9042, run from Maven Central jars
-# (no tarball, no image). Sourced by stack.sh; follows /work/shared/reference/cassandra.md.
+# (no tarball, no image). Sourced by stack.sh; follows docs/reference/cassandra.md.
 
 CASSANDRA_VERSION=5.0.9 # keep in sync with scripts/stack/cassandra/pom.xml
 CASSANDRA_CONF="$STACK_DIR/cassandra"

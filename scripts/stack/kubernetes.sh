@@ -9,7 +9,7 @@
 # It writes $GUST_STATE_DIR/kubernetes/kubeconfig, creates the `gust-actions` namespace, and
 # imports the pause image and Gust's images (gust/*) from the stack's dockerd into containerd
 # (pods use imagePullPolicy: Never: no registry is reachable). Needs the docker service.
-# Sourced by stack.sh; reference: /work/shared/reference/kubernetes-knative-mesos.md §0b.
+# Sourced by stack.sh; reference: docs/reference/kubernetes-knative-mesos.md §0b.
 
 # shellcheck source=scripts/stack/kubernetes-build.sh
 source "$STACK_DIR/kubernetes-build.sh"

@@ -3,7 +3,7 @@
 # SQLite-backed under $GUST_STATE_DIR/temporal. Sourced by stack.sh and start.sh.
 
 # v1.5.1 is the newest CLI that `go install` can build: v1.6+ has a replace directive, and
-# @latest resolves to one of those (see /work/shared/reference/temporal.md §1.1).
+# @latest resolves to one of those (see docs/reference/temporal.md §1.1).
 TEMPORAL_CLI_VERSION=v1.5.1
 TEMPORAL_STATE="$GUST_STATE_DIR/temporal"
 TEMPORAL_PID="$TEMPORAL_STATE/pid"

@@ -1,4 +1,4 @@
-// Builds the cassandra-driver client the Cassandra stores share (contract: reference/cassandra.md §5).
+// Builds the cassandra-driver client the Cassandra stores share (docs/reference/cassandra.md §5).
 import { Client, policies, types } from 'cassandra-driver';
 
 export interface CassandraOptions {

@@ -160,7 +160,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
         config: { ...config, controller: { ...config.controller, ...controller } },
         connection: gust.connection,
         client: gust.client,
-        backend: gust.backend,
+        hostAccess: gust.backend,
         scope,
         port: 0,
         alarmFires: false,

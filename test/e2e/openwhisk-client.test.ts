@@ -96,6 +96,20 @@ describe('the openwhisk client against Gust', () => {
     expect(record).toMatchObject({ response: { result: { payload: 'Hello later' } } });
   });
 
+  test('an update that keeps the version runs the new code, and the record keeps the version (audit M10)', async () => {
+    const v1 = 'function main() { return { code: "one" }; }';
+    const v2 = 'function main() { return { code: "two" }; }';
+    await ow.actions.create({ name: 'pinned', action: v1, version: '1.0.0' });
+    expect(await ow.actions.invoke({ name: 'pinned', blocking: true, result: true })).toEqual({
+      code: 'one',
+    });
+    const updated = await ow.actions.update({ name: 'pinned', action: v2, version: '1.0.0' });
+    expect(updated).toMatchObject({ version: '1.0.0' });
+    // The warm container of the first code must not answer: it is another revision.
+    const record = await ow.actions.invoke({ name: 'pinned', blocking: true });
+    expect(record).toMatchObject({ version: '1.0.0', response: { result: { code: 'two' } } });
+  });
+
   test('limits.concurrency 3: three activations overlap in one container', async () => {
     // Each activation waits (up to 20 s) until three have arrived in its container: only runs
     // that share one container and overlap there can all see three.

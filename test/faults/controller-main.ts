@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     config,
     connection,
     client,
-    backend,
+    hostAccess: backend,
     scope,
     port: 0,
     log: createLogger('warn'),

@@ -136,6 +136,8 @@ export interface ControlPathHarness {
     cluster?: ClusterHost;
     /** Workflow code other than the harness's (an earlier release's, for the upgrade test). */
     bundle?: WorkflowBundle;
+    /** Pool workflows the reconcile's visibility listing misses (its lag, simulated). */
+    unindexedPools?: (workflowId: string) => boolean;
   }): Promise<RunningWorker>;
   startAgent(hostId: string, backend: ContainerBackend, capacityMB?: number): Promise<RunningWorker>;
   startController(

@@ -4,6 +4,7 @@
 // The same steps, with the cold path's request as an update (as before), wrote a history that no
 // worker could replay: docs/workflow-upgrades.md.
 import type { ScheduleHandle } from '@temporalio/client';
+import { actionRevision } from '../../common/names';
 import { scaleDownSignal } from '../../workflows/messages';
 import {
   createSingleHostStack,
@@ -21,6 +22,8 @@ jest.setTimeout(180_000);
 const RUN = Math.random().toString(36).slice(2, 8);
 const PREFIX = `cfresh${RUN}-`;
 const NS = `guest${RUN}`;
+/** f1's second revision (version 0.0.2, written at 2). */
+const F1_V2 = actionRevision({ version: '0.0.2', updated: 2 });
 
 let stack: SingleHostStack;
 let h: ControlPathHarness;
@@ -69,7 +72,7 @@ test('requests, a no-op scale-down, a new version, a failure, a claim and scale-
   await onFreshProvisioner(async () => {
     // The first thing this provisioner sees: a request for a new version, which drains the old one.
     await plane.requestContainers(testAction(NS, 'f1', '0.0.2', 2), 1);
-    await waitFor('an f1 0.0.2 lease', () => c1.forAction('f1').some((l) => l.action?.version === '0.0.2'));
+    await waitFor('an f1 0.0.2 lease', () => c1.forAction('f1').some((l) => l.action?.version === F1_V2));
     await schedules((s) => s.unpause());
     // Requests for two pools arriving together.
     await Promise.all([
@@ -80,7 +83,7 @@ test('requests, a no-op scale-down, a new version, a failure, a claim and scale-
       const f1 = (await pool('f1')).containers;
       return (
         f1.length >= 2 &&
-        f1.every((c) => c.version === '0.0.2' && c.state === 'leased') &&
+        f1.every((c) => c.version === F1_V2 && c.state === 'leased') &&
         c1.forAction('f2').length === 1
       );
     });

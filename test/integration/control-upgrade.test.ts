@@ -6,6 +6,7 @@
 // handles new signals and updates. No workflow task fails, and every history replays on the
 // current code. Activities are the current ones throughout (their inputs are kept compatible).
 import type { WorkflowBundle } from '@temporalio/worker';
+import { actionRefOf, actionRevision } from '../../common/names';
 import { demandSignal, actionSpecOf } from '../../workflows/messages';
 import {
   createSingleHostStack,
@@ -83,10 +84,13 @@ test('pools, stem cells and hosts started by the previous release go on under th
   await plane.requestContainers(testAction(NS, 'f1', '0.0.2', 2), 1);
   await waitFor('f1 only at 0.0.2', async () => {
     const f1 = (await pool('f1')).containers;
-    return f1.length >= 1 && f1.every((c) => c.version === '0.0.2' && c.state === 'leased');
+    return (
+      f1.length >= 1 &&
+      f1.every((c) => c.version === actionRevision({ version: '0.0.2', updated: 2 }) && c.state === 'leased')
+    );
   });
   // f2's adopted cell fails (its router runs it for f2 since the claim): its pool removes it.
-  await plane.containerFailed({ ...cell, action: { namespace: NS, name: 'f2', version: '0.0.1' } }, 'gone');
+  await plane.containerFailed({ ...cell, action: actionRefOf(testAction(NS, 'f2')) }, 'gone');
   await waitFor('f2 emptied', async () => (await pool('f2')).containers.length === 0);
   // The stem-cell pool replenished after the claim; a second claim is handed over by the current code.
   const cell2 = await waitFor('a new stem cell', () =>

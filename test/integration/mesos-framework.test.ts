@@ -24,7 +24,9 @@ let h: ControlPathHarness;
 let cluster: TestCluster;
 let backend: MesosBackend;
 let firstRunId: string;
-const runtime = new RuntimeClient();
+/** The runtimes' secrets: the provisioner's key, which the backend (the controller's side) shares. */
+const SECRET_KEY = `key-${RUN}`;
+let runtime: RuntimeClient;
 let seq = 0;
 
 const spec = (overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
@@ -59,6 +61,7 @@ beforeAll(async () => {
       frameworkName: `gust-test-${RUN}`,
       user: 'root',
       failoverTimeoutMs: 120_000,
+      secretKey: SECRET_KEY,
       // Small, so the framework continues as new several times during this file.
       historyLimit: 120,
     },
@@ -69,15 +72,17 @@ beforeAll(async () => {
     scope: h.scope,
     hostId: HOST,
     masterUrl: cluster.master.url,
+    secretKey: SECRET_KEY,
   });
   await backend.health();
+  runtime = new RuntimeClient({ secrets: backend });
 }, 300_000);
 
 afterAll(async () => {
   for (const c of (await backend?.list({ [LABELS.managed]: 'true' }).catch(() => [])) ?? [])
     await backend.destroy(c.id);
   await h?.recordHistories('mesos');
-  await runtime.closeAll();
+  await runtime?.closeAll();
   await backend?.close();
   await h?.close();
   await cluster?.close();
@@ -124,6 +129,20 @@ test('subscribes with a failover timeout and launches containers as tasks on off
   // A retried create of the same name is the same task.
   expect((await backend.create(spec({ name: a!.name }))).address).toBe(a!.address);
   expect(masterTaskIds()).toHaveLength(2);
+
+  // Every task's runtime wants its own secret (derived from its task id): not sent, refused.
+  const bare = new RuntimeClient();
+  const payload = { value: { name: 'x', main: 'main', binary: false, code: 'function main(){}' } };
+  expect(await bare.init(a!.address, payload, 5000)).toMatchObject({ outcome: 'response', status: 401 });
+  await bare.closeAll();
+  // ...and the controller's side derives the very secret the provisioner put in the TaskInfo.
+  const launched = cluster.master.calls
+    .flatMap((c) => (c.type === 'ACCEPT' ? c.accept.operations : []))
+    .flatMap((o) => o.launch?.task_infos ?? [])
+    .find((t) => t.task_id.value === a!.id);
+  const sent = launched?.command?.environment?.variables?.find((v) => v.name === 'GUST_RUNTIME_SECRET');
+  expect(sent?.value).toMatch(/^[\w-]{43}$/);
+  expect(await backend.runtimeSecret(a!.address)).toBe(sent?.value);
 
   // Logs per activation from the sandbox, with the sentinel framing.
   const logs = backend.logs(a!);

@@ -1,5 +1,6 @@
-// The action protocol (contract §6.2–6.5), row by row, against the Node.js runtime in BOTH
-// backends: a real container on the real dockerd, and a child process. No mocks.
+// The action protocol (docs/reference/openwhisk-contract.md §6.2–6.5), row by row, against the
+// Node.js runtime in BOTH backends: a real container on the real dockerd, and a child process. No
+// mocks.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     config: testConfig(),
     scope: { prefix },
     schedules: false,
-    mesos: { masterUrl, frameworkName, user: 'root', failoverTimeoutMs: 120_000 },
+    mesos: { masterUrl, frameworkName, user: 'root', failoverTimeoutMs: 120_000, secretKey: '' },
   });
   process.send?.({ ready: true });
 }

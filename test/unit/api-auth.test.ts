@@ -133,6 +133,37 @@ describe('Authenticator', () => {
     });
   });
 
+  test('refused credentials cost one store read, not one per request, until the key is written (audit M1 d)', async () => {
+    const { apiKey, record } = makeAuthKey('alice');
+    let reads = 0;
+    const counting = { getAuthKey: (uuid: string) => ((reads += 1), store.getAuthKey(uuid)) };
+    const clock = { now: 0 };
+    const auth = new Authenticator(counting, { refusedForMs: 10_000, now: () => clock.now });
+    const header = (key: string) => `Basic ${Buffer.from(key).toString('base64')}`;
+    const refused = (key: string) =>
+      expect(Promise.resolve().then(() => auth.authenticate(header(key)))).rejects.toMatchObject({
+        statusCode: 401,
+      });
+    // Not a key yet: retried ten times, read once.
+    for (let i = 0; i < 10; i++) await refused(apiKey);
+    expect(reads).toBe(1);
+    // Written now (the change feed calls invalidate): it works at once.
+    await store.putAuthKey(record);
+    auth.invalidate(record.uuid);
+    await expect(Promise.resolve(auth.authenticate(header(apiKey)))).resolves.toMatchObject({
+      namespace: 'alice',
+    });
+    expect(reads).toBe(2);
+    // Guessed secrets for a real uuid: one read for all of them.
+    for (let i = 0; i < 10; i++) await refused(`${record.uuid}:${String(i).padStart(64, 'x')}`);
+    expect(reads).toBe(3);
+    // Remembered for refusedForMs only.
+    clock.now += 10_001;
+    await refused(`${record.uuid}:${'y'.repeat(64)}`);
+    await refused(`${record.uuid}:${'z'.repeat(64)}`);
+    expect(reads).toBe(4);
+  });
+
   test('only canonical base64 is accepted, so one key cannot fill the cache with variants', async () => {
     const { record, apiKey } = makeAuthKey('canonical');
     await store.putAuthKey(record);

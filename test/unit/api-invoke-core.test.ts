@@ -5,7 +5,8 @@ import { ContainerInvoker } from '../../api/invoke/container-invoker';
 import { Router } from '../../api/invoke/router';
 import type { ControlPlane } from '../../common/contracts';
 import { SILENT_LOGGER } from '../../common/logger';
-import type { Activation } from '../../common/types';
+import { actionRefOf } from '../../common/names';
+import type { Action, ActionRef, Activation } from '../../common/types';
 import type { RuntimeCallResult } from '../../runtimes/runtime-client';
 import type { TestApp } from './api-test-server';
 import { startTestApp } from './api-test-server';
@@ -16,6 +17,9 @@ let t: TestApp;
 let router: Router;
 const asked: number[] = [];
 const runs: string[] = [];
+
+/** The revision each action got when it was written (its containers carry it). */
+const refs: Record<string, ActionRef> = {};
 
 beforeAll(async () => {
   router = new Router({ maxQueuePerAction: MAX_QUEUE });
@@ -44,11 +48,12 @@ beforeAll(async () => {
     { invoker },
   );
   for (const name of ['queued', 'warm']) {
-    await t.server.call({
+    const put = await t.server.call({
       method: 'PUT',
       url: `/api/v1/namespaces/_/actions/${name}`,
       payload: { exec: { kind: 'nodejs:20', code: 'x' } },
     });
+    refs[name] = actionRefOf(put.json<Action>());
   }
 });
 afterAll(() => t.close());
@@ -58,7 +63,7 @@ const invoke = (name: string, query = '') =>
 
 describe('invoke over the real router and invoker', () => {
   test('a warm container answers 200 with the record', async () => {
-    router.lease([testLease('w1', { namespace: 'guest', name: 'warm', version: '0.0.1' })]);
+    router.lease([testLease('w1', refs.warm!)]);
     const r = await invoke('warm', '?blocking=true');
     expect(r.statusCode).toBe(200);
     expect(r.json<Activation>().response).toMatchObject({ status: 'success', result: { ok: true } });
@@ -85,7 +90,7 @@ describe('invoke over the real router and invoker', () => {
     expect(asked).toEqual([1]);
 
     // The queued ones run once a container arrives, and only they are recorded.
-    router.lease([testLease('q1', { namespace: 'guest', name: 'queued', version: '0.0.1' }, MAX_QUEUE)]);
+    router.lease([testLease('q1', refs.queued!, MAX_QUEUE)]);
     while (t.writer.stats().accepted < MAX_QUEUE + 1) await new Promise((resolve) => setImmediate(resolve));
     await t.writer.flush();
     const listed = await t.server.call({ url: '/api/v1/namespaces/_/activations?name=queued&limit=50' });

@@ -4,14 +4,15 @@
 import { ContainerInvoker } from '../../api/invoke/container-invoker';
 import type { InvokeRequest, Ran } from '../../api/invoke/invoker';
 import { Router } from '../../api/invoke/router';
+import { actionRefOf } from '../../common/names';
 import type { ControlPlane } from '../../common/contracts';
 import { SILENT_LOGGER } from '../../common/logger';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { RuntimeCallResult } from '../../runtimes/runtime-client';
 import { testAction, testLease } from './fixtures';
 
-const ref = { namespace: 'guest', name: 'hello', version: '0.0.1' };
-const action = testAction(ref);
+const action = testAction({ namespace: 'guest', name: 'hello', version: '0.0.1' });
+const ref = actionRefOf(action);
 const lease = (id: string, withAction: boolean) => testLease(id, withAction ? ref : null);
 
 const reply = (status: number, text: string): RuntimeCallResult => ({

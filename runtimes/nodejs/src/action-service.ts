@@ -1,5 +1,6 @@
 // The runtime's state machine for /init and /run, reply for reply as openwhisk-runtime-nodejs
-// src/service.js (the tables in the contract §6.2 and §6.4), plus a result size limit.
+// src/service.js (the tables in the docs/reference/openwhisk-contract.md §6.2 and §6.4), plus a
+// result size limit.
 //
 // Rules:
 // 1. One /init per process. A failed load leaves the runtime `stopped`: every later call gets 403.
@@ -175,7 +176,10 @@ export class ActionService {
     }
   }
 
-  /** The invoker's rule (contract §6.4): an oversized result becomes an application error. */
+  /**
+   * The invoker's rule (docs/reference/openwhisk-contract.md §6.4): an oversized result becomes an
+   * application error.
+   */
   #limitResult(json: string): Reply {
     const limit = this.#options.maxResultBytes;
     const size = Buffer.byteLength(json);

@@ -5,7 +5,8 @@
 //   __OW_PORT               listening port (default PORT, as Knative sets it, else 8080; 0 = any
 //                           free port, reported over IPC)
 //   __OW_HOST               listening address (default all interfaces; the process backend uses 127.0.0.1)
-//   __OW_ALLOW_CONCURRENT   "true" lets /run calls overlap (contract §6.6); Gust sends it in the
+// __OW_ALLOW_CONCURRENT   "true" lets /run calls overlap (docs/reference/openwhisk-contract.md
+// §6.6); Gust sends it in the
 //                           /init env only for actions whose concurrency limit is above 1
 //   GUST_MAX_RESULT_BYTES   result size limit (default 1 MiB, OpenWhisk's)
 //   GUST_RUNTIME_SOCKET     listen on this unix socket instead of a TCP port (Gust's containers

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one Cassandra node on 127.0.0.1 in the foreground (exec java): the one launch recipe of the
 # dev stack (scripts/stack/cassandra.sh) and of the compose stack's image
-# (scripts/compose/build-images.sh), after /work/shared/reference/cassandra.md §3. Environment:
+# (scripts/compose/build-images.sh), after docs/reference/cassandra.md §3. Environment:
 #   CASSANDRA_JAVA   a Java 17 `java`             CASSANDRA_LIB   the jars (cassandra-all, jamm, ...)
 #   CASSANDRA_CONF   cassandra.yaml, jvm17.args, logback.xml
 #   CASSANDRA_DATA   data/ (kept across restarts: same cluster name and tokens) and logs/ below it
