@@ -9,18 +9,19 @@
 //   cold       the revision scaled to zero, then one request: through Gust vs to the gateway
 // Run alone: `node scripts/run-ts.js bench/knative.ts [--quick]`, writes
 // bench/results/knative-<timestamp>.{json,md}; `npm run bench` runs it as phase 9.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { request } from 'undici';
 import { GUEST_API_KEY } from '../api/api-keys';
 import { serviceName } from '../backends/knative/service-spec';
-import { loadConfig, type GustConfig } from '../common/config';
+import type { GustConfig } from '../common/config';
 import { RuntimeClient, type RunPayload } from '../runtimes/runtime-client';
 import { startKnativeTestCluster } from '../test/knative/harness';
 import { startEmbeddedGust } from '../workers/embedded';
 import type { Figure } from './lib/report';
+import { embeddedBenchConfig } from './lib/embedded-config';
 import { elapsedMs, formatTable, summarize, type Summary } from './lib/stats';
 
 export interface KnativeBenchSettings {
@@ -75,19 +76,15 @@ export async function knativeBench(
   const run = `kb${process.pid}`;
   // A short stable window: an idle revision goes to zero 2 s after its last request.
   const cluster = await startKnativeTestCluster(run, { stableWindowMs: 2000 });
-  const stateDir = mkdtempSync(join(tmpdir(), 'gust-bench-knative-'));
-  const base = loadConfig();
+  const base = embeddedBenchConfig({
+    controllerId: run,
+    stateDirPrefix: 'gust-bench-knative-',
+    invocationsPerMinute: 1_000_000,
+    concurrentInvocations: 1000,
+  });
+  const { stateDir } = base;
   const config: GustConfig = {
     ...base,
-    stateDir,
-    controller: {
-      ...base.controller,
-      id: run,
-      port: 0,
-      invocationsPerMinute: 1_000_000,
-      concurrentInvocations: 1000,
-    },
-    store: { ...base.store, kind: 'sqlite', sqlitePath: join(stateDir, 'gust.sqlite') },
     agent: { ...base.agent, backend: 'knative', hostId: run },
     knative: { ...base.knative, namespace: cluster.namespace, gateway: cluster.simulator.gatewayUrl },
     pools: { ...base.pools, stemCells: [], keepAliveMs: 0 },

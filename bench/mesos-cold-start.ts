@@ -5,8 +5,8 @@
 // the scheduler API client alone. The two alternate, so both see the same machine.
 //   node scripts/run-ts.js bench/mesos-cold-start.ts      (env: COLD=10)
 // Prints a table and writes bench/results/mesos-cold-start-<timestamp>.{json,md}.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { GUEST_API_KEY } from '../api/api-keys';
@@ -14,11 +14,12 @@ import { MesosSchedulerApi } from '../backends/mesos/api';
 import { portsOf, type Event, type Offer, type TaskStatus } from '../backends/mesos/protocol';
 import { buildTaskInfo, cpusFor } from '../backends/mesos/spec';
 import { waitForHttp } from '../backends/wait-for-http';
-import { loadConfig, type GustConfig } from '../common/config';
+import type { GustConfig } from '../common/config';
 import { NODEJS_RUNTIME_IMAGE } from '../runtimes/nodejs/runtime-entry';
 import { RuntimeClient } from '../runtimes/runtime-client';
 import { startTestCluster } from '../test/mesos/test-cluster';
 import { startEmbeddedGust } from '../workers/embedded';
+import { embeddedBenchConfig } from './lib/embedded-config';
 import { elapsedMs, formatTable, summarize } from './lib/stats';
 
 const COLD = Number(process.env.COLD ?? 10);
@@ -138,19 +139,15 @@ async function main(): Promise<void> {
     ],
     { allocationIntervalMs: 1000, heartbeatIntervalSeconds: 15 },
   );
-  const stateDir = mkdtempSync(join(tmpdir(), 'gust-bench-mesos-'));
-  const base = loadConfig();
+  const base = embeddedBenchConfig({
+    controllerId: `${RUN}-c`,
+    stateDirPrefix: 'gust-bench-mesos-',
+    invocationsPerMinute: 100_000,
+    concurrentInvocations: 100,
+  });
+  const { stateDir } = base;
   const config: GustConfig = {
     ...base,
-    stateDir,
-    controller: {
-      ...base.controller,
-      id: `${RUN}-c`,
-      port: 0,
-      invocationsPerMinute: 100_000,
-      concurrentInvocations: 100,
-    },
-    store: { ...base.store, kind: 'sqlite', sqlitePath: join(stateDir, 'gust.sqlite') },
     agent: { ...base.agent, backend: 'mesos', hostId: `${RUN}-cluster`, capacityMB: 16384 },
     mesos: { ...base.mesos, masterUrl: cluster.master.url, frameworkName: `bench-${RUN}` },
     pools: { ...base.pools, stemCells: [] },

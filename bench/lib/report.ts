@@ -1,8 +1,17 @@
-// The Markdown summary of a benchmark run: the figures table (value, floor, ratio, target, met?),
-// the machine, the noise across repeats, and the detail tables behind the figures.
+// The report of a run of bench/suite.ts — its JSON shape, one result per phase (bench/phases/*.ts)
+// — and its Markdown summary: the figures table (value, floor, ratio, target, met?), the machine,
+// the noise across repeats, and the detail tables behind the figures.
 import type { LatencySummary, Spread } from './latency';
 import type { MachineInfo } from './machine';
+import type { KnativeBenchResult } from '../knative';
+import type { BurstResult } from '../phases/burst';
+import type { ColdResult, ColdSample } from '../phases/cold';
+import type { ManyActionsResult } from '../phases/many-actions';
+import type { ProvisioningResult } from '../phases/provisioning';
+import type { RampResult } from '../phases/ramp';
+import type { StoreResult } from '../phases/store';
 import type { SustainedResult } from '../phases/sustained';
+import type { WarmResult } from '../phases/warm';
 
 export interface Figure {
   figure: string;
@@ -18,48 +27,42 @@ export interface Figure {
   noise?: Spread;
 }
 
-/** The parts of the suite's report this renderer reads. */
-export interface ReportView {
-  mode: string;
+/** The JSON report of a run of bench/suite.ts (the driver narrows `settings` to its own). */
+export interface Report {
+  benchmark: 'gust';
+  mode: 'quick' | 'full';
   at: string;
-  commit?: string;
+  /** `git describe --always --dirty` of the tree that ran. */
+  commit: string;
+  /** Set when the machine was busy before or after the run: its figures are not to be trusted. */
   busyWarning?: string;
   sustained?: SustainedResult;
-  durationMs?: number;
+  ramp?: RampResult;
   machine: { before: MachineInfo; after?: MachineInfo };
   settings: { repeats: number; warmupMs: number; durationMs: number };
   setup: {
     store: string;
     loadGenerator: string;
     controllerId: string;
-    notes: string[];
+    scope: string;
     allowConcurrentSetByPlatform?: boolean;
+    notes: string[];
   };
+  warm?: WarmResult;
+  cold?: ColdResult;
+  provisioning?: ProvisioningResult;
+  manyActions?: ManyActionsResult;
+  store?: StoreResult;
+  burst?: BurstResult;
+  knative?: KnativeBenchResult;
   figures: Figure[];
   errors: { phase: string; error: string }[];
-  warm?: {
-    closed: {
-      concurrency: number;
-      target: string;
-      latency: LatencySummary;
-      throughput: number;
-      statuses: Record<string, number>;
-      gustCpuMsPerRequest: number;
-    }[];
-    open: {
-      target: string;
-      rate: number;
-      result: { latency: LatencySummary; throughput: number; overflow?: number };
-    }[];
-  };
-  cold?: {
-    stemCell: { e2e: number; waitTime: number; initTime: number; run: number; other: number }[];
-    newContainer: { e2e: number; waitTime: number; initTime: number; run: number; other: number }[];
-    floor: { create: number[]; init: number[]; run: number[] };
-  };
-  burst?: { statuses: Record<string, number>; containers: number; latency: LatencySummary };
   cleanup?: { containersRemoved: number; workflowsTerminated: number; actionsDeleted: number };
+  durationMs?: number;
 }
+
+/** Rounds for the JSON report (a non-finite value stays as it is). */
+export const round = (n: number, digits = 3): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
 
 const num = (v: number | undefined, digits = 2): string =>
   v === undefined ? '' : !Number.isFinite(v) ? 'n/a' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(digits);
@@ -80,7 +83,7 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function renderMarkdown(report: ReportView, svgs: Record<string, string>): string {
+export function renderMarkdown(report: Report, svgs: Record<string, string>): string {
   const m = report.machine.before;
   const lines: string[] = [
     `# Gust benchmark — ${report.mode} mode, ${report.at}, commit ${report.commit ?? 'unknown'}`,
@@ -148,10 +151,7 @@ export function renderMarkdown(report: ReportView, svgs: Record<string, string>)
   }
   if (report.sustained) lines.push(...sustainedSection(report.sustained));
   if (report.cold) {
-    const row = (
-      name: string,
-      s: { e2e: number; waitTime: number; initTime: number; run: number; other: number }[],
-    ) => {
+    const row = (name: string, s: ColdSample[]) => {
       const p = (f: (x: (typeof s)[number]) => number, q: number) => {
         const v = s.map(f).sort((a, b) => a - b);
         return v.length ? num(v[Math.min(v.length - 1, Math.ceil((q / 100) * v.length) - 1)]!, 1) : 'n/a';

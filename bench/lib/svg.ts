@@ -29,14 +29,22 @@ function niceAxis(max: number): { top: number; step: number } {
   return { top: Math.ceil(max / step) * step, step };
 }
 
+interface ChartSpec {
+  title: string;
+  yLabel: string;
+  /** A horizontal line, e.g. a target. */
+  reference?: { value: number; label: string };
+}
+
+/** Axes (from zero to above the largest of `max` and the reference), title, reference line, legend. */
 function frame(
-  title: string,
-  yLabel: string,
+  spec: ChartSpec,
   max: number,
   body: (y: (v: number) => number) => string[],
   legend: string[],
 ): string {
-  const { top, step } = niceAxis(max);
+  const { title, yLabel, reference } = spec;
+  const { top, step } = niceAxis(Math.max(max, reference?.value ?? 0) * 1.08);
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const y = (v: number): number => MARGIN.top + plotH - (Math.min(v, top) / top) * plotH;
   const parts: string[] = [
@@ -52,6 +60,13 @@ function frame(
     );
   }
   parts.push(...body(y));
+  if (reference) {
+    const ry = y(reference.value).toFixed(1);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${ry}" y2="${ry}" stroke="#c00" stroke-dasharray="6 4"/>`,
+      `<text x="${WIDTH - MARGIN.right - 4}" y="${Number(ry) - 4}" text-anchor="end" fill="#c00">${esc(reference.label)}</text>`,
+    );
+  }
   parts.push(
     `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/>`,
     ...legend.map((item, i) => {
@@ -63,28 +78,20 @@ function frame(
   return parts.join('\n');
 }
 
-export interface GroupedBarsSpec {
-  title: string;
-  yLabel: string;
+export interface GroupedBarsSpec extends ChartSpec {
   /** One name per bar of a group (the legend). */
   series: string[];
   groups: { label: string; values: number[] }[];
-  /** A horizontal line, e.g. a target. */
-  reference?: { value: number; label: string };
 }
 
 export function groupedBars(spec: GroupedBarsSpec): string {
-  const max = Math.max(
-    ...spec.groups.flatMap((g) => g.values.filter(Number.isFinite)),
-    spec.reference?.value ?? 0,
-  );
+  const max = Math.max(...spec.groups.flatMap((g) => g.values.filter(Number.isFinite)));
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const groupW = plotW / Math.max(1, spec.groups.length);
   const barW = (groupW * 0.8) / Math.max(1, spec.series.length);
   return frame(
-    spec.title,
-    spec.yLabel,
-    max * 1.08,
+    spec,
+    max,
     (y) => {
       const out: string[] = [];
       spec.groups.forEach((group, g) => {
@@ -104,40 +111,29 @@ export function groupedBars(spec: GroupedBarsSpec): string {
           `<text x="${(x0 + groupW * 0.4).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle">${esc(group.label)}</text>`,
         );
       });
-      if (spec.reference) {
-        const ry = y(spec.reference.value).toFixed(1);
-        out.push(
-          `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${ry}" y2="${ry}" stroke="#c00" stroke-dasharray="6 4"/>`,
-          `<text x="${WIDTH - MARGIN.right - 4}" y="${Number(ry) - 4}" text-anchor="end" fill="#c00">${esc(spec.reference.label)}</text>`,
-        );
-      }
       return out;
     },
     spec.series,
   );
 }
 
-export interface StackedBarsSpec {
-  title: string;
-  yLabel: string;
+export interface StackedBarsSpec extends ChartSpec {
   /** Segment names, bottom to top (the legend). */
   segments: string[];
   bars: { label: string; values: number[] }[];
-  reference?: { value: number; label: string };
 }
 
 export function stackedBars(spec: StackedBarsSpec): string {
   const totals = spec.bars.map((b) =>
     b.values.reduce((s, v) => s + (Number.isFinite(v) ? Math.max(0, v) : 0), 0),
   );
-  const max = Math.max(...totals, spec.reference?.value ?? 0);
+  const max = Math.max(...totals);
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const slot = plotW / Math.max(1, spec.bars.length);
   const barW = Math.min(120, slot * 0.6);
   return frame(
-    spec.title,
-    spec.yLabel,
-    max * 1.08,
+    spec,
+    max,
     (y) => {
       const out: string[] = [];
       spec.bars.forEach((bar, b) => {
@@ -160,13 +156,6 @@ export function stackedBars(spec: StackedBarsSpec): string {
             ),
         );
       });
-      if (spec.reference) {
-        const ry = y(spec.reference.value).toFixed(1);
-        out.push(
-          `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${ry}" y2="${ry}" stroke="#c00" stroke-dasharray="6 4"/>`,
-          `<text x="${WIDTH - MARGIN.right - 4}" y="${Number(ry) - 4}" text-anchor="end" fill="#c00">${esc(spec.reference.label)}</text>`,
-        );
-      }
       return out;
     },
     spec.segments,

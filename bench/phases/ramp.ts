@@ -2,9 +2,8 @@
 // concurrency-1 action nobody has invoked, hit at a fixed rate from the first request. Reports
 // per-second p99, when the p99 settled (time to steady state), the p99 during the ramp, and the
 // containers Gust ended with against Little's law (rate × mean run time / slots).
-import type { BenchStack } from '../lib/gust-stack';
-import type { LoadGenerator } from '../lib/load-client';
-import type { LoadResult, RequestTemplate } from '../lib/load-worker';
+import type { LoadResult } from '../lib/load-worker';
+import { containersOf, invokeTemplate, type PhaseContext } from '../lib/phase-context';
 import type { Figure } from '../lib/report';
 
 export interface RampResult {
@@ -20,22 +19,16 @@ export interface RampResult {
   littlesLaw: number;
 }
 
-export async function ramp(ctx: {
-  stack: BenchStack;
-  load: LoadGenerator;
-  rate: number;
-  durationMs: number;
-  name: string;
-  putAction: () => Promise<void>;
-  invokeTemplate: (name: string) => RequestTemplate;
-  log: (line: string) => void;
-}): Promise<{ result: RampResult; figures: Figure[] }> {
-  const { stack, load, rate, durationMs, name, log } = ctx;
-  await ctx.putAction();
+export async function ramp(
+  ctx: PhaseContext & { rate: number; durationMs: number },
+): Promise<{ result: RampResult; figures: Figure[] }> {
+  const { stack, load, rate, durationMs, log } = ctx;
+  const name = `${ctx.prefix}-ramp`;
+  await ctx.putAction(name, { memory: 256, concurrency: 1 });
   const result = await load.run({
     type: 'open',
     origin: stack.url,
-    requests: [ctx.invokeTemplate(name)],
+    requests: [invokeTemplate(name)],
     ratePerSecond: rate,
     warmupMs: 0,
     durationMs,
@@ -44,7 +37,7 @@ export async function ramp(ctx: {
   });
   // NaN crosses IPC as null: a second without successes has no p99.
   const timeline = (result.timeline ?? []).map((t) => ({ ...t, p99: t.p99 ?? NaN }));
-  const containers = stack.router.leased().filter((c) => c.action?.name === name && !c.revoked);
+  const containers = containersOf(stack, name);
   const measured = containers.filter((c) => c.meanRunMs !== undefined);
   const meanRunMs = measured.length
     ? measured.reduce((sum, c) => sum + c.meanRunMs!, 0) / measured.length
