@@ -5,9 +5,8 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { KnativeRoutes } from '../api/invoke/knative-invoker';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
-import { serviceName } from '../backends/knative/service-spec';
+import { serviceRuntimeSecret } from '../backends/knative/service-spec';
 import { KnativeServiceNotReady, type KnativeServices } from '../backends/knative/services';
-import { derivedRuntimeSecret } from '../backends/runtime-secret-key';
 import type { GustConfig } from '../common/config';
 import type { Action } from '../common/types';
 import type { EntityStore } from '../store/entity-store';
@@ -52,10 +51,7 @@ export function createKnativeActivities({ services, entities, config }: KnativeA
         minScale,
         maxScale: config.knative.maxScale,
         keepAliveMs: config.pools.keepAliveMs,
-        runtimeSecret: derivedRuntimeSecret(
-          config.agent.runtimeSecretKey,
-          serviceName(input.namespace, input.name),
-        ),
+        runtimeSecret: serviceRuntimeSecret(config.agent.runtimeSecretKey, input.namespace, input.name),
       });
     },
 

@@ -127,13 +127,7 @@ export class Authenticator {
       this.#verified.delete(credentials);
       throw apiError('GUST_ERR_AUTH_INVALID');
     }
-    this.#verified.delete(credentials);
-    if (this.#verified.size >= this.#maxCachedHeaders) {
-      // Drop the oldest entry (Map iterates in insertion order).
-      const oldest = this.#verified.keys().next();
-      if (!oldest.done) this.#verified.delete(oldest.value);
-    }
-    this.#verified.set(credentials, {
+    this.#setBounded(this.#verified, credentials, {
       identity,
       verifiedAt: this.#now(),
       revalidating: false,
@@ -179,11 +173,16 @@ export class Authenticator {
   }
 
   #remember(uuid: string, record: AuthKeyRecord | undefined): void {
-    this.#refused.delete(uuid);
-    if (this.#refused.size >= this.#maxCachedHeaders) {
-      const oldest = this.#refused.keys().next();
-      if (!oldest.done) this.#refused.delete(oldest.value);
+    this.#setBounded(this.#refused, uuid, { record, at: this.#now() });
+  }
+
+  /** Sets `key` as the newest entry, dropping the oldest past the bound (Maps keep insertion order). */
+  #setBounded<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    if (map.size >= this.#maxCachedHeaders) {
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
     }
-    this.#refused.set(uuid, { record, at: this.#now() });
+    map.set(key, value);
   }
 }

@@ -24,8 +24,7 @@ import { ContainerInvoker } from '../api/invoke/container-invoker';
 import { KnativeInvoker } from '../api/invoke/knative-invoker';
 import type { InvokeObserver } from '../api/invoke/observer';
 import { KnativePods } from '../backends/knative/pods';
-import { serviceName } from '../backends/knative/service-spec';
-import { derivedRuntimeSecret } from '../backends/runtime-secret-key';
+import { serviceRuntimeSecret } from '../backends/knative/service-spec';
 import { Router } from '../api/invoke/router';
 import type { ContainerHostAccess } from '../backends/backend';
 import { ControllerMetrics } from '../api/controller-metrics';
@@ -275,7 +274,7 @@ function knativeInvoker(
     maxQueuePerAction: config.controller.maxQueuePerAction,
     pods: new KnativePods({ kubeconfig: config.kubernetes.kubeconfig, namespace: config.knative.namespace }),
     runtimeSecretOf: (action) =>
-      derivedRuntimeSecret(config.agent.runtimeSecretKey, serviceName(action.namespace, action.name)),
+      serviceRuntimeSecret(config.agent.runtimeSecretKey, action.namespace, action.name),
     observe,
   });
 }

@@ -14,7 +14,7 @@ import type { V1ConfigMap, V1EnvVar } from '@kubernetes/client-node';
 import { LABELS, actionPath, actionRevision } from '../../common/names';
 import type { Action } from '../../common/types';
 import { initEnvValue } from '../../common/init-parameters';
-import { RUNTIME_SECRET_ENV } from '../runtime-secret-key';
+import { RUNTIME_SECRET_ENV, derivedRuntimeSecret } from '../runtime-secret-key';
 import { POD_NAME_ENV } from '../../runtimes/nodejs/src/init-on-start';
 
 export const SERVING = { group: 'serving.knative.dev', version: 'v1', plural: 'services' } as const;
@@ -100,6 +100,10 @@ export function serviceName(namespace: string, action: string): string {
     .replace(/-+$/, '');
   return `${readable || 'action'}-${hash}`;
 }
+
+/** The secret of an action's pods: derived from its Service's name (backends/runtime-secret-key.ts). */
+export const serviceRuntimeSecret = (key: string, namespace: string, action: string): string =>
+  derivedRuntimeSecret(key, serviceName(namespace, action));
 
 /** The ConfigMap holding large code (one per action revision, so a rollout never changes a running revision's code). */
 export function codeConfigMapName(service: string, revision: string): string {
