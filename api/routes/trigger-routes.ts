@@ -10,10 +10,9 @@ import { rulesOf } from '../compositions/trigger-fire';
 import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
 import { keyValuesToObject } from '../key-values';
-import type { ListQuery } from '../list-params';
-import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
 import { callerOf } from '../request-context';
-import { BOOLEAN_STRING, ENTITY_PARAMS, KEY_VALUES, NAMESPACE_PARAMS, countBody } from '../schemas';
+import { BOOLEAN_STRING, ENTITY_PARAMS, KEY_VALUES } from '../schemas';
+import { findEntity, registerListRoute } from './entity-listing';
 import type { Trigger, TriggerPut } from '../trigger-model';
 import { buildTrigger, triggerView } from '../trigger-model';
 
@@ -47,29 +46,10 @@ function forwardedHeaders(request: FastifyRequest): Record<string, unknown> {
 export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { entities, firing, fireThrottles } = ctx;
 
-  app.get<{ Querystring: ListQuery }>(
-    '/',
-    {
-      schema: {
-        params: NAMESPACE_PARAMS,
-        querystring: { type: 'object', properties: LIST_QUERY_PROPERTIES },
-        response: { 200: { anyOf: [{ type: 'array', items: ANY_OBJECT }, countBody('triggers')] } },
-      },
-    },
-    async (request) => {
-      const params = parseListParams('triggers', request.query);
-      const triggers = await entities.list<Trigger>('triggers', request.namespace);
-      if (params.count) return { triggers: triggers.length };
-      return page(triggers, params);
-    },
-  );
+  registerListRoute<Trigger>(app, entities, 'triggers');
 
-  async function find(namespace: string, name: string): Promise<Trigger> {
-    assertEntityName(name);
-    const trigger = await entities.get<Trigger>('triggers', namespace, name);
-    if (!trigger) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
-    return trigger;
-  }
+  const find = (namespace: string, name: string): Promise<Trigger> =>
+    findEntity<Trigger>(entities, 'triggers', namespace, name);
 
   app.get<TriggerRoute>(
     '/:name',

@@ -218,14 +218,7 @@ export async function createHarness(
           .delete()
           .catch(() => undefined);
       }
-      for await (const wf of client.workflow.list({
-        query: `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`,
-      })) {
-        await client.workflow
-          .getHandle(wf.workflowId)
-          .terminate('test over')
-          .catch(() => undefined);
-      }
+      await terminateRunningWorkflows(client, prefix, 'test over');
       await connection.close();
     },
   };
@@ -263,6 +256,27 @@ export interface RecordedHistory {
   workflowId: string;
   type: string;
   history: temporal.api.history.v1.IHistory;
+}
+
+/**
+ * Terminates every running workflow whose id starts with `prefix` (what one test or benchmark run
+ * started: never another's), each at most once; resolves with how many it terminated.
+ */
+export async function terminateRunningWorkflows(
+  client: Client,
+  prefix: string,
+  reason: string,
+): Promise<number> {
+  let terminated = 0;
+  const query = `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`;
+  for await (const wf of client.workflow.list({ query })) {
+    await client.workflow
+      .getHandle(wf.workflowId)
+      .terminate(reason)
+      .then(() => terminated++)
+      .catch(() => undefined);
+  }
+  return terminated;
 }
 
 /** The history of every workflow run whose id starts with `prefix` (of the `types` given, or all). */
