@@ -8,7 +8,7 @@ import type { ApiContext } from '../api-context';
 import { assertEntityName } from '../entity-names';
 import { apiError, isApiError } from '../errors';
 import { mergeKeyValues } from '../key-values';
-import { BOOLEAN_STRING, ENTITY_PARAMS, KEY_VALUES } from '../schemas';
+import { ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
 import { findEntity, registerListRoute } from './entity-listing';
 import type { EntityRef, Rule, RulePut, RuleStatus, Trigger } from '../trigger-model';
 import { parseEntityRef, refPath, ruleSummary } from '../trigger-model';
@@ -67,14 +67,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext): Promise
 
   app.put<RuleRoute & { Querystring: { overwrite?: string }; Body: RulePut }>(
     '/:name',
-    {
-      schema: {
-        params: ENTITY_PARAMS,
-        querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
-        body: RULE_PUT_BODY,
-        response: { 200: ANY_OBJECT },
-      },
-    },
+    { schema: putEntitySchema(RULE_PUT_BODY, ANY_OBJECT) },
     async (request) => {
       const { name } = request.params;
       assertEntityName(name);

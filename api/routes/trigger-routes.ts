@@ -11,7 +11,7 @@ import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
 import { keyValuesToObject } from '../key-values';
 import { callerOf } from '../request-context';
-import { BOOLEAN_STRING, ENTITY_PARAMS, KEY_VALUES } from '../schemas';
+import { ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
 import { findEntity, registerListRoute } from './entity-listing';
 import type { Trigger, TriggerPut } from '../trigger-model';
 import { buildTrigger, triggerView } from '../trigger-model';
@@ -62,14 +62,7 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
 
   app.put<TriggerRoute & { Querystring: { overwrite?: string }; Body: TriggerPut }>(
     '/:name',
-    {
-      schema: {
-        params: ENTITY_PARAMS,
-        querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
-        body: TRIGGER_PUT_BODY,
-        response: { 200: ANY_OBJECT },
-      },
-    },
+    { schema: putEntitySchema(TRIGGER_PUT_BODY, ANY_OBJECT) },
     async (request) => {
       const { name } = request.params;
       assertEntityName(name);
