@@ -3,9 +3,9 @@
 // endpoint here relays to a real HTTP server on a unix socket standing in for a runtime.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { Router } from '../../api/invoke/router';
 import { loadConfig } from '../../common/config';
 import { createLogger } from '../../common/logger';
@@ -114,7 +114,7 @@ describe('agent endpoint', () => {
       name === 'owned' ? { socketPath: join(dir, 'runtime.sock'), secret: SECRET } : undefined,
     ownContainerId: async (name) => (name === 'owned' ? 'id-owned' : undefined),
     state: async () => ({ running: false, exitCode: 137, oomKilled: true }),
-    followRawLogs: async () => [],
+    followRawLogs: async () => Readable.from([]),
   };
 
   beforeAll(async () => {
