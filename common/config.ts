@@ -123,9 +123,9 @@ export interface GustConfig {
     /** Host directory of the containers' runtime sockets and secrets (docker backend). */
     runtimeDir: string;
     /**
-     * The key the runtime secrets of Mesos tasks and Knative Services derive from
-     * (backends/runtime-secret-key.ts); the same in every provisioner and controller. '' lets each
-     * process make up its own (a one-process Gust only).
+     * The key the runtime secrets of Mesos tasks, Knative Services and the containers of an agent
+     * with an endpoint derive from (backends/runtime-secret-key.ts); the same in every provisioner,
+     * agent and controller. '' lets each process make up its own (a one-process Gust only).
      */
     runtimeSecretKey: string;
     /** Memory this host offers to action containers. */
