@@ -156,17 +156,34 @@ export async function startController(options: ControllerOptions): Promise<Runni
     observe,
     metrics,
   });
-  const worker = await startControllerWorker({
-    connection,
-    client,
-    controllerId: controller.id,
-    routerLeases: router,
-    knativeRoutes: invoker instanceof KnativeInvoker ? invoker : undefined,
-    config,
-    scope,
-    log,
-    replaces: options.replaces,
-  });
+  /** What this start opened, closed in order (after the HTTP server and the Temporal workers). */
+  const release = async (): Promise<void> => {
+    await writer.close();
+    invoker.close();
+    await runtime.closeAll();
+    await stores.close();
+    observe?.close();
+  };
+  let worker: Awaited<ReturnType<typeof startControllerWorker>>;
+  try {
+    worker = await startControllerWorker({
+      connection,
+      client,
+      controllerId: controller.id,
+      routerLeases: router,
+      knativeRoutes: invoker instanceof KnativeInvoker ? invoker : undefined,
+      config,
+      scope,
+      log,
+      replaces: options.replaces,
+    });
+  } catch (err) {
+    // Refused (its id is in use) or no Temporal: nothing this start opened may keep running.
+    await app.close();
+    await changes.stop();
+    await release();
+    throw err;
+  }
   // Throttles are namespace-wide: this controller enforces its share (audit L2).
   const stopSharing = watchLiveControllers({
     client,
@@ -202,11 +219,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await changes.stop();
       await alarmWorker?.stop();
       await worker.stop();
-      await writer.close();
-      invoker.close();
-      await runtime.closeAll();
-      await stores.close();
-      observe?.close();
+      await release();
       unwatchWorker?.();
     },
   };
