@@ -29,6 +29,7 @@ jest_run() {
           "(jest --detectOpenHandles on the files of this run shows which); stopping it" >&2
         kill "$pid" 2>/dev/null || true
         wait "$pid" || true
+        touch "$results.hung"
         return 1
       fi
     fi
