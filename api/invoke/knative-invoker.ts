@@ -50,8 +50,11 @@ export interface KnativeInvokerDeps {
       options: GatewayCall,
     ): Promise<RuntimeCallResult>;
   };
-  /** The secret of an action's pods (backends/runtime-secret-key.ts); none: calls carry none. */
-  runtimeSecretOf?: (action: Action) => string;
+  /**
+   * The secret of an action's pods (backends/runtime-secret-key.ts), computed once per route;
+   * none: calls carry none.
+   */
+  runtimeSecretOf?: (action: { namespace: string; name: string }) => string;
   control: KnativeControl;
   log: Logger;
   /** The Knative ingress (gateway) every request goes to, e.g. `http://127.0.0.1:8081`. */
@@ -80,7 +83,7 @@ export interface KnativeInvokerDeps {
 const OOM_AWAIT_MS = 5_000;
 
 interface Waiting {
-  resolve: (host: string) => void;
+  resolve: (call: GatewayCall) => void;
   reject: (failure: ActivationResponse) => void;
 }
 
@@ -100,7 +103,8 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   readonly #deps: KnativeInvokerDeps;
   readonly #now: () => number;
   readonly #observe: InvokeObserver;
-  readonly #hosts = new Map<string, string>();
+  /** The gateway call (Host and secret) of each routed action version. */
+  readonly #routes = new Map<string, GatewayCall>();
   readonly #waiting = new Map<string, Waiting[]>();
   /** Log streams per pod (no /init here: a session is ready as soon as a pod answered). */
   readonly #sessions: ContainerSessions;
@@ -124,10 +128,11 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     const waiting = this.#waiting.get(key) ?? [];
     this.#waiting.delete(key);
     if ('host' in route) {
-      this.#hosts.set(key, route.host);
-      for (const w of waiting) w.resolve(route.host);
+      const call = { host: route.host, secret: this.#deps.runtimeSecretOf?.(route.ref) };
+      this.#routes.set(key, call);
+      for (const w of waiting) w.resolve(call);
     } else {
-      this.#hosts.delete(key);
+      this.#routes.delete(key);
       const message = `${WHISK_MESSAGES.provisionFailed} (${route.failure})`;
       const response = route.developerError ? developerError(message) : whiskError(message);
       for (const w of waiting) w.reject(response);
@@ -136,7 +141,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
 
   unroute(namespace: string, name: string): void {
     const prefix = `${namespace}/${name}@`;
-    for (const key of [...this.#hosts.keys()]) if (key.startsWith(prefix)) this.#hosts.delete(key);
+    for (const key of [...this.#routes.keys()]) if (key.startsWith(prefix)) this.#routes.delete(key);
     const action = `${namespace}/${name}`;
     for (const pod of this.#podsOf.get(action) ?? []) this.#sessions.forget(pod);
     this.#podsOf.delete(action);
@@ -164,8 +169,8 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     const received = this.#now();
     const { action } = request;
     const key = actionVersionKey(actionRefOf(action));
-    const host = this.#hosts.get(key);
-    if (host !== undefined) return { kind: 'admitted', ran: this.#run(host, request, received) };
+    const call = this.#routes.get(key);
+    if (call !== undefined) return { kind: 'admitted', ran: this.#run(call, request, received) };
 
     const waiting = this.#waiting.get(key) ?? [];
     if (waiting.length >= this.#deps.maxQueuePerAction) {
@@ -178,7 +183,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     }
     const first = waiting.length === 0;
     this.#waiting.set(key, waiting);
-    const ready = new Promise<string>((resolve, reject) => {
+    const ready = new Promise<GatewayCall>((resolve, reject) => {
       const entry: Waiting = { resolve, reject };
       waiting.push(entry);
       const timer = setTimeout(() => {
@@ -191,9 +196,9 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
         );
       }, this.#deps.provisionTimeoutMs);
       const clear = (): void => clearTimeout(timer);
-      entry.resolve = (h) => {
+      entry.resolve = (call) => {
         clear();
-        resolve(h);
+        resolve(call);
       };
       entry.reject = (r) => {
         clear();
@@ -210,7 +215,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
       });
     }
     const ran = ready.then(
-      (h) => this.#run(h, request, received),
+      (call) => this.#run(call, request, received),
       (response: ActivationResponse): Ran => {
         const now = this.#now();
         const timing = { start: now, end: now, waitTime: now - received, timeout: false };
@@ -220,7 +225,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     return { kind: 'admitted', ran };
   }
 
-  async #run(host: string, request: InvokeRequest, received: number): Promise<Ran> {
+  async #run(call: GatewayCall, request: InvokeRequest, received: number): Promise<Ran> {
     const { action } = request;
     const apiKey = request.apiKey instanceof Promise ? await request.apiKey : request.apiKey;
     const begin = this.#now();
@@ -230,7 +235,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
       this.#deps.gateway,
       payload,
       timeoutMs + this.#deps.coldStartAllowanceMs,
-      { host, secret: this.#deps.runtimeSecretOf?.(action) },
+      call,
     );
     const { response, timedOut } = await this.#interpret(reply, timeoutMs, action, begin);
     const end = this.#now();
