@@ -99,6 +99,11 @@ export interface PoolInventory {
   containers: PoolContainer[];
   /** The pool did not answer in time (stuck, or no worker): what it owns is unknown. */
   unanswered?: true;
+  /**
+   * A stem-cell pool: the action pools it handed cells to lately. The cells' owner label still
+   * names the stem-cell pool, so reconcile asks these too when visibility does not list them yet.
+   */
+  handedTo?: string[];
 }
 
 /** Sent by the hosts workflow whenever the set of live controllers changes. */
@@ -217,6 +222,8 @@ export interface StemCellPoolState {
   controllers: ControllersChanged | null;
   /** Claimed cells on their way to their action's pool (still owned here until it has them). */
   handOvers: AdoptContainerInput[];
+  /** The action pools that took cells, and when (absent in runs started before it existed). */
+  handedTo?: { workflowId: string; at: number }[];
 }
 
 export interface StemCellClaimedInput {

@@ -66,7 +66,8 @@ beforeAll(async () => {
   );
   hosts = HOST_IDS.map((hostId) => new ProcessBackend({ hostId, warn: false }));
   // The reconcile's visibility listing misses this one pool, as it may a pool that just continued as new.
-  await h.startProvisioner({ unindexedPools: (id) => id === poolId('unindexed') });
+  const unindexed = new Set(['unindexed', 'adopter'].map(poolId));
+  await h.startProvisioner({ unindexedPools: (id) => unindexed.has(id) });
   for (const [i, backend] of hosts.entries()) await h.startAgent(HOST_IDS[i]!, backend);
   c1 = (await h.startController('c1')).router;
 });
@@ -350,6 +351,25 @@ test('reconcile keeps the containers of a live pool visibility does not list, an
     lease!.container.name,
   ]);
   expect(c1.revoked).not.toContain(lease!.container.id);
+});
+
+test('reconcile keeps a stem cell adopted by an action pool visibility does not list yet', async () => {
+  const cells = await waitFor('two stem cells', () => (c1.stemCells().length === 2 ? c1.stemCells() : null));
+  const claimed = cells[0]!;
+  c1.leases.delete(claimed.container.id);
+  await h.controlPlane('c1').stemCellClaimed(claimed, testAction(NS, 'adopter'));
+  await waitFor('the unlisted adopter pool to own the cell', async () =>
+    (await h.inventory(poolId('adopter'))).containers.some((c) => c.info?.id === claimed.container.id),
+  );
+  // The cell's owner label still names the stem-cell pool, which no longer lists it: only the
+  // stem-cell pool's record of whom it handed the cell to keeps it from being taken for an orphan.
+  const since = new Date(Date.now() + 1_000).toISOString();
+  const runs = await waitFor('two completed reconciles past the grace period', async () => {
+    const results = await reconcileResults(since);
+    return results.length >= 2 ? results : null;
+  });
+  for (const run of runs) expect(run.orphans).not.toContain(claimed.container.name);
+  expect([...(await running(hosts[0]!)), ...(await running(hosts[1]!))]).toContain(claimed.container.id);
 });
 
 test('the Temporal UI lists the pool workflows with their search attributes', async () => {
