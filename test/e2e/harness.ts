@@ -22,6 +22,7 @@ import type { Scope } from '../../workflows/scope';
 import { startController, type RunningController } from '../../workers/controller';
 import { type EmbeddedGust, startEmbeddedGust } from '../../workers/embedded';
 import { startKnativeTestCluster, type KnativeTestCluster } from '../knative/harness';
+import { deleteSchedulesOf } from '../temporal-leftovers';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 
 export interface GustUnderTest {
@@ -168,6 +169,8 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     knative,
     async stop() {
       try {
+        // Alarms a failed test left: they would fire every few seconds for good.
+        await deleteSchedulesOf(gust.client, scope.prefix);
         await gust.stop();
       } finally {
         // Removes whatever tasks a failed stop left behind.

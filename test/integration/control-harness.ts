@@ -17,6 +17,7 @@ import { startProvisioner, type ClusterHost } from '../../workers/provisioner';
 import { bundleControlPathWorkflows, type RunningWorker } from '../../workers/temporal';
 import { inventoryQuery, type PoolInventory } from '../../workflows/messages';
 import { scopedNames, type Scope } from '../../workflows/scope';
+import { deleteSchedulesOf } from '../temporal-leftovers';
 
 export const TEMPORAL_ADDRESS = process.env.GUST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 
@@ -215,12 +216,7 @@ export async function createHarness(
     async close() {
       // Workers first: a running agent or controller would restart the hosts workflow with its heartbeat.
       await Promise.allSettled(workers.map((w) => w.stop()));
-      for (const id of [names.scaleDownScheduleId, names.reconcileScheduleId]) {
-        await client.schedule
-          .getHandle(id)
-          .delete()
-          .catch(() => undefined);
-      }
+      await deleteSchedulesOf(client, prefix);
       for await (const wf of client.workflow.list({
         query: `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`,
       })) {

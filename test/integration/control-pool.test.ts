@@ -45,7 +45,7 @@ const createOwnedBy = (owner: string, name: string) =>
     labels: { [LABELS.managed]: 'true', [LABELS.host]: `${PREFIX}h1`, [LABELS.owner]: owner },
   });
 const reconcileRuns = (since: string): string =>
-  `WorkflowType = 'reconcileWorkflow' AND WorkflowId STARTS_WITH '${PREFIX}' AND StartTime > '${since}'`;
+  `WorkflowType = 'reconcileWorkflow' AND WorkflowId STARTS_WITH '${PREFIX}' AND CloseTime > '${since}'`;
 /** The results of the reconcile runs of this scope started after `since` and completed. */
 const reconcileResults = async (since: string): Promise<ReconcileResult[]> => {
   const results: ReconcileResult[] = [];
