@@ -63,7 +63,8 @@ export interface StartGustOptions {
   keyspace?: string;
 }
 
-const E2E_KEYSPACE = 'gust_e2e';
+/** GUST_E2E_KEYSPACE: one per checkout when two run the e2e suite against the same Cassandra at once. */
+const E2E_KEYSPACE = process.env.GUST_E2E_KEYSPACE ?? 'gust_e2e';
 
 /** Creates the e2e keyspace if needed and empties it, so every run starts from nothing. */
 async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
