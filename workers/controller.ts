@@ -273,8 +273,8 @@ function knativeInvoker(
     coldStartAllowanceMs: config.knative.coldStartAllowanceMs,
     maxQueuePerAction: config.controller.maxQueuePerAction,
     pods: new KnativePods({ kubeconfig: config.kubernetes.kubeconfig, namespace: config.knative.namespace }),
-    runtimeSecretOf: (action) =>
-      serviceRuntimeSecret(config.agent.runtimeSecretKey, action.namespace, action.name),
+    runtimeSecretOf: (ref) =>
+      serviceRuntimeSecret(config.agent.runtimeSecretKey, ref.namespace, ref.name, ref.invoker),
     observe,
   });
 }

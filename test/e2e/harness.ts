@@ -13,10 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import openwhisk from 'openwhisk';
-import { GUEST_API_KEY } from '../../api/api-keys';
+import { masterKeyOf } from '../../api/action-keys';
+import { GUEST_API_KEY, makeAuthKey } from '../../api/api-keys';
 import type { GustConfig } from '../../common/config';
 import { loadConfig } from '../../common/config';
 import { createCassandraClient } from '../../store/cassandra/cassandra-client';
+import type { Stores } from '../../store/open-stores';
 import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import type { Scope } from '../../workflows/scope';
 import { startController, type RunningController } from '../../workers/controller';
@@ -177,4 +179,20 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Gives `namespace` a new key in the store this Gust runs on (sealed under its master key, so
+ * actions annotated provide-api-key get it) and returns a client with that key.
+ */
+export async function namespaceClient(
+  gust: GustUnderTest,
+  stores: Stores,
+  namespace: string,
+): Promise<ReturnType<typeof openwhisk>> {
+  const key = makeAuthKey(namespace, {
+    masterKey: masterKeyOf(gust.config.controller.keyEncryptionKey, false),
+  });
+  await stores.entities.putAuthKey(key.record);
+  return gust.client({ apiKey: key.apiKey });
 }
