@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Adds up the jest runs of `npm test` (each written with --json --outputFile) into one closing line,
 // "tests: N passed, N failed, N skipped", so a CI log ends with what ran. A run that wrote no
-// results file (jest itself crashed) counts as one failure.
+// results file (jest itself crashed) counts as one failure. The line is for a human reading the
+// CI log: plain stdout.
 'use strict';
 const fs = require('node:fs');
 

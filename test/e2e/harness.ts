@@ -11,7 +11,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import openwhisk from 'openwhisk';
 import { masterKeyOf } from '../../api/action-keys';
 import { GUEST_API_KEY, makeAuthKey } from '../../api/api-keys';
@@ -23,6 +22,7 @@ import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import type { Scope } from '../../workflows/scope';
 import { startController, type RunningController } from '../../workers/controller';
 import { type EmbeddedGust, startEmbeddedGust } from '../../workers/embedded';
+import { installTemporalRuntime } from '../../workers/temporal';
 import { startKnativeTestCluster, type KnativeTestCluster } from '../knative/harness';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 
@@ -91,13 +91,8 @@ function e2eBackend(): GustConfig['agent']['backend'] {
   return backend as (typeof backends)[number];
 }
 
-let runtimeInstalled = false;
-
 export async function startGust(options: StartGustOptions = {}): Promise<GustUnderTest> {
-  if (!runtimeInstalled) {
-    runtimeInstalled = true;
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  }
+  installTemporalRuntime();
   const id = Math.random().toString(36).slice(2, 8);
   const stateDir = mkdtempSync(join(tmpdir(), 'gust-e2e-'));
   const base = loadConfig();
