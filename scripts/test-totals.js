@@ -2,7 +2,7 @@
 // Adds up the jest runs of `npm test` (each written with --json --outputFile) into one closing line,
 // "tests: N passed, N failed, N skipped", so a CI log ends with what ran. A run that wrote no
 // results file (jest itself crashed) counts as one failure. Each failed test is named on a line of
-// its own before it: a CI log is often read only from its end.
+// its own before it (a CI log is often read only from its end). For a human reading the log: stdout.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');

@@ -67,9 +67,9 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
   await installTracing(config);
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
-  const backend = options.backend ?? (await createAgentBackend(config, { client, scope }));
+  const backend = options.backend ?? (await createAgentBackend(config, { client, scope, log }));
   await backend.health();
-  const bundle = await bundleControlPathWorkflows();
+  const bundle = await bundleControlPathWorkflows({ log });
   // knative: no agent and no stem cells; the provisioner applies Services, Knative makes the pods.
   const knative = config.agent.backend === 'knative';
   // The provisioner's (knative activities read actions); the controller opens its own, since it

@@ -23,9 +23,10 @@ export interface ActionSpec {
   updated: number;
 }
 
-export function actionSpecOf(action: Action): ActionSpec {
+/** `invokingNamespace`: whose runs the containers serve (default: the action's own tenant; audit L9). */
+export function actionSpecOf(action: Action, invokingNamespace?: string): ActionSpec {
   return {
-    ref: actionRefOf(action),
+    ref: actionRefOf(action, invokingNamespace),
     kind: action.exec.kind,
     memoryMB: action.limits.memory,
     slots: Math.max(1, action.limits.concurrency),
@@ -128,6 +129,8 @@ export interface ActionPoolInput {
   scope: Scope;
   namespace: string;
   name: string;
+  /** The invoking namespace its containers serve, when not the action's own (audit L9; ActionRef.invoker). */
+  invoker?: string;
   /** Ceiling on the pool's containers. @default 64 */
   maxContainers?: number;
   /**

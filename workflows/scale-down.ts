@@ -57,7 +57,7 @@ export async function signalIdle(input: ScaleDownWorkflowInput, usage: Container
   const byPool = new Map<string, { path: string; usage: ContainerUsage[] }>();
   for (const u of usage) {
     if (!u.action) continue; // stem cells are kept at target by their own pool
-    const id = names.actionPoolId(u.action.namespace, u.action.name);
+    const id = names.actionPoolId(u.action);
     const entry = byPool.get(id) ?? { path: actionPath(u.action), usage: [] };
     entry.usage.push(u);
     byPool.set(id, entry);

@@ -35,10 +35,17 @@ export interface KnativeRoutes {
 }
 
 export interface KnativeControl {
-  /** Asks the action's Knative workflow to apply this version's Service and route it here. */
-  requestService(action: Action): Promise<void>;
-  /** The action was deleted: its workflow deletes the Service. */
-  deleteService(namespace: string, name: string): Promise<void>;
+  /**
+   * Asks the Knative workflow of the action's runs by `invokingNamespace` (default: its own; audit
+   * L9: another namespace's runs have a Service of their own) to apply this version's Service and
+   * route it here.
+   */
+  requestService(action: Action, invokingNamespace?: string): Promise<void>;
+  /**
+   * The action was deleted: its workflow deletes every Service of it; the workflows of the other
+   * namespaces' runs this controller knows (`invokers`) end too.
+   */
+  deleteService(namespace: string, name: string, invokers: string[]): Promise<void>;
 }
 
 export interface KnativeInvokerDeps {
@@ -51,10 +58,10 @@ export interface KnativeInvokerDeps {
     ): Promise<RuntimeCallResult>;
   };
   /**
-   * The secret of an action's pods (backends/runtime-secret-key.ts), computed once per route;
+   * The secret of a Service's pods (backends/runtime-secret-key.ts), computed once per route;
    * none: calls carry none.
    */
-  runtimeSecretOf?: (action: { namespace: string; name: string }) => string;
+  runtimeSecretOf?: (ref: ActionRef) => string;
   control: KnativeControl;
   log: Logger;
   /** The Knative ingress (gateway) every request goes to, e.g. `http://127.0.0.1:8081`. */
@@ -110,6 +117,8 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   readonly #sessions: ContainerSessions;
   /** The pods that answered, per action (`namespace/name`); their log streams close when the action goes. */
   readonly #podsOf = new Map<string, Set<string>>();
+  /** Other namespaces whose runs of an action (`namespace/name`) this controller asked a Service for. */
+  readonly #invokersOf = new Map<string, Set<string>>();
 
   constructor(deps: KnativeInvokerDeps) {
     if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
@@ -154,8 +163,10 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   }
 
   actionDeleted(action: Action): void {
+    const invokers = [...(this.#invokersOf.get(actionPath(action)) ?? [])];
+    this.#invokersOf.delete(actionPath(action));
     this.unroute(action.namespace, action.name);
-    this.#deps.control.deleteService(action.namespace, action.name).catch((error: unknown) => {
+    this.#deps.control.deleteService(action.namespace, action.name, invokers).catch((error: unknown) => {
       this.#deps.log.warn({ err: error, action: actionPath(action) }, 'deleting the Knative Service failed');
     });
   }
@@ -168,9 +179,11 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   invoke(request: InvokeRequest): Admission {
     const received = this.#now();
     const { action } = request;
-    const key = actionVersionKey(actionRefOf(action));
+    // One Service per invoking namespace (audit L9): another namespace's runs never share its pods.
+    const ref = actionRefOf(action, request.namespace);
+    const key = actionVersionKey(ref);
     const call = this.#routes.get(key);
-    if (call !== undefined) return { kind: 'admitted', ran: this.#run(call, request, received) };
+    if (call !== undefined) return { kind: 'admitted', ran: this.#run(call, ref, request, received) };
 
     const waiting = this.#waiting.get(key) ?? [];
     if (waiting.length >= this.#deps.maxQueuePerAction) {
@@ -206,16 +219,20 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
       };
     });
     if (first) {
-      this.#deps.control.requestService(action).catch((error: unknown) => {
+      if (ref.invoker !== undefined) {
+        const invokers = this.#invokersOf.get(actionPath(action)) ?? new Set<string>();
+        this.#invokersOf.set(actionPath(action), invokers.add(ref.invoker));
+      }
+      this.#deps.control.requestService(action, ref.invoker).catch((error: unknown) => {
         this.#deps.log.warn(
           { err: error, action: actionPath(action) },
           'requesting the Knative Service failed',
         );
-        this.route({ ref: actionRefOf(action), failure: (error as Error).message, developerError: false });
+        this.route({ ref, failure: (error as Error).message, developerError: false });
       });
     }
     const ran = ready.then(
-      (call) => this.#run(call, request, received),
+      (call) => this.#run(call, ref, request, received),
       (response: ActivationResponse): Ran => {
         const now = this.#now();
         const timing = { start: now, end: now, waitTime: now - received, timeout: false };
@@ -225,7 +242,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     return { kind: 'admitted', ran };
   }
 
-  async #run(call: GatewayCall, request: InvokeRequest, received: number): Promise<Ran> {
+  async #run(call: GatewayCall, ref: ActionRef, request: InvokeRequest, received: number): Promise<Ran> {
     const { action } = request;
     const apiKey = request.apiKey instanceof Promise ? await request.apiKey : request.apiKey;
     const begin = this.#now();
@@ -237,7 +254,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
       timeoutMs + this.#deps.coldStartAllowanceMs,
       call,
     );
-    const { response, timedOut } = await this.#interpret(reply, timeoutMs, action, begin);
+    const { response, timedOut } = await this.#interpret(reply, timeoutMs, action, ref, begin);
     const end = this.#now();
     const timing = { start: begin, end, waitTime: begin - received, timeout: timedOut };
     const pod = reply.outcome === 'response' ? reply.pod : undefined;
@@ -267,6 +284,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     reply: RuntimeCallResult,
     timeoutMs: number,
     action: Action,
+    ref: ActionRef,
     begin: number,
   ): Promise<{ response: ActivationResponse; timedOut: boolean }> {
     switch (reply.outcome) {
@@ -292,7 +310,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
           return { response: developerError(WHISK_MESSAGES.timeout(timeoutMs)), timedOut: true };
         if (reply.status === 502) {
           // The pod's connection broke mid-request: the kernel's OOM kill, or the action ended its process.
-          const service = serviceName(action.namespace, action.name);
+          const service = serviceName(ref.namespace, ref.name, ref.invoker);
           const oom = await this.#deps.pods?.oomKilled(service, begin, OOM_AWAIT_MS).catch(() => false);
           const message = oom ? WHISK_MESSAGES.memoryExhausted : WHISK_MESSAGES.exitedDuringRun;
           return { response: developerError(message), timedOut: false };

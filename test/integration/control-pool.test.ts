@@ -23,7 +23,7 @@ let h: ControlPathHarness;
 let hosts: ProcessBackend[];
 let c1: RecordingRouter;
 
-const poolId = (name: string): string => h.names.actionPoolId(NS, name);
+const poolId = (name: string): string => h.names.actionPoolId({ namespace: NS, name });
 /** What the patch markers in a workflow's history say (each names its patch id). */
 const patchesOf = async (handle: WorkflowHandle): Promise<string> =>
   ((await handle.fetchHistory()).events ?? [])
