@@ -45,7 +45,11 @@ export function createKnativeActivities({ services, entities, config }: KnativeA
           'ActionNotFound',
         );
       }
-      const minScale = config.pools.minContainersPerAction[`${input.namespace}/${input.name}`] ?? 0;
+      // The minimum is the owner's: the Services of other namespaces' runs scale to zero (audit L9).
+      const minScale =
+        input.invoker === undefined
+          ? (config.pools.minContainersPerAction[`${input.namespace}/${input.name}`] ?? 0)
+          : 0;
       return services.apply(action, {
         image: imageOf(action),
         imagePullPolicy: config.knative.imagePullPolicy,

@@ -62,6 +62,7 @@ beforeAll(async () => {
     testConfig({
       stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 2 }],
       leaseTimeoutMs: LEASE_TIMEOUT_MS,
+      minContainersPerAction: { [`${NS}/a10`]: 1 },
     }),
   );
   hosts = HOST_IDS.map((hostId) => new ProcessBackend({ hostId, warn: false }));
@@ -191,6 +192,37 @@ test('an idle container is removed by the scheduled scale-down after the keep-al
   await new Promise((r) => setTimeout(r, 3000)); // a few more scale-down runs
   expect(c1.forAction('a3').map((l) => l.container.id)).toEqual([busy!.container.id]);
   expect((await h.inventory(poolId('a3'))).containers.map((c) => c.info?.id)).toEqual([busy!.container.id]);
+});
+
+test('another namespace’s runs of an action have a pool and containers of their own; the minimum is the owner’s (audit L9)', async () => {
+  const invoker = `alice${RUN}`;
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a10'), 1);
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a10'), 1, invoker);
+  const leases = await waitFor('a lease of a10 for each namespace', () =>
+    c1.forAction('a10').length === 2 ? c1.forAction('a10') : null,
+  );
+  const own = leases.find((l) => l.action?.invoker === undefined)!;
+  const theirs = leases.find((l) => l.action?.invoker === invoker)!;
+  expect(theirs.action).toEqual(actionRefOf(testAction(NS, 'a10'), invoker));
+  const theirPool = h.names.actionPoolId({ namespace: NS, name: 'a10', invoker });
+  expect(theirPool).toBe(`${poolId('a10')}~${invoker}`);
+  expect((await h.inventory(poolId('a10'))).containers.map((c) => c.info?.id)).toEqual([own.container.id]);
+  expect((await h.inventory(theirPool)).containers.map((c) => c.info?.id)).toEqual([theirs.container.id]);
+  const labels = (await Promise.all(hosts.map((b) => b.list({ [LABELS.invoker]: invoker })))).flat();
+  expect(labels.map((c) => [c.id, c.labels[LABELS.owner], c.labels[LABELS.namespace]])).toEqual([
+    [theirs.container.id, theirPool, NS],
+  ]);
+
+  // Both idle past the keep-alive: the owner's minimum (1) keeps its container, not the other's.
+  for (const l of leases) c1.usageById.set(l.container.id, { idleMs: 60_000, inFlight: 0 });
+  await waitFor(
+    'the other namespace’s container to be revoked',
+    async () =>
+      c1.revoked.includes(theirs.container.id) && (await h.inventory(theirPool)).containers.length === 0,
+  );
+  await new Promise((r) => setTimeout(r, 3000)); // a few more scale-down runs
+  expect(c1.revoked).not.toContain(own.container.id);
+  expect((await h.inventory(poolId('a10'))).containers.map((c) => c.info?.id)).toEqual([own.container.id]);
 });
 
 test('a pool whose containers are all gone completes, and the next request starts a new one (audit M6)', async () => {
