@@ -12,7 +12,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { request } from 'undici';
 import { GUEST_API_KEY } from '../api/api-keys';
 import { serviceName } from '../backends/knative/service-spec';
@@ -20,6 +19,7 @@ import type { GustConfig } from '../common/config';
 import { RuntimeClient, type RunPayload } from '../runtimes/runtime-client';
 import { startKnativeTestCluster } from '../test/knative/harness';
 import { startEmbeddedGust } from '../workers/embedded';
+import { installTemporalRuntime } from '../workers/temporal';
 import type { Figure } from './lib/report';
 import { embeddedBenchConfig } from './lib/embedded-config';
 import { elapsedMs, formatTable, summarize, type Summary } from './lib/stats';
@@ -293,10 +293,11 @@ export function knativeMarkdown(r: KnativeBenchResult): string {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime();
   const quick = process.argv.includes('--quick');
   const { result } = await knativeBench(quick ? KNATIVE_QUICK : KNATIVE_FULL);
   const markdown = knativeMarkdown(result);
+  // A benchmark's progress and report are for the human at the terminal: plain stdout, not the log.
   console.log(markdown);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = join(__dirname, 'results');

@@ -49,6 +49,7 @@ function topSelf(profile: Profile, count: number): string[] {
 }
 
 async function main(): Promise<void> {
+  // A benchmark's progress and report are for the human at the terminal: plain stdout, not the log.
   const stack = await startBenchStack({ stemCells: 1, cassandra: true, log: console.log });
   const load = new LoadGenerator();
   const name = `bench-${process.pid}-profile`;

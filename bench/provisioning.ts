@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ContainerBackend } from '../backends/backend';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { DockerBackend } from '../backends/docker/backend';
@@ -28,7 +27,12 @@ import { startAgent } from '../workers/agent';
 import { createControlPlane } from '../workers/control-plane';
 import { startControllerWorker } from '../workers/controller-worker';
 import { startProvisioner } from '../workers/provisioner';
-import { bundleControlPathWorkflows, connectTemporal, createTemporalClient } from '../workers/temporal';
+import {
+  bundleControlPathWorkflows,
+  connectTemporal,
+  createTemporalClient,
+  installTemporalRuntime,
+} from '../workers/temporal';
 import type { Scope } from '../workflows/scope';
 import { elapsedMs, formatTable, summarize, type Summary } from './lib/stats';
 
@@ -93,7 +97,7 @@ async function destroyAll(backend: ContainerBackend): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime();
   const config = loadConfig();
   const pools = { ...config.pools, stemCells: [] };
   const backend: ContainerBackend =
@@ -219,6 +223,7 @@ async function main(): Promise<void> {
       workflowsPerSecond: CONTAINERS / (workflowMs / 1000),
     };
     const ratio = throughput.directPerSecond / throughput.workflowsPerSecond;
+    // A benchmark's progress and report are for the human at the terminal: plain stdout, not the log.
     console.log(formatTable(rows));
     console.log(
       `throughput: ${throughput.directPerSecond.toFixed(2)}/s directly, ${throughput.workflowsPerSecond.toFixed(2)}/s via workflows — overhead ×${ratio.toFixed(2)}`,

@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     await processes.close();
     await docker.close();
   }
+  // A benchmark's progress and report are for the human at the terminal: plain stdout, not the log.
   console.log(formatTable(rows));
   const results = join(REPO, 'bench', 'results');
   mkdirSync(results, { recursive: true });

@@ -102,6 +102,7 @@ const SETTINGS = QUICK
 const PREFIX = `bench-${process.pid}`;
 const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+// A benchmark's progress and report are for the human at the terminal: plain stdout, not the log.
 const log = (line: string): void => console.log(`[bench +${elapsed()}] ${line}`);
 
 /** Every action this run created: deleted at cleanup. */

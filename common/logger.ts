@@ -3,6 +3,9 @@
 // reports something: the app and its request lines, the invoke core, the activation writer, the
 // Temporal workers' heartbeats, and the Temporal SDK itself (`temporalLogger`, for Runtime.install).
 // Anything with pino's `(fields, message)` methods fits, so tests can pass a recording one.
+// Nothing else writes to the console, except what is meant for a human at a terminal (the CLIs'
+// results, `npm start`'s banner) and what the action runtimes write inside a container (that is
+// the activation's log stream, OpenWhisk's protocol).
 import type { LogLevel as TemporalLogLevel, Logger as TemporalLogger, LogMetadata } from '@temporalio/common';
 import pino from 'pino';
 
@@ -18,6 +21,14 @@ export interface Logger {
  */
 export function createLogger(level: pino.LevelWithSilent = 'warn'): pino.Logger {
   return pino({ level });
+}
+
+/**
+ * `log` for a chatty source, never more verbose than `level` (and as quiet as `log` when that is
+ * quieter): the workflow bundler's `info` lines are webpack's build report.
+ */
+export function noMoreVerboseThan(log: pino.Logger, level: pino.Level): pino.Logger {
+  return log.child({}, { level: log.levelVal >= log.levels.values[level]! ? log.level : level });
 }
 
 /** A logger that writes nothing (tests and tools that do not care). */

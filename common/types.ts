@@ -47,6 +47,11 @@ export interface ActionRef {
   namespace: string;
   name: string;
   version: string;
+  /**
+   * The invoking namespace the containers are kept for, when it is not the action's own tenant
+   * (an action shared through a package binding or a public package): `invokerOf` in common/names.ts.
+   */
+  invoker?: string;
 }
 
 export type ActivationStatus =

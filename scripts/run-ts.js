@@ -16,6 +16,7 @@ require.extensions['.ts'] = (module, filename) => {
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
+  // A command-line tool's usage, for the human who called it.
   console.error('usage: node scripts/run-ts.js file.ts [args...]');
   process.exit(2);
 }

@@ -23,6 +23,7 @@ async function main(argv: string[]): Promise<void> {
       masterKey,
       envApiKey: config.admin.apiKey,
       stdin: process.stdin,
+      // A CLI for a human at a terminal: results on stdout, problems on stderr, as plain text.
       out: (line) => console.log(line),
       warn: (line) => console.error(line),
       deleteAlarmSchedule: async (namespace, trigger) => {

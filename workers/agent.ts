@@ -13,25 +13,24 @@
 // (container-exits.ts).
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
 import { startAgentEndpoint, type HostedContainers } from '../backends/docker/agent-endpoint';
 import { derivedRuntimeSecret } from '../backends/runtime-secret-key';
 import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
-import { createLogger, temporalLogger, type Logger } from '../common/logger';
-import { installTracing, tracing } from '../common/tracing';
+import { createLogger, type Logger } from '../common/logger';
+import { tracing } from '../common/tracing';
 import { hostHeartbeatSignal } from '../workflows/messages';
 import { refuseDuplicateId } from './duplicate-ids';
 import { reportContainerExits } from './container-exits';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
 import {
-  connectTemporal,
-  createTemporalClient,
   every,
   heartbeatIntervalMs,
+  openWorkerProcess,
   runInBackground,
   runUntilSignal,
   serveWorkerMetrics,
@@ -170,12 +169,13 @@ export async function registerHost(
 /**
  * The configured backend: docker, the process backend when GUST_BACKEND=process (never in
  * production), the mesos backend (GUST_BACKEND=mesos), which talks to the framework workflow
- * through `temporal.client`, or the Kubernetes API (GUST_BACKEND=kubernetes).
+ * through `temporal.client`, or the Kubernetes API (GUST_BACKEND=kubernetes). `temporal.log`: where
+ * the process backend's no-isolation warning goes.
  */
 export async function createAgentBackend(
   config: Pick<GustConfig, 'agent' | 'mesos' | 'controller'> &
     Partial<Pick<GustConfig, 'kubernetes' | 'knative'>>,
-  temporal?: { client: Client; scope?: Scope },
+  temporal?: { client: Client; scope?: Scope; log?: Logger },
 ): Promise<ContainerBackend> {
   assertProductionSafe(config);
   if (config.agent.backend === 'knative') {
@@ -207,7 +207,7 @@ export async function createAgentBackend(
   }
   if (config.agent.backend === 'process') {
     const { ProcessBackend } = await import('../backends/process/backend');
-    return new ProcessBackend({ hostId: config.agent.hostId });
+    return new ProcessBackend({ hostId: config.agent.hostId, log: temporal?.log });
   }
   const { DockerBackend } = await import('../backends/docker/backend');
   const { hostId, capacityMB, dockerSocket, runtimeDir, runtimeSecretKey } = config.agent;
@@ -232,20 +232,15 @@ async function main(): Promise<void> {
     throw new Error(
       `GUST_BACKEND=${config.agent.backend} needs no agent: the provisioner makes the pods or Services`,
     );
-  const log = createLogger(config.observability.logLevel);
-  Runtime.install({ logger: temporalLogger(log) });
-  await installTracing(config);
-  const connection = await connectTemporal(config);
-  const client = createTemporalClient(connection, config);
-  const backend = await createAgentBackend(config, { client });
+  const { log, connection, client, close } = await openWorkerProcess(config);
+  const backend = await createAgentBackend(config, { client, log });
   await backend.health();
   const running = await startAgent({ connection, client, backend, config, log });
   const metrics = await serveWorkerMetrics(config, 'agent', running, log);
   await runUntilSignal(running, async () => {
     await metrics?.close();
     await backend.close();
-    await connection.close();
-    await tracing()?.shutdown();
+    await close();
   });
 }
 

@@ -2,13 +2,13 @@
 // controller (workers/embedded.ts), with the Temporal dev server as a child process.
 // SIGINT/SIGTERM stops everything it started and removes the containers it made.
 import { join } from 'node:path';
-import { Runtime } from '@temporalio/worker';
 import { GUEST_API_KEY } from '../api/api-keys';
 import { loadConfig } from '../common/config';
-import { createLogger, temporalLogger } from '../common/logger';
+import { createLogger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
 import { startDevServer } from './dev-server';
 import { startEmbeddedGust } from './embedded';
+import { installTemporalRuntime } from './temporal';
 import { tracing } from '../common/tracing';
 
 async function main(): Promise<void> {
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.observability.logLevel);
   // Our handler below stops the workers, in order: the SDK's own would stop them all at once on
   // SIGTERM, before the mesos backend has killed its tasks through the provisioner.
-  Runtime.install({ shutdownSignals: [], logger: temporalLogger(log) });
+  installTemporalRuntime({ log, shutdownSignals: [] });
   const started = Date.now();
   const cli = process.env.GUST_TEMPORAL_CLI ?? join(config.cacheDir, 'bin', 'temporal');
   const devServer = await startDevServer(config, cli);
@@ -26,12 +26,16 @@ async function main(): Promise<void> {
   const { controller } = gust;
 
   const [ip] = config.temporal.address.split(':');
+  const uiUrl = `http://${ip}:${config.temporal.uiPort}`;
+  log.info({ api: `${controller.url}/api/v1`, temporalUi: uiUrl, metrics: !!metrics }, 'Gust is up');
+  // The greeting is for the human who typed `npm start`: addresses and the guest key to copy, on
+  // stdout as plain text whatever GUST_LOG_LEVEL says (the log line above carries the same facts).
   console.log(
     [
       '',
       `Gust is up (${Date.now() - started} ms): ${config.agent.backend} backend, ${config.store.kind} store`,
       `  API          ${controller.url}/api/v1`,
-      `  Temporal UI  http://${ip}:${config.temporal.uiPort}`,
+      `  Temporal UI  ${uiUrl}`,
       `  Temporal     ${config.temporal.address}`,
       `  Metrics      ${metrics ? `${controller.url}/metrics` : '(off: GUST_METRICS=false)'}`,
       `  Credentials  ${config.controller.production ? '(production: create keys with npm run admin)' : GUEST_API_KEY}`,
@@ -64,7 +68,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+main().catch((err: unknown) => {
+  createLogger('error').error({ err }, 'Gust failed to start');
   process.exit(1);
 });

@@ -5,7 +5,7 @@
 //   startController(options: ControllerOptions): Promise<RunningController>
 //   `node dist/workers/controller.js` runs it alone (GUST_* configuration).
 import type { Client } from '@temporalio/client';
-import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import type pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app';
@@ -30,9 +30,9 @@ import type { ContainerHostAccess } from '../backends/backend';
 import { HostRoutes } from '../backends/host-routes';
 import { ControllerMetrics } from '../api/controller-metrics';
 import { loadConfig, type GustConfig, type LogLevel } from '../common/config';
-import { createLogger, temporalLogger, type Logger } from '../common/logger';
+import { createLogger, type Logger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
-import { installTracing, traceMethod, tracing } from '../common/tracing';
+import { traceMethod, tracing } from '../common/tracing';
 import { RuntimeClient } from '../runtimes/runtime-client';
 import { openStores, type Stores } from '../store/open-stores';
 import { DEFAULT_SCOPE, type Scope } from '../workflows/scope';
@@ -41,7 +41,7 @@ import { createControlPlane } from './control-plane';
 import { createKnativeControl } from './knative-control';
 import { startControllerWorker } from './controller-worker';
 import { watchLiveControllers } from './live-controllers';
-import { connectTemporal, createTemporalClient, runInBackground, type RunningWorker } from './temporal';
+import { openWorkerProcess, runInBackground, type RunningWorker } from './temporal';
 import { generateTransactionId } from '../api/transaction-id';
 
 export interface ControllerOptions {
@@ -165,17 +165,34 @@ export async function startController(options: ControllerOptions): Promise<Runni
     observe,
     metrics,
   });
-  const worker = await startControllerWorker({
-    connection,
-    client,
-    controllerId: controller.id,
-    routerLeases: router,
-    knativeRoutes: invoker instanceof KnativeInvoker ? invoker : undefined,
-    config,
-    scope,
-    log,
-    replaces: options.replaces,
-  });
+  /** What this start opened, closed in order (after the HTTP server and the Temporal workers). */
+  const release = async (): Promise<void> => {
+    await writer.close();
+    invoker.close();
+    await runtime.closeAll();
+    await stores.close();
+    observe?.close();
+  };
+  let worker: Awaited<ReturnType<typeof startControllerWorker>>;
+  try {
+    worker = await startControllerWorker({
+      connection,
+      client,
+      controllerId: controller.id,
+      routerLeases: router,
+      knativeRoutes: invoker instanceof KnativeInvoker ? invoker : undefined,
+      config,
+      scope,
+      log,
+      replaces: options.replaces,
+    });
+  } catch (err) {
+    // Refused (its id is in use) or no Temporal: nothing this start opened may keep running.
+    await app.close();
+    await changes.stop();
+    await release();
+    throw err;
+  }
   // Throttles are namespace-wide: this controller enforces its share (audit L2).
   const stopSharing = watchLiveControllers({
     client,
@@ -211,11 +228,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await changes.stop();
       await alarmWorker?.stop();
       await worker.stop();
-      await writer.close();
-      invoker.close();
-      await runtime.closeAll();
-      await stores.close();
-      observe?.close();
+      await release();
       unwatchWorker?.();
     },
   };
@@ -282,20 +295,16 @@ function knativeInvoker(
     coldStartAllowanceMs: config.knative.coldStartAllowanceMs,
     maxQueuePerAction: config.controller.maxQueuePerAction,
     pods: new KnativePods({ kubeconfig: config.kubernetes.kubeconfig, namespace: config.knative.namespace }),
-    runtimeSecretOf: (action) =>
-      serviceRuntimeSecret(config.agent.runtimeSecretKey, action.namespace, action.name),
+    runtimeSecretOf: (ref) =>
+      serviceRuntimeSecret(config.agent.runtimeSecretKey, ref.namespace, ref.name, ref.invoker),
     observe,
   });
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.observability.logLevel);
-  Runtime.install({ logger: temporalLogger(log) });
-  await installTracing(config);
-  const connection = await connectTemporal(config);
-  const client = createTemporalClient(connection, config);
-  const backend = await createAgentBackend(config, { client });
+  const { log, connection, client, close } = await openWorkerProcess(config);
+  const backend = await createAgentBackend(config, { client, log });
   const metrics = config.observability.metrics ? new ProcessMetrics({ processMetrics: true }) : undefined;
   const running = await startController({
     config,
@@ -309,8 +318,7 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     await running.stop();
     await backend.close();
-    await connection.close();
-    await tracing()?.shutdown();
+    await close();
   };
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());

@@ -8,7 +8,7 @@
 import type { Client } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { Runtime, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createClusterActivities } from '../activities/cluster';
 import { createKnativeActivities, type KnativeActivitiesOptions } from '../activities/knative';
 import { KnativeServices } from '../backends/knative/services';
@@ -18,9 +18,9 @@ import type { ContainerBackend } from '../backends/backend';
 import { createMesosActivities } from '../activities/mesos';
 import { MesosSchedulerApi } from '../backends/mesos/api';
 import { loadConfig, type GustConfig } from '../common/config';
-import { createLogger, temporalLogger } from '../common/logger';
+import { createLogger } from '../common/logger';
 import { isClusterHost } from '../common/names';
-import { installTracing, tracing } from '../common/tracing';
+import { tracing } from '../common/tracing';
 import type {
   HostsInput,
   ReconcileWorkflowInput,
@@ -36,8 +36,7 @@ import {
 import { setStemCellTargetSignal } from '../workflows/messages';
 import {
   bundleControlPathWorkflows,
-  connectTemporal,
-  createTemporalClient,
+  openWorkerProcess,
   runInBackground,
   runUntilSignal,
   serveWorkerMetrics,
@@ -240,14 +239,11 @@ async function upsertSchedule(
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.observability.logLevel);
-  Runtime.install({ logger: temporalLogger(log) });
-  await installTracing(config);
-  const connection = await connectTemporal(config);
-  const client = createTemporalClient(connection, config);
-  const bundle = await bundleControlPathWorkflows();
+  const { log, connection, client, close } = await openWorkerProcess(config);
+  const bundle = await bundleControlPathWorkflows({ log });
   const mesos = config.agent.backend === 'mesos' ? config.mesos : undefined;
-  const backend = config.agent.backend === 'kubernetes' ? await createAgentBackend(config) : undefined;
+  const backend =
+    config.agent.backend === 'kubernetes' ? await createAgentBackend(config, { client, log }) : undefined;
   await backend?.health();
   const cluster = backend && {
     backend,
@@ -271,8 +267,7 @@ async function main(): Promise<void> {
     await metrics?.close();
     await stores?.close();
     await backend?.close();
-    await connection.close();
-    await tracing()?.shutdown();
+    await close();
   });
 }
 

@@ -5,11 +5,60 @@
 //   const bundle = await bundleControlPathWorkflows();   // webpack, ~10 s: do it once
 //   const client = createTemporalClient(connection, config);
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
-import type { GustConfig } from '../common/config';
-import type { Logger } from '../common/logger';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  type Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import type pino from 'pino';
+import { loadConfig, type GustConfig } from '../common/config';
+import { createLogger, noMoreVerboseThan, temporalLogger, type Logger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
-import { tracing } from '../common/tracing';
+import { installTracing, tracing } from '../common/tracing';
+
+let runtimeInstalled = false;
+
+/**
+ * Installs the process's Temporal Runtime, its SDK logging through `log` (common/logger.ts), by
+ * default a new logger at GUST_LOG_LEVEL. The Runtime is process-wide and installed once: later
+ * calls do nothing.
+ */
+export function installTemporalRuntime(
+  options: { log?: pino.Logger; shutdownSignals?: NodeJS.Signals[] } = {},
+): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const { log = createLogger(loadConfig().observability.logLevel), shutdownSignals } = options;
+  Runtime.install({ logger: temporalLogger(log), ...(shutdownSignals && { shutdownSignals }) });
+}
+
+/**
+ * A worker process's start (agent, provisioner, controller): its logger at GUST_LOG_LEVEL, the
+ * Temporal Runtime logging through it, tracing when configured, one connection and its client.
+ */
+export async function openWorkerProcess(config: Pick<GustConfig, 'temporal' | 'observability'>): Promise<{
+  log: pino.Logger;
+  connection: NativeConnection;
+  client: Client;
+  /** Closes the connection and flushes tracing: the process's last step. */
+  close(): Promise<void>;
+}> {
+  const log = createLogger(config.observability.logLevel);
+  installTemporalRuntime({ log });
+  await installTracing(config);
+  const connection = await connectTemporal(config);
+  return {
+    log,
+    connection,
+    client: createTemporalClient(connection, config),
+    async close() {
+      await connection.close();
+      await tracing()?.shutdown();
+    },
+  };
+}
 
 export async function connectTemporal(config: Pick<GustConfig, 'temporal'>): Promise<NativeConnection> {
   return NativeConnection.connect({ address: config.temporal.address });
@@ -33,15 +82,16 @@ export function createTemporalClient(
 /**
  * Bundles workflows/ once; pass the result to every Worker that runs workflows. `workflowsPath`:
  * another tree's workflows/ (the upgrade test bundles the previous release's). With tracing
- * installed, the bundle holds its workflow interceptors.
+ * installed, the bundle holds its workflow interceptors. The bundler's warnings and errors go to
+ * `log` (@default a logger at `warn`); its `info` (webpack's build report) is dropped.
  */
 export async function bundleControlPathWorkflows(
-  workflowsPath = require.resolve('../workflows'),
+  options: { workflowsPath?: string; log?: pino.Logger } = {},
 ): Promise<WorkflowBundle> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath,
+    workflowsPath: options.workflowsPath ?? require.resolve('../workflows'),
     workflowInterceptorModules: tracing()?.workflowInterceptorModules,
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+    logger: temporalLogger(noMoreVerboseThan(options.log ?? createLogger(), 'warn')),
   });
   return { code };
 }

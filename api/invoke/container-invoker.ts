@@ -73,7 +73,8 @@ export class ContainerInvoker implements Invoker {
     const received = this.#now();
     const { action } = request;
     const { router } = this.#deps;
-    const ref = actionRefOf(action);
+    // Containers serve one invoking namespace (audit L9): another namespace's runs never share them.
+    const ref = actionRefOf(action, request.namespace);
     const warm = router.acquire(ref);
     if (warm) return { kind: 'admitted', ran: this.#runAndRelease(warm, request, received) };
     const cell = this.#capacity.missing(action, ref) > 0 ? this.#claimStemCell(action, ref) : undefined;
@@ -126,7 +127,7 @@ export class ContainerInvoker implements Invoker {
     const cell = router.claimStemCell(action.exec.kind, action.limits.memory, ref, action.limits.concurrency);
     if (cell) {
       control
-        .stemCellClaimed(cell.lease, action)
+        .stemCellClaimed(cell.lease, action, ref.invoker)
         .catch((error: unknown) => log.warn({ err: error }, 'stem-cell claim report failed'));
     }
     return cell;

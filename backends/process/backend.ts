@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger, type Logger } from '../../common/logger';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import { nodejsRuntimeEntry } from '../../runtimes/nodejs/runtime-entry';
 import { unixAddress } from '../../runtimes/runtime-address';
@@ -22,8 +23,10 @@ export interface ProcessBackendOptions {
   runtimeEntry?: string;
   /** How long a child may take to listen. @default 10000 */
   readyTimeoutMs?: number;
-  /** Print the no-isolation warning. @default true */
+  /** Log the no-isolation warning. @default true */
   warn?: boolean;
+  /** Where that warning goes. @default a pino logger at `warn` */
+  log?: Logger;
 }
 
 interface Child {
@@ -36,12 +39,10 @@ interface Child {
   readers: Set<QueuedActivationLogReader>;
 }
 
-const WARNING = `
-################################################################################
-# GUST PROCESS BACKEND: actions run as plain child processes of this process.  #
-# There is NO isolation: no memory/CPU/pid limits, full access to files and    #
-# network as this user. Use it for tests and development only.                 #
-################################################################################`;
+const WARNING =
+  'GUST PROCESS BACKEND: actions run as plain child processes of this process. There is NO ' +
+  'isolation: no memory/CPU/pid limits, full access to files and network as this user. Use it ' +
+  'for tests and development only.';
 
 export class ProcessBackend implements ContainerBackend {
   readonly name = 'process';
@@ -60,7 +61,7 @@ export class ProcessBackend implements ContainerBackend {
     this.#hostId = options.hostId;
     this.#entry = options.runtimeEntry ?? nodejsRuntimeEntry();
     this.#readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
-    if (options.warn ?? true) console.warn(WARNING);
+    if (options.warn ?? true) (options.log ?? createLogger()).warn({ backend: this.name }, WARNING);
     process.on('exit', this.#killAll);
   }
 

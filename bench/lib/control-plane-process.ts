@@ -8,7 +8,6 @@
 // Messages child → parent: ready, a create seen by the agent (for the suite's "creates settled"
 // wait), stopped. Parent → child: stop. The child stops itself when the parent goes away.
 import { fork } from 'node:child_process';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type {
   ActivationLogReader,
   ContainerBackend,
@@ -17,11 +16,13 @@ import type {
 } from '../../backends/backend';
 import { DockerBackend } from '../../backends/docker/backend';
 import type { GustConfig } from '../../common/config';
+import { createLogger } from '../../common/logger';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import { startAgent } from '../../workers/agent';
 import { startProvisioner } from '../../workers/provisioner';
 import {
   bundleControlPathWorkflows,
+  installTemporalRuntime,
   connectTemporal,
   createTemporalClient,
   type RunningWorker,
@@ -130,7 +131,7 @@ export function startControlPlaneProcess(config: GustConfig, scope: Scope): Prom
 async function main(): Promise<void> {
   const { config, scope } = JSON.parse(process.argv[2]!) as { config: GustConfig; scope: Scope };
   const send = (message: ToParent): void => void process.send?.(message);
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  installTemporalRuntime({ log: createLogger(config.observability.logLevel), shutdownSignals: [] });
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const docker = new DockerBackend({
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((error: unknown) => {
     void process.send?.({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
-    console.error(error);
+    createLogger('error').error({ err: error }, 'the bench control plane failed');
     process.exit(1);
   });
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, type NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { ContainerBackend } from '../../backends/backend';
 import { DockerBackend } from '../../backends/docker/backend';
 import { loadConfig, type GustConfig } from '../../common/config';
@@ -19,7 +19,7 @@ import type { ActivationWriter } from '../../api/activation-writer';
 import { openStores } from '../../store/open-stores';
 import { createControlPlane } from '../../workers/control-plane';
 import { startController } from '../../workers/controller';
-import { connectTemporal, createTemporalClient } from '../../workers/temporal';
+import { connectTemporal, createTemporalClient, installTemporalRuntime } from '../../workers/temporal';
 import type { Scope } from '../../workflows/scope';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
 import { SwitchableActivationStore } from './discard-store';
@@ -54,13 +54,8 @@ export interface BenchStackOptions {
   log: (line: string) => void;
 }
 
-let runtimeInstalled = false;
-
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+  installTemporalRuntime();
   const base = loadConfig();
   const pid = process.pid;
   const hostId = `bench${pid}`;

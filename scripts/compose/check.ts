@@ -4,7 +4,8 @@
 // activation record back from the store (Cassandra) and checks it, and deletes the action.
 //   COMPOSE_APIHOST=http://127.0.0.1:13233 COMPOSE_API_KEY=uuid:secret COMPOSE_CASSANDRA_PORT=19042 \
 //     node dist/scripts/compose/check.js
-// Exits 0 when every check holds; otherwise prints what differed and exits 1.
+// Exits 0 when every check holds; otherwise prints what differed and exits 1. A check for a human
+// (or CI's log) to read: plain stdout/stderr, not Gust's JSON log.
 import { deepStrictEqual } from 'node:assert/strict';
 import { Client, types } from 'cassandra-driver';
 import openwhisk from 'openwhisk';

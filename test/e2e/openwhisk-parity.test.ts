@@ -642,6 +642,7 @@ describe('fresh caches across two controllers', () => {
     }
     expect(await owB.actions.invoke({ name: 'fresh', blocking: true, result: true })).toEqual({ v: 10 });
     delays.sort((a, b) => a - b);
+    // A figure for the human reading the test output (reported, not asserted: no timed assertions).
     console.log(
       `cache propagation across controllers over ${delays.length} updates: median ${delays[5]} ms, max ${delays[9]} ms`,
     );

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
   try {
     const [uuid, secret] = gust.apiKey.split(':');
     const seed = Number(process.env.GUST_FUZZ_SEED ?? Math.floor(Math.random() * 1e9));
+    // The fuzzer's progress and verdict are for the human at the terminal: plain stdout.
     console.log(`fuzz: ${gust.apihost}/api/v1/api-docs, seed ${seed}`);
     const code = await run(
       schemathesis,

@@ -40,9 +40,11 @@ require.extensions['.ts'] = (module, filename) => {
 };
 const { startAgent } = require(${JSON.stringify(join(ROOT, 'workers', 'agent.ts'))});
 const { DockerBackend } = require(${JSON.stringify(join(ROOT, 'backends', 'docker', 'backend.ts'))});
-const { NativeConnection, Runtime, DefaultLogger } = require('@temporalio/worker');
+const { installTemporalRuntime } = require(${JSON.stringify(join(ROOT, 'workers', 'temporal.ts'))});
+const { createLogger } = require(${JSON.stringify(join(ROOT, 'common', 'logger.ts'))});
+const { NativeConnection } = require('@temporalio/worker');
 const { Client } = require('@temporalio/client');
-Runtime.install({ logger: new DefaultLogger('WARN') });
+installTemporalRuntime();
 (async () => {
   const [prefix, hostId, socketPath, leaseTimeoutMs, slowMs] = process.argv.slice(2);
   const docker = new DockerBackend({ hostId, capacityMB: 4096, socketPath });
@@ -61,7 +63,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
     pools: { stemCells: [], keepAliveMs: 60000, scaleDownIntervalMs: 60000, reconcileIntervalMs: 60000, leaseTimeoutMs: Number(leaseTimeoutMs) } };
   await startAgent({ connection, client, backend, config, scope: { prefix } });
   process.send?.({ ready: true });
-})().catch((err) => { console.error(err); process.exit(1); });
+})().catch((err) => { createLogger('error').error({ err }, 'agent child failed'); process.exit(1); });
 `,
   );
   return file;
@@ -143,7 +145,7 @@ test('killing the docker agent mid-create and restarting it ends with exactly th
 
   expect(await owned()).toEqual(before); // the same two containers: no duplicates, no orphans
   expect(leases.map((l) => l.container.name).sort()).toEqual(before);
-  const inventory = await h.inventory(h.names.actionPoolId(NS, 'crash'));
+  const inventory = await h.inventory(h.names.actionPoolId({ namespace: NS, name: 'crash' }));
   expect(inventory.containers.map((c) => c.state)).toEqual(['leased', 'leased']);
   second.child.kill('SIGKILL');
 });

@@ -2,7 +2,7 @@
 // the shared Temporal dev server, all under one id/task-queue prefix, plus a recording router.
 import { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerBackend } from '../../backends/backend';
@@ -14,18 +14,16 @@ import { startAgent } from '../../workers/agent';
 import { startControllerWorker, type RunningController } from '../../workers/controller-worker';
 import { createControlPlane } from '../../workers/control-plane';
 import { startProvisioner, type ClusterHost } from '../../workers/provisioner';
-import { bundleControlPathWorkflows, type RunningWorker } from '../../workers/temporal';
+import {
+  bundleControlPathWorkflows,
+  installTemporalRuntime,
+  type RunningWorker,
+} from '../../workers/temporal';
 import { inventoryQuery, type PoolInventory } from '../../workflows/messages';
 import { scopedNames, type Scope } from '../../workflows/scope';
+import { deleteSchedulesOf } from '../temporal-leftovers';
 
 export const TEMPORAL_ADDRESS = process.env.GUST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-
-let runtimeInstalled = false;
-export function quietTemporalLogs(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-}
 
 /** The test's stand-in for a controller's router: records what the workflows lease and revoke. */
 export class RecordingRouter implements RouterLeases {
@@ -158,7 +156,7 @@ export async function createHarness(
   bundle?: WorkflowBundle,
   address = TEMPORAL_ADDRESS,
 ): Promise<ControlPathHarness> {
-  quietTemporalLogs();
+  installTemporalRuntime();
   const scope: Scope = { prefix };
   const names = scopedNames(scope);
   const connection = await NativeConnection.connect({ address });
@@ -215,12 +213,7 @@ export async function createHarness(
     async close() {
       // Workers first: a running agent or controller would restart the hosts workflow with its heartbeat.
       await Promise.allSettled(workers.map((w) => w.stop()));
-      for (const id of [names.scaleDownScheduleId, names.reconcileScheduleId]) {
-        await client.schedule
-          .getHandle(id)
-          .delete()
-          .catch(() => undefined);
-      }
+      await deleteSchedulesOf(client, prefix);
       for await (const wf of client.workflow.list({
         query: `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`,
       })) {

@@ -8,9 +8,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { bundleControlPathWorkflows } from '../../workers/temporal';
+import { bundleControlPathWorkflows, installTemporalRuntime } from '../../workers/temporal';
 import * as workflows from '../../workflows';
-import { quietTemporalLogs, replayFailures } from './control-harness';
+import { replayFailures } from './control-harness';
 
 jest.setTimeout(120_000);
 
@@ -25,7 +25,7 @@ test('every workflow type the workers register has a recorded history', () => {
 });
 
 test('the recorded histories replay without non-determinism', async () => {
-  quietTemporalLogs();
+  installTemporalRuntime();
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
   const histories = files.map((file) => ({
     workflowId: file,

@@ -19,6 +19,7 @@ export const kubernetesAvailable = process.env.CI === 'true' || existsSync(kubeC
  */
 export const describeKubernetes: jest.Describe =
   typeof describe === 'undefined' ? (undefined as never) : kubernetesAvailable ? describe : describe.skip;
+// A note to whoever runs jest (shown against this file), not a log line.
 if (!kubernetesAvailable)
   console.warn(`no ${kubeConfigPath}: Kubernetes tests skipped (npm run stack -- start kubernetes)`);
 

@@ -33,8 +33,9 @@ async function recordReleaseBundle(commit: string): Promise<void> {
     execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', '-o', tar, commit, '--', ...sources]);
     execFileSync('tar', ['-xf', tar, '-C', dir]);
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    const { code } = await bundleControlPathWorkflows(join(dir, 'workflows', 'index.ts'));
+    const { code } = await bundleControlPathWorkflows({ workflowsPath: join(dir, 'workflows', 'index.ts') });
     writeFileSync(recorded(commit), gzipSync(code, { level: 9 }));
+    // A command-line tool (see the header): its result is for the human who ran it.
     console.log(`recorded ${recorded(commit)} (${code.length} bytes of bundle)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -72,6 +72,7 @@ test('every accepted record is stored although Cassandra is frozen for several s
 
   const count = await store.count(namespace, {});
   const sample = await store.get(namespace, record(namespace, RECORDS - 1).activationId);
+  // A figure for the human reading the test output (reported, not asserted: no timed assertions).
   console.log(
     `outage test: ${RECORDS} records in ${Date.now() - started} ms; ${OUTAGE_MS} ms frozen; ` +
       `${failures.length} failed attempts; ${pendingAtResume} pending at resume, all written ${recoveredMs} ms after`,

@@ -63,6 +63,7 @@ test('invocations per minute: two controllers admit the namespace-wide limit, no
       (error: unknown) => refused.push(refusal(error)),
     );
   }
+  // A figure for the human reading the test output (reported, not asserted: no timed assertions).
   console.log(
     `rate: ${admitted} of 20 admitted across two controllers (limit ${LIMITS.invocationsPerMinute}/min)`,
   );
@@ -91,6 +92,7 @@ test('concurrent invocations: two controllers hold the namespace-wide limit in f
       (error: unknown) => refused.push(refusal(error)),
     );
   }
+  // A figure for the human reading the test output (reported; the assertion follows).
   console.log(
     `concurrent: ${accepted} of 6 accepted across two controllers (limit ${LIMITS.concurrentInvocations})`,
   );

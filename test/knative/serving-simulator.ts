@@ -42,6 +42,7 @@ import {
   type V1Container,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { createLogger, type Logger } from '../../common/logger';
 
 export const SERVING = { group: 'serving.knative.dev', version: 'v1', plural: 'services' } as const;
 const LABEL = {
@@ -71,6 +72,8 @@ export interface KnativeServingSimulatorOptions {
   stableWindowMs?: number;
   /** How long a request may wait for a pod before 503. @default 120000 */
   bufferTimeoutMs?: number;
+  /** Where reconcile failures go. @default a pino logger at `warn` */
+  log?: Logger;
 }
 
 interface KService {
@@ -164,7 +167,10 @@ function portFree(port: number): Promise<boolean> {
 }
 
 export class KnativeServingSimulator {
-  readonly #options: Required<Omit<KnativeServingSimulatorOptions, 'gatewayPort'>> & { gatewayPort: number };
+  readonly #options: Required<Omit<KnativeServingSimulatorOptions, 'gatewayPort' | 'log'>> & {
+    gatewayPort: number;
+  };
+  readonly #log: Logger;
   readonly #config = new KubeConfig();
   readonly #core: CoreV1Api;
   readonly #objects: CustomObjectsApi;
@@ -189,6 +195,7 @@ export class KnativeServingSimulator {
       gatewayPort: 0,
       ...options,
     };
+    this.#log = options.log ?? createLogger();
     this.#config.loadFromFile(options.kubeconfig);
     this.#core = this.#config.makeApiClient(CoreV1Api);
     this.#objects = this.#config.makeApiClient(CustomObjectsApi);
@@ -344,7 +351,7 @@ export class KnativeServingSimulator {
       try {
         await this.#reconcileAll();
       } catch (error) {
-        if (!this.#stopped) console.warn('[knative simulator] reconcile failed:', (error as Error).message);
+        if (!this.#stopped) this.#log.warn({ err: error }, 'knative simulator: reconcile failed');
       }
     });
   }

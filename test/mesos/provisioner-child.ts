@@ -2,14 +2,15 @@
 // with scripts/run-ts.js, it says `{ ready: true }` over IPC once its worker polls.
 //   provisioner-child.ts <scope prefix> <master url> <framework name>
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
+import { createLogger } from '../../common/logger';
 import { startProvisioner } from '../../workers/provisioner';
-import { bundleControlPathWorkflows } from '../../workers/temporal';
+import { bundleControlPathWorkflows, installTemporalRuntime } from '../../workers/temporal';
 import { testConfig } from '../integration/control-harness';
 
 async function main(): Promise<void> {
   const [prefix, masterUrl, frameworkName] = process.argv.slice(2) as [string, string, string];
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime();
   const connection = await NativeConnection.connect({
     address: process.env.GUST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
   });
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   process.send?.({ ready: true });
 }
 
-main().catch((err) => {
-  console.error(err);
+main().catch((err: unknown) => {
+  createLogger('error').error({ err }, 'the mesos provisioner child failed');
   process.exit(1);
 });

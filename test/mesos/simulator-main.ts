@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     // Tasks of a previous run of this master (kept running) come back.
     recover: true,
   }).start();
+  // For the human starting the simulator by hand: where it listens, on plain stdout.
   console.log(`SIMULATED Mesos master (not Apache Mesos) on ${master.url}; agents:`);
   for (const agent of master.agents()) console.log(`  ${agent.id} ${agent.url}`);
   const stop = (): void => {

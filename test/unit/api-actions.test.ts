@@ -2,6 +2,7 @@
 // get with and without code, list (skip/limit/count), delete, packages' actions.
 import type { TestApp } from './api-test-server';
 import { startTestApp } from './api-test-server';
+import { useFakeClock } from './fake-time';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -109,9 +110,14 @@ describe('actions', () => {
   });
 
   test('list: summaries, newest first, skip/limit/count', async () => {
-    for (const name of ['l1', 'l2', 'l3']) {
-      await t.server.call({ method: 'PUT', url: url(name), payload: nodeAction() });
-      await new Promise((resolve) => setTimeout(resolve, 2));
+    const clock = useFakeClock(); // one millisecond between the three: newest first is l3
+    try {
+      for (const name of ['l1', 'l2', 'l3']) {
+        await t.server.call({ method: 'PUT', url: url(name), payload: nodeAction() });
+        clock.tick();
+      }
+    } finally {
+      jest.useRealTimers();
     }
     const all = (await t.server.call({ url: '/api/v1/namespaces/_/actions?limit=0' })).json<
       Record<string, unknown>[]

@@ -1,7 +1,9 @@
 // ActivationWriter: batching, retry until stored, back-pressure, flush/close. The store is an
-// in-memory fake that fails on demand (pure logic under test).
+// in-memory fake that fails on demand (pure logic under test). Fake time: the writer's flush
+// interval, back-offs and close deadline are timers, moved by the tests (test/unit/fake-time.ts).
 import { ActivationWriter } from '../../api/activation-writer';
 import type { Activation } from '../../common/types';
+import { advanceUntilSettled, useFakeTimeInEachTest } from './fake-time';
 
 function record(i: number): Activation {
   return {
@@ -40,6 +42,8 @@ class FakeStore {
 }
 
 describe('ActivationWriter', () => {
+  useFakeTimeInEachTest();
+
   test('a full batch is written at once, in one putBatch', async () => {
     const store = new FakeStore();
     const writer = new ActivationWriter(store, { batchSize: 5, flushIntervalMs: 1_000 });
@@ -54,7 +58,9 @@ describe('ActivationWriter', () => {
     writer.write(record(1));
     writer.write(record(2));
     expect(store.batches).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await jest.advanceTimersByTimeAsync(19);
+    expect(store.batches).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
     expect(store.batches).toEqual([2]);
   });
 
@@ -80,14 +86,14 @@ describe('ActivationWriter', () => {
     });
     store.failing = true;
     for (let i = 0; i < 35; i++) writer.write(record(i));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await jest.advanceTimersByTimeAsync(150);
     expect(store.stored.size).toBe(0);
     expect(writer.pending).toBe(35);
     expect(errors.length).toBeGreaterThan(3);
     // Back-off: the attempts in 150 ms are far fewer than a tight loop would make.
     expect(store.attempts).toBeLessThan(60);
     store.failing = false;
-    await writer.flush();
+    await advanceUntilSettled(writer.flush());
     expect(store.stored.size).toBe(35);
     expect(writer.stats().failedAttempts).toBe(errors.length);
     // An outage is no verdict on any record: all were written whole.
@@ -117,7 +123,7 @@ describe('ActivationWriter', () => {
 
   test('a record refused while others are written is split out and stored shrunk', async () => {
     const { store, writer, dead } = refusing((r) => r.logs.some((line) => line.length > 500));
-    await writer.flush();
+    await advanceUntilSettled(writer.flush());
     expect(store.stored.size).toBe(20);
     expect(store.stored.get(record(7).activationId)!.logs).toEqual([
       'The activation record was too large to store: its logs were dropped and its result cut.',
@@ -129,7 +135,7 @@ describe('ActivationWriter', () => {
   test('a record refused even shrunk is dead-lettered, once; the others are stored', async () => {
     const id = record(7).activationId;
     const { store, writer, dead } = refusing((r) => r.activationId === id);
-    await writer.flush();
+    await advanceUntilSettled(writer.flush());
     expect(store.stored.size).toBe(19);
     expect(dead).toEqual([id]);
     expect(writer.stats()).toMatchObject({ accepted: 20, written: 19, pending: 0, deadLettered: 1 });
@@ -155,11 +161,11 @@ describe('ActivationWriter', () => {
     const room = writer.waitForRoom().then(() => {
       roomMade = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await jest.advanceTimersByTimeAsync(30);
     expect(roomMade).toBe(false);
     store.failing = false;
-    await room;
-    await writer.flush();
+    await advanceUntilSettled(room);
+    await advanceUntilSettled(writer.flush());
     expect(store.stored.size).toBe(5);
     expect(writer.saturated).toBe(false);
   });
@@ -169,8 +175,10 @@ describe('ActivationWriter', () => {
     store.delayMs = 30;
     const writer = new ActivationWriter(store, { batchSize: 3, flushIntervalMs: 1 });
     for (let i = 0; i < 3; i++) writer.write(record(i));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    await writer.flush();
+    await jest.advanceTimersByTimeAsync(5);
+    expect(store.attempts).toBe(1); // the batch is in the store's hands, not yet stored
+    expect(store.stored.size).toBe(0);
+    await advanceUntilSettled(writer.flush());
     expect(store.stored.size).toBe(3);
   });
 
@@ -189,9 +197,11 @@ describe('ActivationWriter', () => {
     const writer = new ActivationWriter(store, { batchSize: 50, flushIntervalMs: 1, retryInitialMs: 5 });
     writer.write(record(1));
     writer.write(record(2));
-    await expect(writer.close(50)).rejects.toThrow('2 activation records not yet written');
+    await expect(advanceUntilSettled(writer.close(50))).rejects.toThrow(
+      '2 activation records not yet written',
+    );
     store.failing = false;
-    await writer.flush();
+    await advanceUntilSettled(writer.flush());
     expect(store.stored.size).toBe(2);
   });
 

@@ -4,6 +4,7 @@ import { makeAuthKey } from '../../api/api-keys';
 import type { Activation } from '../../common/types';
 import type { TestApp } from './api-test-server';
 import { basicAuth, startTestApp } from './api-test-server';
+import { useFakeClock } from './fake-time';
 
 let t: TestApp;
 const ids: string[] = [];
@@ -22,6 +23,7 @@ beforeAll(async () => {
     url: '/api/v1/namespaces/_/actions/pk/one',
     payload: { exec: { kind: 'nodejs:20', code: 'x' } },
   });
+  const clock = useFakeClock(); // one millisecond between the activations: newest first is stable
   for (const name of ['one', 'two', 'one', 'pk/one']) {
     const r = await t.server.call({
       method: 'POST',
@@ -29,8 +31,9 @@ beforeAll(async () => {
       payload: { n: name },
     });
     ids.push(r.json<Activation>().activationId);
-    await new Promise((resolve) => setTimeout(resolve, 3));
+    clock.tick();
   }
+  jest.useRealTimers();
   await t.writer.flush();
 });
 afterAll(() => t.close());

@@ -118,7 +118,8 @@ describe('Authenticator', () => {
     clock.now = 2_000;
     // Served once more while the background check runs, then refused.
     expect(auth.authenticate(header)).toMatchObject({ namespace: 'revalidated' });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The check is a store read (SQLite answers in the same turn): one turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
     await expect(Promise.resolve().then(() => auth.authenticate(header))).rejects.toMatchObject({
       statusCode: 401,
     });

@@ -1,13 +1,13 @@
 // The invoke route: status codes by outcome, result=true, arrays, 202 past the wait, parameter
 // precedence, final parameters, payload limit, throttles, overload, and records reaching the writer.
 import type { Activation } from '../../common/types';
-import type { TestApp } from './api-test-server';
-import { startTestApp } from './api-test-server';
+import type { TestApp, ScriptedInvoker } from './api-test-server';
+import { startTestApp, until } from './api-test-server';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ blockingWaitMs: 300, invocationsPerMinute: 10_000, concurrentInvocations: 1_000 });
-  for (const name of ['echo', 'app-error', 'dev-error', 'whisk-error', 'array', 'slow', 'crash']) {
+  for (const name of ['echo', 'app-error', 'dev-error', 'whisk-error', 'array', 'held', 'crash']) {
     await t.server.call({
       method: 'PUT',
       url: `/api/v1/namespaces/_/actions/${name}`,
@@ -16,6 +16,7 @@ beforeAll(async () => {
   }
 });
 afterAll(() => t.close());
+const scripted = (app: TestApp) => app.invoker as ScriptedInvoker;
 
 const invoke = (name: string, query = '', payload: unknown = {}) =>
   t.server.call({ method: 'POST', url: `/api/v1/namespaces/_/actions/${name}${query}`, payload });
@@ -65,17 +66,21 @@ describe('invoke', () => {
   });
 
   test('past the blocking wait: 202, and the activation still completes and is recorded', async () => {
-    const r = await invoke('slow', '?blocking=true', { ms: 500 });
+    const r = await invoke('held', '?blocking=true');
     expect(r.statusCode).toBe(202);
     const { activationId } = r.json<{ activationId: string }>();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The activation completes after the answer, and is recorded (its record goes to the writer
+    // in the same turn as the run settles).
+    scripted(t).release();
+    await until(() => scripted(t).running === 0);
     await t.writer.flush();
     const record = await t.server.call({ url: `/api/v1/namespaces/_/activations/${activationId}` });
-    expect(record.json()).toMatchObject({ activationId, response: { result: { slept: true } } });
+    expect(record.json()).toMatchObject({ activationId, response: { result: { held: true } } });
   });
 
   test('timeout query parameter: shorter wait, and bounds', async () => {
-    expect((await invoke('slow', '?blocking=true&timeout=50', { ms: 150 })).statusCode).toBe(202);
+    expect((await invoke('held', '?blocking=true&timeout=50')).statusCode).toBe(202);
+    scripted(t).release();
     const bad = await invoke('echo', '?blocking=true&timeout=0');
     expect(bad.statusCode).toBe(400);
     expect(bad.json<{ error: string }>().error).toBe('Timeout must be number of milliseconds up to 300.');
@@ -190,24 +195,25 @@ describe('throttles and overload', () => {
     try {
       await limited.server.call({
         method: 'PUT',
-        url: '/api/v1/namespaces/_/actions/slow',
+        url: '/api/v1/namespaces/_/actions/held',
         payload: { exec: { kind: 'nodejs:20', code: 'x' } },
       });
       const first = limited.server.call({
         method: 'POST',
-        url: '/api/v1/namespaces/_/actions/slow?blocking=true',
-        payload: { ms: 300 },
+        url: '/api/v1/namespaces/_/actions/held?blocking=true',
+        payload: {},
       });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => scripted(limited).running === 1); // the first is in flight
       const second = await limited.server.call({
         method: 'POST',
-        url: '/api/v1/namespaces/_/actions/slow',
+        url: '/api/v1/namespaces/_/actions/held',
         payload: {},
       });
       expect(second.statusCode).toBe(429);
       expect(second.json<{ error: string }>().error).toBe(
         'Too many concurrent requests in flight (count: 1, allowed: 1).',
       );
+      scripted(limited).release();
       expect((await first).statusCode).toBe(200);
     } finally {
       await limited.close();
@@ -232,7 +238,7 @@ describe('throttles and overload', () => {
         url: '/api/v1/namespaces/_/actions/echo?blocking=true',
         payload: {},
       });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await until(() => app.writer.saturated); // its record is in the writer, unwritten
       const r = await app.server.call({
         method: 'POST',
         url: '/api/v1/namespaces/_/actions/echo',

@@ -86,16 +86,37 @@ export function completedRecord(
 }
 
 /**
- * Behaviour by action name: `app-error`, `dev-error`, `whisk-error`, `array`, `slow` (waits
- * `params.ms`), `crash` (breaks the invoker's promise never to reject); otherwise success with
- * `{ params }` as result and one log line. (A full queue is tested over the real invoker:
- * api-invoke-core.test.ts.)
+ * Waits, a turn of the event loop at a time (no clock), until `condition` holds: for what a real
+ * server does in the background (a request received, a record handed to the writer).
+ */
+export async function until(condition: () => boolean, turns = 100_000): Promise<void> {
+  for (let turn = 0; !condition(); turn++) {
+    if (turn >= turns) throw new Error(`the condition did not hold within ${turns} turns of the event loop`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * Behaviour by action name: `app-error`, `dev-error`, `whisk-error`, `array`, `held` (runs until
+ * `release()`), `crash` (breaks the invoker's promise never to reject); otherwise success with `{ params }` as result and one log line. (A full queue is tested
+ * over the real invoker: api-invoke-core.test.ts.)
  */
 export class ScriptedInvoker implements Invoker {
   readonly requests: InvokeRequest[] = [];
+  /** Runs not yet settled. */
+  running = 0;
+  #held: Array<() => void> = [];
   invoke(request: InvokeRequest): Admission {
     this.requests.push(request);
-    return { kind: 'admitted', ran: this.#run(request) };
+    this.running += 1;
+    const ran = this.#run(request);
+    void ran.finally(() => (this.running -= 1)).catch(() => undefined);
+    return { kind: 'admitted', ran };
+  }
+
+  /** Lets every `held` run finish. */
+  release(): void {
+    for (const resolve of this.#held.splice(0)) resolve();
   }
 
   async #run(request: InvokeRequest): Promise<Ran> {
@@ -109,9 +130,9 @@ export class ScriptedInvoker implements Invoker {
         return { activation: completedRecord(request, 'whisk internal error', { error: 'whisk' }), logs };
       case 'array':
         return { activation: completedRecord(request, 'success', [1, 2, 3]), logs };
-      case 'slow':
-        await new Promise((resolve) => setTimeout(resolve, Number(request.params.ms ?? 100)));
-        return { activation: completedRecord(request, 'success', { slept: true }), logs };
+      case 'held':
+        await new Promise<void>((resolve) => this.#held.push(resolve));
+        return { activation: completedRecord(request, 'success', { held: true }), logs };
       case 'crash':
         throw new Error('boom');
       default:

@@ -3,6 +3,7 @@ import { Router } from '../../api/invoke/router';
 import { SILENT_LOGGER } from '../../common/logger';
 import type { ControlPlane } from '../../common/contracts';
 import type { ActionRef } from '../../common/types';
+import { useFakeTimeInEachTest } from './fake-time';
 import { testAction, testLease } from './fixtures';
 
 const ref: ActionRef = { namespace: 'guest', name: 'burst', version: '0.0.1' };
@@ -86,34 +87,6 @@ describe('CapacityRequests', () => {
     expect(asked).toEqual([1]);
   });
 
-  it('retries a failed request instead of failing the queue', async () => {
-    const { router, asked, arrive } = setup(2);
-    arrive();
-    await new Promise((resolve) => setTimeout(resolve, 450));
-    expect(asked).toEqual([1]);
-    expect(router.queued(ref)).toBe(1);
-  });
-
-  it('fails the queue at once and refuses cold starts while the control path is unavailable (audit M3)', async () => {
-    // gRPC UNAVAILABLE, as the Temporal client reports a server that is down.
-    const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14 });
-    const { router, asked, capacity, advance } = setup(1, unavailable);
-    expect(capacity.available()).toBe(true);
-    const waiting = router.enqueue(ref)!;
-    capacity.topUp(action(1), ref);
-    await expect(waiting).rejects.toThrow(/provisioning service \(Temporal\) does not answer/);
-    expect(router.queued(ref)).toBe(0);
-    expect(capacity.available()).toBe(false); // new cold starts: 503 at once
-    advance(2_000);
-    expect(capacity.available()).toBe(true); // one probe gets through
-    expect(capacity.available()).toBe(false);
-    void router.enqueue(ref);
-    capacity.topUp(action(1), ref);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // past the first retry's back-off
-    expect(asked).toEqual([1]); // the probe's request was accepted: the breaker closes
-    expect(capacity.available()).toBe(true);
-  });
-
   it('forgets a demand, and the Action it holds, once its leases are in (audit H4)', async () => {
     const { router, capacity } = setup();
     for (let v = 0; v < 1000; v++) {
@@ -135,5 +108,37 @@ describe('CapacityRequests', () => {
     capacity.topUp(action(1), ref);
     await settle();
     expect(asked).toEqual([1, 1]);
+  });
+});
+
+describe('CapacityRequests on fake time (its retries wait on timers)', () => {
+  useFakeTimeInEachTest();
+
+  it('retries a failed request instead of failing the queue', async () => {
+    const { router, asked, arrive } = setup(2);
+    arrive();
+    await jest.advanceTimersByTimeAsync(450);
+    expect(asked).toEqual([1]);
+    expect(router.queued(ref)).toBe(1);
+  });
+
+  it('fails the queue at once and refuses cold starts while the control path is unavailable (audit M3)', async () => {
+    // gRPC UNAVAILABLE, as the Temporal client reports a server that is down.
+    const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14 });
+    const { router, asked, capacity, advance } = setup(1, unavailable);
+    expect(capacity.available()).toBe(true);
+    const waiting = router.enqueue(ref)!;
+    capacity.topUp(action(1), ref);
+    await expect(waiting).rejects.toThrow(/provisioning service \(Temporal\) does not answer/);
+    expect(router.queued(ref)).toBe(0);
+    expect(capacity.available()).toBe(false); // new cold starts: 503 at once
+    advance(2_000);
+    expect(capacity.available()).toBe(true); // one probe gets through
+    expect(capacity.available()).toBe(false);
+    void router.enqueue(ref);
+    capacity.topUp(action(1), ref);
+    await jest.advanceTimersByTimeAsync(300); // past the first retry's back-off
+    expect(asked).toEqual([1]); // the probe's request was accepted: the breaker closes
+    expect(capacity.available()).toBe(true);
   });
 });

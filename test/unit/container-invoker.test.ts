@@ -46,7 +46,8 @@ function setup({
   const control: ControlPlane = {
     requestContainers: async (a, n) => {
       calls.push(`request ${a.name} ${n}`);
-      if (leases) setTimeout(() => router.lease([lease('new', true)]), 5);
+      // The lease comes later, as the pool workflow's activity delivers it: a turn of the event loop.
+      if (leases) setImmediate(() => router.lease([lease('new', true)]));
     },
     stemCellClaimed: async (l) => void calls.push(`claimed ${l.container.id}`),
     containerFailed: async (l, reason) => void calls.push(`failed ${l.container.id}: ${reason}`),

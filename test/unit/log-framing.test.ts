@@ -6,6 +6,8 @@ import {
   LOG_NOTICES,
 } from '../../backends/logs/activation-log-collector';
 import { QueuedActivationLogReader } from '../../backends/logs/activation-log-reader';
+import type { LogCollectOptions } from '../../backends/backend';
+import { advanceUntilSettled, useFakeTimeInEachTest } from './fake-time';
 import { DockerFrameDemuxer } from '../../backends/logs/docker-frame-demuxer';
 import { LineAssembler, splitDockerTimestamp } from '../../backends/logs/line-assembler';
 import type { LogLine, LogStream } from '../../backends/logs/log-line';
@@ -127,6 +129,11 @@ describe('activation log collector', () => {
 });
 
 describe('queued activation log reader', () => {
+  // Its waits (for a sentinel, for a quiet stream) are timers: fake time moves them.
+  useFakeTimeInEachTest();
+  const next = (reader: QueuedActivationLogReader, options: LogCollectOptions) =>
+    advanceUntilSettled(reader.next(options));
+
   it('hands out activation after activation, carrying early lines of the next one', async () => {
     const reader = new QueuedActivationLogReader();
     for (const l of [
@@ -140,11 +147,11 @@ describe('queued activation log reader', () => {
     ]) {
       reader.push(l);
     }
-    expect(await reader.next({ limitBytes: 1000, waitMs: 100 })).toEqual([
+    expect(await next(reader, { limitBytes: 1000, waitMs: 100 })).toEqual([
       `${T} stdout: one`,
       `${T} stderr: one err`,
     ]);
-    expect(await reader.next({ limitBytes: 1000, waitMs: 100 })).toEqual([`${T} stdout: two`]);
+    expect(await next(reader, { limitBytes: 1000, waitMs: 100 })).toEqual([`${T} stdout: two`]);
   });
 
   it('waits for lines that arrive later', async () => {
@@ -154,14 +161,14 @@ describe('queued activation log reader', () => {
       reader.push(line('stdout', S));
       reader.push(line('stderr', S));
     }, 20);
-    expect(await reader.next({ limitBytes: 1000, waitMs: 2000 })).toEqual([`${T} stdout: late`]);
+    expect(await next(reader, { limitBytes: 1000, waitMs: 2000 })).toEqual([`${T} stdout: late`]);
   });
 
   it('warns when a sentinel does not come in time', async () => {
     const reader = new QueuedActivationLogReader();
     reader.push(line('stdout', 'x'));
     reader.push(line('stdout', S));
-    const lines = await reader.next({ limitBytes: 1000, waitMs: 30 });
+    const lines = await next(reader, { limitBytes: 1000, waitMs: 30 });
     expect(lines[0]).toBe(`${T} stdout: x`);
     expect(lines[1]).toMatch(
       /stderr: There was an issue while collecting your logs. Data might be missing.$/,
@@ -172,7 +179,7 @@ describe('queued activation log reader', () => {
     const reader = new QueuedActivationLogReader();
     reader.push(line('stderr', 'boom'));
     const started = Date.now();
-    expect(await reader.next({ limitBytes: 1000, waitMs: 5000, sentinels: false })).toEqual([
+    expect(await next(reader, { limitBytes: 1000, waitMs: 5000, sentinels: false })).toEqual([
       `${T} stderr: boom`,
     ]);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -183,7 +190,7 @@ describe('queued activation log reader', () => {
     for (let i = 0; i < 5; i++) reader.push(line('stdout', '0123456789'));
     reader.push(line('stdout', S));
     reader.push(line('stderr', S));
-    const lines = await reader.next({ limitBytes: 1000, waitMs: 100 });
+    const lines = await next(reader, { limitBytes: 1000, waitMs: 100 });
     expect(lines).toHaveLength(3);
     expect(lines[2]).toMatch(/Logs were truncated/);
   });
@@ -193,7 +200,7 @@ describe('queued activation log reader', () => {
     for (let i = 0; i < 100_000; i++) reader.push(line('stdout', ''));
     reader.push(line('stdout', S));
     reader.push(line('stderr', S));
-    const lines = await reader.next({ limitBytes: 100 * 1024 * 1024, waitMs: 100 });
+    const lines = await next(reader, { limitBytes: 100 * 1024 * 1024, waitMs: 100 });
     expect(lines.length).toBeLessThan(200);
     expect(lines[lines.length - 1]).toMatch(/Logs were truncated/);
   });

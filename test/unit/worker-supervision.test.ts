@@ -1,6 +1,10 @@
 // Audit M4: a controller outlives its Temporal worker. A worker that fails is started again after
 // a back-off, and a first start that fails (Temporal down) does not stop the controller starting.
 import { superviseWorker, type SupervisedWorker } from '../../workers/temporal';
+import { advanceUntil, useFakeTimeInEachTest } from './fake-time';
+
+// The back-off between restarts is a timer: fake time moves it.
+useFakeTimeInEachTest();
 
 /** A worker whose run() fails with `error`, or runs until shut down. */
 function worker(error?: Error): SupervisedWorker & { shutDown: boolean; running: boolean } {
@@ -33,7 +37,7 @@ test('a worker that fails fatally is started again, and stop ends the last one',
     onError: (err) => errors.push(err),
     retryMs,
   });
-  while (!healthy.running) await new Promise((resolve) => setTimeout(resolve, 5));
+  await advanceUntil(() => healthy.running);
   expect(supervised.restarts).toBe(1);
   expect(errors).toEqual([new Error('namespace default not found')]);
   await supervised.stop();
@@ -53,7 +57,7 @@ test('a first start that fails (Temporal down) is retried in the background', as
     { onError: (err) => errors.push(err), retryMs },
   );
   // superviseWorker returned although the server was not there; the retries go on.
-  while (!healthy.running) await new Promise((resolve) => setTimeout(resolve, 5));
+  await advanceUntil(() => healthy.running);
   expect(errors).toHaveLength(3);
   await supervised.stop();
   expect(healthy.shutDown).toBe(true);

@@ -7,6 +7,8 @@
 // 2. Without `allowConcurrent`, a /run while another runs is refused (403), it is not queued.
 // 3. A synchronous throw from main stops the runtime; a rejection is an `{error}` result.
 // 4. Both sentinels are written after every /run and after a failed /init, never after a good one.
+// Its console lines are the activation's log stream (OpenWhisk's protocol, read by the controller),
+// not a process log: the runtime runs inside the container, without Gust's logger.
 import { loadAction, type ActionMain } from './load-action';
 import { serializeError } from './serialize-error';
 

@@ -89,6 +89,7 @@ const server = createServer((request, response) => {
   handle(request).then(
     (reply) => send(response, reply),
     (error: unknown) => {
+      // stderr is the container's log (the activation's, as in OpenWhisk's runtimes), not Gust's.
       console.error('[runtime]', 'unexpected failure', error);
       send(response, { status: 500, body: JSON.stringify({ error: 'Internal error.' }) });
     },

@@ -26,6 +26,7 @@ client
   .connect()
   .then(() => client.execute('SELECT release_version FROM system.local'))
   .then((rs) => {
+    // The answer the calling shell script reads (stdout), not a log line.
     console.log(rs.first().release_version);
     return client.shutdown().then(() => process.exit(0));
   })
