@@ -109,9 +109,13 @@ describe('agent endpoint', () => {
   let runtime: Server;
   let endpoint: RunningAgentEndpoint;
   const calls: { url?: string; secret?: string; body: string }[] = [];
+  let goneDirExists = true;
   const hosted: HostedContainers = {
-    runtimeOf: async (name) =>
-      name === 'owned' ? { socketPath: join(dir, 'runtime.sock'), secret: SECRET } : undefined,
+    runtimeOf: async (name) => {
+      if (name === 'owned') return { socketPath: join(dir, 'runtime.sock'), secret: SECRET };
+      if (name === 'gone' && goneDirExists) return { socketPath: join(dir, 'gone.sock'), secret: SECRET };
+      return undefined;
+    },
     ownContainerId: async (name) => (name === 'owned' ? 'id-owned' : undefined),
     state: async () => ({ running: false, exitCode: 137, oomKilled: true }),
     followRawLogs: async () => Readable.from([]),
@@ -179,6 +183,18 @@ describe('agent endpoint', () => {
   ])('answers anything but its four routes with 404: %s %s', async (path, method) => {
     const reply = await fetch(`${endpoint.url}${path}`, { method, headers: { [SECRET_HEADER]: SECRET } });
     expect(reply.status).toBe(404);
+  });
+
+  it('a runtime that is gone from the host is dropped, not served from memory', async () => {
+    // Its directory is still there, its socket is not: a connection error, as on the socket.
+    const client = new RuntimeClient({ secrets: { runtimeSecret: async () => SECRET } });
+    const run = { value: {}, namespace: 'n', action_name: 'a', activation_id: 'x', deadline: '0' };
+    expect(await client.run(`${endpoint.url}/containers/gone`, run, 5000)).toMatchObject({
+      outcome: 'connection-error',
+    });
+    await client.closeAll();
+    goneDirExists = false; // the agent removed the container and its directory
+    expect((await post('/containers/gone/run', { [SECRET_HEADER]: SECRET })).status).toBe(401);
   });
 
   it('serves the state of its own container, only with its secret', async () => {
