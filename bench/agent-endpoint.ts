@@ -7,7 +7,7 @@
 // Prints a table (milliseconds) and the ratio of the medians, and writes
 // bench/results/agent-endpoint-<timestamp>.json.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
@@ -17,22 +17,14 @@ import { startAgentEndpoint } from '../backends/docker/agent-endpoint';
 import { agentRoute, HostRoutes } from '../backends/host-routes';
 import { derivedRuntimeSecret } from '../backends/runtime-secret-key';
 import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../runtimes/nodejs/runtime-entry';
-import { RuntimeClient, type RunPayload } from '../runtimes/runtime-client';
-import { elapsedMs, formatTable, summarize } from './lib/stats';
+import { RuntimeClient } from '../runtimes/runtime-client';
+import { NOOP_INIT, NOOP_RUN } from './lib/runtime-origin';
+import { elapsedMs, formatTable, summarize, writeResults } from './lib/stats';
 
 const RUNS = Number(process.env.RUNS ?? 2000);
 const BLOCK = Number(process.env.BLOCK ?? 100);
 const WARMUP = Number(process.env.WARMUP ?? 200);
-const REPO = join(__dirname, '..');
 const HOST_ID = `bench-agent-${process.pid}`;
-
-const RUN: RunPayload = {
-  value: {},
-  namespace: 'guest',
-  action_name: '/guest/noop',
-  activation_id: '0'.repeat(32),
-  deadline: '0',
-};
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -64,16 +56,12 @@ async function main(): Promise<void> {
   const routes = { socket: container.address, endpoint: agentRoute(endpoint.url, container.name) };
   const samples: Record<keyof typeof routes, number[]> = { socket: [], endpoint: [] };
   try {
-    const init = await client.init(
-      routes.socket,
-      { value: { name: 'noop', main: 'main', code: 'function main() { return {}; }', binary: false } },
-      10_000,
-    );
+    const init = await client.init(routes.socket, NOOP_INIT, 10_000);
     if (init.outcome !== 'response' || init.status !== 200)
       throw new Error(`init failed: ${JSON.stringify(init)}`);
     const once = async (address: string): Promise<number> => {
       const start = process.hrtime.bigint();
-      const result = await client.run(address, RUN, 10_000);
+      const result = await client.run(address, NOOP_RUN, 10_000);
       const ms = elapsedMs(start);
       if (result.outcome !== 'response' || result.status !== 200)
         throw new Error(`run failed: ${JSON.stringify(result)}`);
@@ -99,20 +87,12 @@ async function main(): Promise<void> {
   // A benchmark's report is for the human at the terminal: plain stdout, not the log.
   console.log(formatTable(rows));
   console.log(`p50 ratio endpoint / socket: ×${ratio.toFixed(2)}`);
-  const results = join(REPO, 'bench', 'results');
-  mkdirSync(results, { recursive: true });
-  const file = join(results, `agent-endpoint-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const report = {
-    benchmark: 'agent-endpoint',
-    at: new Date().toISOString(),
-    node: process.version,
+  writeResults('agent-endpoint', {
     settings: { runs: RUNS, block: BLOCK, warmup: WARMUP },
     unit: 'ms',
     results: Object.fromEntries(rows),
     p50Ratio: ratio,
-  };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  });
 }
 
 main().catch((error: unknown) => {
