@@ -65,21 +65,23 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const names = scopedNames(scope);
   const { hostId } = config.agent;
   const log = options.log ?? createLogger('warn');
-  // Before polling the host's queue: a second agent with this id would take half its activities.
-  await refuseDuplicateId(client, scope, { kind: 'host', id: hostId }, heartbeatIntervalMs(config));
-  // Mesos reports lost and failed tasks to their pools itself (the framework workflow).
-  const exits =
-    config.agent.backend === 'mesos' ? undefined : reportContainerExits({ backend, client, hostId, log });
   if (config.agent.endpoint && !config.agent.runtimeSecretKey)
     throw new Error(
       "GUST_AGENT_ENDPOINT_PORT needs GUST_RUNTIME_SECRET_KEY: controllers on other machines derive the runtime secrets of this host's containers from it",
     );
-  const endpoint = config.agent.endpoint
-    ? await startAgentEndpoint({ containers: dockerHost(backend), ...config.agent.endpoint, log })
-    : undefined;
-  const agentUrl = endpoint && advertisedUrl(config.agent.endpoint!, endpoint.url);
+  const hosted = config.agent.endpoint ? dockerHost(backend) : undefined;
+  // Before polling the host's queue: a second agent with this id would take half its activities.
+  await refuseDuplicateId(client, scope, { kind: 'host', id: hostId }, heartbeatIntervalMs(config));
+  const endpoint =
+    hosted && (await startAgentEndpoint({ containers: hosted, ...config.agent.endpoint!, log }));
+  let agentUrl: string | undefined;
+  // Mesos reports lost and failed tasks to their pools itself (the framework workflow).
+  let exits: ReturnType<typeof reportContainerExits> | undefined;
   let worker: Worker;
   try {
+    agentUrl = endpoint && advertisedUrl(config.agent.endpoint!, endpoint.url);
+    exits =
+      config.agent.backend === 'mesos' ? undefined : reportContainerExits({ backend, client, hostId, log });
     worker = await Worker.create({
       connection,
       namespace: client.options.namespace,

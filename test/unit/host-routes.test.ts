@@ -19,6 +19,7 @@ import { agentRoute, containerOfRoute, HostRoutes, routeOf } from '../../backend
 import { derivedRuntimeSecret } from '../../backends/runtime-secret-key';
 import { SECRET_HEADER } from '../../runtimes/nodejs/src/runtime-secret';
 import { RuntimeClient } from '../../runtimes/runtime-client';
+import { advertisedUrl } from '../../workers/agent';
 
 const container = (over: Partial<ContainerInfo> = {}): ContainerInfo => ({
   id: 'c1',
@@ -235,6 +236,17 @@ describe('configuration', () => {
         else process.env[k] = v;
     }
   };
+
+  it('advertises the configured URL, else the bound one, never an any-interface address', () => {
+    const bound = 'http://127.0.0.1:9470';
+    expect(advertisedUrl({ host: '127.0.0.1', port: 9470 }, bound)).toBe(bound);
+    expect(
+      advertisedUrl({ host: '0.0.0.0', port: 9470, advertiseUrl: 'http://127.0.0.2:9470/' }, bound),
+    ).toBe('http://127.0.0.2:9470');
+    expect(() => advertisedUrl({ host: '0.0.0.0', port: 9470 }, 'http://0.0.0.0:9470')).toThrow(
+      'set GUST_AGENT_ADVERTISE_URL',
+    );
+  });
 
   it('has no agent endpoint and no local-hosts list by default (single host)', () => {
     const config = loadConfig();
