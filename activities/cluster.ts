@@ -178,17 +178,28 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
         }
       };
       const listed = await listPoolIds(client, scope, options.unindexedPools);
-      const known = new Set(listed);
-      const unlisted = [...new Set(owners)].filter((id) => !known.has(id));
-      const verdicts = await mapWithConcurrency(unlisted, POOL_QUERY_CONCURRENCY, async (id) =>
-        judgeOwner(await describe(id)),
-      );
-      const doubtful = unlisted
-        .filter((_, i) => verdicts[i] === 'unknown')
-        .map((workflowId): PoolInventory => ({ workflowId, containers: [], unanswered: true }));
-      const alive = unlisted.filter((_, i) => verdicts[i] === 'alive');
-      const found = await mapWithConcurrency([...listed, ...alive], POOL_QUERY_CONCURRENCY, inventory);
-      return [...found.filter((i): i is PoolInventory => i !== null), ...doubtful];
+      const asked = new Set(listed);
+      /** Pools visibility did not list, confirmed by id first: never destroy on doubt. */
+      const confirmed = async (ids: string[]): Promise<PoolInventory[]> => {
+        const fresh = [...new Set(ids)].filter((id) => !asked.has(id));
+        for (const id of fresh) asked.add(id);
+        const found = await mapWithConcurrency(fresh, POOL_QUERY_CONCURRENCY, async (workflowId) => {
+          const verdict = judgeOwner(await describe(workflowId));
+          if (verdict === 'gone') return null;
+          if (verdict === 'unknown') return { workflowId, containers: [], unanswered: true as const };
+          return inventory(workflowId);
+        });
+        return found.filter((i): i is PoolInventory => i !== null);
+      };
+      const found = [
+        ...(await mapWithConcurrency(listed, POOL_QUERY_CONCURRENCY, inventory)).filter(
+          (i): i is PoolInventory => i !== null,
+        ),
+        ...(await confirmed(owners)),
+      ];
+      // An adopted stem cell's label names the stem-cell pool; the action pool that owns it now
+      // may not be listed yet either.
+      return [...found, ...(await confirmed(found.flatMap((i) => i.handedTo ?? [])))];
     },
 
     /** Gives a claimed stem cell to its action's pool, starting the pool if it does not exist. */

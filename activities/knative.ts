@@ -13,6 +13,7 @@ import type { EntityStore } from '../store/entity-store';
 import type {
   AppliedKnativeService,
   KnativeRouteMessage,
+  KnativeServiceKey,
   ReadyKnativeService,
 } from '../workflows/knative-messages';
 
@@ -35,7 +36,8 @@ const DEVELOPER_FAILURE = /image|ErrImage|ImagePull|ContainerMissing|exited|Cras
 
 export function createKnativeActivities({ services, entities, config }: KnativeActivitiesOptions) {
   return {
-    async applyKnativeService(input: { namespace: string; name: string }): Promise<AppliedKnativeService> {
+    /** `invoker`: the Service of another namespace's runs of the action (audit L9). */
+    async applyKnativeService(input: KnativeServiceKey): Promise<AppliedKnativeService> {
       const action = await entities.get<Action>('actions', input.namespace, input.name);
       if (!action) {
         throw ApplicationFailure.nonRetryable(
@@ -43,7 +45,11 @@ export function createKnativeActivities({ services, entities, config }: KnativeA
           'ActionNotFound',
         );
       }
-      const minScale = config.pools.minContainersPerAction[`${input.namespace}/${input.name}`] ?? 0;
+      // The minimum is the owner's: the Services of other namespaces' runs scale to zero (audit L9).
+      const minScale =
+        input.invoker === undefined
+          ? (config.pools.minContainersPerAction[`${input.namespace}/${input.name}`] ?? 0)
+          : 0;
       return services.apply(action, {
         image: imageOf(action),
         imagePullPolicy: config.knative.imagePullPolicy,
@@ -51,7 +57,13 @@ export function createKnativeActivities({ services, entities, config }: KnativeA
         minScale,
         maxScale: config.knative.maxScale,
         keepAliveMs: config.pools.keepAliveMs,
-        runtimeSecret: serviceRuntimeSecret(config.agent.runtimeSecretKey, input.namespace, input.name),
+        runtimeSecret: serviceRuntimeSecret(
+          config.agent.runtimeSecretKey,
+          input.namespace,
+          input.name,
+          input.invoker,
+        ),
+        ...(input.invoker === undefined ? {} : { invoker: input.invoker }),
       });
     },
 
@@ -74,8 +86,13 @@ export function createKnativeActivities({ services, entities, config }: KnativeA
       }
     },
 
-    async deleteKnativeService(input: { namespace: string; name: string }): Promise<void> {
-      await services.delete(input.namespace, input.name);
+    /**
+     * The Service of another namespace's runs (`invoker`), or, for the action's own workflow (the
+     * action was deleted), every Service of the action.
+     */
+    async deleteKnativeService(input: KnativeServiceKey): Promise<void> {
+      if (input.invoker === undefined) await services.deleteAllOf(input.namespace, input.name);
+      else await services.delete(input.namespace, input.name, input.invoker);
     },
   };
 }

@@ -34,7 +34,7 @@ import {
   installTemporalRuntime,
 } from '../workers/temporal';
 import type { Scope } from '../workflows/scope';
-import { terminateRunningWorkflows } from '../test/integration/control-harness';
+import { terminateRunningWorkflows } from '../test/temporal-leftovers';
 import { elapsedMs, formatTable, summarize, type Summary } from './lib/stats';
 
 const BACKEND = (process.env.BACKEND ?? 'docker') as 'docker' | 'process' | 'kubernetes';

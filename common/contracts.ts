@@ -20,10 +20,15 @@ export interface ControlPlane {
   /**
    * Cold path: ask the action's pool workflow for `count` more containers for this controller.
    * Resolves once the pool has accepted the request; the containers arrive through `RouterLeases.lease`.
+   * `invokingNamespace`: whose runs they serve, when not the action's own tenant's (audit L9:
+   * another namespace's containers have a pool of their own; `ActionRef.invoker`).
    */
-  requestContainers(action: Action, count: number): Promise<void>;
-  /** A stem cell was claimed (initialised for `action`): the pools replenish and take ownership. */
-  stemCellClaimed(lease: Lease, action: Action): Promise<void>;
+  requestContainers(action: Action, count: number, invokingNamespace?: string): Promise<void>;
+  /**
+   * A stem cell was claimed (initialised for `action`, for `invokingNamespace` as above): the pools
+   * replenish and take ownership.
+   */
+  stemCellClaimed(lease: Lease, action: Action, invokingNamespace?: string): Promise<void>;
   /** A leased container failed (died, OOM, developer error): remove it and replace if needed. */
   containerFailed(lease: Lease, reason: string): Promise<void>;
 }

@@ -14,14 +14,19 @@ export const CLUSTER_HOST_PREFIX = 'cluster.';
 export const isClusterHost = (hostId: string): boolean => hostId.startsWith(CLUSTER_HOST_PREFIX);
 export const controllerTaskQueue = (controllerId: string): string => `controller-${controllerId}`;
 
-/** Action-pool workflow id. `namespace` may contain a package (`guest/pkg`). */
+/**
+ * Action-pool workflow id: `pool/<namespace>/<action>`, `namespace` may contain a package
+ * (`guest/pkg`); with `~<invoker>` appended for the containers another namespace invokes (audit L9).
+ */
 export const ACTION_POOL_ID_PREFIX = 'pool/';
 export const STEM_CELL_POOL_ID_PREFIX = 'stemcells/';
-export const actionPoolWorkflowId = (namespace: string, action: string): string =>
-  `${ACTION_POOL_ID_PREFIX}${namespace}/${action}`;
-/** Knative service workflow id (GUST_BACKEND=knative): one per action, owns its Knative Service. */
-export const knativeServiceWorkflowId = (namespace: string, action: string): string =>
-  `knative/${namespace}/${action}`;
+export const actionPoolWorkflowId = (ref: ContainerKeyRef): string =>
+  `${ACTION_POOL_ID_PREFIX}${containerKeyPath(ref)}`;
+/**
+ * Knative service workflow id (GUST_BACKEND=knative): one per action and invoking namespace, owns
+ * its Knative Service.
+ */
+export const knativeServiceWorkflowId = (ref: ContainerKeyRef): string => `knative/${containerKeyPath(ref)}`;
 export const stemCellPoolWorkflowId = (kind: string, memoryMB: number): string =>
   `${STEM_CELL_POOL_ID_PREFIX}${kind}/${memoryMB}mb`;
 export const HOSTS_WORKFLOW_ID = 'hosts';
@@ -48,17 +53,56 @@ export const actionPath = (ref: Pick<ActionRef, 'namespace' | 'name'>): string =
 export const actionRevision = (action: Pick<Action, 'version' | 'updated'>): string =>
   `${action.version}+${action.updated}`;
 
-/** The reference to an action's current revision that its containers carry. */
+/**
+ * Audit L9: whose warm containers a run may use. As in OpenWhisk (whose ContainerPool keeps warm
+ * containers per action and invocation namespace), a container serves one invoking namespace only,
+ * so no run sees what another namespace's run left in its memory or /init environment. The invoking
+ * namespace is recorded only when it is not the action's own tenant (an action invoked through a
+ * binding of another namespace's package, or by its fully qualified name): the common case keeps
+ * the router keys, pool ids and labels it always had, and the pools running now stay valid.
+ */
+export const invokerOf = (actionNamespace: string, invokingNamespace: string): string | undefined =>
+  invokingNamespace === tenantOf(actionNamespace) ? undefined : invokingNamespace;
+
+/** What identifies one set of containers: the action and, when not its own, the invoking namespace. */
+export type ContainerKeyRef = Pick<ActionRef, 'namespace' | 'name' | 'invoker'>;
+
+/** Appended to keys and workflow ids for another namespace's containers; `~` is in no entity name. */
+const invokerSuffix = (ref: Pick<ActionRef, 'invoker'>): string =>
+  ref.invoker === undefined ? '' : `~${ref.invoker}`;
+
+/**
+ * One set of containers as a path: `guest/pkg/act` for the action's own namespace, and
+ * `guest/pkg/act~alice` for alice's runs of it. Pool ids, Knative Services and their workflows are
+ * named from it.
+ */
+export const containerKeyPath = (ref: ContainerKeyRef): string => `${actionPath(ref)}${invokerSuffix(ref)}`;
+
+/** The namespace an action's containers count against (its quota): the invoking one (audit L9). */
+export const chargedNamespace = (ref: Pick<ActionRef, 'namespace' | 'invoker'>): string =>
+  ref.invoker ?? tenantOf(ref.namespace);
+
+/**
+ * The reference to an action's current revision that its containers carry, for runs invoked by
+ * `invokingNamespace` (default: the action's own tenant).
+ */
 export const actionRefOf = (
   action: Pick<Action, 'namespace' | 'name' | 'version' | 'updated'>,
-): ActionRef => ({
-  namespace: action.namespace,
-  name: action.name,
-  version: actionRevision(action),
-});
+  invokingNamespace?: string,
+): ActionRef => {
+  const invoker =
+    invokingNamespace === undefined ? undefined : invokerOf(action.namespace, invokingNamespace);
+  return {
+    namespace: action.namespace,
+    name: action.name,
+    version: actionRevision(action),
+    ...(invoker === undefined ? {} : { invoker }),
+  };
+};
 
-/** Key of one action revision in routers and pools. */
-export const actionVersionKey = (ref: ActionRef): string => `${ref.namespace}/${ref.name}@${ref.version}`;
+/** Key of one action revision (and invoking namespace) in routers and pools. */
+export const actionVersionKey = (ref: ActionRef): string =>
+  `${ref.namespace}/${ref.name}@${ref.version}${invokerSuffix(ref)}`;
 
 /** Labels every Gust container carries, so a backend can list what Gust owns. */
 export const LABEL_PREFIX = 'io.gust.';
@@ -70,6 +114,8 @@ export const LABELS = {
   namespace: `${LABEL_PREFIX}namespace`,
   action: `${LABEL_PREFIX}action`,
   version: `${LABEL_PREFIX}version`,
+  /** The invoking namespace, on the containers of another namespace's action (audit L9). */
+  invoker: `${LABEL_PREFIX}invoker`,
   owner: `${LABEL_PREFIX}owner`,
   /** On the forwarder container of a TCP-only image: the name of the action container it serves. */
   forwarderOf: `${LABEL_PREFIX}forwarder-of`,

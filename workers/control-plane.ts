@@ -44,16 +44,17 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   };
 
   return {
-    async requestContainers(action: Action, count: number): Promise<void> {
-      const spec = actionSpecOf(action);
+    async requestContainers(action: Action, count: number, invokingNamespace?: string): Promise<void> {
+      const spec = actionSpecOf(action, invokingNamespace);
       await signalPool(spec, requestContainersSignal, { controllerId, action: spec, count });
     },
 
-    async stemCellClaimed(lease: Lease, action: Action): Promise<void> {
+    async stemCellClaimed(lease: Lease, action: Action, invokingNamespace?: string): Promise<void> {
       const { kind, memoryMB, id } = lease.container;
+      const spec = actionSpecOf(action, invokingNamespace);
       await client.workflow
         .getHandle(names.stemCellPoolId(kind, memoryMB))
-        .signal(stemCellClaimedSignal, { containerId: id, controllerId, action: actionSpecOf(action) });
+        .signal(stemCellClaimedSignal, { containerId: id, controllerId, action: spec });
     },
 
     async containerFailed(lease: Lease, reason: string): Promise<void> {

@@ -144,25 +144,32 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
           clearTimeout(slow);
         }
       };
-      await step('controller', () => gust.controller.stop());
-      await step('agent', async () => agent?.stop());
-      // kubernetes: the provisioner creates the pods itself, so it stops before the leftovers are
-      // listed; mesos: its backend kills tasks through the framework workflow, so it stops after.
-      if (clusterHost) await step('provisioner', () => provisioner.stop());
-      // This process owns its host: leave no container behind (the pools reconcile on next start).
-      const leftovers = await step('remove leftover containers', async () => {
-        const found = await backend.list({
-          [LABELS.managed]: 'true',
-          [LABELS.host]: clusterHost ?? config.agent.hostId,
+      try {
+        await step('controller', () => gust.controller.stop());
+        await step('agent', async () => agent?.stop());
+        // kubernetes: the provisioner creates the pods itself, so it stops before the leftovers are
+        // listed; mesos: its backend kills tasks through the framework workflow, so it stops after.
+        if (clusterHost) await step('provisioner', () => provisioner.stop());
+        // This process owns its host: leave no container behind (the pools reconcile on next start).
+        const leftovers = await step('remove leftover containers', async () => {
+          const found = await backend.list({
+            [LABELS.managed]: 'true',
+            [LABELS.host]: clusterHost ?? config.agent.hostId,
+          });
+          await Promise.all(found.map((c) => backend.destroy(c.id)));
+          return found;
         });
-        await Promise.all(found.map((c) => backend.destroy(c.id)));
-        return found;
-      });
-      if (!clusterHost) await step('provisioner', () => provisioner.stop());
-      await ownStores?.close();
-      await backend.close();
-      await connection.close();
-      return { containersRemoved: leftovers.length };
+        if (!clusterHost) await step('provisioner', () => provisioner.stop());
+        return { containersRemoved: leftovers.length };
+      } catch (err) {
+        // A step that failed leaves no worker running behind it (a process that could not exit).
+        if (!clusterHost) await provisioner.stop().catch(() => undefined);
+        throw err;
+      } finally {
+        await ownStores?.close();
+        await backend.close();
+        await connection.close();
+      }
     },
   };
   return gust;

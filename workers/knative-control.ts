@@ -19,24 +19,43 @@ export function createKnativeControl(options: {
   const { client, controllerId } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   return {
-    async requestService(action: Action): Promise<void> {
-      const { namespace, name } = action;
+    async requestService(action: Action, invokingNamespace?: string): Promise<void> {
+      const ref = actionRefOf(action, invokingNamespace);
+      const { namespace, name, invoker } = ref;
       await client.workflow.signalWithStart('knativeServiceWorkflow', {
-        ...knativeServiceStartOptions({ scope, namespace, name }),
+        ...knativeServiceStartOptions({
+          scope,
+          namespace,
+          name,
+          ...(invoker === undefined ? {} : { invoker }),
+        }),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         signal: knativeServiceRequestedSignal,
-        signalArgs: [{ controllerId, ref: actionRefOf(action) }],
+        signalArgs: [{ controllerId, ref }],
       });
     },
 
-    /** The workflow deletes the Service and ends; no workflow, nothing to delete. */
-    async deleteService(namespace: string, name: string): Promise<void> {
-      try {
-        await client.workflow
-          .getHandle(scopedNames(scope).knativeServiceId(namespace, name))
-          .signal(knativeServiceDeletedSignal);
-      } catch (err) {
-        if (!isWorkflowGone(err)) throw err;
+    /**
+     * The action's own workflow deletes every Service of the action and ends (started for that
+     * when it is not running: another namespace's runs may have made Services of it, audit L9).
+     * The workflows of other namespaces' runs that this controller knows end as well; one it does
+     * not know stays idle, its Service gone, until a new action of that name is invoked by it.
+     */
+    async deleteService(namespace: string, name: string, invokers: string[]): Promise<void> {
+      await client.workflow.signalWithStart('knativeServiceWorkflow', {
+        ...knativeServiceStartOptions({ scope, namespace, name }),
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        signal: knativeServiceDeletedSignal,
+        signalArgs: [],
+      });
+      for (const invoker of invokers) {
+        try {
+          await client.workflow
+            .getHandle(scopedNames(scope).knativeServiceId({ namespace, name, invoker }))
+            .signal(knativeServiceDeletedSignal);
+        } catch (err) {
+          if (!isWorkflowGone(err)) throw err;
+        }
       }
     },
   };

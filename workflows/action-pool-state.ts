@@ -1,6 +1,6 @@
 // The state and decisions of one action's pool. Handlers call these methods; the workflow loop
 // (action-pool.ts) runs the operations they ask for. Plain data, so it is the continue-as-new input.
-import { containerName } from '../common/names';
+import { actionPoolWorkflowId, containerName } from '../common/names';
 import { ContainerInventory, isNewerList } from './container-inventory';
 import type {
   ActionPoolInput,
@@ -46,9 +46,11 @@ export class ActionPool {
       throw new Error(`count must be an integer from 1 to ${MAX_CONTAINERS_PER_REQUEST}, got ${req.count}`);
     }
     if (!req.controllerId) throw new Error('controllerId is required');
-    const { namespace, name } = req.action.ref;
-    if (namespace !== this.input.namespace || name !== this.input.name) {
-      throw new Error(`this pool runs ${this.input.namespace}/${name}, not ${namespace}/${name}`);
+    const { namespace, name, invoker } = req.action.ref;
+    if (namespace !== this.input.namespace || name !== this.input.name || invoker !== this.input.invoker) {
+      throw new Error(
+        `this pool is ${actionPoolWorkflowId(this.input)}, not ${actionPoolWorkflowId(req.action.ref)}`,
+      );
     }
     if (this.action && req.action.updated < this.action.updated) {
       throw new Error(

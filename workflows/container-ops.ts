@@ -6,7 +6,7 @@
 //   2. Neither operation throws: a failed provision sets `removal`, and the pool then runs remove.
 //   3. A `removal` set while provisioning is honoured once the current step ends (no lease).
 import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
-import { LABELS, tenantOf } from '../common/names';
+import { LABELS, chargedNamespace } from '../common/names';
 import type { ActionRef } from '../common/types';
 import { clusterActivities, controllerActivities, hostActivities } from './activities';
 import {
@@ -49,7 +49,7 @@ export async function provisionContainer(
       memoryMB: c.memoryMB,
       group: ctx.owner,
       evictIdle: spec.action !== null,
-      ...(spec.action ? { namespace: tenantOf(spec.action.namespace) } : {}),
+      ...(spec.action ? { namespace: chargedNamespace(spec.action) } : {}),
     });
     c.host = hostId;
     stage = 'create';
@@ -58,6 +58,7 @@ export async function provisionContainer(
       labels[LABELS.namespace] = spec.action.namespace;
       labels[LABELS.action] = spec.action.name;
       labels[LABELS.version] = spec.action.version;
+      if (spec.action.invoker !== undefined) labels[LABELS.invoker] = spec.action.invoker;
     }
     const info = await hostActivities(
       ctx.names,

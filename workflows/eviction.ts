@@ -7,7 +7,7 @@
 // Stem cells never evict: they wait for room. A tenant at its memory quota (audit H5) evicts only
 // its own idle containers, on any host.
 import { log } from '@temporalio/workflow';
-import { tenantOf } from '../common/names';
+import { chargedNamespace } from '../common/names';
 import type { ContainerUsage } from '../common/types';
 import type { EvictionInput } from './messages';
 import { collectClusterUsage, signalIdle } from './scale-down';
@@ -67,7 +67,7 @@ export function chooseTenantEvictions(
   neededMB: number,
   quotaMB: number,
 ): { hostId: string; victims: ContainerUsage[] } | null {
-  const tenant = usage.filter((u) => u.action && tenantOf(u.action.namespace) === namespace);
+  const tenant = usage.filter((u) => u.action && chargedNamespace(u.action) === namespace);
   const toFree = tenant.reduce((n, u) => n + (u.memoryMB ?? 0), 0) + neededMB - quotaMB;
   if (toFree <= 0) return null;
   const idle = tenant

@@ -37,11 +37,16 @@ export interface KnativeServiceState {
   pending: KnativeServiceRequest[];
 }
 
-export interface KnativeServiceInput {
-  scope: Scope;
-  /** The action's namespace (`guest` or `guest/pkg`) and name. */
+/** Which Service: the action's namespace (`guest` or `guest/pkg`) and name, and whose runs it serves. */
+export interface KnativeServiceKey {
   namespace: string;
   name: string;
+  /** The invoking namespace, when not the action's own (audit L9; ActionRef.invoker). */
+  invoker?: string;
+}
+
+export interface KnativeServiceInput extends KnativeServiceKey {
+  scope: Scope;
   state?: KnativeServiceState;
 }
 

@@ -1,5 +1,6 @@
 // The Knative service workflow (GUST_BACKEND=knative): one per action (id `knative/<ns>/<action>`),
-// it owns the action's Knative Service. A controller that has no route for an action version
+// it owns the action's Knative Service; and one per other namespace that runs it
+// (`knative/<ns>/<action>~<invoker>`, audit L9), owning the Service of that namespace's runs. A controller that has no route for an action version
 // signals `knativeServiceRequested`; the workflow applies that version (create, or update: a new
 // revision; Knative drains the old one), waits until the Service is Ready with the generation it
 // wrote, and pushes the Service's host to the controllers that asked (activity on each
@@ -9,7 +10,7 @@
 //
 // Stem cells and Gust's scale-down do not apply here: Knative scales the revision's pods.
 import { ApplicationFailure, condition, continueAsNew, setHandler } from '@temporalio/workflow';
-import { actionPath } from '../common/names';
+import { containerKeyPath } from '../common/names';
 import { knativeActivities } from './activities';
 import {
   knativeServiceDeletedSignal,
@@ -34,7 +35,13 @@ function failureOf(err: unknown): { message: string; developerError: boolean } {
 
 export async function knativeServiceWorkflow(input: KnativeServiceInput): Promise<void> {
   const names = scopedNames(input.scope);
-  const path = actionPath(input);
+  const path = containerKeyPath(input);
+  // Which Service the activities apply and delete (an invoker only for another namespace's runs).
+  const key = {
+    namespace: input.namespace,
+    name: input.name,
+    ...(input.invoker ? { invoker: input.invoker } : {}),
+  };
   const state: KnativeServiceState = input.state ?? { controllers: [], pending: [] };
   let deleted = false;
 
@@ -69,7 +76,7 @@ export async function knativeServiceWorkflow(input: KnativeServiceInput): Promis
       try {
         const applied = await knativeActivities
           .provisioner(names, `Apply Knative Service of ${path}@${wanted.version}`)
-          .applyKnativeService({ namespace: input.namespace, name: input.name });
+          .applyKnativeService(key);
         const ready = await knativeActivities
           .waitReady(
             names,
@@ -104,9 +111,7 @@ export async function knativeServiceWorkflow(input: KnativeServiceInput): Promis
     await continueAsNew<typeof knativeServiceWorkflow>({ ...input, state });
     return;
   }
-  await knativeActivities
-    .provisioner(names, `Delete Knative Service of ${path}`)
-    .deleteKnativeService({ namespace: input.namespace, name: input.name });
+  await knativeActivities.provisioner(names, `Delete Knative Service of ${path}`).deleteKnativeService(key);
   for (const controllerId of state.controllers) {
     await knativeActivities
       .controller(names, controllerId, `Unroute ${path} on ${controllerId}`)

@@ -23,9 +23,10 @@ export interface ActionSpec {
   updated: number;
 }
 
-export function actionSpecOf(action: Action): ActionSpec {
+/** `invokingNamespace`: whose runs the containers serve (default: the action's own tenant; audit L9). */
+export function actionSpecOf(action: Action, invokingNamespace?: string): ActionSpec {
   return {
-    ref: actionRefOf(action),
+    ref: actionRefOf(action, invokingNamespace),
     kind: action.exec.kind,
     memoryMB: action.limits.memory,
     slots: Math.max(1, action.limits.concurrency),
@@ -99,6 +100,11 @@ export interface PoolInventory {
   containers: PoolContainer[];
   /** The pool did not answer in time (stuck, or no worker): what it owns is unknown. */
   unanswered?: true;
+  /**
+   * A stem-cell pool: the action pools it handed cells to lately. The cells' owner label still
+   * names the stem-cell pool, so reconcile asks these too when visibility does not list them yet.
+   */
+  handedTo?: string[];
 }
 
 /** Sent by the hosts workflow whenever the set of live controllers changes. */
@@ -123,6 +129,8 @@ export interface ActionPoolInput {
   scope: Scope;
   namespace: string;
   name: string;
+  /** The invoking namespace its containers serve, when not the action's own (audit L9; ActionRef.invoker). */
+  invoker?: string;
   /** Ceiling on the pool's containers. @default 64 */
   maxContainers?: number;
   /**
@@ -217,6 +225,8 @@ export interface StemCellPoolState {
   controllers: ControllersChanged | null;
   /** Claimed cells on their way to their action's pool (still owned here until it has them). */
   handOvers: AdoptContainerInput[];
+  /** The action pools that took cells, and when (absent in runs started before it existed). */
+  handedTo?: { workflowId: string; at: number }[];
 }
 
 export interface StemCellClaimedInput {
@@ -253,6 +263,11 @@ export interface HostsState {
 export interface HostHeartbeat {
   hostId: string;
   capacityMB: number;
+  /**
+   * The agent endpoint controllers on other machines reach this host's containers through
+   * (GUST_AGENT_ADVERTISE_URL); absent: none (single host).
+   */
+  endpoint?: string;
 }
 
 export interface PlaceContainerInput {
@@ -271,7 +286,7 @@ export interface PlaceContainerInput {
 
 export interface ClusterView {
   /** Live hosts only. `lastSeen`: workflow time of its last heartbeat (absent from older workers' answers). */
-  hosts: { id: string; capacityMB: number; reservedMB: number; lastSeen?: number }[];
+  hosts: { id: string; capacityMB: number; reservedMB: number; lastSeen?: number; endpoint?: string }[];
   /** `lastSeen`: workflow time of its last heartbeat (absent from older workers' answers). */
   controllers: (LiveController & { lastSeen?: number })[];
   asOf: number;

@@ -50,15 +50,17 @@ export async function scaleDownWorkflow(input: ScaleDownWorkflowInput): Promise<
 
 /**
  * Tells each action pool which of its containers are idle; the pool removes those idle at least
- * `keepAliveMs`, above its action's minimum. Returns the number of pools told.
+ * `keepAliveMs`, above its action's minimum. The minimum is the owner's: the pools of other
+ * namespaces' runs of the action (audit L9) keep none. Returns the number of pools told.
  */
 export async function signalIdle(input: ScaleDownWorkflowInput, usage: ContainerUsage[]): Promise<number> {
   const names = scopedNames(input.scope);
-  const byPool = new Map<string, { path: string; usage: ContainerUsage[] }>();
+  const byPool = new Map<string, { path: string | null; usage: ContainerUsage[] }>();
   for (const u of usage) {
     if (!u.action) continue; // stem cells are kept at target by their own pool
-    const id = names.actionPoolId(u.action.namespace, u.action.name);
-    const entry = byPool.get(id) ?? { path: actionPath(u.action), usage: [] };
+    const id = names.actionPoolId(u.action);
+    const path = u.action.invoker === undefined ? actionPath(u.action) : null;
+    const entry = byPool.get(id) ?? { path, usage: [] };
     entry.usage.push(u);
     byPool.set(id, entry);
   }
@@ -67,7 +69,7 @@ export async function signalIdle(input: ScaleDownWorkflowInput, usage: Container
       try {
         await getExternalWorkflowHandle(id).signal(scaleDownSignal, {
           keepAliveMs: input.keepAliveMs,
-          minContainers: input.minContainers?.[path] ?? 0,
+          minContainers: path === null ? 0 : (input.minContainers?.[path] ?? 0),
           usage,
         });
       } catch (err) {

@@ -15,6 +15,7 @@ import {
   isClusterHost,
   knativeServiceWorkflowId,
   stemCellPoolWorkflowId,
+  type ContainerKeyRef,
 } from '../common/names';
 
 /** Carried in every workflow input so the workflows find each other under the same prefix. */
@@ -33,10 +34,9 @@ export function scopedNames(scope: Scope) {
       p + (isClusterHost(hostId) ? PROVISIONING_TASK_QUEUE : hostTaskQueue(hostId)),
     controllerQueue: (controllerId: string): string => p + controllerTaskQueue(controllerId),
     hostsWorkflowId: p + HOSTS_WORKFLOW_ID,
-    actionPoolId: (namespace: string, action: string): string => p + actionPoolWorkflowId(namespace, action),
+    actionPoolId: (ref: ContainerKeyRef): string => p + actionPoolWorkflowId(ref),
     stemCellPoolId: (kind: string, memoryMB: number): string => p + stemCellPoolWorkflowId(kind, memoryMB),
-    knativeServiceId: (namespace: string, action: string): string =>
-      p + knativeServiceWorkflowId(namespace, action),
+    knativeServiceId: (ref: ContainerKeyRef): string => p + knativeServiceWorkflowId(ref),
     scaleDownScheduleId: p + SCALE_DOWN_SCHEDULE_ID,
     evictionWorkflowId: p + EVICTION_WORKFLOW_ID,
     reconcileScheduleId: p + RECONCILE_SCHEDULE_ID,

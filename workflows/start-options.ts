@@ -13,10 +13,19 @@ export function actionPoolStartOptions(
   maxContainers?: number,
 ) {
   const names = scopedNames(scope);
-  const { namespace, name } = action.ref;
-  const args: [ActionPoolInput] = [{ scope, namespace, name, ...(maxContainers ? { maxContainers } : {}) }];
+  const { namespace, name, invoker } = action.ref;
+  const args: [ActionPoolInput] = [
+    {
+      scope,
+      namespace,
+      name,
+      ...(invoker === undefined ? {} : { invoker }),
+      ...(maxContainers ? { maxContainers } : {}),
+    },
+  ];
+  const forInvoker = invoker === undefined ? '' : ` invoked by namespace ${invoker}`;
   return {
-    workflowId: names.actionPoolId(namespace, name),
+    workflowId: names.actionPoolId(action.ref),
     taskQueue: names.provisioningQueue,
     args,
     typedSearchAttributes: [
@@ -24,7 +33,7 @@ export function actionPoolStartOptions(
       { key: ACTION_ATTR, value: name },
       { key: KIND_ATTR, value: action.kind },
     ],
-    staticSummary: `Containers of action ${namespace}/${name} (${action.kind}, ${action.memoryMB} MB)`,
+    staticSummary: `Containers of action ${namespace}/${name}${forInvoker} (${action.kind}, ${action.memoryMB} MB)`,
   };
 }
 
@@ -66,13 +75,13 @@ export function knativeServiceStartOptions(input: KnativeServiceInput) {
   const names = scopedNames(input.scope);
   const args: [KnativeServiceInput] = [input];
   return {
-    workflowId: names.knativeServiceId(input.namespace, input.name),
+    workflowId: names.knativeServiceId(input),
     taskQueue: names.provisioningQueue,
     args,
     typedSearchAttributes: [
       { key: NAMESPACE_ATTR, value: input.namespace },
       { key: ACTION_ATTR, value: input.name },
     ],
-    staticSummary: `Knative Service of action ${input.namespace}/${input.name} (Knative routes and scales; no stem cells, no Gust scale-down)`,
+    staticSummary: `Knative Service of action ${input.namespace}/${input.name}${input.invoker === undefined ? '' : ` invoked by namespace ${input.invoker}`} (Knative routes and scales; no stem cells, no Gust scale-down)`,
   };
 }

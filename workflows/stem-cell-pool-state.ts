@@ -12,6 +12,9 @@ import type {
   StemCellPoolState,
 } from './messages';
 
+/** How long an action pool that took a cell is named in the inventory: well past visibility's lag. */
+export const HANDED_TO_KEEP_MS = 10 * 60_000;
+
 /** A claimed cell on its way to its action's pool; `started` once its hand-over activity runs. */
 export interface HandOver extends AdoptContainerInput {
   started: boolean;
@@ -78,8 +81,18 @@ export class StemCellPool {
     return waiting;
   }
 
-  handedOver(h: HandOver): void {
+  /** The hand-over ended: `to` is the action pool that owns the cell now (none: it failed). */
+  handedOver(h: HandOver, to: string | undefined, now: number): void {
     this.handOvers.splice(this.handOvers.indexOf(h), 1);
+    const kept = (this.state.handedTo ?? []).filter(
+      (t) => t.workflowId !== to && now - t.at < HANDED_TO_KEEP_MS,
+    );
+    this.state.handedTo = to === undefined ? kept : [...kept, { workflowId: to, at: now }];
+  }
+
+  /** The action pools that took cells in the last HANDED_TO_KEEP_MS. */
+  handedTo(now: number): string[] {
+    return (this.state.handedTo ?? []).filter((t) => now - t.at < HANDED_TO_KEEP_MS).map((t) => t.workflowId);
   }
 
   failed(containerId: string, reason: string): void {

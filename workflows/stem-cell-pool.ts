@@ -22,6 +22,7 @@ import {
   type StemCellPoolInput,
 } from './messages';
 import { scopedNames } from './scope';
+import { actionPoolStartOptions } from './start-options';
 import { shouldContinueAsNew } from './history';
 import { StemCellPool } from './stem-cell-pool-state';
 
@@ -57,7 +58,11 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     pool.perController = perController;
     changed();
   });
-  setHandler(inventoryQuery, () => ({ workflowId: owner, containers: pool.inventory() }));
+  setHandler(inventoryQuery, () => ({
+    workflowId: owner,
+    containers: pool.inventory(),
+    handedTo: pool.handedTo(Date.now()),
+  }));
 
   const takeClaims = (): void => {
     for (const { containerId, controllerId } of pool.takeClaims())
@@ -80,18 +85,20 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
 
     for (const h of pool.startHandOvers()) {
       ops.run(`handover:${h.container.name}`, async () => {
+        let to: string | undefined;
         try {
           await clusterActivities(
             ctx.names,
             `hand ${h.container.name} to ${h.action.ref.name}`,
           ).other.handOverStemCell(input.scope, h);
+          to = actionPoolStartOptions(input.scope, h.action).workflowId;
         } catch (err) {
           log.error('hand-over failed; the action pool does not own the cell', {
             name: h.container.name,
             error: String(err),
           });
         }
-        pool.handedOver(h);
+        pool.handedOver(h, to, Date.now());
       });
     }
     for (const cell of pool.replenish(Date.now())) {

@@ -119,7 +119,7 @@ export class CapacityRequests {
     }
     const count = Math.min(needed, MAX_CONTAINERS_PER_REQUEST);
     demand.sending = true;
-    withDeadline(this.control.requestContainers(action, count), REQUEST_DEADLINE_MS).then(
+    withDeadline(this.control.requestContainers(action, count, ref.invoker), REQUEST_DEADLINE_MS).then(
       () => {
         this.failingSince = undefined;
         demand.sending = false;

@@ -3,7 +3,7 @@
 // database read happen here when a warm container exists, and the warm path has no await before
 // /run. Slots are the router's; /init state and log streams are ContainerSessions'.
 import type { ContainerState } from '../../backends/backend';
-import { describeContainerDeath } from '../../backends/container-errors';
+import { describeContainerDeath, HOST_UNREACHABLE } from '../../backends/container-errors';
 import type { ControlPlane } from '../../common/contracts';
 import type { Logger } from '../../common/logger';
 import { actionPath, actionRefOf } from '../../common/names';
@@ -73,7 +73,8 @@ export class ContainerInvoker implements Invoker {
     const received = this.#now();
     const { action } = request;
     const { router } = this.#deps;
-    const ref = actionRefOf(action);
+    // Containers serve one invoking namespace (audit L9): another namespace's runs never share them.
+    const ref = actionRefOf(action, request.namespace);
     const warm = router.acquire(ref);
     if (warm) return { kind: 'admitted', ran: this.#runAndRelease(warm, request, received) };
     const cell = this.#capacity.missing(action, ref) > 0 ? this.#claimStemCell(action, ref) : undefined;
@@ -126,7 +127,7 @@ export class ContainerInvoker implements Invoker {
     const cell = router.claimStemCell(action.exec.kind, action.limits.memory, ref, action.limits.concurrency);
     if (cell) {
       control
-        .stemCellClaimed(cell.lease, action)
+        .stemCellClaimed(cell.lease, action, ref.invoker)
         .catch((error: unknown) => log.warn({ err: error }, 'stem-cell claim report failed'));
     }
     return cell;
@@ -243,9 +244,19 @@ export class ContainerInvoker implements Invoker {
         return { response: developerError(text), timedOut: true };
       }
       case 'connection-error': {
-        const state = this.#deps.containerState
-          ? await this.#deps.containerState(container.lease.container).catch(() => null)
-          : null;
+        let state: ContainerState | null = null;
+        try {
+          state = this.#deps.containerState
+            ? await this.#deps.containerState(container.lease.container)
+            : null;
+        } catch (error) {
+          // Its host's agent is gone (backends/host-routes.ts): a platform failure, not the action's.
+          // The record tells the user that much; where the host is stays in the controller's log.
+          if ((error as { code?: string }).code === HOST_UNREACHABLE) {
+            this.#deps.log.warn({ err: error, containerId: container.id }, 'container host unreachable');
+            return { response: whiskError(WHISK_MESSAGES.hostUnreachable), timedOut: false };
+          }
+        }
         return { response: developerError(describeContainerDeath(state, phase)), timedOut: false };
       }
     }

@@ -35,10 +35,17 @@ export interface KnativeRoutes {
 }
 
 export interface KnativeControl {
-  /** Asks the action's Knative workflow to apply this version's Service and route it here. */
-  requestService(action: Action): Promise<void>;
-  /** The action was deleted: its workflow deletes the Service. */
-  deleteService(namespace: string, name: string): Promise<void>;
+  /**
+   * Asks the Knative workflow of the action's runs by `invokingNamespace` (default: its own; audit
+   * L9: another namespace's runs have a Service of their own) to apply this version's Service and
+   * route it here.
+   */
+  requestService(action: Action, invokingNamespace?: string): Promise<void>;
+  /**
+   * The action was deleted: its workflow deletes every Service of it; the workflows of the other
+   * namespaces' runs this controller knows (`invokers`) end too.
+   */
+  deleteService(namespace: string, name: string, invokers: string[]): Promise<void>;
 }
 
 export interface KnativeInvokerDeps {
@@ -50,8 +57,11 @@ export interface KnativeInvokerDeps {
       options: GatewayCall,
     ): Promise<RuntimeCallResult>;
   };
-  /** The secret of an action's pods (backends/runtime-secret-key.ts); none: calls carry none. */
-  runtimeSecretOf?: (action: Action) => string;
+  /**
+   * The secret of a Service's pods (backends/runtime-secret-key.ts), computed once per route;
+   * none: calls carry none.
+   */
+  runtimeSecretOf?: (ref: ActionRef) => string;
   control: KnativeControl;
   log: Logger;
   /** The Knative ingress (gateway) every request goes to, e.g. `http://127.0.0.1:8081`. */
@@ -80,7 +90,7 @@ export interface KnativeInvokerDeps {
 const OOM_AWAIT_MS = 5_000;
 
 interface Waiting {
-  resolve: (host: string) => void;
+  resolve: (call: GatewayCall) => void;
   reject: (failure: ActivationResponse) => void;
 }
 
@@ -100,12 +110,15 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   readonly #deps: KnativeInvokerDeps;
   readonly #now: () => number;
   readonly #observe: InvokeObserver;
-  readonly #hosts = new Map<string, string>();
+  /** The gateway call (Host and secret) of each routed action version. */
+  readonly #routes = new Map<string, GatewayCall>();
   readonly #waiting = new Map<string, Waiting[]>();
   /** Log streams per pod (no /init here: a session is ready as soon as a pod answered). */
   readonly #sessions: ContainerSessions;
   /** The pods that answered, per action (`namespace/name`); their log streams close when the action goes. */
   readonly #podsOf = new Map<string, Set<string>>();
+  /** Other namespaces whose runs of an action (`namespace/name`) this controller asked a Service for. */
+  readonly #invokersOf = new Map<string, Set<string>>();
 
   constructor(deps: KnativeInvokerDeps) {
     if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
@@ -124,10 +137,11 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     const waiting = this.#waiting.get(key) ?? [];
     this.#waiting.delete(key);
     if ('host' in route) {
-      this.#hosts.set(key, route.host);
-      for (const w of waiting) w.resolve(route.host);
+      const call = { host: route.host, secret: this.#deps.runtimeSecretOf?.(route.ref) };
+      this.#routes.set(key, call);
+      for (const w of waiting) w.resolve(call);
     } else {
-      this.#hosts.delete(key);
+      this.#routes.delete(key);
       const message = `${WHISK_MESSAGES.provisionFailed} (${route.failure})`;
       const response = route.developerError ? developerError(message) : whiskError(message);
       for (const w of waiting) w.reject(response);
@@ -136,7 +150,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
 
   unroute(namespace: string, name: string): void {
     const prefix = `${namespace}/${name}@`;
-    for (const key of [...this.#hosts.keys()]) if (key.startsWith(prefix)) this.#hosts.delete(key);
+    for (const key of [...this.#routes.keys()]) if (key.startsWith(prefix)) this.#routes.delete(key);
     const action = `${namespace}/${name}`;
     for (const pod of this.#podsOf.get(action) ?? []) this.#sessions.forget(pod);
     this.#podsOf.delete(action);
@@ -149,8 +163,10 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   }
 
   actionDeleted(action: Action): void {
+    const invokers = [...(this.#invokersOf.get(actionPath(action)) ?? [])];
+    this.#invokersOf.delete(actionPath(action));
     this.unroute(action.namespace, action.name);
-    this.#deps.control.deleteService(action.namespace, action.name).catch((error: unknown) => {
+    this.#deps.control.deleteService(action.namespace, action.name, invokers).catch((error: unknown) => {
       this.#deps.log.warn({ err: error, action: actionPath(action) }, 'deleting the Knative Service failed');
     });
   }
@@ -163,9 +179,11 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
   invoke(request: InvokeRequest): Admission {
     const received = this.#now();
     const { action } = request;
-    const key = actionVersionKey(actionRefOf(action));
-    const host = this.#hosts.get(key);
-    if (host !== undefined) return { kind: 'admitted', ran: this.#run(host, request, received) };
+    // One Service per invoking namespace (audit L9): another namespace's runs never share its pods.
+    const ref = actionRefOf(action, request.namespace);
+    const key = actionVersionKey(ref);
+    const call = this.#routes.get(key);
+    if (call !== undefined) return { kind: 'admitted', ran: this.#run(call, ref, request, received) };
 
     const waiting = this.#waiting.get(key) ?? [];
     if (waiting.length >= this.#deps.maxQueuePerAction) {
@@ -178,7 +196,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     }
     const first = waiting.length === 0;
     this.#waiting.set(key, waiting);
-    const ready = new Promise<string>((resolve, reject) => {
+    const ready = new Promise<GatewayCall>((resolve, reject) => {
       const entry: Waiting = { resolve, reject };
       waiting.push(entry);
       const timer = setTimeout(() => {
@@ -191,9 +209,9 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
         );
       }, this.#deps.provisionTimeoutMs);
       const clear = (): void => clearTimeout(timer);
-      entry.resolve = (h) => {
+      entry.resolve = (call) => {
         clear();
-        resolve(h);
+        resolve(call);
       };
       entry.reject = (r) => {
         clear();
@@ -201,16 +219,20 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
       };
     });
     if (first) {
-      this.#deps.control.requestService(action).catch((error: unknown) => {
+      if (ref.invoker !== undefined) {
+        const invokers = this.#invokersOf.get(actionPath(action)) ?? new Set<string>();
+        this.#invokersOf.set(actionPath(action), invokers.add(ref.invoker));
+      }
+      this.#deps.control.requestService(action, ref.invoker).catch((error: unknown) => {
         this.#deps.log.warn(
           { err: error, action: actionPath(action) },
           'requesting the Knative Service failed',
         );
-        this.route({ ref: actionRefOf(action), failure: (error as Error).message, developerError: false });
+        this.route({ ref, failure: (error as Error).message, developerError: false });
       });
     }
     const ran = ready.then(
-      (h) => this.#run(h, request, received),
+      (call) => this.#run(call, ref, request, received),
       (response: ActivationResponse): Ran => {
         const now = this.#now();
         const timing = { start: now, end: now, waitTime: now - received, timeout: false };
@@ -220,7 +242,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     return { kind: 'admitted', ran };
   }
 
-  async #run(host: string, request: InvokeRequest, received: number): Promise<Ran> {
+  async #run(call: GatewayCall, ref: ActionRef, request: InvokeRequest, received: number): Promise<Ran> {
     const { action } = request;
     const apiKey = request.apiKey instanceof Promise ? await request.apiKey : request.apiKey;
     const begin = this.#now();
@@ -230,9 +252,9 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
       this.#deps.gateway,
       payload,
       timeoutMs + this.#deps.coldStartAllowanceMs,
-      { host, secret: this.#deps.runtimeSecretOf?.(action) },
+      call,
     );
-    const { response, timedOut } = await this.#interpret(reply, timeoutMs, action, begin);
+    const { response, timedOut } = await this.#interpret(reply, timeoutMs, action, ref, begin);
     const end = this.#now();
     const timing = { start: begin, end, waitTime: begin - received, timeout: timedOut };
     const pod = reply.outcome === 'response' ? reply.pod : undefined;
@@ -262,6 +284,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
     reply: RuntimeCallResult,
     timeoutMs: number,
     action: Action,
+    ref: ActionRef,
     begin: number,
   ): Promise<{ response: ActivationResponse; timedOut: boolean }> {
     switch (reply.outcome) {
@@ -287,7 +310,7 @@ export class KnativeInvoker implements Invoker, KnativeRoutes {
           return { response: developerError(WHISK_MESSAGES.timeout(timeoutMs)), timedOut: true };
         if (reply.status === 502) {
           // The pod's connection broke mid-request: the kernel's OOM kill, or the action ended its process.
-          const service = serviceName(action.namespace, action.name);
+          const service = serviceName(ref.namespace, ref.name, ref.invoker);
           const oom = await this.#deps.pods?.oomKilled(service, begin, OOM_AWAIT_MS).catch(() => false);
           const message = oom ? WHISK_MESSAGES.memoryExhausted : WHISK_MESSAGES.exitedDuringRun;
           return { response: developerError(message), timedOut: false };

@@ -1,5 +1,5 @@
 // What the rule and trigger routes share: `GET /` of a collection (a page of the namespace's
-// documents, or their count) and the get-or-404 of one document.
+// documents, or their count), and the get-or-404 and delete-or-404 of one document.
 import type { FastifyInstance } from 'fastify';
 import type { Collection, EntityDocument } from '../../store/entity-store';
 import type { EntityCache } from '../entity-cache';
@@ -46,5 +46,19 @@ export async function findEntity<T extends EntityDocument>(
   assertEntityName(name);
   const doc = await entities.get<T>(collection, namespace, name);
   if (!doc) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+  return doc;
+}
+
+/** Deletes the document `name` of `collection` from `namespace` and returns it; 404 when there is none. */
+export async function deleteEntity<T extends EntityDocument>(
+  entities: EntityCache,
+  collection: Collection,
+  namespace: string,
+  name: string,
+): Promise<T> {
+  assertEntityName(name);
+  const doc = await entities.store.get<T>(collection, namespace, name);
+  if (!doc || !(await entities.delete(collection, namespace, name)))
+    throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
   return doc;
 }

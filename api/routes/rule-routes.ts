@@ -9,7 +9,7 @@ import { assertEntityName } from '../entity-names';
 import { apiError, isApiError } from '../errors';
 import { mergeKeyValues } from '../key-values';
 import { ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
-import { findEntity, registerListRoute } from './entity-listing';
+import { deleteEntity, findEntity, registerListRoute } from './entity-listing';
 import type { EntityRef, Rule, RulePut, RuleStatus, Trigger } from '../trigger-model';
 import { parseEntityRef, refPath, ruleSummary } from '../trigger-model';
 
@@ -118,11 +118,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext): Promise
     '/:name',
     { schema: { params: ENTITY_PARAMS, response: { 200: ANY_OBJECT } } },
     async (request) => {
-      const { name } = request.params;
-      assertEntityName(name);
-      const rule = await entities.store.get<Rule>('rules', request.namespace, name);
-      if (!rule || !(await entities.delete('rules', request.namespace, name)))
-        throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      const rule = await deleteEntity<Rule>(entities, 'rules', request.namespace, request.params.name);
       return { ...rule, status: 'inactive' };
     },
   );

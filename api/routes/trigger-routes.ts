@@ -12,7 +12,7 @@ import { apiError } from '../errors';
 import { keyValuesToObject } from '../key-values';
 import { callerOf } from '../request-context';
 import { ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
-import { findEntity, registerListRoute } from './entity-listing';
+import { deleteEntity, findEntity, registerListRoute } from './entity-listing';
 import type { Trigger, TriggerPut } from '../trigger-model';
 import { buildTrigger, triggerView } from '../trigger-model';
 
@@ -87,10 +87,7 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     { schema: { params: ENTITY_PARAMS, response: { 200: ANY_OBJECT } } },
     async (request) => {
       const { name } = request.params;
-      assertEntityName(name);
-      const trigger = await entities.store.get<Trigger>('triggers', request.namespace, name);
-      if (!trigger || !(await entities.delete('triggers', request.namespace, name)))
-        throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      const trigger = await deleteEntity<Trigger>(entities, 'triggers', request.namespace, name);
       // A native alarm's schedule goes with its trigger (the client's feed DELETE then finds none).
       if (ctx.alarms && isAlarmTrigger(trigger)) await ctx.alarms.deleteSchedule(request.namespace, name);
       return trigger;

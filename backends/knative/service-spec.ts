@@ -1,7 +1,9 @@
 // Pure builders between Gust's actions and Knative Services (serving.knative.dev/v1): the name,
 // the revision template with OpenWhisk's limits mapped to Knative's, init-on-start environment,
-// and reading readiness from a Service's status. One Service per action; each action version is
-// one generation of its spec, i.e. one revision.
+// and reading readiness from a Service's status. One Service per action and invoking namespace
+// (audit L9: another namespace's runs of a shared action get a Service of their own, as they get
+// containers of their own on the other backends); each action version is one generation of its
+// spec, i.e. one revision.
 //
 // Limits mapping:
 //   limits.concurrency → spec.template.spec.containerConcurrency
@@ -11,7 +13,7 @@
 //   Gust's keep-alive (GUST_KEEP_ALIVE_MS)          → autoscaling.knative.dev/scale-to-zero-pod-retention-period
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1EnvVar } from '@kubernetes/client-node';
-import { LABELS, actionPath, actionRevision } from '../../common/names';
+import { LABELS, actionPath, actionRevision, containerKeyPath, tenantOf } from '../../common/names';
 import type { Action } from '../../common/types';
 import { initEnvValue } from '../../common/init-parameters';
 import { RUNTIME_SECRET_ENV, derivedRuntimeSecret } from '../runtime-secret-key';
@@ -23,8 +25,15 @@ export const AUTOSCALING = {
   maxScale: 'autoscaling.knative.dev/max-scale',
   retention: 'autoscaling.knative.dev/scale-to-zero-pod-retention-period',
 } as const;
-/** Annotations on Gust's Services: which action and revision (`actionRevision`) they serve. */
-export const ANNOTATIONS = { action: 'io.gust.action', version: 'io.gust.version' } as const;
+/**
+ * Annotations on Gust's Services: which action and revision (`actionRevision`) they serve, and for
+ * which invoking namespace when it is not the action's own (audit L9).
+ */
+export const ANNOTATIONS = {
+  action: 'io.gust.action',
+  version: 'io.gust.version',
+  invoker: 'io.gust.invoker',
+} as const;
 /** Where the code goes as a file when it is too large for an environment variable. */
 export const CODE_MOUNT = '/var/run/gust-action';
 /** Code longer than this goes through a ConfigMap (environment variables share ~1 MiB of argv space). */
@@ -86,11 +95,16 @@ export interface ServiceOptions {
   maxScale: number;
   /** The secret the pods' runtime wants on every call (backends/runtime-secret-key.ts). */
   runtimeSecret?: string;
+  /** The invoking namespace the Service serves, when not the action's own (ActionRef.invoker). */
+  invoker?: string;
 }
 
-/** A DNS-1035 label (≤ 63, starts with a letter) stable for an action: readable part + hash. */
-export function serviceName(namespace: string, action: string): string {
-  const path = `${namespace}/${action}`;
+/**
+ * A DNS-1035 label (≤ 63, starts with a letter) stable for an action and invoking namespace
+ * (`invoker`, when not the action's own: `containerKeyPath`): readable part + hash.
+ */
+export function serviceName(namespace: string, action: string, invoker?: string): string {
+  const path = containerKeyPath({ namespace, name: action, invoker });
   const hash = createHash('sha256').update(path).digest('hex').slice(0, 8);
   const readable = path
     .toLowerCase()
@@ -102,8 +116,12 @@ export function serviceName(namespace: string, action: string): string {
 }
 
 /** The secret of an action's pods: derived from its Service's name (backends/runtime-secret-key.ts). */
-export const serviceRuntimeSecret = (key: string, namespace: string, action: string): string =>
-  derivedRuntimeSecret(key, serviceName(namespace, action));
+export const serviceRuntimeSecret = (
+  key: string,
+  namespace: string,
+  action: string,
+  invoker?: string,
+): string => derivedRuntimeSecret(key, serviceName(namespace, action, invoker));
 
 /** The ConfigMap holding large code (one per action revision, so a rollout never changes a running revision's code). */
 export function codeConfigMapName(service: string, revision: string): string {
@@ -114,8 +132,8 @@ export function needsCodeConfigMap(action: Action): boolean {
   return (action.exec.code ?? '').length > INLINE_CODE_LIMIT;
 }
 
-export function buildCodeConfigMap(action: Action, namespace: string): V1ConfigMap {
-  const service = serviceName(action.namespace, action.name);
+export function buildCodeConfigMap(action: Action, namespace: string, invoker?: string): V1ConfigMap {
+  const service = serviceName(action.namespace, action.name, invoker);
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -133,7 +151,8 @@ export function buildCodeConfigMap(action: Action, namespace: string): V1ConfigM
 }
 
 export function buildService(action: Action, options: ServiceOptions): KnativeService {
-  const name = serviceName(action.namespace, action.name);
+  const { invoker } = options;
+  const name = serviceName(action.namespace, action.name, invoker);
   const path = actionPath(action);
   const large = needsCodeConfigMap(action);
   const env: V1EnvVar[] = [
@@ -144,8 +163,8 @@ export function buildService(action: Action, options: ServiceOptions): KnativeSe
     ...(large ? [{ name: 'GUST_ACTION_CODE_FILE', value: `${CODE_MOUNT}/code` }] : []),
     { name: '__OW_ACTION_MAIN', value: action.exec.main ?? 'main' },
     { name: '__OW_ACTION_BINARY', value: String(action.exec.binary ?? false) },
-    // What /init's env would carry on the other backends.
-    { name: '__OW_NAMESPACE', value: action.namespace.split('/')[0]! },
+    // What /init's env would carry on the other backends: the namespace whose runs it serves.
+    { name: '__OW_NAMESPACE', value: invoker ?? tenantOf(action.namespace) },
     { name: '__OW_ACTION_NAME', value: `/${path}` },
     { name: '__OW_ACTION_VERSION', value: action.version },
     { name: '__OW_API_HOST', value: options.apiHost },
@@ -163,7 +182,11 @@ export function buildService(action: Action, options: ServiceOptions): KnativeSe
   ];
   const memory = `${action.limits.memory}Mi`;
   const labels = { [LABELS.managed]: 'true' };
-  const annotations = { [ANNOTATIONS.action]: path, [ANNOTATIONS.version]: actionRevision(action) };
+  const annotations = {
+    [ANNOTATIONS.action]: path,
+    [ANNOTATIONS.version]: actionRevision(action),
+    ...(invoker === undefined ? {} : { [ANNOTATIONS.invoker]: invoker }),
+  };
   return {
     apiVersion: `${SERVING.group}/${SERVING.version}`,
     kind: 'Service',

@@ -3,7 +3,7 @@
 // (serving.knative.dev/v1 Services) and ConfigMaps for large code: Knative makes the revisions,
 // pods, routes and scaling.
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { LABELS, actionRevision } from '../../common/names';
+import { LABELS, actionPath, actionRevision } from '../../common/names';
 import type { Action } from '../../common/types';
 import {
   ANNOTATIONS,
@@ -92,7 +92,7 @@ export class KnativeServices {
       try {
         await this.#core.createNamespacedConfigMap({
           namespace: this.#namespace,
-          body: buildCodeConfigMap(action, this.#namespace),
+          body: buildCodeConfigMap(action, this.#namespace, options.invoker),
         });
       } catch (err) {
         if (httpStatus(err) !== 409) throw err; // made by an earlier attempt: same revision, same code
@@ -162,9 +162,24 @@ export class KnativeServices {
     }
   }
 
-  /** Deletes the action's Service and its code ConfigMaps; deleting what is gone succeeds. */
-  async delete(namespace: string, action: string): Promise<void> {
-    const name = serviceName(namespace, action);
+  /**
+   * Deletes the Service of the action's runs by `invoker` (absent: by its own namespace) and its
+   * code ConfigMaps; deleting what is gone succeeds.
+   */
+  async delete(namespace: string, action: string, invoker?: string): Promise<void> {
+    await this.#delete(serviceName(namespace, action, invoker));
+  }
+
+  /** The action was deleted: every Service of it goes, its own and those of other namespaces' runs (audit L9). */
+  async deleteAllOf(namespace: string, action: string): Promise<void> {
+    const path = actionPath({ namespace, name: action });
+    const names = new Set([serviceName(namespace, action)]);
+    for (const service of await this.list())
+      if (service.metadata.annotations?.[ANNOTATIONS.action] === path) names.add(service.metadata.name);
+    for (const name of names) await this.#delete(name);
+  }
+
+  async #delete(name: string): Promise<void> {
     try {
       await this.#objects.deleteNamespacedCustomObject({ ...SERVING, namespace: this.#namespace, name });
     } catch (err) {

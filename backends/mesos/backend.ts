@@ -46,6 +46,21 @@ const DESTROY_DEADLINE_MS = 40_000;
 const failureType = (err: unknown): string | undefined =>
   (err as { cause?: { type?: string } }).cause?.type ?? (err as { type?: string }).type;
 
+/**
+ * The update did nothing, ask again: the framework is still waiting for an offer or continuing as
+ * new (TASK_STILL_PENDING), or the server dropped the update because the workflow task that carried
+ * it ended without answering it (seen when 20 kills meet a continue-as-new; the server says so only
+ * in words). Launch and kill are idempotent by task id.
+ */
+export function isAskAgain(err: unknown): boolean {
+  if (failureType(err) === TASK_STILL_PENDING) return true;
+  const cause = (err as { name?: string; cause?: { message?: string } }).cause;
+  return (
+    (err as Error).name === 'WorkflowUpdateFailedError' &&
+    /wasn't processed by worker/.test(cause?.message ?? '')
+  );
+}
+
 export function containerInfoOf(t: MesosTaskRecord, hostId: string): ContainerInfo {
   const { labels } = t.spec;
   return {
@@ -140,9 +155,7 @@ export class MesosBackend implements ContainerBackend {
         // workflow keeps the task wanted until a destroy, as after a crash of this process).
         return await (signal ? raceAbort(update, signal) : update);
       } catch (err) {
-        // Still waiting for an offer (the update's wait is bounded), or the framework is
-        // continuing as new: ask again.
-        if (failureType(err) !== TASK_STILL_PENDING) throw err;
+        if (!isAskAgain(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -180,8 +193,7 @@ export class MesosBackend implements ContainerBackend {
         );
         return;
       } catch (err) {
-        // The framework is continuing as new: ask the next run.
-        if (failureType(err) !== TASK_STILL_PENDING || Date.now() > deadline) throw err;
+        if (!isAskAgain(err) || Date.now() > deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }

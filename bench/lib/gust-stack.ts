@@ -21,7 +21,7 @@ import { createControlPlane } from '../../workers/control-plane';
 import { startController } from '../../workers/controller';
 import { connectTemporal, createTemporalClient, installTemporalRuntime } from '../../workers/temporal';
 import type { Scope } from '../../workflows/scope';
-import { terminateRunningWorkflows } from '../../test/integration/control-harness';
+import { terminateRunningWorkflows } from '../../test/temporal-leftovers';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
 import { SwitchableActivationStore } from './discard-store';
 

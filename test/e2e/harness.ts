@@ -12,16 +12,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import openwhisk from 'openwhisk';
-import { GUEST_API_KEY } from '../../api/api-keys';
+import { masterKeyOf } from '../../api/action-keys';
+import { GUEST_API_KEY, makeAuthKey } from '../../api/api-keys';
 import type { GustConfig } from '../../common/config';
 import { loadConfig } from '../../common/config';
 import { createCassandraClient } from '../../store/cassandra/cassandra-client';
+import type { Stores } from '../../store/open-stores';
 import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import type { Scope } from '../../workflows/scope';
 import { startController, type RunningController } from '../../workers/controller';
 import { type EmbeddedGust, startEmbeddedGust } from '../../workers/embedded';
 import { installTemporalRuntime } from '../../workers/temporal';
 import { startKnativeTestCluster, type KnativeTestCluster } from '../knative/harness';
+import { deleteSchedulesOf } from '../temporal-leftovers';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 
 export interface GustUnderTest {
@@ -62,7 +65,8 @@ export interface StartGustOptions {
   keyspace?: string;
 }
 
-const E2E_KEYSPACE = 'gust_e2e';
+/** GUST_E2E_KEYSPACE: one per checkout when two run the e2e suite against the same Cassandra at once. */
+const E2E_KEYSPACE = process.env.GUST_E2E_KEYSPACE ?? 'gust_e2e';
 
 /** Creates the e2e keyspace if needed and empties it, so every run starts from nothing. */
 async function emptyCassandraKeyspace(config: GustConfig): Promise<void> {
@@ -163,6 +167,8 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
     knative,
     async stop() {
       try {
+        // Alarms a failed test left: they would fire every few seconds for good.
+        await deleteSchedulesOf(gust.client, scope.prefix);
         await gust.stop();
       } finally {
         // Removes whatever tasks a failed stop left behind.
@@ -172,4 +178,20 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Gives `namespace` a new key in the store this Gust runs on (sealed under its master key, so
+ * actions annotated provide-api-key get it) and returns a client with that key.
+ */
+export async function namespaceClient(
+  gust: GustUnderTest,
+  stores: Stores,
+  namespace: string,
+): Promise<ReturnType<typeof openwhisk>> {
+  const key = makeAuthKey(namespace, {
+    masterKey: masterKeyOf(gust.config.controller.keyEncryptionKey, false),
+  });
+  await stores.entities.putAuthKey(key.record);
+  return gust.client({ apiKey: key.apiKey });
 }

@@ -43,7 +43,7 @@ afterAll(async () => {
 
 const inventory = (): Promise<PoolInventory> =>
   gust.embedded.client.workflow
-    .getHandle(scopedNames(gust.scope).actionPoolId('guest', 'steady'))
+    .getHandle(scopedNames(gust.scope).actionPoolId({ namespace: 'guest', name: 'steady' }))
     .query(inventoryQuery);
 
 test('kill -9 of one controller under load: the other serves without an error, the dead one’s containers return', async () => {

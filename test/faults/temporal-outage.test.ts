@@ -60,7 +60,7 @@ test('a Temporal outage longer than the lease timeout leaves live controllers th
 
   // Long enough for the hosts workflow's overdue expiry, a broadcast and a pool's reclaim.
   await new Promise((r) => setTimeout(r, 3 * LEASE_TIMEOUT_MS));
-  const inventory = await h.inventory(h.names.actionPoolId(NS, 'kept'));
+  const inventory = await h.inventory(h.names.actionPoolId({ namespace: NS, name: 'kept' }));
   expect(inventory.containers.map((c) => [c.info?.id, c.state, c.removal])).toEqual([
     [lease!.container.id, 'leased', null],
   ]);

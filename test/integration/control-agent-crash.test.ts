@@ -145,7 +145,7 @@ test('killing the docker agent mid-create and restarting it ends with exactly th
 
   expect(await owned()).toEqual(before); // the same two containers: no duplicates, no orphans
   expect(leases.map((l) => l.container.name).sort()).toEqual(before);
-  const inventory = await h.inventory(h.names.actionPoolId(NS, 'crash'));
+  const inventory = await h.inventory(h.names.actionPoolId({ namespace: NS, name: 'crash' }));
   expect(inventory.containers.map((c) => c.state)).toEqual(['leased', 'leased']);
   second.child.kill('SIGKILL');
 });

@@ -21,6 +21,7 @@ import {
 } from '../../workers/temporal';
 import { inventoryQuery, type PoolInventory } from '../../workflows/messages';
 import { scopedNames, type Scope } from '../../workflows/scope';
+import { deleteSchedulesOf, terminateRunningWorkflows } from '../temporal-leftovers';
 
 export const TEMPORAL_ADDRESS = process.env.GUST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 
@@ -212,12 +213,7 @@ export async function createHarness(
     async close() {
       // Workers first: a running agent or controller would restart the hosts workflow with its heartbeat.
       await Promise.allSettled(workers.map((w) => w.stop()));
-      for (const id of [names.scaleDownScheduleId, names.reconcileScheduleId]) {
-        await client.schedule
-          .getHandle(id)
-          .delete()
-          .catch(() => undefined);
-      }
+      await deleteSchedulesOf(client, prefix);
       await terminateRunningWorkflows(client, prefix, 'test over');
       await connection.close();
     },
@@ -256,27 +252,6 @@ export interface RecordedHistory {
   workflowId: string;
   type: string;
   history: temporal.api.history.v1.IHistory;
-}
-
-/**
- * Terminates every running workflow whose id starts with `prefix` (what one test or benchmark run
- * started: never another's), each at most once; resolves with how many it terminated.
- */
-export async function terminateRunningWorkflows(
-  client: Client,
-  prefix: string,
-  reason: string,
-): Promise<number> {
-  let terminated = 0;
-  const query = `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`;
-  for await (const wf of client.workflow.list({ query })) {
-    await client.workflow
-      .getHandle(wf.workflowId)
-      .terminate(reason)
-      .then(() => terminated++)
-      .catch(() => undefined);
-  }
-  return terminated;
 }
 
 /** The history of every workflow run whose id starts with `prefix` (of the `types` given, or all). */

@@ -23,7 +23,7 @@ let h: ControlPathHarness;
 let hosts: ProcessBackend[];
 let c1: RecordingRouter;
 
-const poolId = (name: string): string => h.names.actionPoolId(NS, name);
+const poolId = (name: string): string => h.names.actionPoolId({ namespace: NS, name });
 /** What the patch markers in a workflow's history say (each names its patch id). */
 const patchesOf = async (handle: WorkflowHandle): Promise<string> =>
   ((await handle.fetchHistory()).events ?? [])
@@ -45,7 +45,7 @@ const createOwnedBy = (owner: string, name: string) =>
     labels: { [LABELS.managed]: 'true', [LABELS.host]: `${PREFIX}h1`, [LABELS.owner]: owner },
   });
 const reconcileRuns = (since: string): string =>
-  `WorkflowType = 'reconcileWorkflow' AND WorkflowId STARTS_WITH '${PREFIX}' AND StartTime > '${since}'`;
+  `WorkflowType = 'reconcileWorkflow' AND WorkflowId STARTS_WITH '${PREFIX}' AND CloseTime > '${since}'`;
 /** The results of the reconcile runs of this scope started after `since` and completed. */
 const reconcileResults = async (since: string): Promise<ReconcileResult[]> => {
   const results: ReconcileResult[] = [];
@@ -62,11 +62,13 @@ beforeAll(async () => {
     testConfig({
       stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 2 }],
       leaseTimeoutMs: LEASE_TIMEOUT_MS,
+      minContainersPerAction: { [`${NS}/a10`]: 1 },
     }),
   );
   hosts = HOST_IDS.map((hostId) => new ProcessBackend({ hostId, warn: false }));
   // The reconcile's visibility listing misses this one pool, as it may a pool that just continued as new.
-  await h.startProvisioner({ unindexedPools: (id) => id === poolId('unindexed') });
+  const unindexed = new Set(['unindexed', 'adopter'].map(poolId));
+  await h.startProvisioner({ unindexedPools: (id) => unindexed.has(id) });
   for (const [i, backend] of hosts.entries()) await h.startAgent(HOST_IDS[i]!, backend);
   c1 = (await h.startController('c1')).router;
 });
@@ -190,6 +192,37 @@ test('an idle container is removed by the scheduled scale-down after the keep-al
   await new Promise((r) => setTimeout(r, 3000)); // a few more scale-down runs
   expect(c1.forAction('a3').map((l) => l.container.id)).toEqual([busy!.container.id]);
   expect((await h.inventory(poolId('a3'))).containers.map((c) => c.info?.id)).toEqual([busy!.container.id]);
+});
+
+test('another namespace’s runs of an action have a pool and containers of their own; the minimum is the owner’s (audit L9)', async () => {
+  const invoker = `alice${RUN}`;
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a10'), 1);
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'a10'), 1, invoker);
+  const leases = await waitFor('a lease of a10 for each namespace', () =>
+    c1.forAction('a10').length === 2 ? c1.forAction('a10') : null,
+  );
+  const own = leases.find((l) => l.action?.invoker === undefined)!;
+  const theirs = leases.find((l) => l.action?.invoker === invoker)!;
+  expect(theirs.action).toEqual(actionRefOf(testAction(NS, 'a10'), invoker));
+  const theirPool = h.names.actionPoolId({ namespace: NS, name: 'a10', invoker });
+  expect(theirPool).toBe(`${poolId('a10')}~${invoker}`);
+  expect((await h.inventory(poolId('a10'))).containers.map((c) => c.info?.id)).toEqual([own.container.id]);
+  expect((await h.inventory(theirPool)).containers.map((c) => c.info?.id)).toEqual([theirs.container.id]);
+  const labels = (await Promise.all(hosts.map((b) => b.list({ [LABELS.invoker]: invoker })))).flat();
+  expect(labels.map((c) => [c.id, c.labels[LABELS.owner], c.labels[LABELS.namespace]])).toEqual([
+    [theirs.container.id, theirPool, NS],
+  ]);
+
+  // Both idle past the keep-alive: the owner's minimum (1) keeps its container, not the other's.
+  for (const l of leases) c1.usageById.set(l.container.id, { idleMs: 60_000, inFlight: 0 });
+  await waitFor(
+    'the other namespace’s container to be revoked',
+    async () =>
+      c1.revoked.includes(theirs.container.id) && (await h.inventory(theirPool)).containers.length === 0,
+  );
+  await new Promise((r) => setTimeout(r, 3000)); // a few more scale-down runs
+  expect(c1.revoked).not.toContain(own.container.id);
+  expect((await h.inventory(poolId('a10'))).containers.map((c) => c.info?.id)).toEqual([own.container.id]);
 });
 
 test('a pool whose containers are all gone completes, and the next request starts a new one (audit M6)', async () => {
@@ -350,6 +383,25 @@ test('reconcile keeps the containers of a live pool visibility does not list, an
     lease!.container.name,
   ]);
   expect(c1.revoked).not.toContain(lease!.container.id);
+});
+
+test('reconcile keeps a stem cell adopted by an action pool visibility does not list yet', async () => {
+  const cells = await waitFor('two stem cells', () => (c1.stemCells().length === 2 ? c1.stemCells() : null));
+  const claimed = cells[0]!;
+  c1.leases.delete(claimed.container.id);
+  await h.controlPlane('c1').stemCellClaimed(claimed, testAction(NS, 'adopter'));
+  await waitFor('the unlisted adopter pool to own the cell', async () =>
+    (await h.inventory(poolId('adopter'))).containers.some((c) => c.info?.id === claimed.container.id),
+  );
+  // The cell's owner label still names the stem-cell pool, which no longer lists it: only the
+  // stem-cell pool's record of whom it handed the cell to keeps it from being taken for an orphan.
+  const since = new Date(Date.now() + 1_000).toISOString();
+  const runs = await waitFor('two completed reconciles past the grace period', async () => {
+    const results = await reconcileResults(since);
+    return results.length >= 2 ? results : null;
+  });
+  for (const run of runs) expect(run.orphans).not.toContain(claimed.container.name);
+  expect([...(await running(hosts[0]!)), ...(await running(hosts[1]!))]).toContain(claimed.container.id);
 });
 
 test('the Temporal UI lists the pool workflows with their search attributes', async () => {

@@ -53,7 +53,7 @@ const schedules = async (change: (s: ScheduleHandle) => Promise<void>): Promise<
   for (const id of [h.names.scaleDownScheduleId, h.names.reconcileScheduleId])
     await change(h.client.schedule.getHandle(id));
 };
-const pool = (name: string) => h.inventory(h.names.actionPoolId(NS, name));
+const pool = (name: string) => h.inventory(h.names.actionPoolId({ namespace: NS, name }));
 
 test('requests, a no-op scale-down, a new version, a failure, a claim and scale-down, each met by a restarted provisioner', async () => {
   const plane = h.controlPlane('c1');
@@ -65,7 +65,7 @@ test('requests, a no-op scale-down, a new version, a failure, a claim and scale-
     await schedules((s) => s.pause());
     await new Promise((r) => setTimeout(r, 1500));
     await h.client.workflow
-      .getHandle(h.names.actionPoolId(NS, 'f1'))
+      .getHandle(h.names.actionPoolId({ namespace: NS, name: 'f1' }))
       .signal(scaleDownSignal, { keepAliveMs: 60_000, minContainers: 0, usage: [] });
     await new Promise((r) => setTimeout(r, 500));
   });
@@ -113,7 +113,7 @@ test('every history those provisioners wrote replays on a new worker', async () 
     (x) => x.type !== 'scaleDownWorkflow' && x.type !== 'reconcileWorkflow',
   );
   expect(histories.map((x) => x.workflowId)).toEqual(
-    expect.arrayContaining([h.names.actionPoolId(NS, 'f1'), h.names.hostsWorkflowId]),
+    expect.arrayContaining([h.names.actionPoolId({ namespace: NS, name: 'f1' }), h.names.hostsWorkflowId]),
   );
   expect(await replayFailures(h.bundle, histories)).toEqual([]);
 });

@@ -41,7 +41,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const pool = (name: string) => h.inventory(h.names.actionPoolId(NS, name));
+const pool = (name: string) => h.inventory(h.names.actionPoolId({ namespace: NS, name }));
 const stemCellPoolId = () => h.names.stemCellPoolId('nodejs:20', 256);
 /** The run each long-running workflow is on: the upgrade must not replace them. */
 const runIds = async (ids: string[]): Promise<string[]> =>
@@ -54,13 +54,15 @@ test('pools, stem cells and hosts started by the previous release go on under th
   const old = await h.startProvisioner({ bundle: previous });
   await plane.requestContainers(testAction(NS, 'f1'), 1);
   await waitFor('an f1 lease', () => c1.forAction('f1').length === 1);
-  await h.client.workflow.getHandle(h.names.actionPoolId(NS, 'f1')).signal(demandSignal, {
-    controllerId: 'c1',
-    action: actionSpecOf(testAction(NS, 'f1')),
-    queued: 2,
-    inFlight: 1,
-    capacity: 0,
-  });
+  await h.client.workflow
+    .getHandle(h.names.actionPoolId({ namespace: NS, name: 'f1' }))
+    .signal(demandSignal, {
+      controllerId: 'c1',
+      action: actionSpecOf(testAction(NS, 'f1')),
+      queued: 2,
+      inFlight: 1,
+      capacity: 0,
+    });
   // One or two more, as the demand meets the first lease still completing or done.
   await waitFor('f1 scaled up by demand', () => c1.forAction('f1').length >= 2);
   const cell = await waitFor('a stem cell', () => c1.stemCells()[0]);
@@ -70,8 +72,8 @@ test('pools, stem cells and hosts started by the previous release go on under th
     (await pool('f2')).containers.some((c) => c.info?.id === cell.container.id && c.state === 'leased'),
   );
   const longRunning = [
-    h.names.actionPoolId(NS, 'f1'),
-    h.names.actionPoolId(NS, 'f2'),
+    h.names.actionPoolId({ namespace: NS, name: 'f1' }),
+    h.names.actionPoolId({ namespace: NS, name: 'f2' }),
     stemCellPoolId(),
     h.names.hostsWorkflowId,
   ];

@@ -41,7 +41,7 @@ test('stem cells whose first activation fails do not leak', async () => {
 
   const pool = (): Promise<PoolInventory> =>
     gust.embedded.client.workflow
-      .getHandle(scopedNames(gust.scope).actionPoolId('guest', 'broken'))
+      .getHandle(scopedNames(gust.scope).actionPoolId({ namespace: 'guest', name: 'broken' }))
       .query(inventoryQuery);
   // Every failed cell leaves the pool and the host.
   const inventory = await eventually(pool, (inv) => inv.containers.length === 0, 60_000);

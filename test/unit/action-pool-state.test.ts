@@ -28,7 +28,12 @@ describe('validateRequest', () => {
     [
       'another action',
       { ...request(1), action: { ...spec(), ref: { ...spec().ref, name: 'b' } } },
-      /not guest\/b/,
+      /not pool\/guest\/b/,
+    ],
+    [
+      'the action for another invoking namespace (audit L9: it has a pool of its own)',
+      { ...request(1), action: { ...spec(), ref: { ...spec().ref, invoker: 'alice' } } },
+      /not pool\/guest\/\w+~alice/,
     ],
     ['an older version than the pool runs', request(1, '0.0.1', 1), /stale action version 0.0.1/],
     ['the current version', request(1, '0.0.2', 2), null],

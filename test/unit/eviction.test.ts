@@ -82,6 +82,17 @@ describe('chooseTenantEvictions: a tenant at its quota loses its own idle contai
       ],
       ['a'],
     ],
+    [
+      'its runs of another tenant’s shared action are its own; its action run by another is not (audit L9)',
+      [
+        use('run-by-other', 'h1', 9000, {
+          action: { namespace: 'guest', name: 'x', version: '1', invoker: 'other' },
+        }),
+        use('shared', 'h1', 5000, { action: { ...other, invoker: 'guest' } }),
+        use('a', 'h1', 100),
+      ],
+      ['shared'],
+    ],
     ['never one just used', [use('new', 'h1', MIN_IDLE_MS - 1), use('a', 'h1', 1500)], ['a']],
     [
       'nothing while its revoked containers are still being removed (the routers hold less)',

@@ -45,6 +45,25 @@ describe('the Knative Service of an action', () => {
     expect(serviceName('9ns', 'x')).toMatch(/^[a-z]/);
   });
 
+  it('another namespace’s runs get a Service of their own, whose pods say that namespace (audit L9)', () => {
+    const own = buildService(action, OPTIONS);
+    const alice = buildService(action, { ...OPTIONS, invoker: 'alice' });
+    expect(own.metadata.name).toBe(serviceName('guest/pkg', 'Hello_World'));
+    expect(alice.metadata.name).toBe(serviceName('guest/pkg', 'Hello_World', 'alice'));
+    expect(alice.metadata.name).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    expect(
+      new Set([own, alice, buildService(action, { ...OPTIONS, invoker: 'bob' })].map((s) => s.metadata.name))
+        .size,
+    ).toBe(3);
+    expect(env(own).__OW_NAMESPACE).toBe('guest');
+    expect(env(alice).__OW_NAMESPACE).toBe('alice');
+    expect(alice.metadata.annotations).toMatchObject({
+      'io.gust.action': 'guest/pkg/Hello_World',
+      'io.gust.invoker': 'alice',
+    });
+    expect(own.metadata.annotations).not.toHaveProperty('io.gust.invoker');
+  });
+
   it('maps concurrency, timeout, memory, minimum containers and keep-alive to Knative', () => {
     const service = buildService(action, OPTIONS);
     expect(service.apiVersion).toBe('serving.knative.dev/v1');

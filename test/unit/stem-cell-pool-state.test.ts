@@ -1,7 +1,7 @@
 // The stem-cell pool's state and decisions (workflows/stem-cell-pool-state.ts), without Temporal.
 import { containerName } from '../../common/names';
 import type { ControllersChanged, PoolContainer } from '../../workflows/messages';
-import { StemCellPool } from '../../workflows/stem-cell-pool-state';
+import { HANDED_TO_KEEP_MS, StemCellPool } from '../../workflows/stem-cell-pool-state';
 import { creating, leased, shapes, spec } from './pool-records';
 
 const OWNER = 'stemcells/nodejs:20/256mb';
@@ -81,7 +81,7 @@ describe('claims and hand-overs', () => {
     const started = p.startHandOvers();
     expect(started.map((h) => h.container.name)).toEqual(['gust_a', 'gust_b']);
     expect(p.startHandOvers()).toEqual([]);
-    p.handedOver(started[0]!);
+    p.handedOver(started[0]!, 'pool/guest/a', 0);
     expect(p.inventory().map((c) => c.name)).toEqual(['gust_b']);
     p.perController = 1;
     const next = p.carryOver();
@@ -89,6 +89,25 @@ describe('claims and hand-overs', () => {
     expect(next.state!.handOvers.map((h) => Object.keys(h).sort())).toEqual([['action', 'container']]);
     expect(new StemCellPool(next, OWNER).startHandOvers().map((h) => h.container.name)).toEqual(['gust_b']);
   });
+});
+
+test('the action pools that took cells are named for a while (reconcile asks them: audit L13), a failed hand-over names none', () => {
+  const p = pool([cell('a'), cell('b'), cell('c'), cell('d')], 4);
+  for (const id of ['a', 'b', 'c', 'd']) p.claimed(claim(id));
+  p.takeClaims();
+  const [a, b, c, d] = p.startHandOvers();
+  p.handedOver(a!, 'pool/guest/x', 1_000);
+  p.handedOver(b!, undefined, 2_000);
+  p.handedOver(c!, 'pool/guest/y', HANDED_TO_KEEP_MS);
+  expect(p.handedTo(HANDED_TO_KEEP_MS)).toEqual(['pool/guest/x', 'pool/guest/y']);
+  expect(p.handedTo(HANDED_TO_KEEP_MS + 1_000)).toEqual(['pool/guest/y']);
+  // Carried across continue-as-new; the record is pruned at the next hand-over.
+  expect(new StemCellPool(p.carryOver(), OWNER).handedTo(HANDED_TO_KEEP_MS)).toEqual([
+    'pool/guest/x',
+    'pool/guest/y',
+  ]);
+  p.handedOver(d!, 'pool/guest/y', HANDED_TO_KEEP_MS + 1_000);
+  expect(p.state.handedTo).toEqual([{ workflowId: 'pool/guest/y', at: HANDED_TO_KEEP_MS + 1_000 }]);
 });
 
 describe('failures, repairs and controllers that are gone', () => {
