@@ -122,6 +122,14 @@ export class RuntimeClient {
     return this.#post(address, '/run', JSON.stringify(payload), timeoutMs, options);
   }
 
+  /**
+   * Readies the pool of a container before its first call (as it is leased): its secret is read
+   * now, not on the cold start's critical path. Never rejects; a later call still works without it.
+   */
+  prepare(address: string): void {
+    void this.#target(address);
+  }
+
   /** Closes the pool of one container (after it is destroyed or revoked). */
   async close(address: string): Promise<void> {
     const target = this.#targets.get(address);

@@ -1,7 +1,7 @@
 // The invoke core's decisions, with the runtime and control plane replaced by recording doubles.
 // (The same path runs against real containers in test/e2e; api-invoke-core.test.ts runs it under
 // the real route.)
-import { ContainerInvoker } from '../../api/invoke/container-invoker';
+import { CLAIM_REPORT_MAX_DELAY_MS, ContainerInvoker } from '../../api/invoke/container-invoker';
 import type { InvokeRequest, Ran } from '../../api/invoke/invoker';
 import { Router } from '../../api/invoke/router';
 import { actionRefOf } from '../../common/names';
@@ -28,6 +28,8 @@ interface Setup {
   maxQueue?: number;
   /** The pool workflow leases a container when asked (default true). */
   leases?: boolean;
+  /** /run answers once this settles (default: at once). */
+  runGate?: Promise<void>;
 }
 
 function setup({
@@ -35,12 +37,20 @@ function setup({
   init = reply(200, '{"OK":true}'),
   maxQueue = 10,
   leases = true,
+  runGate,
 }: Setup = {}) {
   const calls: string[] = [];
+  const prepared: string[] = [];
   const router = new Router({ maxQueuePerAction: maxQueue });
   const runtime = {
     init: async (address: string) => (calls.push(`init ${address}`), init),
-    run: async (address: string) => (calls.push(`run ${address}`), run),
+    run: async (address: string) => {
+      calls.push(`run ${address}`);
+      await runGate;
+      calls.push(`run ended ${address}`);
+      return run;
+    },
+    prepare: (address: string) => void prepared.push(address),
     close: async (address: string) => void calls.push(`close ${address}`),
   };
   const control: ControlPlane = {
@@ -75,8 +85,11 @@ function setup({
     if (admission.kind !== 'admitted') throw new Error('refused');
     return admission.ran;
   };
-  return { router, calls, invoke, admit };
+  return { router, calls, prepared, invoke, admit };
 }
+
+/** Lets callbacks queued with setImmediate (the deferred claim report) run. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const annotation = (record: { annotations: { key: string; value: unknown }[] }, key: string) =>
   record.annotations.find((a) => a.key === key)?.value;
@@ -91,7 +104,9 @@ describe('ContainerInvoker', () => {
     expect(calls).toEqual([
       'init http://127.0.0.1/warm',
       'run http://127.0.0.1/warm',
+      'run ended http://127.0.0.1/warm',
       'run http://127.0.0.1/warm',
+      'run ended http://127.0.0.1/warm',
     ]);
     expect(activation.response).toMatchObject({ status: 'success', result: { ok: true } });
     expect(annotation(activation, 'initTime')).toBeUndefined();
@@ -106,18 +121,63 @@ describe('ContainerInvoker', () => {
     expect(records.filter((r) => annotation(r.activation, 'initTime') !== undefined)).toHaveLength(1);
   });
 
-  it('claims a stem cell, initialises it and reports the claim', async () => {
+  it('claims a stem cell, initialises it and reports the claim once its /run has ended', async () => {
     const { router, calls, invoke } = setup();
     router.lease([lease('cell', false)]);
     const { activation } = await invoke();
-    expect(calls).toEqual(['claimed cell', 'init http://127.0.0.1/cell', 'run http://127.0.0.1/cell']);
+    await nextTurn();
+    expect(calls).toEqual([
+      'init http://127.0.0.1/cell',
+      'run http://127.0.0.1/cell',
+      'run ended http://127.0.0.1/cell',
+      'claimed cell',
+    ]);
     expect(annotation(activation, 'initTime')).toEqual(expect.any(Number));
+    await invoke();
+    await nextTurn();
+    expect(calls.filter((c) => c.startsWith('claimed'))).toEqual(['claimed cell']);
+  });
+
+  it('reports a stem cell’s claim while a long /run is still going', async () => {
+    let endRun = (): void => undefined;
+    const runGate = new Promise<void>((resolve) => (endRun = resolve));
+    const { router, calls, invoke } = setup({ runGate });
+    router.lease([lease('cell', false)]);
+    const ran = invoke();
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_REPORT_MAX_DELAY_MS + 50));
+    expect(calls).toEqual(['init http://127.0.0.1/cell', 'run http://127.0.0.1/cell', 'claimed cell']);
+    endRun();
+    await ran;
+    await nextTurn();
+    expect(calls.filter((c) => c.startsWith('claimed'))).toEqual(['claimed cell']);
+  });
+
+  it('reports a stem cell’s claim before its failure when /init fails', async () => {
+    const { router, calls, invoke } = setup({ init: reply(502, '{"error":"bad code"}') });
+    router.lease([lease('cell', false)]);
+    const { activation } = await invoke();
+    await nextTurn();
+    expect(activation.response.status).toBe('action developer error');
+    const reports = calls.filter((c) => c.startsWith('claimed') || c.startsWith('failed'));
+    expect(reports).toEqual(['claimed cell', expect.stringMatching(/^failed cell: /)]);
+    expect(calls).not.toContain('run http://127.0.0.1/cell');
+  });
+
+  it('readies the runtime client for every container as it is leased, stem cells included', () => {
+    const { router, prepared } = setup();
+    router.lease([lease('cell', false), lease('warm', true)]);
+    expect(prepared).toEqual(['http://127.0.0.1/cell', 'http://127.0.0.1/warm']);
   });
 
   it('asks the pool workflow for a container when nothing fits, then runs on the leased one', async () => {
     const { calls, invoke } = setup();
     const { activation } = await invoke();
-    expect(calls).toEqual(['request hello 1', 'init http://127.0.0.1/new', 'run http://127.0.0.1/new']);
+    expect(calls).toEqual([
+      'request hello 1',
+      'init http://127.0.0.1/new',
+      'run http://127.0.0.1/new',
+      'run ended http://127.0.0.1/new',
+    ]);
     expect(activation.response.success).toBe(true);
   });
 
