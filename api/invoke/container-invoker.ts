@@ -71,8 +71,12 @@ export class ContainerInvoker implements Invoker {
     this.#observe = deps.observe ?? NO_OBSERVER;
     this.#sessions = new ContainerSessions({ openLogs: deps.openLogs, log: deps.log });
     this.#capacity = new CapacityRequests(deps.router, deps.control, deps.log);
-    const { prepare } = deps.runtime;
-    if (prepare) deps.router.onLeased((container) => prepare.call(deps.runtime, container.address));
+    // Work a container's first activation would otherwise wait for: its runtime secret, and a
+    // stem cell's log stream (a container leased for an action may never collect logs).
+    deps.router.onLeased((container) => {
+      deps.runtime.prepare?.(container.address);
+      if (container.action === null) this.#sessions.prepare(container.lease.container);
+    });
     deps.router.onRemoved((container) => {
       this.#sessions.forget(container.id);
       deps.runtime

@@ -9,6 +9,8 @@ import type { ControlPlane } from '../../common/contracts';
 import { SILENT_LOGGER } from '../../common/logger';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { RuntimeCallResult } from '../../runtimes/runtime-client';
+import type { ActivationLogReader } from '../../backends/backend';
+import type { Action, ContainerInfo } from '../../common/types';
 import { testAction, testLease } from './fixtures';
 
 const action = testAction({ namespace: 'guest', name: 'hello', version: '0.0.1' });
@@ -30,6 +32,8 @@ interface Setup {
   leases?: boolean;
   /** /run answers once this settles (default: at once). */
   runGate?: Promise<void>;
+  /** The action's limits (default: testAction's). */
+  limits?: Partial<Action['limits']>;
 }
 
 function setup({
@@ -38,9 +42,19 @@ function setup({
   maxQueue = 10,
   leases = true,
   runGate,
+  limits,
 }: Setup = {}) {
   const calls: string[] = [];
   const prepared: string[] = [];
+  /** What happened to the log streams: `open <id>`, `read <id>`, `close <id>`. */
+  const logEvents: string[] = [];
+  const openLogs = (container: ContainerInfo): ActivationLogReader => {
+    logEvents.push(`open ${container.id}`);
+    return {
+      next: async () => (logEvents.push(`read ${container.id}`), [`line from ${container.id}`]),
+      close: () => void logEvents.push(`close ${container.id}`),
+    };
+  };
   const router = new Router({ maxQueuePerAction: maxQueue });
   const runtime = {
     init: async (address: string) => (calls.push(`init ${address}`), init),
@@ -69,10 +83,12 @@ function setup({
     log: SILENT_LOGGER,
     provisionTimeoutMs: 1000,
     apiHost: 'http://127.0.0.1:3233',
+    openLogs,
   });
+  const invoked = limits ? testAction(ref, limits) : action;
   let n = 0;
   const request = (): InvokeRequest => ({
-    action,
+    action: invoked,
     params: {},
     activationId: String(n++).padStart(32, '0'),
     transactionId: 'tid',
@@ -85,7 +101,7 @@ function setup({
     if (admission.kind !== 'admitted') throw new Error('refused');
     return admission.ran;
   };
-  return { router, calls, prepared, invoke, admit };
+  return { router, calls, prepared, logEvents, invoke, admit };
 }
 
 /** Lets callbacks queued with setImmediate (the deferred claim report) run. */
@@ -161,6 +177,31 @@ describe('ContainerInvoker', () => {
     const reports = calls.filter((c) => c.startsWith('claimed') || c.startsWith('failed'));
     expect(reports).toEqual(['claimed cell', expect.stringMatching(/^failed cell: /)]);
     expect(calls).not.toContain('run http://127.0.0.1/cell');
+  });
+
+  it('opens a stem cell’s log stream as it is leased, and the claiming activation’s logs come from it', async () => {
+    const { router, logEvents, invoke } = setup();
+    router.lease([lease('cell', false)]);
+    expect(logEvents).toEqual(['open cell']);
+    const { logs } = await invoke();
+    expect(await logs).toEqual(['line from cell']);
+    expect(logEvents).toEqual(['open cell', 'read cell']);
+  });
+
+  it('closes a stem cell’s log stream when the claiming action collects no logs', async () => {
+    const { router, logEvents, invoke } = setup({ limits: { concurrency: 4 } });
+    router.lease([lease('cell', false)]);
+    const { logs } = await invoke();
+    expect(await logs).toEqual([]);
+    expect(logEvents).toEqual(['open cell', 'close cell']);
+  });
+
+  it('opens a leased container’s log stream only when its first activation collects logs', async () => {
+    const { router, logEvents, invoke } = setup();
+    router.lease([lease('warm', true)]);
+    expect(logEvents).toEqual([]);
+    await invoke();
+    expect(logEvents).toEqual(['open warm', 'read warm']);
   });
 
   it('readies the runtime client for every container as it is leased, stem cells included', () => {
