@@ -9,8 +9,7 @@ const transformIgnorePatterns = [
   '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus|rfc4648)/)',
 ];
 // No forceExit: a test that leaves a handle open is a defect to fix. `npm test` (scripts/test.sh,
-// jest_run) fails a jest run that has not exited a minute after writing its results; the one run
-// known to leave handles open asks for --forceExit itself, there.
+// jest_run) fails a jest run that has not exited a minute after writing its results.
 module.exports = {
   projects: [
     {

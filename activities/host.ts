@@ -36,6 +36,8 @@ export interface HostActivitiesOptions {
   maxConcurrentCreates?: number;
   /** Told before a pool's container is destroyed: its exit is no death to report (container-exits.ts). */
   destroying?: (containerId: string) => void;
+  /** The agent endpoint this host advertises, stamped on every container it reports (backends/host-routes.ts). */
+  agentUrl?: string;
 }
 
 /** A counting semaphore: `run` waits for one of `size` turns. */
@@ -63,6 +65,9 @@ export function createHostActivities(options: HostActivitiesOptions) {
     throw new Error('maxConcurrentCreates must be a positive integer');
   const createTurn = turns(maxConcurrentCreates);
   const ownLabels = { [LABELS.managed]: 'true', [LABELS.host]: hostId };
+  const { agentUrl } = options;
+  const advertised = (info: ContainerInfo): ContainerInfo =>
+    agentUrl === undefined ? info : { ...info, agentUrl };
 
   async function findByName(name: string): Promise<ContainerInfo | undefined> {
     return (await backend.list(ownLabels)).find((c) => c.name === name);
@@ -75,26 +80,28 @@ export function createHostActivities(options: HostActivitiesOptions) {
       heartbeat();
       const timer = setInterval(() => heartbeat(), heartbeatEveryMs);
       try {
-        return await createTurn(() =>
-          backend.create(
-            {
-              name: input.name,
-              image: input.image ?? imageForKind(input.kind),
-              kind: input.kind,
-              memoryMB: input.memoryMB,
-              // Overlapping runs only for actions that allow them (audit C1): an image reads this at
-              // start; Gust's runtime also learns it from the /init env (a stem cell has no action yet).
-              env: (input.concurrency ?? 1) > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {},
-              // Gust's own runtime images serve the runtime socket; a blackbox image gets a forwarder.
-              socketRuntime: input.image === undefined,
-              labels: {
-                ...input.labels,
-                ...ownLabels,
-                [LABELS.kind]: input.kind,
-                [LABELS.memory]: String(input.memoryMB),
+        return await createTurn(async () =>
+          advertised(
+            await backend.create(
+              {
+                name: input.name,
+                image: input.image ?? imageForKind(input.kind),
+                kind: input.kind,
+                memoryMB: input.memoryMB,
+                // Overlapping runs only for actions that allow them (audit C1): an image reads this at
+                // start; Gust's runtime also learns it from the /init env (a stem cell has no action yet).
+                env: (input.concurrency ?? 1) > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {},
+                // Gust's own runtime images serve the runtime socket; a blackbox image gets a forwarder.
+                socketRuntime: input.image === undefined,
+                labels: {
+                  ...input.labels,
+                  ...ownLabels,
+                  [LABELS.kind]: input.kind,
+                  [LABELS.memory]: String(input.memoryMB),
+                },
               },
-            },
-            { signal: cancellationSignal() },
+              { signal: cancellationSignal() },
+            ),
           ),
         );
       } catch (err) {
@@ -117,7 +124,7 @@ export function createHostActivities(options: HostActivitiesOptions) {
 
     /** Every container Gust made on this host. */
     async listContainers(): Promise<ContainerInfo[]> {
-      return backend.list(ownLabels);
+      return (await backend.list(ownLabels)).map(advertised);
     },
   };
 }

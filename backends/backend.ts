@@ -46,10 +46,10 @@ export interface ContainerState {
 /**
  * The controller's port to the host its containers run on: its hot path needs their activation
  * logs, their state after a failed call (an OOM kill?), and, where the backend keeps them, the
- * runtimes' secrets; nothing else of a backend. Today the host's own backend serves it in the
- * controller's process, so a controller calls containers on its own host only (README
- * "Isolation"; docs/design.md). Over several hosts an agent would serve it, over HTTP, never
- * through Temporal: it is on the hot path.
+ * runtimes' secrets; nothing else of a backend. The backend of the controller's own machine serves
+ * it in the controller's process; other Docker hosts' agents serve the same over HTTP, never
+ * through Temporal, since it is on the hot path (backends/host-routes.ts; docs/design.md
+ * "Several Docker hosts").
  */
 export type ContainerHostAccess = Pick<ContainerBackend, 'logs' | 'state' | 'runtimeSecret'>;
 

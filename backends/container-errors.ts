@@ -11,6 +11,7 @@ export const CONTAINER_MESSAGES = {
   exitedDuringRun: WHISK_MESSAGES.exitedDuringRun,
   provisionFailed: WHISK_MESSAGES.provisionFailed,
   imageNotFound: WHISK_MESSAGES.imageNotFound,
+  hostUnreachable: WHISK_MESSAGES.hostUnreachable,
 } as const;
 
 /**
@@ -56,4 +57,22 @@ export function provisionFailure(containerName: string, error: unknown): Contain
 export function describeContainerDeath(state: ContainerState | null, phase: 'init' | 'run'): string {
   if (state?.oomKilled) return CONTAINER_MESSAGES.memoryExhausted;
   return phase === 'init' ? CONTAINER_MESSAGES.exitedDuringInit : CONTAINER_MESSAGES.exitedDuringRun;
+}
+
+/**
+ * The agent of a container's host did not answer (stopped, or its machine unreachable): the
+ * platform failed, not the action (a whisk internal error).
+ */
+export const HOST_UNREACHABLE = 'GUST_ERR_HOST_UNREACHABLE';
+
+export class HostUnreachableError extends Error {
+  readonly code = HOST_UNREACHABLE;
+
+  constructor(hostId: string, agentUrl: string, cause: unknown) {
+    super(
+      `${CONTAINER_MESSAGES.hostUnreachable} (host ${hostId}, agent ${agentUrl}: ${(cause as Error)?.message ?? String(cause)})`,
+      { cause },
+    );
+    this.name = 'HostUnreachableError';
+  }
 }

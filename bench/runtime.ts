@@ -4,7 +4,6 @@
 //   node dist/bench/runtime.js        (env: CONTAINERS=20 RUNS=2000 WARMUP=200)
 // Prints a table (milliseconds) and writes bench/results/runtime-<timestamp>.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../common/config';
 import { LABELS } from '../common/names';
@@ -12,25 +11,15 @@ import type { ContainerBackend } from '../backends/backend';
 import { DockerBackend } from '../backends/docker/backend';
 import { ProcessBackend } from '../backends/process/backend';
 import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../runtimes/nodejs/runtime-entry';
-import { RuntimeClient, type InitPayload, type RunPayload } from '../runtimes/runtime-client';
-import { elapsedMs, formatTable, summarize, type Summary } from './lib/stats';
+import { RuntimeClient } from '../runtimes/runtime-client';
+import { NOOP_INIT, NOOP_RUN } from './lib/runtime-origin';
+import { elapsedMs, formatTable, summarize, writeResults, type Summary } from './lib/stats';
 
 const CONTAINERS = Number(process.env.CONTAINERS ?? 20);
 const RUNS = Number(process.env.RUNS ?? 2000);
 const WARMUP = Number(process.env.WARMUP ?? 200);
 const OWNER = `bench-runtime-${process.pid}`;
 const REPO = join(__dirname, '..', '..');
-
-const NOOP: InitPayload = {
-  value: { name: 'noop', main: 'main', code: 'function main() { return {}; }', binary: false },
-};
-const RUN: RunPayload = {
-  value: {},
-  namespace: 'guest',
-  action_name: '/guest/noop',
-  activation_id: '0'.repeat(32),
-  deadline: '0',
-};
 
 let seq = 0;
 const spec = (backend: ContainerBackend) => ({
@@ -53,7 +42,7 @@ async function coldStarts(
     const container = await backend.create(spec(backend));
     create.push(elapsedMs(start));
     start = process.hrtime.bigint();
-    const result = await client.init(container.address, NOOP, 10_000);
+    const result = await client.init(container.address, NOOP_INIT, 10_000);
     init.push(elapsedMs(start));
     if (result.outcome !== 'response' || result.status !== 200)
       throw new Error(`init failed: ${JSON.stringify(result)}`);
@@ -66,11 +55,11 @@ async function coldStarts(
 async function warmRuns(backend: ContainerBackend, client: RuntimeClient): Promise<number[]> {
   const container = await backend.create(spec(backend));
   try {
-    await client.init(container.address, NOOP, 10_000);
+    await client.init(container.address, NOOP_INIT, 10_000);
     const samples: number[] = [];
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const start = process.hrtime.bigint();
-      const result = await client.run(container.address, RUN, 10_000);
+      const result = await client.run(container.address, NOOP_RUN, 10_000);
       const ms = elapsedMs(start);
       if (result.outcome !== 'response' || result.status !== 200)
         throw new Error(`run failed: ${JSON.stringify(result)}`);
@@ -109,19 +98,11 @@ async function main(): Promise<void> {
   }
   // A benchmark's progress and report are for the human at the terminal: plain stdout, not the log.
   console.log(formatTable(rows));
-  const results = join(REPO, 'bench', 'results');
-  mkdirSync(results, { recursive: true });
-  const file = join(results, `runtime-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const report = {
-    benchmark: 'runtime',
-    at: new Date().toISOString(),
-    node: process.version,
+  writeResults('runtime', {
     settings: { containers: CONTAINERS, runs: RUNS, warmup: WARMUP },
     unit: 'ms',
     results: Object.fromEntries(rows),
-  };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  });
 }
 
 main().catch((error: unknown) => {

@@ -57,6 +57,13 @@ export interface GustConfig {
     entityCacheMB: number;
     /** Cached API keys older than this are re-checked in the background (api/authenticator.ts). */
     authRevalidateMs: number;
+    /**
+     * GUST_LOCAL_HOSTS: ids of the Docker hosts this controller shares a machine with; it calls
+     * their containers over their unix sockets (the fast path). Containers of any other host that
+     * advertises an agent endpoint are called through that endpoint (backends/host-routes.ts).
+     * `[]` (GUST_LOCAL_HOSTS=none) sends every call through the agents. @default [agent.hostId]
+     */
+    localHosts?: string[];
   };
   /** `npm run admin` (workers/admin.ts). */
   admin: {
@@ -116,9 +123,9 @@ export interface GustConfig {
     /** Host directory of the containers' runtime sockets and secrets (docker backend). */
     runtimeDir: string;
     /**
-     * The key the runtime secrets of Mesos tasks and Knative Services derive from
-     * (backends/runtime-secret-key.ts); the same in every provisioner and controller. '' lets each
-     * process make up its own (a one-process Gust only).
+     * The key the runtime secrets of Mesos tasks, Knative Services and the containers of an agent
+     * with an endpoint derive from (backends/runtime-secret-key.ts); the same in every provisioner,
+     * agent and controller. '' lets each process make up its own (a one-process Gust only).
      */
     runtimeSecretKey: string;
     /** Memory this host offers to action containers. */
@@ -128,6 +135,23 @@ export interface GustConfig {
      * take the CPU the warm path needs. @default 2
      */
     maxConcurrentCreates: number;
+    /**
+     * The agent endpoint (backends/docker/agent-endpoint.ts): what a controller on another machine
+     * calls this host's containers through. Absent (GUST_AGENT_ENDPOINT_PORT unset): none, the
+     * single-host default, where every controller shares the machine and calls the containers'
+     * unix sockets.
+     */
+    endpoint?: {
+      /** Address the endpoint binds (GUST_AGENT_ENDPOINT_HOST). @default 127.0.0.1 */
+      host: string;
+      /** GUST_AGENT_ENDPOINT_PORT; 0: any free port (tests). */
+      port: number;
+      /**
+       * The URL controllers reach it at, advertised in the host's registration and with every
+       * container (GUST_AGENT_ADVERTISE_URL). @default http://<host>:<port>
+       */
+      advertiseUrl?: string;
+    };
   };
   /** GUST_BACKEND=kubernetes: where and how action pods are made. */
   kubernetes: {
@@ -237,6 +261,28 @@ export function parseStemCells(spec: string): GustConfig['pools']['stemCells'] {
   });
 }
 
+/** GUST_LOCAL_HOSTS (comma-separated host ids, or `none`); unset: the controller's default. */
+function localHosts(): { localHosts?: string[] } {
+  const raw = env('GUST_LOCAL_HOSTS', '');
+  if (raw === '') return {};
+  if (raw.trim() === 'none') return { localHosts: [] };
+  return {
+    localHosts: raw
+      .split(',')
+      .map((id) => id.trim())
+      .filter((id) => id !== ''),
+  };
+}
+
+/** The agent endpoint of GUST_AGENT_ENDPOINT_*; none unless a port is set. */
+function agentEndpoint(): { endpoint?: NonNullable<GustConfig['agent']['endpoint']> } {
+  if (env('GUST_AGENT_ENDPOINT_PORT', '') === '') return {};
+  const host = env('GUST_AGENT_ENDPOINT_HOST', '127.0.0.1');
+  const port = int('GUST_AGENT_ENDPOINT_PORT', 0);
+  const advertiseUrl = env('GUST_AGENT_ADVERTISE_URL', '');
+  return { endpoint: { host, port, ...(advertiseUrl ? { advertiseUrl } : {}) } };
+}
+
 /** Throws when production mode is on with a setting that only development may use. */
 export function assertProductionSafe(config: Pick<GustConfig, 'controller' | 'agent'>): void {
   if (config.controller.production && config.agent.backend === 'process') {
@@ -288,6 +334,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       entityCacheRefreshMs: int('GUST_ENTITY_CACHE_REFRESH_MS', 30_000),
       entityCacheMB: int('GUST_ENTITY_CACHE_MB', 256),
       authRevalidateMs: int('GUST_AUTH_REVALIDATE_MS', 60_000),
+      ...localHosts(),
     },
     admin: { apiKey: env('GUST_ADMIN_API_KEY', '') },
     observability: {
@@ -330,6 +377,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       runtimeSecretKey: env('GUST_RUNTIME_SECRET_KEY', ''),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
       maxConcurrentCreates: int('GUST_HOST_MAX_CREATES', 2),
+      ...agentEndpoint(),
     },
     kubernetes: {
       // Inside a pod the service account's credentials; elsewhere the dev stack's kubeconfig.

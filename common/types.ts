@@ -107,6 +107,11 @@ export interface ContainerInfo {
   backend: string;
   /** Base URL of the action runtime: `unix:<socket>` (runtimes/runtime-address.ts) or `http://…`. */
   address: string;
+  /**
+   * The endpoint its host's agent advertises (GUST_AGENT_ADVERTISE_URL), when it has one: how a
+   * controller on another machine reaches a `unix:` runtime (backends/host-routes.ts).
+   */
+  agentUrl?: string;
   kind: string;
   memoryMB: number;
   labels: Record<string, string>;

@@ -17,6 +17,9 @@ export const WHISK_MESSAGES = {
   controllerStopped: (graceMs: number) =>
     `The controller stopped before the activation ended (it waited ${graceMs} milliseconds).`,
   imageNotFound: (image: string) => `Failed to pull container image '${image}'.`,
+  // Gust's own (OpenWhisk has no agent between invoker and container): the container's host's agent did not answer.
+  hostUnreachable:
+    "The action's container host did not answer; the activation may not have run to completion.",
   initFailed: (body: string) => `The action failed during initialization: ${body}`,
   invalidResponse: (body: string) =>
     `The action did not produce a valid JSON or JSON Array response: ${body}`,

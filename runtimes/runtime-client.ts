@@ -5,7 +5,9 @@
 //
 // An address is an http URL, or `unix:<socket>` for the docker and process backends' runtimes,
 // which need their per-container secret on every call (runtime-address.ts). Runtimes at an http
-// URL get theirs from `secrets` (the kubernetes backend: from the pod).
+// URL get theirs from `secrets` (the kubernetes backend: from the pod; a Docker host's agent
+// endpoint: derived, backends/host-routes.ts). An http URL's path is the prefix of /init and /run
+// (an agent endpoint's `/containers/<name>`).
 import { readFile } from 'node:fs/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { MAX_RESULT_BYTES } from '../common/whisk-messages';
@@ -83,6 +85,8 @@ const UNAUTHORIZED = 401;
 interface Target {
   pool: Pool;
   headers: Record<string, string>;
+  /** The address's path, before /init and /run ('' for a runtime at the root). */
+  prefix: string;
 }
 
 export class RuntimeClient {
@@ -155,17 +159,23 @@ export class RuntimeClient {
         socketPath !== undefined
           ? () => readFile(secretFileOf(socketPath), 'utf8')
           : secrets?.runtimeSecret && (() => secrets.runtimeSecret!(address));
+      const url = socketPath === undefined ? new URL(address) : undefined;
+      const prefix = url === undefined ? '' : url.pathname.replace(/\/+$/, '');
       const pool =
-        socketPath === undefined
-          ? new Pool(address, options)
-          : new Pool('http://localhost', { ...options, socketPath });
+        url === undefined
+          ? new Pool('http://localhost', { ...options, socketPath })
+          : new Pool(url.origin, options);
       if (lookup === undefined) {
-        target = { pool, headers: HEADERS };
+        target = { pool, headers: HEADERS, prefix };
       } else {
         // No secret found (the container is gone) sends none: the call fails as it should.
         target = lookup().then(
-          (secret) => ({ pool, headers: secret ? { ...HEADERS, [SECRET_HEADER]: secret } : HEADERS }),
-          () => ({ pool, headers: HEADERS }),
+          (secret) => ({
+            pool,
+            headers: secret ? { ...HEADERS, [SECRET_HEADER]: secret } : HEADERS,
+            prefix,
+          }),
+          () => ({ pool, headers: HEADERS, prefix }),
         );
         target.then(
           (resolved) => {
@@ -205,7 +215,7 @@ export class RuntimeClient {
             ...(host !== undefined ? { host } : {}),
             ...(secret !== undefined ? { [SECRET_HEADER]: secret } : {}),
           };
-    const result = await this.#dispatch(target.pool, path, headers, body, timeoutMs);
+    const result = await this.#dispatch(target.pool, target.prefix + path, headers, body, timeoutMs);
     if (result.outcome === 'response' && result.status === UNAUTHORIZED) this.#forget(address, target);
     return result;
   }

@@ -5,7 +5,9 @@
 // Public surface:
 //   startAgent(options: AgentOptions): Promise<RunningWorker>
 //   createAgentBackend(config): Promise<ContainerBackend>   (docker, process or kubernetes)
-//   registerHost(...): heartbeats a host's capacity to the hosts workflow (agents, clusters)
+//   registerHost(...): heartbeats a host's capacity (and agent endpoint) to the hosts workflow
+//   With GUST_AGENT_ENDPOINT_PORT the agent also serves the agent endpoint
+//   (backends/docker/agent-endpoint.ts) and advertises it with every container it creates.
 //   `node dist/workers/agent.js` runs it alone (GUST_* configuration).
 // A container that dies between activations is reported to its pool from the engine's events
 // (container-exits.ts).
@@ -15,6 +17,8 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
 import type { ContainerBackend } from '../backends/backend';
+import { startAgentEndpoint, type HostedContainers } from '../backends/docker/agent-endpoint';
+import { derivedRuntimeSecret } from '../backends/runtime-secret-key';
 import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
 import { tracing } from '../common/tracing';
@@ -52,35 +56,90 @@ export function defaultImageForKind(kind: string): string {
   return runtimeImage(runtime);
 }
 
-export async function startAgent(options: AgentOptions): Promise<RunningWorker> {
+/** A running agent; `endpointUrl`: the agent endpoint it advertises, if it serves one. */
+export type RunningAgent = RunningWorker & { endpointUrl?: string };
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { connection, client, backend, config } = options;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const names = scopedNames(scope);
   const { hostId } = config.agent;
   const log = options.log ?? createLogger('warn');
+  if (config.agent.endpoint && !config.agent.runtimeSecretKey)
+    throw new Error(
+      "GUST_AGENT_ENDPOINT_PORT needs GUST_RUNTIME_SECRET_KEY: controllers on other machines derive the runtime secrets of this host's containers from it",
+    );
+  const hosted = config.agent.endpoint ? dockerHost(backend) : undefined;
   // Before polling the host's queue: a second agent with this id would take half its activities.
   await refuseDuplicateId(client, scope, { kind: 'host', id: hostId }, heartbeatIntervalMs(config));
+  const endpoint =
+    hosted && (await startAgentEndpoint({ containers: hosted, ...config.agent.endpoint!, log }));
+  let agentUrl: string | undefined;
   // Mesos reports lost and failed tasks to their pools itself (the framework workflow).
-  const exits =
-    config.agent.backend === 'mesos' ? undefined : reportContainerExits({ backend, client, hostId, log });
-  const worker = await Worker.create({
-    connection,
-    namespace: client.options.namespace,
-    taskQueue: names.hostQueue(hostId),
-    ...tracing()?.workerOptions,
-    activities: createHostActivities({
-      backend,
-      hostId,
-      imageForKind: options.imageForKind ?? defaultImageForKind,
-      maxConcurrentCreates: config.agent.maxConcurrentCreates,
-      destroying: exits?.expectExit,
-    }),
-  });
-  const stopBeating = await registerHost(client, scope, config, config.agent, log);
-  return runInBackground(worker, () => {
+  let exits: ReturnType<typeof reportContainerExits> | undefined;
+  let worker: Worker;
+  try {
+    agentUrl = endpoint && advertisedUrl(config.agent.endpoint!, endpoint.url);
+    exits =
+      config.agent.backend === 'mesos' ? undefined : reportContainerExits({ backend, client, hostId, log });
+    worker = await Worker.create({
+      connection,
+      namespace: client.options.namespace,
+      taskQueue: names.hostQueue(hostId),
+      ...tracing()?.workerOptions,
+      activities: createHostActivities({
+        backend,
+        hostId,
+        imageForKind: options.imageForKind ?? defaultImageForKind,
+        maxConcurrentCreates: config.agent.maxConcurrentCreates,
+        destroying: exits?.expectExit,
+        agentUrl,
+      }),
+    });
+  } catch (error) {
+    exits?.stop();
+    await endpoint?.close();
+    throw error;
+  }
+  const stopBeating = await registerHost(client, scope, config, { ...config.agent, endpoint: agentUrl }, log);
+  const running = runInBackground(worker, () => {
     stopBeating();
     exits?.stop();
   });
+  return {
+    ...running,
+    endpointUrl: agentUrl,
+    async stop() {
+      await running.stop();
+      await endpoint?.close();
+    },
+  };
+}
+
+/**
+ * The URL the agent advertises: GUST_AGENT_ADVERTISE_URL, else the address it listens on, which
+ * must then be one a controller can dial (not 0.0.0.0 or ::).
+ */
+export function advertisedUrl(
+  endpoint: NonNullable<GustConfig['agent']['endpoint']>,
+  boundUrl: string,
+): string {
+  if (endpoint.advertiseUrl) return endpoint.advertiseUrl.replace(/\/+$/, '');
+  if (endpoint.host === '0.0.0.0' || endpoint.host === '::')
+    throw new Error(
+      `GUST_AGENT_ENDPOINT_HOST=${endpoint.host} listens on every interface: set GUST_AGENT_ADVERTISE_URL to the address controllers reach this agent at`,
+    );
+  return boundUrl;
+}
+
+/** The agent endpoint serves Docker hosts only (other backends' runtimes are reached directly). */
+function dockerHost(backend: ContainerBackend): HostedContainers {
+  const hosted = backend as Partial<HostedContainers>;
+  if (backend.name !== 'docker' || !hosted.runtimeOf || !hosted.ownContainerId || !hosted.followRawLogs)
+    throw new Error(
+      `GUST_AGENT_ENDPOINT_PORT: the agent endpoint serves the docker backend only, not '${backend.name}'`,
+    );
+  return backend as unknown as HostedContainers;
 }
 
 /**
@@ -91,16 +150,16 @@ export async function registerHost(
   client: Client,
   scope: Scope,
   config: Pick<GustConfig, 'pools'>,
-  host: { hostId: string; capacityMB: number },
+  host: { hostId: string; capacityMB: number; endpoint?: string },
   log: Logger = createLogger('warn'),
 ): Promise<() => void> {
-  const { hostId, capacityMB } = host;
+  const { hostId, capacityMB, endpoint } = host;
   const beat = async (): Promise<void> => {
     await client.workflow.signalWithStart('hostsWorkflow', {
       ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       signal: hostHeartbeatSignal,
-      signalArgs: [{ hostId, capacityMB }],
+      signalArgs: [{ hostId, capacityMB, ...(endpoint !== undefined ? { endpoint } : {}) }],
     });
   };
   await beat();
@@ -153,8 +212,17 @@ export async function createAgentBackend(
     return new ProcessBackend({ hostId: config.agent.hostId, log: temporal?.log });
   }
   const { DockerBackend } = await import('../backends/docker/backend');
-  const { hostId, capacityMB, dockerSocket, runtimeDir } = config.agent;
-  return new DockerBackend({ hostId, capacityMB, socketPath: dockerSocket, runtimeDir });
+  const { hostId, capacityMB, dockerSocket, runtimeDir, runtimeSecretKey } = config.agent;
+  return new DockerBackend({
+    hostId,
+    capacityMB,
+    socketPath: dockerSocket,
+    runtimeDir,
+    // Controllers on other machines derive the secrets of this host's containers (host-routes.ts).
+    ...(config.agent.endpoint
+      ? { runtimeSecretOf: (name: string) => derivedRuntimeSecret(runtimeSecretKey, name) }
+      : {}),
+  });
 }
 
 /** The host id of Knative's pods as a backend sees them (Gust places nothing there). */

@@ -27,6 +27,7 @@ import { KnativePods } from '../backends/knative/pods';
 import { serviceRuntimeSecret } from '../backends/knative/service-spec';
 import { Router } from '../api/invoke/router';
 import type { ContainerHostAccess } from '../backends/backend';
+import { HostRoutes } from '../backends/host-routes';
 import { ControllerMetrics } from '../api/controller-metrics';
 import { loadConfig, type GustConfig, type LogLevel } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
@@ -47,7 +48,10 @@ export interface ControllerOptions {
   config: GustConfig;
   connection: NativeConnection;
   client: Client;
-  /** The containers' host: the controller reads their logs, OOM state and secrets through it. */
+  /**
+   * This machine's host: the controller reads its containers' logs, OOM state and secrets through
+   * it; other hosts' containers through their agents (backends/host-routes.ts).
+   */
   hostAccess?: ContainerHostAccess;
   /** @default DEFAULT_SCOPE (no prefix) */
   scope?: Scope;
@@ -105,7 +109,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
         'activation store: refused this record even shrunk; it was dropped (dead-lettered)',
       ),
   });
-  const router = new Router({ maxQueuePerAction: controller.maxQueuePerAction });
+  // Containers on this machine over their sockets; other hosts' through their agents.
+  const hosts = new HostRoutes({
+    local: hostAccess,
+    localHosts: controller.localHosts ?? [config.agent.hostId],
+    secretKey: config.agent.runtimeSecretKey,
+  });
+  const router = new Router({ maxQueuePerAction: controller.maxQueuePerAction, addressOf: hosts.addressOf });
   const entityCache = new EntityCache(stores.entities, {
     refreshAfterMs: controller.entityCacheRefreshMs,
     maxBytes: controller.entityCacheMB * 1024 * 1024,
@@ -115,7 +125,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     metrics &&
     new ControllerMetrics(metrics.registry, { router, writer, caches: { entities: entityCache, auth } });
   // With tracing on, a span per container /init and /run, child of the request's.
-  const runtime = new RuntimeClient({ secrets: hostAccess });
+  const runtime = new RuntimeClient({ secrets: hosts });
   traceMethod(runtime, 'init', 'container /init', (address) => ({ 'server.address': String(address) }));
   traceMethod(runtime, 'run', 'container /run', (address) => ({ 'server.address': String(address) }));
   const invoker =
@@ -126,9 +136,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
           runtime,
           log,
           control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
-          openLogs: hostAccess && ((container) => hostAccess.logs(container)),
-          containerState:
-            hostAccess && ((container) => hostAccess.state(container.id, { awaitExitMs: 2_000 })),
+          openLogs: (container) => hosts.logs(container),
+          containerState: (container) => hosts.state(container, { awaitExitMs: 2_000 }),
           provisionTimeoutMs: controller.provisionTimeoutMs,
           apiHost: controller.apiHost,
           observe,

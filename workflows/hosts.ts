@@ -62,6 +62,7 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
           capacityMB: h.capacityMB,
           reservedMB: reservedMB(h),
           lastSeen: h.lastHeartbeat,
+          ...(h.endpoint !== undefined ? { endpoint: h.endpoint } : {}),
         })),
       controllers: state.controllers.map(({ controllerId, incarnation, lastSeen }) => ({
         controllerId,
@@ -72,15 +73,19 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
     };
   };
 
-  setHandler(hostHeartbeatSignal, ({ hostId, capacityMB }) => {
+  setHandler(hostHeartbeatSignal, ({ hostId, capacityMB, endpoint }) => {
     heard(Date.now());
-    const host = state.hosts.find((h) => h.id === hostId);
+    let host = state.hosts.find((h) => h.id === hostId);
     if (host) {
       host.capacityMB = capacityMB;
       host.lastHeartbeat = Date.now();
     } else {
-      state.hosts.push({ id: hostId, capacityMB, lastHeartbeat: Date.now(), reservations: {} });
+      host = { id: hostId, capacityMB, lastHeartbeat: Date.now(), reservations: {} };
+      state.hosts.push(host);
     }
+    // State only (no command): replays of older histories are unaffected.
+    if (endpoint !== undefined) host.endpoint = endpoint;
+    else delete host.endpoint;
   });
   setHandler(controllerHeartbeatSignal, ({ controllerId, incarnation }) => {
     heard(Date.now());

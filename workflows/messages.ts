@@ -263,6 +263,11 @@ export interface HostsState {
 export interface HostHeartbeat {
   hostId: string;
   capacityMB: number;
+  /**
+   * The agent endpoint controllers on other machines reach this host's containers through
+   * (GUST_AGENT_ADVERTISE_URL); absent: none (single host).
+   */
+  endpoint?: string;
 }
 
 export interface PlaceContainerInput {
@@ -281,7 +286,7 @@ export interface PlaceContainerInput {
 
 export interface ClusterView {
   /** Live hosts only. `lastSeen`: workflow time of its last heartbeat (absent from older workers' answers). */
-  hosts: { id: string; capacityMB: number; reservedMB: number; lastSeen?: number }[];
+  hosts: { id: string; capacityMB: number; reservedMB: number; lastSeen?: number; endpoint?: string }[];
   /** `lastSeen`: workflow time of its last heartbeat (absent from older workers' answers). */
   controllers: (LiveController & { lastSeen?: number })[];
   asOf: number;

@@ -25,6 +25,8 @@ export interface HostRecord {
   lastHeartbeat: number;
   /** By container name. */
   reservations: Record<string, Reservation>;
+  /** The agent endpoint the host advertises (HostHeartbeat.endpoint), for operators; absent: none. */
+  endpoint?: string;
 }
 
 export interface PlacementRequest {

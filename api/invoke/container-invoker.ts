@@ -3,7 +3,7 @@
 // database read happen here when a warm container exists, and the warm path has no await before
 // /run. Slots are the router's; /init state and log streams are ContainerSessions'.
 import type { ContainerState } from '../../backends/backend';
-import { describeContainerDeath } from '../../backends/container-errors';
+import { describeContainerDeath, HOST_UNREACHABLE } from '../../backends/container-errors';
 import type { ControlPlane } from '../../common/contracts';
 import type { Logger } from '../../common/logger';
 import { actionPath, actionRefOf } from '../../common/names';
@@ -280,9 +280,19 @@ export class ContainerInvoker implements Invoker {
         return { response: developerError(text), timedOut: true };
       }
       case 'connection-error': {
-        const state = this.#deps.containerState
-          ? await this.#deps.containerState(container.lease.container).catch(() => null)
-          : null;
+        let state: ContainerState | null = null;
+        try {
+          state = this.#deps.containerState
+            ? await this.#deps.containerState(container.lease.container)
+            : null;
+        } catch (error) {
+          // Its host's agent is gone (backends/host-routes.ts): a platform failure, not the action's.
+          // The record tells the user that much; where the host is stays in the controller's log.
+          if ((error as { code?: string }).code === HOST_UNREACHABLE) {
+            this.#deps.log.warn({ err: error, containerId: container.id }, 'container host unreachable');
+            return { response: whiskError(WHISK_MESSAGES.hostUnreachable), timedOut: false };
+          }
+        }
         return { response: developerError(describeContainerDeath(state, phase)), timedOut: false };
       }
     }

@@ -7,7 +7,7 @@
 // checking a slot and taking it, so two requests cannot take the same slot.
 import type { RouterLeases } from '../../common/contracts';
 import { actionVersionKey } from '../../common/names';
-import type { ActionRef, ContainerUsage, Lease } from '../../common/types';
+import type { ActionRef, ContainerInfo, ContainerUsage, Lease } from '../../common/types';
 import type { ObservedLoad } from '../../workflows/scaling';
 
 /** Weight of the newest run in a container's mean run time. */
@@ -28,19 +28,19 @@ export class LeasedContainer {
   revoked = false;
   /** Mean time an activation holds a slot here (/run only), ms; undefined before the first. */
   meanRunMs: number | undefined;
+  /** Where /init and /run go: the container's own address, or its agent's route (RouterOptions.addressOf). */
+  readonly address: string;
 
   constructor(
     public lease: Lease,
     now: number,
+    address: string = lease.container.address,
   ) {
     this.id = lease.container.id;
+    this.address = address;
     this.slots = Math.max(1, lease.slots);
     this.action = lease.action;
     this.lastUsed = now;
-  }
-
-  get address(): string {
-    return this.lease.container.address;
   }
 
   get free(): number {
@@ -74,6 +74,11 @@ export interface RouterStats {
 
 export interface RouterOptions {
   maxQueuePerAction: number;
+  /**
+   * The address this controller calls a container at, decided once per lease (backends/host-routes.ts:
+   * its unix socket on this machine, else its agent's endpoint). @default the container's address
+   */
+  addressOf?: (container: ContainerInfo) => string;
   now?: () => number;
 }
 
@@ -89,11 +94,13 @@ export class Router implements RouterLeases {
   /** Requests one action version may queue; past it `enqueue` refuses. */
   readonly maxQueue: number;
   private readonly now: () => number;
+  private readonly addressOf: ((container: ContainerInfo) => string) | undefined;
 
   constructor(options: RouterOptions) {
     if (!(options.maxQueuePerAction >= 0)) throw new Error('maxQueuePerAction must be >= 0');
     this.maxQueue = options.maxQueuePerAction;
     this.now = options.now ?? Date.now;
+    this.addressOf = options.addressOf;
   }
 
   /**
@@ -226,7 +233,7 @@ export class Router implements RouterLeases {
   lease(leases: Lease[]): void {
     for (const lease of leases) {
       if (this.containers.has(lease.container.id)) continue;
-      const container = new LeasedContainer(lease, this.now());
+      const container = new LeasedContainer(lease, this.now(), this.addressOf?.(lease.container));
       this.containers.set(container.id, container);
       for (const listener of this.leasedListeners) listener(container);
       if (lease.action) {

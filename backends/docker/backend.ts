@@ -11,6 +11,7 @@ import { CONTAINER_MESSAGES, ContainerStartError, provisionFailure } from '../co
 import {
   handOverSecret,
   prepareRuntimeDir,
+  readRuntimeSecret,
   removeRuntimeDir,
   runtimeDirPath,
   type RuntimeDir,
@@ -38,6 +39,12 @@ export interface DockerBackendOptions extends HostLimits {
   forwarderImage?: string;
   /** How long a started container may take to answer HTTP. @default 30000 */
   readyTimeoutMs?: number;
+  /**
+   * The runtime secret of a new container, from its name. An agent with an endpoint derives it
+   * (backends/runtime-secret-key.ts) so that controllers on other machines derive it too.
+   * @default a random one, known to controllers on this machine only (its file)
+   */
+  runtimeSecretOf?: (containerName: string) => string;
 }
 
 /** Exit code of a container whose command could not be found (OpenWhisk: a developer error). */
@@ -51,6 +58,7 @@ export class DockerBackend implements ContainerBackend {
   readonly #events: ContainerEvents;
   readonly #runtimeDir: string;
   readonly #forwarderImage: string;
+  readonly #runtimeSecretOf: ((containerName: string) => string) | undefined;
   readonly #socketOf = (name: string): string =>
     join(runtimeDirPath(this.#runtimeDir, name), 'rt', 'runtime.sock');
 
@@ -63,6 +71,11 @@ export class DockerBackend implements ContainerBackend {
     this.#events = new ContainerEvents(this.#api);
     this.#runtimeDir = options.runtimeDir ?? loadConfig().agent.runtimeDir;
     this.#forwarderImage = options.forwarderImage ?? NODEJS_RUNTIME_IMAGE;
+    this.#runtimeSecretOf = options.runtimeSecretOf;
+  }
+
+  get hostId(): string {
+    return this.#host.hostId;
   }
 
   /**
@@ -71,7 +84,7 @@ export class DockerBackend implements ContainerBackend {
    */
   async create(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
     const { signal } = options;
-    const dir = prepareRuntimeDir(this.#runtimeDir, spec.name);
+    const dir = prepareRuntimeDir(this.#runtimeDir, spec.name, this.#runtimeSecretOf?.(spec.name));
     let id: string;
     try {
       id = await this.#createOrFind(spec, dir, signal);
@@ -208,7 +221,30 @@ export class DockerBackend implements ContainerBackend {
   }
 
   logs(container: ContainerInfo): ActivationLogReader {
-    return followContainerLogs(this.#api, container.id);
+    return followContainerLogs((signal) => this.#api.followLogs(container.id, signal));
+  }
+
+  /**
+   * The runtime socket and secret of this backend's container `name` (its runtime directory),
+   * undefined when it has none: what the agent endpoint forwards /init and /run to.
+   */
+  async runtimeOf(name: string): Promise<{ socketPath: string; secret: string } | undefined> {
+    const secret = await readRuntimeSecret(this.#runtimeDir, name);
+    return secret === undefined ? undefined : { socketPath: this.#socketOf(name), secret };
+  }
+
+  /** The id of this host's action container `name` (its host label), undefined for any other. */
+  async ownContainerId(name: string): Promise<string | undefined> {
+    const container = await this.#api.inspectContainer(name);
+    const labels = container?.Config.Labels ?? {};
+    if (labels[LABELS.host] !== this.#host.hostId || labels[LABELS.forwarderOf] !== undefined)
+      return undefined;
+    return container!.Id;
+  }
+
+  /** The engine's raw log stream of a container (the agent endpoint relays it). */
+  followRawLogs(containerId: string, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
+    return this.#api.followLogs(containerId, signal);
   }
 
   async state(containerId: string, options: { awaitExitMs?: number } = {}): Promise<ContainerState | null> {

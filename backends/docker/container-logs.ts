@@ -4,9 +4,14 @@ import type { ActivationLogReader } from '../backend';
 import { QueuedActivationLogReader } from '../logs/activation-log-reader';
 import { DockerFrameDemuxer } from '../logs/docker-frame-demuxer';
 import { LineAssembler, splitDockerTimestamp } from '../logs/line-assembler';
-import type { DockerApi } from './api';
 
-export function followContainerLogs(api: DockerApi, containerId: string): ActivationLogReader {
+/**
+ * `open` opens the raw (multiplexed, timestamped) stream of `GET /containers/{id}/logs?follow`:
+ * from the engine (DockerApi.followLogs) or from the container's agent (agent-endpoint.ts).
+ */
+export function followContainerLogs(
+  open: (signal: AbortSignal) => Promise<AsyncIterable<Buffer>>,
+): ActivationLogReader {
   const abort = new AbortController();
   const reader = new QueuedActivationLogReader({ onClose: () => abort.abort() });
   const demuxer = new DockerFrameDemuxer();
@@ -14,8 +19,8 @@ export function followContainerLogs(api: DockerApi, containerId: string): Activa
   const push = reader.push.bind(reader);
 
   const pump = async (): Promise<void> => {
-    const stream = await api.followLogs(containerId, abort.signal);
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const stream = await open(abort.signal);
+    for await (const chunk of stream) {
       demuxer.push(chunk, (streamName, payload) => {
         const { time, text } = splitDockerTimestamp(payload.toString('utf8'));
         assembler.push(streamName, text, time, push);

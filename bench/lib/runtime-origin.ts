@@ -5,6 +5,19 @@ import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { SECRET_HEADER } from '../../runtimes/nodejs/src/runtime-secret';
 import { secretFileOf, socketPathOf } from '../../runtimes/runtime-address';
+import type { InitPayload, RunPayload } from '../../runtimes/runtime-client';
+
+/** The floors' action: a noop, its /init and its /run. */
+export const NOOP_INIT: InitPayload = {
+  value: { name: 'noop', main: 'main', code: 'function main() { return {}; }', binary: false },
+};
+export const NOOP_RUN: RunPayload = {
+  value: {},
+  namespace: 'guest',
+  action_name: '/guest/noop',
+  activation_id: '0'.repeat(32),
+  deadline: '0',
+};
 
 /** An undici Pool to an http origin or to a `unix:` runtime address. */
 export function poolFor(origin: string, options: Pool.Options): Pool {

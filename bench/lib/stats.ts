@@ -1,4 +1,6 @@
 // Percentiles and summaries for every benchmark, so the figures are computed one way everywhere.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface Summary {
   count: number;
@@ -48,4 +50,23 @@ export function formatTable(rows: [string, Summary][]): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), ...body.map(line)].join('\n');
+}
+
+/** The repository's root, whether this runs from its sources or compiled under dist/. */
+function repositoryRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** Writes `report` as bench/results/<benchmark>-<timestamp>.json and says where, on stdout. */
+export function writeResults(benchmark: string, report: Record<string, unknown>): string {
+  const dir = join(repositoryRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const at = new Date().toISOString();
+  const file = join(dir, `${benchmark}-${at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ benchmark, at, node: process.version, ...report }, null, 2)}\n`);
+  // A benchmark's report is for the human at the terminal: plain stdout, not the log.
+  console.log(`wrote ${file}`);
+  return file;
 }

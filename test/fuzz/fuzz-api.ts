@@ -53,6 +53,28 @@ async function recorded(apihost: string, apiKey: string, id: string): Promise<bo
   return false;
 }
 
+/**
+ * Actions under the names the fuzzer generates most (`0`, `0/0`), so that some of its invokes run
+ * one and the activation check has records to look for; a fuzzed DELETE may remove them later.
+ */
+async function seedActions(apihost: string, apiKey: string): Promise<void> {
+  const headers = {
+    authorization: `Basic ${Buffer.from(apiKey).toString('base64')}`,
+    'content-type': 'application/json',
+  };
+  const put = async (path: string, body: unknown): Promise<void> => {
+    const response = await fetch(`${apihost}/api/v1/namespaces/guest/${path}?overwrite=true`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`seeding ${path}: ${response.status} ${await response.text()}`);
+  };
+  const action = { exec: { kind: 'nodejs:20', code: 'function main(p) { return { echo: p }; }' } };
+  await put('packages/0', {});
+  for (const path of ['actions/0', 'actions/0/0']) await put(path, action);
+}
+
 async function main(): Promise<void> {
   const [schemathesis, minRequestsArg, maxExamplesArg] = process.argv.slice(2);
   if (!schemathesis) throw new Error('usage: fuzz-api.ts <schemathesis> <min requests> <max examples>');
@@ -64,6 +86,7 @@ async function main(): Promise<void> {
   let failures: string[] = [];
   try {
     const [uuid, secret] = gust.apiKey.split(':');
+    await seedActions(gust.apihost, gust.apiKey);
     const seed = Number(process.env.GUST_FUZZ_SEED ?? Math.floor(Math.random() * 1e9));
     // The fuzzer's progress and verdict are for the human at the terminal: plain stdout.
     console.log(`fuzz: ${gust.apihost}/api/v1/api-docs, seed ${seed}`);
