@@ -128,10 +128,15 @@ export class RuntimeClient {
 
   /**
    * Readies the pool of a container before its first call (as it is leased): its secret is read
-   * now, not on the cold start's critical path. Never rejects; a later call still works without it.
+   * now, not on the cold start's critical path. Never throws (it runs in the router's lease
+   * listener): an address it cannot use fails on the first call instead, as before.
    */
   prepare(address: string): void {
-    void this.#target(address);
+    try {
+      void this.#target(address);
+    } catch {
+      // the first call reports it
+    }
   }
 
   /** Closes the pool of one container (after it is destroyed or revoked). */
