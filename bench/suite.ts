@@ -102,6 +102,18 @@ const SETTINGS = QUICK
       deadlineMs: 40 * 60_000,
     };
 
+/** `BENCH_COLD_SAMPLES=stem,new,floor` (e.g. `30,0,30`): the cold phase's sample counts, overriding the mode's. */
+const COLD_SAMPLES = process.env.BENCH_COLD_SAMPLES?.split(',').map(Number);
+if (COLD_SAMPLES !== undefined) {
+  if (COLD_SAMPLES.length !== 3 || !COLD_SAMPLES.every((n) => Number.isInteger(n) && n >= 0))
+    throw new Error('BENCH_COLD_SAMPLES must be three counts: stem,new,floor');
+  [SETTINGS.coldStemSamples, SETTINGS.coldNewSamples, SETTINGS.floorSamples] = COLD_SAMPLES as [
+    number,
+    number,
+    number,
+  ];
+}
+
 const PREFIX = `bench-${process.pid}`;
 const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)}s`;

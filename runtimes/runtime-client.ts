@@ -126,6 +126,19 @@ export class RuntimeClient {
     return this.#post(address, '/run', JSON.stringify(payload), timeoutMs, options);
   }
 
+  /**
+   * Readies the pool of a container before its first call (as it is leased): its secret is read
+   * now, not on the cold start's critical path. Never throws (it runs in the router's lease
+   * listener): an address it cannot use fails on the first call instead, as before.
+   */
+  prepare(address: string): void {
+    try {
+      void this.#target(address);
+    } catch {
+      // the first call reports it
+    }
+  }
+
   /** Closes the pool of one container (after it is destroyed or revoked). */
   async close(address: string): Promise<void> {
     const target = this.#targets.get(address);

@@ -7,6 +7,7 @@
 #   BENCH_CPU_PROF=1   also writes a V8 CPU profile of the Gust process to bench/results/profiles/
 #   BENCH_DEADLINE_MS=N  ends the run (cleanup, then the report of what was measured) after N ms
 #   BENCH_SEMI_SPACE_MB=N  the Gust process's --max-semi-space-size (default 32; 0: Node's default)
+#   BENCH_COLD_SAMPLES=stem,new,floor  the cold phase's sample counts (e.g. 30,0,30 with --only=cold)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 total=$(date +%s%3N)

@@ -26,7 +26,8 @@ export type RuntimeCalls = Pick<RuntimeClient, 'init' | 'run'>;
 
 export interface ContainerInvokerDeps {
   router: Router;
-  runtime: RuntimeCalls & { close(address: string): Promise<void> };
+  /** `prepare`, when there: readies the client for a container as it is leased (its secret read off the cold path). */
+  runtime: RuntimeCalls & { close(address: string): Promise<void>; prepare?(address: string): void };
   control: ControlPlane;
   log: Logger;
   /** Opens the log stream of a container; undefined when this controller cannot read its logs. */
@@ -41,6 +42,13 @@ export interface ContainerInvokerDeps {
   now?: () => number;
 }
 
+/**
+ * Longest a stem-cell claim waits to be reported: it is reported when the claiming activation's
+ * /run ends, so the pools' replenishing create does not compete with that /init and /run for the
+ * CPU, but an action that runs long must not keep the pools from hearing of it for that long.
+ */
+export const CLAIM_REPORT_MAX_DELAY_MS = 200;
+
 /** What a /init or /run call came to, as a value. */
 interface Interpreted {
   response: ActivationResponse;
@@ -53,6 +61,8 @@ export class ContainerInvoker implements Invoker {
   readonly #sessions: ContainerSessions;
   readonly #capacity: CapacityRequests;
   readonly #observe: InvokeObserver;
+  /** Claimed stem cells whose claim is not reported yet, by container id: the report. */
+  readonly #unreportedClaims = new Map<string, () => Promise<void>>();
 
   constructor(deps: ContainerInvokerDeps) {
     if (!(deps.provisionTimeoutMs > 0)) throw new Error('provisionTimeoutMs must be > 0');
@@ -61,6 +71,12 @@ export class ContainerInvoker implements Invoker {
     this.#observe = deps.observe ?? NO_OBSERVER;
     this.#sessions = new ContainerSessions({ openLogs: deps.openLogs, log: deps.log });
     this.#capacity = new CapacityRequests(deps.router, deps.control, deps.log);
+    // Work a container's first activation would otherwise wait for: its runtime secret, and a
+    // stem cell's log stream (a container leased for an action may never collect logs).
+    deps.router.onLeased((container) => {
+      deps.runtime.prepare?.(container.address);
+      if (container.action === null) this.#sessions.prepare(container.lease.container);
+    });
     deps.router.onRemoved((container) => {
       this.#sessions.forget(container.id);
       deps.runtime
@@ -122,15 +138,33 @@ export class ContainerInvoker implements Invoker {
     this.#sessions.close();
   }
 
+  /**
+   * Claims a stem cell for the action. The claim is reported (the pools replenish and take the
+   * cell over) once the claiming activation's /run ends, or its /init fails, or after
+   * CLAIM_REPORT_MAX_DELAY_MS, whichever comes first: `#reportClaim`.
+   */
   #claimStemCell(action: Action, ref: ActionRef): LeasedContainer | undefined {
     const { router, control, log } = this.#deps;
     const cell = router.claimStemCell(action.exec.kind, action.limits.memory, ref, action.limits.concurrency);
     if (cell) {
-      control
-        .stemCellClaimed(cell.lease, action, ref.invoker)
-        .catch((error: unknown) => log.warn({ err: error }, 'stem-cell claim report failed'));
+      const { lease } = cell;
+      const timer = setTimeout(() => void this.#reportClaim(cell.id), CLAIM_REPORT_MAX_DELAY_MS);
+      this.#unreportedClaims.set(cell.id, () => {
+        clearTimeout(timer);
+        return control
+          .stemCellClaimed(lease, action, ref.invoker)
+          .catch((error: unknown) => log.warn({ err: error }, 'stem-cell claim report failed'));
+      });
     }
     return cell;
+  }
+
+  /** Reports the claim of this container if it is a stem cell whose claim is not reported yet. */
+  #reportClaim(containerId: string): Promise<void> {
+    const report = this.#unreportedClaims.get(containerId);
+    if (!report) return Promise.resolve();
+    this.#unreportedClaims.delete(containerId);
+    return report();
   }
 
   async #runAndRelease(
@@ -143,6 +177,8 @@ export class ContainerInvoker implements Invoker {
       return await this.#runOn(container, request, received, stemCell);
     } finally {
       this.#deps.router.release(container);
+      // After the reply is on its way (the caller's continuations run first).
+      if (stemCell) setImmediate(() => void this.#reportClaim(container.id));
     }
   }
 
@@ -262,12 +298,16 @@ export class ContainerInvoker implements Invoker {
     }
   }
 
-  /** A developer or whisk error destroys the container, as OpenWhisk's invoker does. */
+  /**
+   * A developer or whisk error destroys the container, as OpenWhisk's invoker does. A claimed stem
+   * cell's claim is reported first: the pools hear of the claim before the failure.
+   */
   #fail(container: LeasedContainer, reason: string): void {
     const { router, control, log } = this.#deps;
+    const { lease } = container;
     router.remove(container.id);
-    control
-      .containerFailed(container.lease, reason)
+    void this.#reportClaim(container.id)
+      .then(() => control.containerFailed(lease, reason))
       .catch((error: unknown) => log.warn({ err: error }, 'failure report failed'));
   }
 }

@@ -235,9 +235,9 @@ export class Router implements RouterLeases {
       if (this.containers.has(lease.container.id)) continue;
       const container = new LeasedContainer(lease, this.now(), this.addressOf?.(lease.container));
       this.containers.set(container.id, container);
+      for (const listener of this.leasedListeners) listener(container);
       if (lease.action) {
         this.entry(lease.action).containers.push(container);
-        for (const listener of this.leasedListeners) listener(container);
         this.serveWaiters(lease.action);
       } else {
         const key = stemCellKey(lease.container.kind, lease.container.memoryMB);
@@ -271,7 +271,10 @@ export class Router implements RouterLeases {
     }));
   }
 
-  /** Called when a container leased for an action arrives (before queued requests take it). */
+  /**
+   * Called when a container is leased to this controller, for an action (before queued requests take
+   * it) or as a stem cell (`action` null).
+   */
   onLeased(listener: (container: LeasedContainer) => void): void {
     this.leasedListeners.push(listener);
   }

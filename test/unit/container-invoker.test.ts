@@ -1,7 +1,7 @@
 // The invoke core's decisions, with the runtime and control plane replaced by recording doubles.
 // (The same path runs against real containers in test/e2e; api-invoke-core.test.ts runs it under
 // the real route.)
-import { ContainerInvoker } from '../../api/invoke/container-invoker';
+import { CLAIM_REPORT_MAX_DELAY_MS, ContainerInvoker } from '../../api/invoke/container-invoker';
 import type { InvokeRequest, Ran } from '../../api/invoke/invoker';
 import { Router } from '../../api/invoke/router';
 import { actionRefOf } from '../../common/names';
@@ -9,6 +9,8 @@ import type { ControlPlane } from '../../common/contracts';
 import { SILENT_LOGGER } from '../../common/logger';
 import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { RuntimeCallResult } from '../../runtimes/runtime-client';
+import type { ActivationLogReader } from '../../backends/backend';
+import type { Action, ContainerInfo } from '../../common/types';
 import { testAction, testLease } from './fixtures';
 
 const action = testAction({ namespace: 'guest', name: 'hello', version: '0.0.1' });
@@ -28,6 +30,10 @@ interface Setup {
   maxQueue?: number;
   /** The pool workflow leases a container when asked (default true). */
   leases?: boolean;
+  /** /run answers once this settles (default: at once). */
+  runGate?: Promise<void>;
+  /** The action's limits (default: testAction's). */
+  limits?: Partial<Action['limits']>;
 }
 
 function setup({
@@ -35,12 +41,30 @@ function setup({
   init = reply(200, '{"OK":true}'),
   maxQueue = 10,
   leases = true,
+  runGate,
+  limits,
 }: Setup = {}) {
   const calls: string[] = [];
+  const prepared: string[] = [];
+  /** What happened to the log streams: `open <id>`, `read <id>`, `close <id>`. */
+  const logEvents: string[] = [];
+  const openLogs = (container: ContainerInfo): ActivationLogReader => {
+    logEvents.push(`open ${container.id}`);
+    return {
+      next: async () => (logEvents.push(`read ${container.id}`), [`line from ${container.id}`]),
+      close: () => void logEvents.push(`close ${container.id}`),
+    };
+  };
   const router = new Router({ maxQueuePerAction: maxQueue });
   const runtime = {
     init: async (address: string) => (calls.push(`init ${address}`), init),
-    run: async (address: string) => (calls.push(`run ${address}`), run),
+    run: async (address: string) => {
+      calls.push(`run ${address}`);
+      await runGate;
+      calls.push(`run ended ${address}`);
+      return run;
+    },
+    prepare: (address: string) => void prepared.push(address),
     close: async (address: string) => void calls.push(`close ${address}`),
   };
   const control: ControlPlane = {
@@ -59,10 +83,12 @@ function setup({
     log: SILENT_LOGGER,
     provisionTimeoutMs: 1000,
     apiHost: 'http://127.0.0.1:3233',
+    openLogs,
   });
+  const invoked = limits ? testAction(ref, limits) : action;
   let n = 0;
   const request = (): InvokeRequest => ({
-    action,
+    action: invoked,
     params: {},
     activationId: String(n++).padStart(32, '0'),
     transactionId: 'tid',
@@ -75,8 +101,11 @@ function setup({
     if (admission.kind !== 'admitted') throw new Error('refused');
     return admission.ran;
   };
-  return { router, calls, invoke, admit };
+  return { router, calls, prepared, logEvents, invoke, admit };
 }
+
+/** Lets callbacks queued with setImmediate (the deferred claim report) run. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const annotation = (record: { annotations: { key: string; value: unknown }[] }, key: string) =>
   record.annotations.find((a) => a.key === key)?.value;
@@ -91,7 +120,9 @@ describe('ContainerInvoker', () => {
     expect(calls).toEqual([
       'init http://127.0.0.1/warm',
       'run http://127.0.0.1/warm',
+      'run ended http://127.0.0.1/warm',
       'run http://127.0.0.1/warm',
+      'run ended http://127.0.0.1/warm',
     ]);
     expect(activation.response).toMatchObject({ status: 'success', result: { ok: true } });
     expect(annotation(activation, 'initTime')).toBeUndefined();
@@ -106,18 +137,88 @@ describe('ContainerInvoker', () => {
     expect(records.filter((r) => annotation(r.activation, 'initTime') !== undefined)).toHaveLength(1);
   });
 
-  it('claims a stem cell, initialises it and reports the claim', async () => {
+  it('claims a stem cell, initialises it and reports the claim once its /run has ended', async () => {
     const { router, calls, invoke } = setup();
     router.lease([lease('cell', false)]);
     const { activation } = await invoke();
-    expect(calls).toEqual(['claimed cell', 'init http://127.0.0.1/cell', 'run http://127.0.0.1/cell']);
+    await nextTurn();
+    expect(calls).toEqual([
+      'init http://127.0.0.1/cell',
+      'run http://127.0.0.1/cell',
+      'run ended http://127.0.0.1/cell',
+      'claimed cell',
+    ]);
     expect(annotation(activation, 'initTime')).toEqual(expect.any(Number));
+    await invoke();
+    await nextTurn();
+    expect(calls.filter((c) => c.startsWith('claimed'))).toEqual(['claimed cell']);
+  });
+
+  it('reports a stem cell’s claim while a long /run is still going', async () => {
+    let endRun = (): void => undefined;
+    const runGate = new Promise<void>((resolve) => (endRun = resolve));
+    const { router, calls, invoke } = setup({ runGate });
+    router.lease([lease('cell', false)]);
+    const ran = invoke();
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_REPORT_MAX_DELAY_MS + 50));
+    expect(calls).toEqual(['init http://127.0.0.1/cell', 'run http://127.0.0.1/cell', 'claimed cell']);
+    endRun();
+    await ran;
+    await nextTurn();
+    expect(calls.filter((c) => c.startsWith('claimed'))).toEqual(['claimed cell']);
+  });
+
+  it('reports a stem cell’s claim before its failure when /init fails', async () => {
+    const { router, calls, invoke } = setup({ init: reply(502, '{"error":"bad code"}') });
+    router.lease([lease('cell', false)]);
+    const { activation } = await invoke();
+    await nextTurn();
+    expect(activation.response.status).toBe('action developer error');
+    const reports = calls.filter((c) => c.startsWith('claimed') || c.startsWith('failed'));
+    expect(reports).toEqual(['claimed cell', expect.stringMatching(/^failed cell: /)]);
+    expect(calls).not.toContain('run http://127.0.0.1/cell');
+  });
+
+  it('opens a stem cell’s log stream as it is leased, and the claiming activation’s logs come from it', async () => {
+    const { router, logEvents, invoke } = setup();
+    router.lease([lease('cell', false)]);
+    expect(logEvents).toEqual(['open cell']);
+    const { logs } = await invoke();
+    expect(await logs).toEqual(['line from cell']);
+    expect(logEvents).toEqual(['open cell', 'read cell']);
+  });
+
+  it('closes a stem cell’s log stream when the claiming action collects no logs', async () => {
+    const { router, logEvents, invoke } = setup({ limits: { concurrency: 4 } });
+    router.lease([lease('cell', false)]);
+    const { logs } = await invoke();
+    expect(await logs).toEqual([]);
+    expect(logEvents).toEqual(['open cell', 'close cell']);
+  });
+
+  it('opens a leased container’s log stream only when its first activation collects logs', async () => {
+    const { router, logEvents, invoke } = setup();
+    router.lease([lease('warm', true)]);
+    expect(logEvents).toEqual([]);
+    await invoke();
+    expect(logEvents).toEqual(['open warm', 'read warm']);
+  });
+
+  it('readies the runtime client for every container as it is leased, stem cells included', () => {
+    const { router, prepared } = setup();
+    router.lease([lease('cell', false), lease('warm', true)]);
+    expect(prepared).toEqual(['http://127.0.0.1/cell', 'http://127.0.0.1/warm']);
   });
 
   it('asks the pool workflow for a container when nothing fits, then runs on the leased one', async () => {
     const { calls, invoke } = setup();
     const { activation } = await invoke();
-    expect(calls).toEqual(['request hello 1', 'init http://127.0.0.1/new', 'run http://127.0.0.1/new']);
+    expect(calls).toEqual([
+      'request hello 1',
+      'init http://127.0.0.1/new',
+      'run http://127.0.0.1/new',
+      'run ended http://127.0.0.1/new',
+    ]);
     expect(activation.response.success).toBe(true);
   });
 

@@ -58,3 +58,25 @@ test('without a source of secrets, or when it finds none, no secret is sent', as
     await client.closeAll();
   }
 });
+
+test('prepare looks the secret up before the first call, once, and the call sends it', async () => {
+  current = 'prepared';
+  const lookups: string[] = [];
+  let answer: (secret: string) => void = () => undefined;
+  const client = new RuntimeClient({
+    secrets: {
+      runtimeSecret: (at) => {
+        lookups.push(at);
+        return new Promise((resolve) => (answer = resolve));
+      },
+    },
+  });
+  client.prepare(address);
+  client.prepare(address);
+  expect(lookups).toEqual([address]);
+  answer('prepared');
+  expect(await client.run(address, RUN, 5000)).toMatchObject({ outcome: 'response', status: 200 });
+  expect(lookups).toEqual([address]);
+  expect(seen.at(-1)).toBe('prepared');
+  await client.closeAll();
+});
