@@ -12,6 +12,7 @@ import type { RuntimeCallResult } from '../../runtimes/runtime-client';
 import type { ActivationLogReader } from '../../backends/backend';
 import type { Action, ContainerInfo } from '../../common/types';
 import { testAction, testLease } from './fixtures';
+import { advanceUntilSettled } from './fake-time';
 
 const action = testAction({ namespace: 'guest', name: 'hello', version: '0.0.1' });
 const ref = actionRefOf(action);
@@ -159,12 +160,20 @@ describe('ContainerInvoker', () => {
     const runGate = new Promise<void>((resolve) => (endRun = resolve));
     const { router, calls, invoke } = setup({ runGate });
     router.lease([lease('cell', false)]);
-    const ran = invoke();
-    await new Promise((resolve) => setTimeout(resolve, CLAIM_REPORT_MAX_DELAY_MS + 50));
-    expect(calls).toEqual(['init http://127.0.0.1/cell', 'run http://127.0.0.1/cell', 'claimed cell']);
-    endRun();
-    await ran;
-    await nextTurn();
+    // The claim's report waits on a timer: fake time moves it (test/unit/fake-time.ts).
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
+    try {
+      const ran = invoke();
+      await jest.advanceTimersByTimeAsync(CLAIM_REPORT_MAX_DELAY_MS - 1);
+      expect(calls).toEqual(['init http://127.0.0.1/cell', 'run http://127.0.0.1/cell']);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(calls).toEqual(['init http://127.0.0.1/cell', 'run http://127.0.0.1/cell', 'claimed cell']);
+      endRun();
+      await advanceUntilSettled(ran);
+      await jest.advanceTimersByTimeAsync(0); // a turn of the (fake) event loop
+    } finally {
+      jest.useRealTimers();
+    }
     expect(calls.filter((c) => c.startsWith('claimed'))).toEqual(['claimed cell']);
   });
 
