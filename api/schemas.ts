@@ -29,6 +29,18 @@ export const ENTITY_PARAMS = {
   properties: { namespace: { type: 'string' }, name: { type: 'string' } },
 } as const;
 
+/** `PUT /:name[?overwrite=true]` of an entity: its schema around the entity's body and response. */
+export const putEntitySchema = <Body extends object, Response extends object>(
+  body: Body,
+  response: Response,
+) =>
+  ({
+    params: ENTITY_PARAMS,
+    querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
+    body,
+    response: { 200: response },
+  }) as const;
+
 export const PACKAGED_ENTITY_PARAMS = {
   type: 'object',
   required: ['namespace', 'pkg', 'name'],

@@ -79,3 +79,19 @@ export interface ContainerBackend {
   onEvent(listener: (event: ContainerEvent) => void): () => void;
   close(): Promise<void>;
 }
+
+/**
+ * A backend's `health()`: runs `probe`, and turns its failure into "<engine> does not answer:
+ * <why>" with the failure as cause. `engine` may read the failure (an HTTP status to name).
+ */
+export async function answerOrThrow(
+  engine: string | ((err: unknown) => string),
+  probe: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await probe();
+  } catch (err) {
+    const what = typeof engine === 'string' ? engine : engine(err);
+    throw new Error(`${what} does not answer: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -34,6 +34,7 @@ import {
   installTemporalRuntime,
 } from '../workers/temporal';
 import type { Scope } from '../workflows/scope';
+import { terminateRunningWorkflows } from '../test/temporal-leftovers';
 import { elapsedMs, formatTable, summarize, type Summary } from './lib/stats';
 
 const BACKEND = (process.env.BACKEND ?? 'docker') as 'docker' | 'process' | 'kubernetes';
@@ -241,14 +242,7 @@ async function main(): Promise<void> {
     );
     console.log(`wrote ${file}`);
   } finally {
-    for await (const wf of client.workflow.list({
-      query: `WorkflowId STARTS_WITH '${PREFIX}' AND ExecutionStatus = 'Running'`,
-    })) {
-      await client.workflow
-        .getHandle(wf.workflowId)
-        .terminate('benchmark over')
-        .catch(() => undefined);
-    }
+    await terminateRunningWorkflows(client, PREFIX, 'benchmark over');
     for (const w of workers) await w.stop();
     await destroyAll(backend);
     await backend.close();

@@ -57,42 +57,45 @@ const wanted = (phase: string): boolean => ONLY === undefined || ONLY.includes(p
 const REPO = join(__dirname, '..', '..');
 const RESULTS = join(REPO, 'bench', 'results');
 
+/** What both modes measure alike. */
+const COMMON_SETTINGS = {
+  concurrencies: [1, 8, 32],
+  burstRequests: 100,
+  burstConcurrency: Number(process.env.BENCH_BURST_CONCURRENCY ?? 10),
+};
+
 const SETTINGS = QUICK
   ? {
+      ...COMMON_SETTINGS,
       mode: 'quick' as const,
       repeats: 2,
       warmupMs: 300,
       durationMs: 1500,
       openDurationMs: 2000,
-      concurrencies: [1, 8, 32],
       coldStemSamples: 5,
       coldNewSamples: 3,
       floorSamples: 3,
       provisionContainers: 4,
       provisionRepeats: 1,
       manyActions: [1, 10, 30],
-      burstRequests: 100,
-      burstConcurrency: Number(process.env.BENCH_BURST_CONCURRENCY ?? 10),
       sustained: { repeats: 2, warmupMs: 2000, closedMs: 5000, openMs: 30_000 },
       rampMs: 15_000,
       store: { repeats: 1, durationMs: 10_000 },
       deadlineMs: 600_000,
     }
   : {
+      ...COMMON_SETTINGS,
       mode: 'full' as const,
       repeats: 3,
       warmupMs: 1000,
       durationMs: 5000,
       openDurationMs: 5000,
-      concurrencies: [1, 8, 32],
       coldStemSamples: 10,
       coldNewSamples: 8,
       floorSamples: 6,
       provisionContainers: 8,
       provisionRepeats: 2,
       manyActions: [1, 10, 100],
-      burstRequests: 100,
-      burstConcurrency: Number(process.env.BENCH_BURST_CONCURRENCY ?? 10),
       sustained: { repeats: 5, warmupMs: 3000, closedMs: 10_000, openMs: 30_000 },
       rampMs: 30_000,
       store: { repeats: 1, durationMs: 60_000 },

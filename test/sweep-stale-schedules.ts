@@ -10,6 +10,7 @@ void (async () => {
   const connection = await Connection.connect({ address: process.argv[2] ?? '127.0.0.1:7233' });
   try {
     const stale = await sweepStaleTestSchedules(new Client({ connection }), STALE_AFTER_MS);
+    // A line for the CI log's reader (npm test prints it among its steps): plain stdout.
     console.log(`deleted ${stale.length} stale test schedules${stale.length ? `: ${stale.join(', ')}` : ''}`);
   } finally {
     await connection.close();

@@ -10,6 +10,12 @@ export async function deleteSchedulesOf(client: Client, prefix: string): Promise
   const ids: string[] = [];
   for await (const schedule of client.schedule.list())
     if (schedule.scheduleId.startsWith(prefix)) ids.push(schedule.scheduleId);
+  await deleteSchedules(client, ids);
+  return ids;
+}
+
+/** Deletes the schedules `ids`, in parallel; one already gone is no failure. */
+async function deleteSchedules(client: Client, ids: readonly string[]): Promise<void> {
   await Promise.all(
     ids.map((id) =>
       client.schedule
@@ -18,7 +24,27 @@ export async function deleteSchedulesOf(client: Client, prefix: string): Promise
         .catch(() => undefined),
     ),
   );
-  return ids;
+}
+
+/**
+ * Terminates every running workflow whose id starts with `prefix` (what one test or benchmark run
+ * started: never another's), each at most once; resolves with how many it terminated.
+ */
+export async function terminateRunningWorkflows(
+  client: Client,
+  prefix: string,
+  reason: string,
+): Promise<number> {
+  let terminated = 0;
+  const query = `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`;
+  for await (const wf of client.workflow.list({ query })) {
+    await client.workflow
+      .getHandle(wf.workflowId)
+      .terminate(reason)
+      .then(() => terminated++)
+      .catch(() => undefined);
+  }
+  return terminated;
 }
 
 /** The scope of a test's schedule: a non-empty prefix (no `/`) before one of Gust's schedule names. */
@@ -40,13 +66,6 @@ export async function sweepStaleTestSchedules(client: Client, olderThanMs: numbe
     const { info } = await client.schedule.getHandle(schedule.scheduleId).describe();
     if (Date.now() - info.createdAt.getTime() > olderThanMs) stale.push(schedule.scheduleId);
   }
-  await Promise.all(
-    stale.map((id) =>
-      client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined),
-    ),
-  );
+  await deleteSchedules(client, stale);
   return stale;
 }

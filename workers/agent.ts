@@ -12,7 +12,6 @@
 // A container that dies between activations is reported to its pool from the engine's events
 // (container-exits.ts).
 import type { Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host';
 import { resolveRuntimeKind, runtimeImage } from '../api/runtimes';
@@ -26,11 +25,11 @@ import { hostHeartbeatSignal } from '../workflows/messages';
 import { refuseDuplicateId } from './duplicate-ids';
 import { reportContainerExits } from './container-exits';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
-import { hostsStartOptions } from '../workflows/start-options';
 import {
   every,
   heartbeatIntervalMs,
   openWorkerProcess,
+  signalHostsWorkflow,
   runInBackground,
   runUntilSignal,
   serveWorkerMetrics,
@@ -154,14 +153,12 @@ export async function registerHost(
   log: Logger = createLogger('warn'),
 ): Promise<() => void> {
   const { hostId, capacityMB, endpoint } = host;
-  const beat = async (): Promise<void> => {
-    await client.workflow.signalWithStart('hostsWorkflow', {
-      ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      signal: hostHeartbeatSignal,
-      signalArgs: [{ hostId, capacityMB, ...(endpoint !== undefined ? { endpoint } : {}) }],
+  const beat = (): Promise<void> =>
+    signalHostsWorkflow(client, scope, config, hostHeartbeatSignal, {
+      hostId,
+      capacityMB,
+      ...(endpoint !== undefined ? { endpoint } : {}),
     });
-  };
   await beat();
   return every(heartbeatIntervalMs(config), beat, (err) =>
     log.warn({ err, hostId }, 'host heartbeat failed'),

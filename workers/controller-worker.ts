@@ -8,7 +8,6 @@
 //   startControllerWorker(options: ControllerWorkerOptions): Promise<RunningController>
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createControllerActivities } from '../activities/controller';
 import { createKnativeRouteActivities } from '../activities/knative';
@@ -19,9 +18,14 @@ import { createLogger, type Logger } from '../common/logger';
 import { tracing } from '../common/tracing';
 import { controllerHeartbeatSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
-import { hostsStartOptions } from '../workflows/start-options';
 import { refuseDuplicateId } from './duplicate-ids';
-import { every, heartbeatIntervalMs, superviseWorker, type RunningWorker } from './temporal';
+import {
+  every,
+  heartbeatIntervalMs,
+  signalHostsWorkflow,
+  superviseWorker,
+  type RunningWorker,
+} from './temporal';
 
 export interface ControllerWorkerOptions {
   connection: NativeConnection;
@@ -53,14 +57,8 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
   const scope = options.scope ?? DEFAULT_SCOPE;
   // Sortable by start time (isLeaseStale compares them), unique by the random part.
   const incarnation = `${String(Date.now()).padStart(15, '0')}-${randomUUID()}`;
-  const beat = async (): Promise<void> => {
-    await client.workflow.signalWithStart('hostsWorkflow', {
-      ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      signal: controllerHeartbeatSignal,
-      signalArgs: [{ controllerId, incarnation }],
-    });
-  };
+  const beat = (): Promise<void> =>
+    signalHostsWorkflow(client, scope, config, controllerHeartbeatSignal, { controllerId, incarnation });
   const log = options.log ?? createLogger('warn');
   await refuseDuplicateId(
     client,

@@ -5,6 +5,7 @@
 //   const bundle = await bundleControlPathWorkflows();   // webpack, ~10 s: do it once
 //   const client = createTemporalClient(connection, config);
 import { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type SignalDefinition } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -17,6 +18,8 @@ import { loadConfig, type GustConfig } from '../common/config';
 import { createLogger, noMoreVerboseThan, temporalLogger, type Logger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
 import { installTracing, tracing } from '../common/tracing';
+import type { Scope } from '../workflows/scope';
+import { hostsStartOptions } from '../workflows/start-options';
 
 let runtimeInstalled = false;
 
@@ -258,6 +261,25 @@ export async function serveWorkerMetrics(
   );
   log.info({ url: server.url }, `${role} metrics`);
   return server;
+}
+
+/**
+ * One heartbeat of an agent or a controller to the hosts workflow, by signal-with-start: either may
+ * come up before the provisioner has started that workflow.
+ */
+export async function signalHostsWorkflow<T>(
+  client: Client,
+  scope: Scope,
+  config: Pick<GustConfig, 'pools'>,
+  signal: SignalDefinition<[T]>,
+  signalArg: T,
+): Promise<void> {
+  await client.workflow.signalWithStart('hostsWorkflow', {
+    ...hostsStartOptions({ scope, leaseTimeoutMs: config.pools.leaseTimeoutMs }),
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    signal: signal as SignalDefinition<[unknown]>,
+    signalArgs: [signalArg],
+  });
 }
 
 /** How often agents and controllers heartbeat: three beats per lease timeout. */

@@ -1,10 +1,9 @@
 // Conductor actions (PrimitiveActions.scala `invokeComposition`, WskConductorTests): the conductor
 // returns `{action, params, state}`, Gust runs `action` on `params`, then runs the conductor again
 // on that result plus `state`, until the conductor returns no `action`.
-import { whiskError, response } from '../invoke/classify';
+import { response } from '../invoke/classify';
 import { isApiError } from '../errors';
 import { resolveAction } from '../action-resolution';
-import { settledWithin } from '../settled-within';
 import type {
   CompositionStarter,
   CompositionBudget,
@@ -13,7 +12,7 @@ import type {
 } from './composition-starter';
 import { COMPOSITION_LIMITS } from './composition-starter';
 import type { CompositionRun, CompositionStep } from './composition-record';
-import { componentWaitMs, isPlainObject } from './sequence';
+import { awaitComponent, componentRequest, isPlainObject } from './sequence';
 
 const tooMany = () => response('application error', { error: 'Too many actions in the composition.' });
 
@@ -39,11 +38,9 @@ export async function runConductor(
       payload: { ...input, ...state },
       cause: run.activationId,
     });
-    if (started.kind === 'refused') return { steps, response: whiskError(started.error.message) };
-    const done = await settledWithin(started.completion, componentWaitMs(conductor.action));
-    if (!done) return timedOut(steps, started.activationId);
-    steps.push({ activationId: started.activationId, record: done.activation });
-    const outcome = done.activation.response;
+    const step = await awaitComponent(steps, started, conductor.action, DURING_COMPOSITION);
+    if ('end' in step) return step.end;
+    const outcome = step.done.response;
     const result = outcome.result;
     if (!outcome.success || !isPlainObject(result)) return { steps, response: outcome };
     if (result.action === undefined) {
@@ -60,33 +57,16 @@ export async function runConductor(
       input = target;
       continue;
     }
-    const component = starter.start(
-      {
-        ...target,
-        payload: params,
-        identity: run.identity,
-        cause: run.activationId,
-        transactionId: run.transactionId,
-      },
-      budget,
-    );
-    if (component.kind === 'refused') return { steps, response: whiskError(component.error.message) };
-    const componentDone = await settledWithin(component.completion, componentWaitMs(target.action));
-    if (!componentDone) return timedOut(steps, component.activationId);
-    steps.push({ activationId: component.activationId, record: componentDone.activation });
+    const component = starter.start(componentRequest(run, target, params), budget);
+    const componentStep = await awaitComponent(steps, component, target.action, DURING_COMPOSITION);
+    if ('end' in componentStep) return componentStep.end;
     // The conductor sees the component's result, errors included: handling them is its job.
-    const componentResult = componentDone.activation.response.result;
+    const componentResult = componentStep.done.response.result;
     input = isPlainObject(componentResult) ? componentResult : {};
   }
 }
 
-function timedOut(steps: CompositionStep[], activationId: string): CompositionOutcome {
-  steps.push({ activationId });
-  return {
-    steps,
-    response: whiskError(`Timeout reached when retrieving activation ${activationId} during composition.`),
-  };
-}
+const DURING_COMPOSITION = 'during composition';
 
 /** The component named by a conductor's `action`, or the `{error}` the conductor is told instead. */
 async function resolveComposed(

@@ -1,7 +1,7 @@
 // Sequences (SequenceActions.scala, docs/reference/openwhisk-contract.md §7): run component by
 // component, blocking, each result feeding the next; and the create-time check of a sequence's
 // components.
-import type { Action } from '../../common/types';
+import type { Action, Activation } from '../../common/types';
 import { actionPath } from '../../common/names';
 import { SEQUENCE_KIND } from '../action-model';
 import type { ResolvedAction } from '../action-resolution';
@@ -10,12 +10,54 @@ import { response, whiskError } from '../invoke/classify';
 import type { EntityCache } from '../entity-cache';
 import { apiError, isApiError } from '../errors';
 import { settledWithin } from '../settled-within';
-import type { CompositionStarter, CompositionBudget, CompositionOutcome } from './composition-starter';
+import type { StartResult } from '../invoke/activation-starter';
+import type {
+  CompositionStarter,
+  CompositionBudget,
+  CompositionOutcome,
+  StartRequest,
+} from './composition-starter';
 import { COMPOSITION_LIMITS } from './composition-starter';
 import type { CompositionRun, CompositionStep } from './composition-record';
 
 /** A component waits for its own time limit plus a minute (OpenWhisk's sequence ack timeout). */
 export const componentWaitMs = (action: Action): number => action.limits.timeout + 60_000;
+
+/** The start of a component of the composition `run`: its identity, cause and transaction. */
+export const componentRequest = (
+  run: CompositionRun,
+  component: ResolvedAction,
+  payload: Record<string, unknown>,
+): StartRequest => ({
+  ...component,
+  payload,
+  identity: run.identity,
+  cause: run.activationId,
+  transactionId: run.transactionId,
+});
+
+/**
+ * A started component awaited as a step of a composition (sequence or conductor): its record is
+ * added to `steps` and returned as `done`; otherwise `end` is the outcome the composition ends
+ * with: a refusal's whisk error, or, when it is not done within `componentWaitMs`, the step
+ * without a record and OpenWhisk's timeout message ("... activation <id> <timeoutWhere>.").
+ */
+export async function awaitComponent(
+  steps: CompositionStep[],
+  started: StartResult,
+  action: Action,
+  timeoutWhere: string,
+): Promise<{ done: Activation } | { end: CompositionOutcome }> {
+  if (started.kind === 'refused') return { end: { steps, response: whiskError(started.error.message) } };
+  const done = await settledWithin(started.completion, componentWaitMs(action));
+  if (!done) {
+    steps.push({ activationId: started.activationId });
+    const message = `Timeout reached when retrieving activation ${started.activationId} ${timeoutWhere}.`;
+    return { end: { steps, response: whiskError(message) } };
+  }
+  steps.push({ activationId: started.activationId, record: done.activation });
+  return { done: done.activation };
+}
 
 const applicationError = (error: string) => response('application error', { error });
 
@@ -62,25 +104,10 @@ export async function runSequence(
         return { steps, response: applicationError('Too many actions in the sequence.') };
       }
     }
-    const started = starter.start(
-      {
-        ...component,
-        payload: input,
-        identity: run.identity,
-        cause: run.activationId,
-        transactionId: run.transactionId,
-      },
-      budget,
-    );
-    if (started.kind === 'refused') return { steps, response: whiskError(started.error.message) };
-    const done = await settledWithin(started.completion, componentWaitMs(component.action));
-    if (!done) {
-      steps.push({ activationId: started.activationId });
-      const message = `Timeout reached when retrieving activation ${started.activationId} for sequence component.`;
-      return { steps, response: whiskError(message) };
-    }
-    steps.push({ activationId: started.activationId, record: done.activation });
-    last = done.activation.response;
+    const started = starter.start(componentRequest(run, component, input), budget);
+    const step = await awaitComponent(steps, started, component.action, 'for sequence component');
+    if ('end' in step) return step.end;
+    last = step.done.response;
     const result = last.result;
     if (!last.success || (isPlainObject(result) && 'error' in result)) break;
     input = isPlainObject(result) ? result : {};

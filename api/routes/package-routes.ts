@@ -20,6 +20,7 @@ import {
   PACKAGE,
   PACKAGE_PUT_BODY,
   countBody,
+  putEntitySchema,
 } from '../schemas';
 
 interface PackageRoute {
@@ -93,14 +94,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: ApiContext): Prom
 
   app.put<PackageRoute & { Querystring: { overwrite?: string }; Body: PackagePut }>(
     '/:name',
-    {
-      schema: {
-        params: ENTITY_PARAMS,
-        querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
-        body: PACKAGE_PUT_BODY,
-        response: { 200: PACKAGE },
-      },
-    },
+    { schema: putEntitySchema(PACKAGE_PUT_BODY, PACKAGE) },
     async (request) => {
       const { name } = request.params;
       assertEntityName(name);

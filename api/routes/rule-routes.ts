@@ -8,9 +8,8 @@ import type { ApiContext } from '../api-context';
 import { assertEntityName } from '../entity-names';
 import { apiError, isApiError } from '../errors';
 import { mergeKeyValues } from '../key-values';
-import type { ListQuery } from '../list-params';
-import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
-import { BOOLEAN_STRING, ENTITY_PARAMS, KEY_VALUES, NAMESPACE_PARAMS, countBody } from '../schemas';
+import { ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
+import { deleteEntity, findEntity, registerListRoute } from './entity-listing';
 import type { EntityRef, Rule, RulePut, RuleStatus, Trigger } from '../trigger-model';
 import { parseEntityRef, refPath, ruleSummary } from '../trigger-model';
 
@@ -41,29 +40,10 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext): Promise
     return (await triggerOf(rule)) ? rule : { ...rule, status: 'inactive' };
   }
 
-  app.get<{ Querystring: ListQuery }>(
-    '/',
-    {
-      schema: {
-        params: NAMESPACE_PARAMS,
-        querystring: { type: 'object', properties: LIST_QUERY_PROPERTIES },
-        response: { 200: { anyOf: [{ type: 'array', items: ANY_OBJECT }, countBody('rules')] } },
-      },
-    },
-    async (request) => {
-      const params = parseListParams('rules', request.query);
-      const rules = await entities.list<Rule>('rules', request.namespace);
-      if (params.count) return { rules: rules.length };
-      return page(rules, params).map(ruleSummary);
-    },
-  );
+  registerListRoute<Rule>(app, entities, 'rules', ruleSummary);
 
-  async function find(namespace: string, name: string): Promise<Rule> {
-    assertEntityName(name);
-    const rule = await entities.get<Rule>('rules', namespace, name);
-    if (!rule) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
-    return rule;
-  }
+  const find = (namespace: string, name: string): Promise<Rule> =>
+    findEntity<Rule>(entities, 'rules', namespace, name);
 
   app.get<RuleRoute>(
     '/:name',
@@ -87,14 +67,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext): Promise
 
   app.put<RuleRoute & { Querystring: { overwrite?: string }; Body: RulePut }>(
     '/:name',
-    {
-      schema: {
-        params: ENTITY_PARAMS,
-        querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
-        body: RULE_PUT_BODY,
-        response: { 200: ANY_OBJECT },
-      },
-    },
+    { schema: putEntitySchema(RULE_PUT_BODY, ANY_OBJECT) },
     async (request) => {
       const { name } = request.params;
       assertEntityName(name);
@@ -145,11 +118,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext): Promise
     '/:name',
     { schema: { params: ENTITY_PARAMS, response: { 200: ANY_OBJECT } } },
     async (request) => {
-      const { name } = request.params;
-      assertEntityName(name);
-      const rule = await entities.store.get<Rule>('rules', request.namespace, name);
-      if (!rule || !(await entities.delete('rules', request.namespace, name)))
-        throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      const rule = await deleteEntity<Rule>(entities, 'rules', request.namespace, request.params.name);
       return { ...rule, status: 'inactive' };
     },
   );

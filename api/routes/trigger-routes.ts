@@ -10,10 +10,9 @@ import { rulesOf } from '../compositions/trigger-fire';
 import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
 import { keyValuesToObject } from '../key-values';
-import type { ListQuery } from '../list-params';
-import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
 import { callerOf } from '../request-context';
-import { BOOLEAN_STRING, ENTITY_PARAMS, KEY_VALUES, NAMESPACE_PARAMS, countBody } from '../schemas';
+import { ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
+import { deleteEntity, findEntity, registerListRoute } from './entity-listing';
 import type { Trigger, TriggerPut } from '../trigger-model';
 import { buildTrigger, triggerView } from '../trigger-model';
 
@@ -47,29 +46,10 @@ function forwardedHeaders(request: FastifyRequest): Record<string, unknown> {
 export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { entities, firing, fireThrottles } = ctx;
 
-  app.get<{ Querystring: ListQuery }>(
-    '/',
-    {
-      schema: {
-        params: NAMESPACE_PARAMS,
-        querystring: { type: 'object', properties: LIST_QUERY_PROPERTIES },
-        response: { 200: { anyOf: [{ type: 'array', items: ANY_OBJECT }, countBody('triggers')] } },
-      },
-    },
-    async (request) => {
-      const params = parseListParams('triggers', request.query);
-      const triggers = await entities.list<Trigger>('triggers', request.namespace);
-      if (params.count) return { triggers: triggers.length };
-      return page(triggers, params);
-    },
-  );
+  registerListRoute<Trigger>(app, entities, 'triggers');
 
-  async function find(namespace: string, name: string): Promise<Trigger> {
-    assertEntityName(name);
-    const trigger = await entities.get<Trigger>('triggers', namespace, name);
-    if (!trigger) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
-    return trigger;
-  }
+  const find = (namespace: string, name: string): Promise<Trigger> =>
+    findEntity<Trigger>(entities, 'triggers', namespace, name);
 
   app.get<TriggerRoute>(
     '/:name',
@@ -82,14 +62,7 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
 
   app.put<TriggerRoute & { Querystring: { overwrite?: string }; Body: TriggerPut }>(
     '/:name',
-    {
-      schema: {
-        params: ENTITY_PARAMS,
-        querystring: { type: 'object', properties: { overwrite: BOOLEAN_STRING } },
-        body: TRIGGER_PUT_BODY,
-        response: { 200: ANY_OBJECT },
-      },
-    },
+    { schema: putEntitySchema(TRIGGER_PUT_BODY, ANY_OBJECT) },
     async (request) => {
       const { name } = request.params;
       assertEntityName(name);
@@ -114,10 +87,7 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     { schema: { params: ENTITY_PARAMS, response: { 200: ANY_OBJECT } } },
     async (request) => {
       const { name } = request.params;
-      assertEntityName(name);
-      const trigger = await entities.store.get<Trigger>('triggers', request.namespace, name);
-      if (!trigger || !(await entities.delete('triggers', request.namespace, name)))
-        throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      const trigger = await deleteEntity<Trigger>(entities, 'triggers', request.namespace, name);
       // A native alarm's schedule goes with its trigger (the client's feed DELETE then finds none).
       if (ctx.alarms && isAlarmTrigger(trigger)) await ctx.alarms.deleteSchedule(request.namespace, name);
       return trigger;

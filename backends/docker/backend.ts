@@ -6,6 +6,7 @@ import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import { SECRET_HEADER } from '../../runtimes/nodejs/src/runtime-secret';
 import { NODEJS_RUNTIME_IMAGE } from '../../runtimes/nodejs/runtime-entry';
+import { answerOrThrow } from '../backend';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
 import { CONTAINER_MESSAGES, ContainerStartError, provisionFailure } from '../container-errors';
 import {
@@ -260,12 +261,8 @@ export class DockerBackend implements ContainerBackend {
     return { running: Running, exitCode: Running ? null : ExitCode, oomKilled: OOMKilled };
   }
 
-  async health(): Promise<void> {
-    try {
-      await this.#api.ping();
-    } catch (error) {
-      throw new Error(`the docker engine does not answer: ${(error as Error).message}`, { cause: error });
-    }
+  health(): Promise<void> {
+    return answerOrThrow('the docker engine', () => this.#api.ping());
   }
 
   onEvent(listener: (event: ContainerEvent) => void): () => void {

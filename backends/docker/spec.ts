@@ -12,7 +12,7 @@
 // Actions therefore have no network egress.
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
-import { containerLabels } from '../container-labels';
+import { containerInfoFromLabels, containerLabels } from '../container-labels';
 import { unixAddress } from '../../runtimes/runtime-address';
 import type { DockerContainerJson, DockerContainerSummary } from './api';
 
@@ -129,17 +129,13 @@ function infoFrom(
   socketPath: string,
   createdAt: number,
 ): ContainerInfo {
-  return {
+  return containerInfoFromLabels(labels, {
     id,
     name: name.replace(/^\//, ''),
-    host: labels[LABELS.host] ?? '',
     backend: 'docker',
     address: unixAddress(socketPath),
-    kind: labels[LABELS.kind] ?? '',
-    memoryMB: Number(labels[LABELS.memory] ?? 0),
-    labels,
     createdAt,
-  };
+  });
 }
 
 /** `socketOf(name)`: the runtime socket of the container called `name` (backends/runtime-dir.ts). */

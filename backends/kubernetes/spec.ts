@@ -11,9 +11,8 @@
 // service account token) and Gust's controllers read from their pod watch.
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
-import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
-import { containerLabels } from '../container-labels';
+import { containerInfoFromLabels, containerLabels } from '../container-labels';
 
 export type NetworkMode = 'pod' | 'host';
 
@@ -198,15 +197,11 @@ export function podPort(pod: V1Pod): number | undefined {
 export function containerInfoFromPod(pod: V1Pod): ContainerInfo {
   const labels = gustLabels(pod);
   const created = pod.metadata?.creationTimestamp;
-  return {
+  return containerInfoFromLabels(labels, {
     id: pod.metadata?.name ?? '',
     name: pod.metadata?.annotations?.[ANNOTATIONS.name] ?? pod.metadata?.name ?? '',
-    host: labels[LABELS.host] ?? '',
     backend: 'kubernetes',
     address: podAddress(pod),
-    kind: labels[LABELS.kind] ?? '',
-    memoryMB: Number(labels[LABELS.memory] ?? 0),
-    labels,
     createdAt: created ? new Date(created).getTime() : Date.now(),
-  };
+  });
 }

@@ -16,6 +16,7 @@ import {
   type MesosTaskRecord,
 } from '../../workflows/mesos-messages';
 import { scopedNames, type Scope } from '../../workflows/scope';
+import { answerOrThrow } from '../backend';
 import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
 import { CONTAINER_MESSAGES, ContainerStartError } from '../container-errors';
 import { containerLabels } from '../container-labels';
@@ -231,12 +232,8 @@ export class MesosBackend implements ContainerBackend {
     }
   }
 
-  async health(): Promise<void> {
-    try {
-      await this.#master.health();
-    } catch (err) {
-      throw new Error(`the Mesos master does not answer: ${(err as Error).message}`, { cause: err });
-    }
+  health(): Promise<void> {
+    return answerOrThrow('the Mesos master', () => this.#master.health());
   }
 
   /** Task deaths reach the owner pools from the framework workflow (repair), not through here. */

@@ -21,6 +21,7 @@ import { createControlPlane } from '../../workers/control-plane';
 import { startController } from '../../workers/controller';
 import { connectTemporal, createTemporalClient, installTemporalRuntime } from '../../workers/temporal';
 import type { Scope } from '../../workflows/scope';
+import { terminateRunningWorkflows } from '../../test/temporal-leftovers';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
 import { SwitchableActivationStore } from './discard-store';
 
@@ -139,14 +140,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       // No pool may create more containers once we start removing them.
       let workflowsTerminated = 0;
       await step('terminate workflows', async () => {
-        const query = `WorkflowId STARTS_WITH '${scope.prefix}' AND ExecutionStatus = 'Running'`;
-        for await (const wf of client.workflow.list({ query })) {
-          await client.workflow
-            .getHandle(wf.workflowId)
-            .terminate('benchmark over')
-            .then(() => workflowsTerminated++)
-            .catch(() => undefined);
-        }
+        workflowsTerminated = await terminateRunningWorkflows(client, scope.prefix, 'benchmark over');
       });
       await step('control plane stop', () => controlProcess.stop());
       let containersRemoved = 0;

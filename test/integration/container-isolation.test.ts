@@ -9,17 +9,14 @@ import { dirname } from 'node:path';
 import { Pool } from 'undici';
 import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
-import type { ContainerInfo, ContainerSpec } from '../../common/types';
+import type { ContainerInfo } from '../../common/types';
 import { DockerApi } from '../../backends/docker/api';
 import { DockerBackend } from '../../backends/docker/backend';
 import { forwarderName } from '../../backends/docker/spec';
-import {
-  NODEJS_RUNTIME_IMAGE,
-  NODEJS_RUNTIME_KIND,
-  nodejsRuntimeEntry,
-} from '../../runtimes/nodejs/runtime-entry';
+import { nodejsRuntimeEntry } from '../../runtimes/nodejs/runtime-entry';
 import { socketPathOf } from '../../runtimes/runtime-address';
 import { RuntimeClient } from '../../runtimes/runtime-client';
+import { specsFor } from './backend-fixtures';
 
 jest.setTimeout(120_000);
 
@@ -32,17 +29,7 @@ const backend = new DockerBackend({
 });
 const api = new DockerApi(config.agent.dockerSocket);
 const client = new RuntimeClient();
-let seq = 0;
-
-const spec = (overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
-  name: `gust_${OWNER}_${seq++}`,
-  image: NODEJS_RUNTIME_IMAGE,
-  kind: NODEJS_RUNTIME_KIND,
-  memoryMB: 128,
-  env: {},
-  labels: { [LABELS.owner]: OWNER },
-  ...overrides,
-});
+const spec = specsFor(OWNER, 128);
 
 /** A /run through Gust's client: its status and parsed body. */
 async function run(info: ContainerInfo): Promise<{ status: number; body: unknown }> {

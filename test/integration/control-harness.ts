@@ -21,7 +21,7 @@ import {
 } from '../../workers/temporal';
 import { inventoryQuery, type PoolInventory } from '../../workflows/messages';
 import { scopedNames, type Scope } from '../../workflows/scope';
-import { deleteSchedulesOf } from '../temporal-leftovers';
+import { deleteSchedulesOf, terminateRunningWorkflows } from '../temporal-leftovers';
 
 export const TEMPORAL_ADDRESS = process.env.GUST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 
@@ -214,14 +214,7 @@ export async function createHarness(
       // Workers first: a running agent or controller would restart the hosts workflow with its heartbeat.
       await Promise.allSettled(workers.map((w) => w.stop()));
       await deleteSchedulesOf(client, prefix);
-      for await (const wf of client.workflow.list({
-        query: `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`,
-      })) {
-        await client.workflow
-          .getHandle(wf.workflowId)
-          .terminate('test over')
-          .catch(() => undefined);
-      }
+      await terminateRunningWorkflows(client, prefix, 'test over');
       await connection.close();
     },
   };

@@ -7,12 +7,12 @@ import { MesosSchedulerApi } from '../../backends/mesos/api';
 import { MesosBackend } from '../../backends/mesos/backend';
 import type { Event } from '../../backends/mesos/protocol';
 import { LABELS } from '../../common/names';
-import type { ContainerSpec } from '../../common/types';
-import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
+import { NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
 import { RuntimeClient } from '../../runtimes/runtime-client';
 import { mesosTasksQuery, type MesosFrameworkView } from '../../workflows/mesos-messages';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import { specsFor } from './backend-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -27,20 +27,16 @@ let firstRunId: string;
 /** The runtimes' secrets: the provisioner's key, which the backend (the controller's side) shares. */
 const SECRET_KEY = `key-${RUN}`;
 let runtime: RuntimeClient;
-let seq = 0;
-
-const spec = (overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
-  name: `gust_${OWNER}_${seq++}`,
-  image: NODEJS_RUNTIME_IMAGE,
-  kind: NODEJS_RUNTIME_KIND,
-  memoryMB: 256,
-  env: {},
-  labels: { [LABELS.owner]: OWNER },
-  ...overrides,
-});
+const spec = specsFor(OWNER, 256);
 
 const view = (): Promise<MesosFrameworkView> =>
   h.client.workflow.getHandle(h.names.mesosFrameworkId).query(mesosTasksQuery);
+/** The ids of the tasks the framework sees running, sorted. */
+const runningTaskIds = (v: MesosFrameworkView): string[] =>
+  v.tasks
+    .filter((t) => t.phase === 'running')
+    .map((t) => t.spec.taskId)
+    .sort();
 const subscribes = () => cluster.master.calls.filter((c) => c.type === 'SUBSCRIBE');
 const masterTaskIds = () =>
   cluster.master
@@ -209,10 +205,7 @@ test('destroy KILLs the task: TASK_KILLED, its container removed', async () => {
 
 test('the master drops the stream: the framework re-subscribes with its framework id and keeps its tasks', async () => {
   const before = await view();
-  const running = before.tasks
-    .filter((t) => t.phase === 'running')
-    .map((t) => t.spec.taskId)
-    .sort();
+  const running = runningTaskIds(before);
   const count = subscribes().length;
   cluster.master.dropSubscriptions();
   const again = await waitFor('a new SUBSCRIBE', () => subscribes()[count], 60_000);
@@ -263,10 +256,7 @@ test('another subscription takes the framework over (a stale retry): the framewo
 
 test('after a master restart, reconciliation finds every running task, and a task that vanished meanwhile is gone', async () => {
   const before = await view();
-  const running = before.tasks
-    .filter((t) => t.phase === 'running')
-    .map((t) => t.spec.taskId)
-    .sort();
+  const running = runningTaskIds(before);
   expect(running.length).toBeGreaterThanOrEqual(3);
   const [vanished, ...kept] = running;
   const reconciles = () => cluster.master.calls.filter((c) => c.type === 'RECONCILE').length;
@@ -297,12 +287,7 @@ test('after a master restart, reconciliation finds every running task, and a tas
     const v = await view();
     return v.tasks.find((t) => t.spec.taskId === vanished)?.phase === 'gone' ? v : null;
   });
-  expect(
-    after.tasks
-      .filter((t) => t.phase === 'running')
-      .map((t) => t.spec.taskId)
-      .sort(),
-  ).toEqual(kept);
+  expect(runningTaskIds(after)).toEqual(kept);
   expect(after.tasks.find((t) => t.spec.taskId === vanished)?.status).toMatchObject({
     state: 'TASK_LOST',
     reason: 'REASON_RECONCILIATION',

@@ -152,6 +152,21 @@ describe('MesosFramework', () => {
     return fw;
   }
 
+  /** A framework whose task `id` the master reports running. */
+  function running(id: string): MesosFramework {
+    const fw = launched(id);
+    fw.applyStatus(status(id, 'TASK_RUNNING'), NOW);
+    return fw;
+  }
+
+  /** A framework that asked to kill its running task `id`, and sees the KILL due now. */
+  function killing(id: string): MesosFramework {
+    const fw = running(id);
+    fw.kill(id, NOW);
+    expect(fw.killsDue(NOW).map((t) => t.spec.taskId)).toEqual([id]);
+    return fw;
+  }
+
   test('launching the same task id twice records one task', () => {
     const fw = new MesosFramework(undefined);
     expect(fw.launch(task('t1'), NOW)).toBe(true);
@@ -173,18 +188,14 @@ describe('MesosFramework', () => {
   });
 
   test('a running task that dies unasked is reported to its owner', () => {
-    const fw = launched('t1');
-    fw.applyStatus(status('t1', 'TASK_RUNNING'), NOW);
+    const fw = running('t1');
     const outcome = fw.applyStatus(status('t1', 'TASK_LOST', { reason: 'REASON_AGENT_REMOVED' }), NOW);
     expect(outcome.died?.spec.taskId).toBe('t1');
     expect(fw.find('t1')?.phase).toBe('gone');
   });
 
   test('a killed task is gone without being reported', () => {
-    const fw = launched('t1');
-    fw.applyStatus(status('t1', 'TASK_RUNNING'), NOW);
-    fw.kill('t1', NOW);
-    expect(fw.killsDue(NOW).map((t) => t.spec.taskId)).toEqual(['t1']);
+    const fw = killing('t1');
     expect(fw.killsDue(NOW + 1)).toEqual([]);
     expect(fw.killsDue(NOW + 60_000).map((t) => t.spec.taskId)).toEqual(['t1']);
     expect(fw.applyStatus(status('t1', 'TASK_KILLED'), NOW)).toEqual({});
@@ -192,10 +203,7 @@ describe('MesosFramework', () => {
   });
 
   test('a KILL that did not reach the master is due again at once, not a resend period later', () => {
-    const fw = launched('t1');
-    fw.applyStatus(status('t1', 'TASK_RUNNING'), NOW);
-    fw.kill('t1', NOW);
-    expect(fw.killsDue(NOW).map((t) => t.spec.taskId)).toEqual(['t1']);
+    const fw = killing('t1');
     fw.killNotSent(['t1', 'no-such-task']);
     expect(fw.killsDue(NOW + 1).map((t) => t.spec.taskId)).toEqual(['t1']);
   });
@@ -248,8 +256,7 @@ describe('MesosFramework', () => {
   });
 
   test('reconciliation finds a task the framework thought lost alive: it is killed, not adopted', () => {
-    const fw = launched('t1');
-    fw.applyStatus(status('t1', 'TASK_RUNNING'), NOW);
+    const fw = running('t1');
     fw.applyStatus(status('t1', 'TASK_FAILED'), NOW);
     expect(
       fw.applyStatus(status('t1', 'TASK_RUNNING', { reason: 'REASON_RECONCILIATION' }), NOW).kill?.taskId,
