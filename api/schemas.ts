@@ -17,6 +17,9 @@ export const ERROR_BODY = {
 
 export const BOOLEAN_STRING = { type: 'string', enum: ['true', 'false'] } as const;
 
+/** Any JSON object, serialized as it is. */
+export const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
+
 export const NAMESPACE_PARAMS = {
   type: 'object',
   required: ['namespace'],

@@ -7,9 +7,7 @@ import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
 import type { ListQuery } from '../list-params';
 import { LIST_QUERY_PROPERTIES, page, parseListParams } from '../list-params';
-import { NAMESPACE_PARAMS, countBody } from '../schemas';
-
-const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
+import { ANY_OBJECT, NAMESPACE_PARAMS, countBody } from '../schemas';
 
 /** Registers `GET /`: the caller's namespace's documents of `collection`, paged, each `summarize`d. */
 export function registerListRoute<T extends EntityDocument>(
@@ -36,29 +34,24 @@ export function registerListRoute<T extends EntityDocument>(
   );
 }
 
-/** The document `name` of `collection` in `namespace`; 404 when there is none. */
-export async function findEntity<T extends EntityDocument>(
-  entities: EntityCache,
-  collection: Collection,
-  namespace: string,
-  name: string,
-): Promise<T> {
-  assertEntityName(name);
-  const doc = await entities.get<T>(collection, namespace, name);
-  if (!doc) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
-  return doc;
-}
-
-/** Deletes the document `name` of `collection` from `namespace` and returns it; 404 when there is none. */
-export async function deleteEntity<T extends EntityDocument>(
-  entities: EntityCache,
-  collection: Collection,
-  namespace: string,
-  name: string,
-): Promise<T> {
-  assertEntityName(name);
-  const doc = await entities.store.get<T>(collection, namespace, name);
-  if (!doc || !(await entities.delete(collection, namespace, name)))
-    throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
-  return doc;
+/**
+ * The one-document reads and deletes of `collection`: `find` (get-or-404) and `remove`
+ * (delete-or-404, resolving with what was deleted).
+ */
+export function entityAccess<T extends EntityDocument>(entities: EntityCache, collection: Collection) {
+  return {
+    async find(namespace: string, name: string): Promise<T> {
+      assertEntityName(name);
+      const doc = await entities.get<T>(collection, namespace, name);
+      if (!doc) throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      return doc;
+    },
+    async remove(namespace: string, name: string): Promise<T> {
+      assertEntityName(name);
+      const doc = await entities.store.get<T>(collection, namespace, name);
+      if (!doc || !(await entities.delete(collection, namespace, name)))
+        throw apiError('GUST_ERR_ENTITY_NOT_FOUND');
+      return doc;
+    },
+  };
 }

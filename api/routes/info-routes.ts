@@ -4,9 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { ACTION_LIMITS } from '../action-limits';
 import type { ApiContext } from '../api-context';
 import { RUNTIME_MANIFEST } from '../runtimes';
+import { ANY_OBJECT } from '../schemas';
 
 const MB = 1024 * 1024;
-const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
 
 export async function infoRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { controller } = ctx.config;

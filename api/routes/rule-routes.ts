@@ -8,8 +8,8 @@ import type { ApiContext } from '../api-context';
 import { assertEntityName } from '../entity-names';
 import { apiError, isApiError } from '../errors';
 import { mergeKeyValues } from '../key-values';
-import { ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
-import { deleteEntity, findEntity, registerListRoute } from './entity-listing';
+import { ANY_OBJECT, ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
+import { entityAccess, registerListRoute } from './entity-listing';
 import type { EntityRef, Rule, RulePut, RuleStatus, Trigger } from '../trigger-model';
 import { parseEntityRef, refPath, ruleSummary } from '../trigger-model';
 
@@ -17,7 +17,6 @@ interface RuleRoute {
   Params: { namespace: string; name: string };
 }
 
-const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
 const RULE_PUT_BODY = {
   type: 'object',
   properties: {
@@ -42,8 +41,8 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext): Promise
 
   registerListRoute<Rule>(app, entities, 'rules', ruleSummary);
 
-  const find = (namespace: string, name: string): Promise<Rule> =>
-    findEntity<Rule>(entities, 'rules', namespace, name);
+  const rules = entityAccess<Rule>(entities, 'rules');
+  const find = rules.find;
 
   app.get<RuleRoute>(
     '/:name',
@@ -118,7 +117,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext): Promise
     '/:name',
     { schema: { params: ENTITY_PARAMS, response: { 200: ANY_OBJECT } } },
     async (request) => {
-      const rule = await deleteEntity<Rule>(entities, 'rules', request.namespace, request.params.name);
+      const rule = await rules.remove(request.namespace, request.params.name);
       return { ...rule, status: 'inactive' };
     },
   );

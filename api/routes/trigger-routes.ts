@@ -11,8 +11,8 @@ import { assertEntityName } from '../entity-names';
 import { apiError } from '../errors';
 import { keyValuesToObject } from '../key-values';
 import { callerOf } from '../request-context';
-import { ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
-import { deleteEntity, findEntity, registerListRoute } from './entity-listing';
+import { ANY_OBJECT, ENTITY_PARAMS, KEY_VALUES, putEntitySchema } from '../schemas';
+import { entityAccess, registerListRoute } from './entity-listing';
 import type { Trigger, TriggerPut } from '../trigger-model';
 import { buildTrigger, triggerView } from '../trigger-model';
 
@@ -20,7 +20,6 @@ interface TriggerRoute {
   Params: { namespace: string; name: string };
 }
 
-const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
 const TRIGGER_PUT_BODY = {
   type: 'object',
   properties: {
@@ -48,8 +47,8 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
 
   registerListRoute<Trigger>(app, entities, 'triggers');
 
-  const find = (namespace: string, name: string): Promise<Trigger> =>
-    findEntity<Trigger>(entities, 'triggers', namespace, name);
+  const triggers = entityAccess<Trigger>(entities, 'triggers');
+  const find = triggers.find;
 
   app.get<TriggerRoute>(
     '/:name',
@@ -87,7 +86,7 @@ export async function triggerRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     { schema: { params: ENTITY_PARAMS, response: { 200: ANY_OBJECT } } },
     async (request) => {
       const { name } = request.params;
-      const trigger = await deleteEntity<Trigger>(entities, 'triggers', request.namespace, name);
+      const trigger = await triggers.remove(request.namespace, name);
       // A native alarm's schedule goes with its trigger (the client's feed DELETE then finds none).
       if (ctx.alarms && isAlarmTrigger(trigger)) await ctx.alarms.deleteSchedule(request.namespace, name);
       return trigger;
