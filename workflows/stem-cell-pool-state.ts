@@ -84,15 +84,17 @@ export class StemCellPool {
   /** The hand-over ended: `to` is the action pool that owns the cell now (none: it failed). */
   handedOver(h: HandOver, to: string | undefined, now: number): void {
     this.handOvers.splice(this.handOvers.indexOf(h), 1);
-    const kept = (this.state.handedTo ?? []).filter(
-      (t) => t.workflowId !== to && now - t.at < HANDED_TO_KEEP_MS,
-    );
+    const kept = this.#recentHandOvers(now).filter((t) => t.workflowId !== to);
     this.state.handedTo = to === undefined ? kept : [...kept, { workflowId: to, at: now }];
   }
 
   /** The action pools that took cells in the last HANDED_TO_KEEP_MS. */
   handedTo(now: number): string[] {
-    return (this.state.handedTo ?? []).filter((t) => now - t.at < HANDED_TO_KEEP_MS).map((t) => t.workflowId);
+    return this.#recentHandOvers(now).map((t) => t.workflowId);
+  }
+
+  #recentHandOvers(now: number): NonNullable<StemCellPoolState['handedTo']> {
+    return (this.state.handedTo ?? []).filter((t) => now - t.at < HANDED_TO_KEEP_MS);
   }
 
   failed(containerId: string, reason: string): void {

@@ -22,7 +22,6 @@ import {
   type StemCellPoolInput,
 } from './messages';
 import { scopedNames } from './scope';
-import { actionPoolStartOptions } from './start-options';
 import { shouldContinueAsNew } from './history';
 import { StemCellPool } from './stem-cell-pool-state';
 
@@ -91,7 +90,7 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
             ctx.names,
             `hand ${h.container.name} to ${h.action.ref.name}`,
           ).other.handOverStemCell(input.scope, h);
-          to = actionPoolStartOptions(input.scope, h.action).workflowId;
+          to = ctx.names.actionPoolId(h.action.ref);
         } catch (err) {
           log.error('hand-over failed; the action pool does not own the cell', {
             name: h.container.name,
