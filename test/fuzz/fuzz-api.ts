@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGust } from '../e2e/harness';
+import { startGust, type GustUnderTest } from '../e2e/harness';
 
 interface HarEntry {
   request: { method: string; url: string; postData?: { text?: string } };
@@ -57,22 +57,10 @@ async function recorded(apihost: string, apiKey: string, id: string): Promise<bo
  * Actions under the names the fuzzer generates most (`0`, `0/0`), so that some of its invokes run
  * one and the activation check has records to look for; a fuzzed DELETE may remove them later.
  */
-async function seedActions(apihost: string, apiKey: string): Promise<void> {
-  const headers = {
-    authorization: `Basic ${Buffer.from(apiKey).toString('base64')}`,
-    'content-type': 'application/json',
-  };
-  const put = async (path: string, body: unknown): Promise<void> => {
-    const response = await fetch(`${apihost}/api/v1/namespaces/guest/${path}?overwrite=true`, {
-      method: 'PUT',
-      headers,
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`seeding ${path}: ${response.status} ${await response.text()}`);
-  };
-  const action = { exec: { kind: 'nodejs:20', code: 'function main(p) { return { echo: p }; }' } };
-  await put('packages/0', {});
-  for (const path of ['actions/0', 'actions/0/0']) await put(path, action);
+async function seedActions(ow: ReturnType<GustUnderTest['client']>): Promise<void> {
+  await ow.packages.update({ name: '0' });
+  for (const name of ['0', '0/0'])
+    await ow.actions.update({ name, kind: 'nodejs:20', action: 'function main(p) { return { echo: p }; }' });
 }
 
 async function main(): Promise<void> {
@@ -86,7 +74,7 @@ async function main(): Promise<void> {
   let failures: string[] = [];
   try {
     const [uuid, secret] = gust.apiKey.split(':');
-    await seedActions(gust.apihost, gust.apiKey);
+    await seedActions(gust.client());
     const seed = Number(process.env.GUST_FUZZ_SEED ?? Math.floor(Math.random() * 1e9));
     // The fuzzer's progress and verdict are for the human at the terminal: plain stdout.
     console.log(`fuzz: ${gust.apihost}/api/v1/api-docs, seed ${seed}`);
