@@ -6,7 +6,7 @@
 // error (a 5xx other than OpenWhisk's 502 for an action developer error), the controller still
 // answers afterwards, and every activation the API handed out is in the store.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGust, type GustUnderTest } from '../e2e/harness';
@@ -16,13 +16,28 @@ interface HarEntry {
   response: { status: number; content?: { text?: string } };
 }
 
-/** Runs `command` in `cwd` (schemathesis keeps its cache there). */
-function run(command: string, args: string[], cwd: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', cwd });
+/**
+ * Runs `command` in `cwd` (schemathesis keeps its cache there), its output to the terminal when
+ * there is one, else into `outputFile`: schemathesis closes with a pytest-style line ("== 4 warnings
+ * in 17.5s ==") that a CI log reader takes for a test run that ran nothing, so a log gets its output
+ * only when the fuzz fails.
+ */
+function run(command: string, args: string[], cwd: string, outputFile: string): Promise<number> {
+  const output = process.stdout.isTTY ? 'inherit' : openSync(outputFile, 'w');
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', output, output], cwd });
     child.once('error', reject);
     child.once('exit', (code) => resolve(code ?? 1));
+  }).finally(() => {
+    if (typeof output === 'number') closeSync(output);
   });
+}
+
+/** schemathesis's own count of test cases ("1533 generated, 1533 passed"), from its output. */
+function testCasesOf(output: string): string {
+  const lines = output.split('\n');
+  const heading = lines.findIndex((line) => line.trim() === 'Test cases:');
+  return heading >= 0 ? (lines[heading + 1]?.trim() ?? '') : 'not reported';
 }
 
 function parse(text: string | undefined): unknown {
@@ -69,9 +84,11 @@ async function main(): Promise<void> {
   const minRequests = Number(minRequestsArg ?? 10_000);
   const reportDir = mkdtempSync(join(tmpdir(), 'gust-fuzz-'));
   const har = join(reportDir, 'requests.har');
+  const outputFile = join(reportDir, 'schemathesis.log');
   // Each fuzzed action that gets invoked needs a container: the throttle keeps that to a few dozen.
   const gust = await startGust({ store: 'sqlite', controller: { invocationsPerMinute: 20 } });
   let failures: string[] = [];
+  let checked = false;
   try {
     const [uuid, secret] = gust.apiKey.split(':');
     await seedActions(gust.client());
@@ -107,6 +124,7 @@ async function main(): Promise<void> {
         har,
       ],
       reportDir,
+      outputFile,
     );
     const entries = (JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: HarEntry[] } }).log.entries;
     const serverErrors = entries.filter((e) => e.response.status >= 500 && !isDeveloperError(e));
@@ -139,7 +157,12 @@ async function main(): Promise<void> {
       ...(alive !== 200 ? ['the controller stopped answering'] : []),
       ...(lost.length > 0 ? [`${lost.length} activations lost: ${lost.slice(0, 5).join(', ')}`] : []),
     ];
+    checked = true;
   } finally {
+    const output = existsSync(outputFile) ? readFileSync(outputFile, 'utf8') : '';
+    if (checked && failures.length === 0)
+      console.log(`fuzz: schemathesis test cases: ${testCasesOf(output)}`);
+    else if (output) console.log(`fuzz: schemathesis printed:\n${output}`);
     await gust.stop().catch(() => undefined);
     rmSync(reportDir, { recursive: true, force: true });
   }
