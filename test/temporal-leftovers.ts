@@ -3,7 +3,15 @@
 // that was cut short keeps firing into a task queue nobody polls, for good, and the dev server's
 // scheduler then starts later tests' schedules tens of seconds late.
 import type { Client } from '@temporalio/client';
-import { RECONCILE_SCHEDULE_ID, SCALE_DOWN_SCHEDULE_ID } from '../common/names';
+import {
+  ACTION_POOL_ID_PREFIX,
+  EVICTION_WORKFLOW_ID,
+  HOSTS_WORKFLOW_ID,
+  MESOS_FRAMEWORK_WORKFLOW_ID,
+  RECONCILE_SCHEDULE_ID,
+  SCALE_DOWN_SCHEDULE_ID,
+  STEM_CELL_POOL_ID_PREFIX,
+} from '../common/names';
 
 /** Deletes every schedule of the scope `prefix` (the harnesses call it when they stop). */
 export async function deleteSchedulesOf(client: Client, prefix: string): Promise<string[]> {
@@ -35,23 +43,46 @@ export async function terminateRunningWorkflows(
   prefix: string,
   reason: string,
 ): Promise<number> {
+  return terminateAll(client, `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`, reason);
+}
+
+/** Terminates the workflows `query` lists whose id `pick` accepts, a few at a time; how many it did. */
+async function terminateAll(
+  client: Client,
+  query: string,
+  reason: string,
+  pick: (workflowId: string) => boolean = () => true,
+): Promise<number> {
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({ query })) if (pick(wf.workflowId)) ids.push(wf.workflowId);
   let terminated = 0;
-  const query = `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`;
-  for await (const wf of client.workflow.list({ query })) {
-    await client.workflow
-      .getHandle(wf.workflowId)
-      .terminate(reason)
-      .then(() => terminated++)
-      .catch(() => undefined);
-  }
+  for (let i = 0; i < ids.length; i += 16)
+    await Promise.all(
+      ids.slice(i, i + 16).map((id) =>
+        client.workflow
+          .getHandle(id)
+          .terminate(reason)
+          .then(() => terminated++)
+          .catch(() => undefined),
+      ),
+    );
   return terminated;
 }
 
-/** The scope of a test's schedule: a non-empty prefix (no `/`) before one of Gust's schedule names. */
-export function testScopeOf(scheduleId: string): string | undefined {
-  const match = new RegExp(`^([^/]+?-)(${SCALE_DOWN_SCHEDULE_ID}|${RECONCILE_SCHEDULE_ID}|alarm/.+)$`).exec(
-    scheduleId,
-  );
+/** Ids a scope's schedules and workflows take after its prefix (common/names.ts, alarm feeds). */
+const SCOPED_ID = [
+  // schedules, and the runs they start (the schedule's id and the start time)
+  `(?:${SCALE_DOWN_SCHEDULE_ID}|${RECONCILE_SCHEDULE_ID})(?:-\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z)?$`,
+  `(?:alarm|alarm-fire|knative|${ACTION_POOL_ID_PREFIX.slice(0, -1)}|${STEM_CELL_POOL_ID_PREFIX.slice(0, -1)})/.+$`,
+  `(?:${HOSTS_WORKFLOW_ID}|${MESOS_FRAMEWORK_WORKFLOW_ID}|${EVICTION_WORKFLOW_ID})$`,
+].join('|');
+
+/**
+ * The test scope of a schedule or workflow id: a non-empty prefix (no `/`) before one of Gust's own
+ * ids. A deployment's ids (no prefix) never have one.
+ */
+export function testScopeOf(id: string): string | undefined {
+  const match = new RegExp(`^([^/]+?-)(?:${SCOPED_ID})`).exec(id);
   return match?.[1];
 }
 
@@ -68,4 +99,19 @@ export async function sweepStaleTestSchedules(client: Client, olderThanMs: numbe
   }
   await deleteSchedules(client, stale);
   return stale;
+}
+
+/**
+ * Terminates test scopes' workflows still running after `olderThanMs`: their workers are gone, so
+ * they would wait for good (pools with their timers, the runs of a stale schedule). Resolves with
+ * how many it terminated.
+ */
+export async function sweepStaleTestWorkflows(client: Client, olderThanMs: number): Promise<number> {
+  const before = new Date(Date.now() - olderThanMs).toISOString();
+  return terminateAll(
+    client,
+    `ExecutionStatus = 'Running' AND StartTime < '${before}'`,
+    'a test run that ended without its cleanup',
+    (id) => testScopeOf(id) !== undefined,
+  );
 }

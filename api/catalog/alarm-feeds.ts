@@ -253,6 +253,10 @@ export class AlarmFeeds {
           taskQueue: names.provisioningQueue,
           workflowId: `${this.#scope.prefix}alarm-fire/${config.namespace}/${config.name}`,
           staticSummary: `Fire trigger /${config.namespace}/${config.name} (${config.feed})`,
+          // A fire is news for as long as the catch-up window below, and the firing activity gives
+          // up after ten minutes: a run that no provisioner started by then ends instead of waiting
+          // on the server for good (a schedule whose workers are gone starts one every period).
+          workflowExecutionTimeout: '20 minutes',
         },
         // Every fire is its own run (none is dropped while an earlier one waits for a controller);
         // fires missed while the schedule could not start runs are caught up within ten minutes.
