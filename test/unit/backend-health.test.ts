@@ -28,8 +28,16 @@ describe('answerOrThrow', () => {
   });
 
   test.each([
-    ['a status it answered', Object.assign(new Error('Forbidden'), { code: 403 }), 'the Kubernetes API (403) does not answer: Forbidden'],
-    ['no answer at all', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'the Kubernetes API does not answer: connect ECONNREFUSED'],
+    [
+      'a status it answered',
+      Object.assign(new Error('Forbidden'), { code: 403 }),
+      'the Kubernetes API (403) does not answer: Forbidden',
+    ],
+    [
+      'no answer at all',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      'the Kubernetes API does not answer: connect ECONNREFUSED',
+    ],
   ])('a Kubernetes API is named with %s', async (_, failure, message) => {
     await expect(
       answerOrThrow(kubernetesApiNamed('the Kubernetes API'), () => Promise.reject(failure)),
