@@ -5,6 +5,8 @@
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { LABELS, actionPath, actionRevision } from '../../common/names';
 import type { Action } from '../../common/types';
+import { answerOrThrow } from '../backend';
+import { httpStatus, kubernetesApiNamed } from '../kubernetes/api-errors';
 import {
   ANNOTATIONS,
   SERVING,
@@ -32,11 +34,6 @@ export interface AppliedService {
 }
 
 const POLL_MS = 250;
-
-export function httpStatus(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 export class KnativeServiceNotReady extends Error {
   readonly code = 'GUST_ERR_KNATIVE_NOT_READY';
@@ -209,17 +206,14 @@ export class KnativeServices {
   }
 
   /** Throws with a clear message when the Knative Service API is not there. */
-  async health(): Promise<void> {
-    try {
-      await this.#objects.listNamespacedCustomObject({ ...SERVING, namespace: this.#namespace, limit: 1 });
-    } catch (err) {
-      const status = httpStatus(err);
-      throw new Error(
-        status === 404
-          ? `the Knative Serving API (${SERVING.group}/${SERVING.version} services) is not installed: npm run stack -- start knative`
-          : `the Kubernetes API does not answer for Knative Services in ${this.#namespace}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+  health(): Promise<void> {
+    const kubernetesApi = kubernetesApiNamed(`the Kubernetes API for Knative Services in ${this.#namespace}`);
+    return answerOrThrow(
+      (err) =>
+        httpStatus(err) === 404
+          ? `the Knative Serving API (${SERVING.group}/${SERVING.version} services; not installed? npm run stack -- start knative)`
+          : kubernetesApi(err),
+      () => this.#objects.listNamespacedCustomObject({ ...SERVING, namespace: this.#namespace, limit: 1 }),
+    );
   }
 }

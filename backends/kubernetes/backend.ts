@@ -7,7 +7,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
-import type { ActivationLogReader, ContainerBackend, ContainerEvent, ContainerState } from '../backend';
+import {
+  answerOrThrow,
+  type ActivationLogReader,
+  type ContainerBackend,
+  type ContainerEvent,
+  type ContainerState,
+} from '../backend';
+import { httpStatus, kubernetesApiNamed } from './api-errors';
 import { CONTAINER_MESSAGES, ContainerStartError, provisionFailure } from '../container-errors';
 import { waitForHttp } from '../wait-for-http';
 import { followPodLogs } from './pod-logs';
@@ -60,11 +67,6 @@ class PortTaken extends Error {
     super(`host port ${port} is taken on every node`);
     this.port = port;
   }
-}
-
-function httpStatus(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
 }
 
 function runtimeStatus(pod: V1Pod): V1ContainerStatus | undefined {
@@ -426,16 +428,11 @@ export class KubernetesBackend implements ContainerBackend {
     return pod && runtimeSecretOf(pod);
   }
 
-  async health(): Promise<void> {
-    try {
-      await this.#api.listNamespacedPod({ namespace: this.#options.namespace, limit: 1 });
-    } catch (err) {
-      const status = httpStatus(err);
-      throw new Error(
-        `the Kubernetes API does not answer for namespace ${this.#options.namespace}${status ? ` (${status})` : ''}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+  health(): Promise<void> {
+    const { namespace } = this.#options;
+    return answerOrThrow(kubernetesApiNamed(`the Kubernetes API for namespace ${namespace}`), () =>
+      this.#api.listNamespacedPod({ namespace, limit: 1 }),
+    );
   }
 
   onEvent(listener: (event: ContainerEvent) => void): () => void {

@@ -26,6 +26,7 @@ import { connectTemporal, createTemporalClient, installTemporalRuntime } from '.
 import { startKnativeTestCluster, type KnativeTestCluster } from '../knative/harness';
 import { deleteSchedulesOf, terminateRunningWorkflows } from '../temporal-leftovers';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
+import { runId } from '../run-names';
 
 export interface GustUnderTest {
   /** `http://127.0.0.1:<port>` */
@@ -95,7 +96,7 @@ function e2eBackend(): GustConfig['agent']['backend'] {
 
 export async function startGust(options: StartGustOptions = {}): Promise<GustUnderTest> {
   installTemporalRuntime();
-  const id = Math.random().toString(36).slice(2, 8);
+  const id = runId();
   const stateDir = mkdtempSync(join(tmpdir(), 'gust-e2e-'));
   const base = loadConfig();
   const backend = options.backend ?? e2eBackend();

@@ -3,6 +3,7 @@
 // GET /metrics read before and after, as Prometheus would.
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
+import { runId } from '../run-names';
 
 jest.setTimeout(180_000);
 
@@ -51,7 +52,7 @@ async function eventually(check: () => Promise<boolean>, ms = 20_000): Promise<v
 
 test('invocations, phases, cold starts, router, writer, caches and workers show in /metrics', async () => {
   const ow = gust.client();
-  const id = Math.random().toString(36).slice(2, 8);
+  const id = runId();
   const warm = `metrics-warm-${id}`;
   const cold = `metrics-cold-${id}`;
   const code = 'function main(p) { return { n: p.n }; }';

@@ -7,6 +7,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { tracing } from '../../common/tracing';
 import type { GustUnderTest } from './harness';
 import { startGust } from './harness';
+import { runId } from '../run-names';
 
 jest.setTimeout(120_000);
 
@@ -51,7 +52,7 @@ test('one trace links the request, the pool workflow and the container activity'
   const traces = tracing();
   expect(traces).toBeDefined();
   const ow = gust.client();
-  const name = `traced-${Math.random().toString(36).slice(2, 8)}`;
+  const name = `traced-${runId()}`;
   await ow.actions.create({
     name,
     action: { exec: { kind: 'nodejs:20', code: 'function main(p) { return { n: p.n }; }' } },

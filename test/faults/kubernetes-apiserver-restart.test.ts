@@ -13,10 +13,11 @@ import {
   secretClient,
   suiteBackend,
 } from '../integration/kubernetes-harness';
+import { runId } from '../run-names';
 
 jest.setTimeout(240_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
+const RUN = runId();
 const HOST = `cluster.test-k8s-restart-${RUN}`;
 const spec = specsFor(`test-k8s-restart-${RUN}`, 128);
 const api = adminApi();

@@ -23,10 +23,11 @@ import {
   suiteBackend,
   testBackend,
 } from './kubernetes-harness';
+import { testRun } from '../run-names';
 
 jest.setTimeout(180_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
+const { id: RUN, prefix: PREFIX, namespace: NS } = testRun('ck8s');
 const HOST = `cluster.test-k8s-${RUN}`;
 const OWNER = `test-backend-kubernetes-${RUN}`;
 const api = adminApi();
@@ -239,9 +240,7 @@ describeKubernetes('kubernetes backend', () => {
 });
 
 describeKubernetes('kubernetes backend under the control path (no agent)', () => {
-  const PREFIX = `ck8s${RUN}-`;
   const CLUSTER = `cluster.${PREFIX}k8s`;
-  const NS = `guest${RUN}`;
   let h: ControlPathHarness;
   let cluster: KubernetesBackend;
 

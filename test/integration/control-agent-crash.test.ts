@@ -10,12 +10,11 @@ import { DockerBackend } from '../../backends/docker/backend';
 import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
 import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import { testRun } from '../run-names';
 
 jest.setTimeout(120_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
-const PREFIX = `ccrash${RUN}-`;
-const NS = `guest${RUN}`;
+const { prefix: PREFIX, namespace: NS } = testRun('ccrash');
 const HOST_ID = `${PREFIX}d1`;
 const SOCKET = loadConfig().agent.dockerSocket;
 const ROOT = resolve(__dirname, '..', '..');

@@ -10,12 +10,11 @@ import type { ReconcileResult } from '../../workflows/reconcile';
 import { actionPoolStartOptions } from '../../workflows/start-options';
 import type { RecordingRouter } from './control-harness';
 import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import { testRun } from '../run-names';
 
 jest.setTimeout(90_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
-const PREFIX = `cpool${RUN}-`;
-const NS = `guest${RUN}`;
+const { id: RUN, prefix: PREFIX, namespace: NS } = testRun('cpool');
 const LEASE_TIMEOUT_MS = 3000;
 const HOST_IDS = [`${PREFIX}h1`, `${PREFIX}h2`];
 

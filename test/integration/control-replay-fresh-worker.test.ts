@@ -16,12 +16,11 @@ import {
   type RecordingRouter,
   type SingleHostStack,
 } from './control-harness';
+import { testRun } from '../run-names';
 
 jest.setTimeout(180_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
-const PREFIX = `cfresh${RUN}-`;
-const NS = `guest${RUN}`;
+const { prefix: PREFIX, namespace: NS } = testRun('cfresh');
 /** f1's second revision (version 0.0.2, written at 2). */
 const F1_V2 = actionRevision({ version: '0.0.2', updated: 2 });
 

@@ -19,12 +19,11 @@ import {
   type SingleHostStack,
 } from './control-harness';
 import { releaseBundle } from './previous-release';
+import { testRun } from '../run-names';
 
 jest.setTimeout(300_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
-const PREFIX = `cupg${RUN}-`;
-const NS = `guest${RUN}`;
+const { prefix: PREFIX, namespace: NS } = testRun('cupg');
 
 let previous: WorkflowBundle;
 let stack: SingleHostStack;

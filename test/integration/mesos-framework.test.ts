@@ -13,11 +13,11 @@ import { mesosTasksQuery, type MesosFrameworkView } from '../../workflows/mesos-
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
 import { specsFor } from './backend-fixtures';
+import { testRun } from '../run-names';
 
 jest.setTimeout(180_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
-const PREFIX = `mesos${RUN}-`;
+const { id: RUN, prefix: PREFIX, namespace: NS } = testRun('mesos');
 const HOST = `${PREFIX}cluster`;
 const OWNER = `test-mesos-${RUN}`;
 let h: ControlPathHarness;
@@ -298,7 +298,7 @@ test('an agent is lost under an action pool: its tasks are replaced on the agent
   for (const c of await backend.list({ [LABELS.owner]: OWNER })) await backend.destroy(c.id);
   await h.startAgent(HOST, backend, 4096);
   const { router } = await h.startController('c1');
-  const action = testAction(`guest${RUN}`, 'lost');
+  const action = testAction(NS, 'lost');
   await h.controlPlane('c1').requestContainers(action, 2);
   const leases = await waitFor(
     'two containers',

@@ -11,10 +11,11 @@ import { NODEJS_RUNTIME_IMAGE } from '../../runtimes/nodejs/runtime-entry';
 import { RuntimeClient } from '../../runtimes/runtime-client';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 import { waitFor } from './control-harness';
+import { runId } from '../run-names';
 
 jest.setTimeout(120_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
+const RUN = runId();
 let cluster: TestCluster;
 let api: MesosSchedulerApi;
 const runtime = new RuntimeClient();

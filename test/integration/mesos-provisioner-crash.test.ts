@@ -10,11 +10,11 @@ import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs
 import { mesosTasksQuery } from '../../workflows/mesos-messages';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 import { createHarness, waitFor, type ControlPathHarness } from './control-harness';
+import { testRun } from '../run-names';
 
 jest.setTimeout(180_000);
 
-const RUN = Math.random().toString(36).slice(2, 8);
-const PREFIX = `mcrash${RUN}-`;
+const { id: RUN, prefix: PREFIX } = testRun('mcrash');
 const ROOT = resolve(__dirname, '..', '..');
 let h: ControlPathHarness;
 let cluster: TestCluster;

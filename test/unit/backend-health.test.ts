@@ -1,5 +1,6 @@
 // A backend's health(): the engine's failure, named and kept as the cause (backends/backend.ts).
 import { answerOrThrow } from '../../backends/backend';
+import { kubernetesApiNamed } from '../../backends/kubernetes/api-errors';
 
 describe('answerOrThrow', () => {
   test('an engine that answers is healthy', async () => {
@@ -24,5 +25,22 @@ describe('answerOrThrow', () => {
         () => Promise.reject(failure),
       ),
     ).rejects.toThrow('the Mesos master (503) does not answer: Service Unavailable');
+  });
+
+  test.each([
+    [
+      'a status it answered',
+      Object.assign(new Error('Forbidden'), { code: 403 }),
+      'the Kubernetes API (403) does not answer: Forbidden',
+    ],
+    [
+      'no answer at all',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      'the Kubernetes API does not answer: connect ECONNREFUSED',
+    ],
+  ])('a Kubernetes API is named with %s', async (_, failure, message) => {
+    await expect(
+      answerOrThrow(kubernetesApiNamed('the Kubernetes API'), () => Promise.reject(failure)),
+    ).rejects.toThrow(message);
   });
 });
