@@ -13,6 +13,7 @@
 //   8 ramp           a new action under a 400 req/s open loop: time to steady state (ramp.ts)
 //   9 knative        GUST_BACKEND=knative (Knative Serving SIMULATED, real pods): warm latency and
 //                    throughput vs the gateway and the pod, scale from zero vs the gateway (knative.ts)
+//  10 memory         the controller's RSS over a long open loop at half its maximum (full: 10 min)
 // The controller runs in this process, the provisioner and agent in a child
 // (bench/lib/control-plane-process.ts); the load comes from another child (bench/lib/load-worker.ts). Writes
 // bench/results/<timestamp>.{json,md}, three SVG charts, and the *latest* copies.
@@ -40,6 +41,7 @@ import { renderMarkdown, round, type Figure, type Report } from './lib/report';
 import { burst } from './phases/burst';
 import { coldStartChart, coldStarts } from './phases/cold';
 import { manyActions, manyActionsChart } from './phases/many-actions';
+import { memory } from './phases/memory';
 import { provisioning } from './phases/provisioning';
 import { ramp } from './phases/ramp';
 import { store } from './phases/store';
@@ -48,7 +50,7 @@ import { warm, warmLatencyChart } from './phases/warm';
 
 const QUICK = process.argv.includes('--quick');
 const NO_CASSANDRA = process.argv.includes('--sqlite');
-/** `--only=warm,store` runs those phases alone (warm, sustained, ramp, store, cold, provisioning, burst, many, knative). */
+/** `--only=warm,store` runs those phases alone (warm, sustained, ramp, store, memory, cold, provisioning, burst, many, knative). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -81,6 +83,7 @@ const SETTINGS = QUICK
       sustained: { repeats: 2, warmupMs: 2000, closedMs: 5000, openMs: 30_000 },
       rampMs: 15_000,
       store: { repeats: 1, durationMs: 10_000 },
+      memory: { durationMs: 60_000, warmupMs: 15_000 },
       deadlineMs: 600_000,
     }
   : {
@@ -99,7 +102,8 @@ const SETTINGS = QUICK
       sustained: { repeats: 5, warmupMs: 3000, closedMs: 10_000, openMs: 30_000 },
       rampMs: 30_000,
       store: { repeats: 1, durationMs: 60_000 },
-      deadlineMs: 40 * 60_000,
+      memory: { durationMs: 600_000, warmupMs: 60_000 },
+      deadlineMs: 50 * 60_000,
     };
 
 /** `BENCH_COLD_SAMPLES=stem,new,floor` (e.g. `30,0,30`): the cold phase's sample counts, overriding the mode's. */
@@ -189,7 +193,16 @@ async function phase(name: string, fn: () => Promise<void>): Promise<void> {
 }
 
 type PhaseKey =
-  'warm' | 'sustained' | 'store' | 'cold' | 'provisioning' | 'burst' | 'manyActions' | 'ramp' | 'knative';
+  | 'warm'
+  | 'sustained'
+  | 'store'
+  | 'memory'
+  | 'cold'
+  | 'provisioning'
+  | 'burst'
+  | 'manyActions'
+  | 'ramp'
+  | 'knative';
 
 /** Puts a phase's result into the report under `key` and its figures into the figures table. */
 const keep =
@@ -303,9 +316,9 @@ async function main(): Promise<void> {
       prefix: PREFIX,
       putAction: (name, limits) => putAction(s, name, limits),
     };
-    // The warm path's action: the store phase measures on it, so it runs for either.
+    // The warm path's action: the store and memory phases measure on it, so it runs for them too.
     const warmName = `${PREFIX}-noop`;
-    if (wanted('warm') || wanted('store'))
+    if (wanted('warm') || wanted('store') || wanted('memory'))
       await phase('1 warm path', () =>
         warm({ ...ctx, name: warmName, settings: SETTINGS }).then(keep('warm')),
       );
@@ -326,6 +339,11 @@ async function main(): Promise<void> {
     if (wanted('store'))
       await phase('5 activation store', () =>
         store({ ...ctx, name: warmName, settings: SETTINGS }).then(keep('store')),
+      );
+    await settle(s);
+    if (wanted('memory'))
+      await phase('10 controller memory under a long steady load', () =>
+        memory({ ...ctx, name: warmName, settings: SETTINGS.memory }).then(keep('memory')),
       );
     await settle(s);
     if (wanted('cold'))

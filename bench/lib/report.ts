@@ -10,6 +10,7 @@ import type { ManyActionsResult } from '../phases/many-actions';
 import type { ProvisioningResult } from '../phases/provisioning';
 import type { RampResult } from '../phases/ramp';
 import type { StoreResult } from '../phases/store';
+import type { MemoryResult } from '../phases/memory';
 import type { SustainedResult } from '../phases/sustained';
 import type { WarmResult } from '../phases/warm';
 
@@ -53,6 +54,7 @@ export interface Report {
   provisioning?: ProvisioningResult;
   manyActions?: ManyActionsResult;
   store?: StoreResult;
+  memory?: MemoryResult;
   burst?: BurstResult;
   knative?: KnativeBenchResult;
   figures: Figure[];
