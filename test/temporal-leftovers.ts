@@ -12,6 +12,8 @@ import {
   SCALE_DOWN_SCHEDULE_ID,
   STEM_CELL_POOL_ID_PREFIX,
 } from '../common/names';
+import type { GustConfig } from '../common/config';
+import { connectTemporal, createTemporalClient } from '../workers/temporal';
 
 /** Deletes every schedule of the scope `prefix` (the harnesses call it when they stop). */
 export async function deleteSchedulesOf(client: Client, prefix: string): Promise<string[]> {
@@ -44,6 +46,23 @@ export async function terminateRunningWorkflows(
   reason: string,
 ): Promise<number> {
   return terminateAll(client, `WorkflowId STARTS_WITH '${prefix}' AND ExecutionStatus = 'Running'`, reason);
+}
+
+/**
+ * terminateRunningWorkflows over a Temporal connection of its own, closed after: for a harness
+ * whose Gust has stopped and closed its connection, leaving the scope's workflows with no worker.
+ */
+export async function terminateStoppedScope(
+  config: Pick<GustConfig, 'temporal'>,
+  prefix: string,
+  reason: string,
+): Promise<number> {
+  const connection = await connectTemporal(config);
+  try {
+    return await terminateRunningWorkflows(createTemporalClient(connection, config), prefix, reason);
+  } finally {
+    await connection.close();
+  }
 }
 
 /** Terminates the workflows `query` lists whose id `pick` accepts, a few at a time; how many it did. */

@@ -1,5 +1,10 @@
-// Gust in one process: the provisioner, one agent and a controller over one NativeConnection and
-// one workflow bundle. `npm start` (workers/all-in-one.ts) and the end-to-end tests run this.
+// The composition root: the parts of Gust one process runs (the controller, the provisioner, one
+// agent) over one NativeConnection, one workflow bundle and one host backend. `npm start`
+// (workers/all-in-one.ts) and the end-to-end tests run all three parts; the benchmark runs the
+// controller in its own process and the provisioner and agent in a child (bench/lib/gust-stack.ts,
+// bench/lib/control-plane-process.ts), as a deployment runs them apart. The deployment entry points
+// (controller.ts, provisioner.ts, agent.ts) each start their one part directly: they also serve a
+// worker's metrics, keep the host's containers across a restart, and refuse shapes a role cannot run.
 //
 // Public surface:
 //   startEmbeddedGust(options: EmbeddedOptions): Promise<EmbeddedGust>
@@ -22,13 +27,22 @@ import { KnativeServices } from '../backends/knative/services';
 import { openStores } from '../store/open-stores';
 import { bundleControlPathWorkflows, connectTemporal, createTemporalClient } from './temporal';
 
-export interface EmbeddedOptions {
+/** The parts of Gust a process can run (docs/design.md "Processes"). */
+export type GustPart = 'controller' | 'provisioner' | 'agent';
+
+export interface EmbeddedOptions<P extends GustPart = GustPart> {
   config: GustConfig;
+  /**
+   * What this process runs. Without the controller it serves no port; without the provisioner it
+   * bundles no workflows; only a process that runs its host's agent (or a cluster's provisioner)
+   * removes that host's containers when it stops. @default all three
+   */
+  parts?: readonly P[];
   /** Prefix of every workflow id and task queue (tests); @default no prefix */
   scope?: Scope;
-  /** @default the configured backend (docker, process or mesos) */
+  /** This host's backend; the caller closes it. @default the configured backend, closed on stop */
   backend?: ContainerBackend;
-  /** @default the configured stores */
+  /** The controller's stores. @default the configured stores */
   stores?: Stores;
   /** Create the scale-down and reconcile schedules. @default true */
   schedules?: boolean;
@@ -36,16 +50,19 @@ export interface EmbeddedOptions {
   port?: number;
   /** The process's logger. @default a new one at config.observability.logLevel */
   log?: pino.Logger;
-  /** The process's metrics (served at the controller's /metrics). @default one when GUST_METRICS */
+  /**
+   * The process's metrics (served at the controller's /metrics).
+   * @default one when GUST_METRICS and this process runs the controller
+   */
   metrics?: ProcessMetrics;
 }
 
-export interface EmbeddedGust {
+export interface EmbeddedGust<P extends GustPart = GustPart> {
   connection: NativeConnection;
   client: Client;
   backend: ContainerBackend;
-  /** The running controller (a new one after `restartController`). */
-  controller: RunningController;
+  /** The running controller (a new one after `restartController`); undefined without that part. */
+  controller: 'controller' extends P ? RunningController : undefined;
   /**
    * Stops the controller and starts a new incarnation (on a new port when `port` was 0), after
    * `whileDown` settles when given (tests: what happens while no controller runs).
@@ -54,59 +71,61 @@ export interface EmbeddedGust {
   log: pino.Logger;
   /** undefined when metrics are off */
   metrics: ProcessMetrics | undefined;
-  /** Stops every worker, removes this host's containers, closes connections. */
+  /** Stops every part, removes the containers of the host it owns, closes connections. */
   stop(): Promise<{ containersRemoved: number }>;
 }
 
-export async function startEmbeddedGust(options: EmbeddedOptions): Promise<EmbeddedGust> {
+export async function startEmbeddedGust<P extends GustPart = GustPart>(
+  options: EmbeddedOptions<P>,
+): Promise<EmbeddedGust<P>> {
   const { config, scope } = options;
+  const parts: readonly GustPart[] = options.parts ?? ['controller', 'provisioner', 'agent'];
+  const runs = (part: GustPart): boolean => parts.includes(part);
   const log = options.log ?? createLogger(config.observability.logLevel);
   const metrics =
     options.metrics ??
-    (config.observability.metrics ? new ProcessMetrics({ processMetrics: false }) : undefined);
+    (config.observability.metrics && runs('controller')
+      ? new ProcessMetrics({ processMetrics: false })
+      : undefined);
   await installTracing(config);
   const connection = await connectTemporal(config);
   const client = createTemporalClient(connection, config);
   const backend = options.backend ?? (await createAgentBackend(config, { client, scope, log }));
   await backend.health();
-  const bundle = await bundleControlPathWorkflows({ log });
   // knative: no agent and no stem cells; the provisioner applies Services, Knative makes the pods.
   const knative = config.agent.backend === 'knative';
-  // The provisioner's (knative activities read actions); the controller opens its own, since it
-  // closes them when it stops (restartController).
-  const ownStores = knative && !options.stores ? await openStores(config.store) : undefined;
-  const stores = options.stores ?? ownStores;
-  let knativeActivities: KnativeActivitiesOptions | undefined;
-  if (knative) {
-    const services = new KnativeServices({
-      kubeconfig: config.kubernetes.kubeconfig,
-      namespace: config.knative.namespace,
-    });
-    await services.health();
-    knativeActivities = { services, entities: stores!.entities, config };
-  }
   // A cluster backend (kubernetes) has no agent: the provisioner creates its containers.
   const clusterHost = config.agent.backend === 'kubernetes' ? config.kubernetes.hostId : undefined;
-  const provisioner = await startProvisioner({
-    connection,
-    client,
-    bundle,
-    config,
-    scope,
-    schedules: options.schedules,
-    cluster: clusterHost ? { backend, hostId: clusterHost, capacityMB: config.agent.capacityMB } : undefined,
-    mesos:
-      config.agent.backend === 'mesos'
-        ? { ...config.mesos, runtimeSecretKey: config.agent.runtimeSecretKey }
-        : undefined,
-    knative: knativeActivities,
-  });
+  // The provisioner's (knative activities read actions); the controller opens its own, since it
+  // closes them when it stops (restartController).
+  const ownStores =
+    knative && runs('provisioner') && !options.stores ? await openStores(config.store) : undefined;
+  const provisioner = runs('provisioner')
+    ? await startProvisioner({
+        connection,
+        client,
+        bundle: await bundleControlPathWorkflows({ log }),
+        config,
+        scope,
+        schedules: options.schedules,
+        cluster: clusterHost
+          ? { backend, hostId: clusterHost, capacityMB: config.agent.capacityMB }
+          : undefined,
+        mesos:
+          config.agent.backend === 'mesos'
+            ? { ...config.mesos, runtimeSecretKey: config.agent.runtimeSecretKey }
+            : undefined,
+        knative: knative ? await knativeActivities(config, (options.stores ?? ownStores)!) : undefined,
+      })
+    : undefined;
   const agent =
-    clusterHost || knative
-      ? undefined
-      : await startAgent({ connection, client, backend, config, scope, log });
-  metrics?.watchWorker('provisioner', provisioner.worker);
+    runs('agent') && !clusterHost && !knative
+      ? await startAgent({ connection, client, backend, config, scope, log })
+      : undefined;
+  if (provisioner) metrics?.watchWorker('provisioner', provisioner.worker);
   if (agent) metrics?.watchWorker('agent', agent.worker);
+  // The host whose containers this process removes when it stops: the one it creates them on.
+  const ownedHost = clusterHost ? provisioner && clusterHost : runs('agent') && config.agent.hostId;
   const controllerOptions = {
     config,
     connection,
@@ -118,14 +137,15 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
     log,
     metrics,
   };
-  const gust: EmbeddedGust = {
+  const gust: Omit<EmbeddedGust, 'controller'> & { controller: RunningController | undefined } = {
     connection,
     client,
     backend,
-    controller: await startController(controllerOptions),
+    controller: runs('controller') ? await startController(controllerOptions) : undefined,
     log,
     metrics,
     async restartController(whileDown) {
+      if (!gust.controller) throw new Error('this process runs no controller');
       await gust.controller.stop();
       await whileDown?.();
       gust.controller = await startController(controllerOptions);
@@ -145,32 +165,42 @@ export async function startEmbeddedGust(options: EmbeddedOptions): Promise<Embed
         }
       };
       try {
-        await step('controller', () => gust.controller.stop());
+        await step('controller', async () => gust.controller?.stop());
         await step('agent', async () => agent?.stop());
         // kubernetes: the provisioner creates the pods itself, so it stops before the leftovers are
         // listed; mesos: its backend kills tasks through the framework workflow, so it stops after.
-        if (clusterHost) await step('provisioner', () => provisioner.stop());
-        // This process owns its host: leave no container behind (the pools reconcile on next start).
-        const leftovers = await step('remove leftover containers', async () => {
-          const found = await backend.list({
-            [LABELS.managed]: 'true',
-            [LABELS.host]: clusterHost ?? config.agent.hostId,
-          });
-          await Promise.all(found.map((c) => backend.destroy(c.id)));
-          return found;
-        });
-        if (!clusterHost) await step('provisioner', () => provisioner.stop());
+        if (clusterHost) await step('provisioner', async () => provisioner?.stop());
+        // A process that owns its host leaves no container behind (the pools reconcile on next start).
+        const leftovers = ownedHost
+          ? await step('remove leftover containers', async () => {
+              const found = await backend.list({ [LABELS.managed]: 'true', [LABELS.host]: ownedHost });
+              await Promise.all(found.map((c) => backend.destroy(c.id)));
+              return found;
+            })
+          : [];
+        if (!clusterHost) await step('provisioner', async () => provisioner?.stop());
         return { containersRemoved: leftovers.length };
       } catch (err) {
         // A step that failed leaves no worker running behind it (a process that could not exit).
-        if (!clusterHost) await provisioner.stop().catch(() => undefined);
+        if (!clusterHost) await provisioner?.stop().catch(() => undefined);
         throw err;
       } finally {
         await ownStores?.close();
-        await backend.close();
+        if (!options.backend) await backend.close();
         await connection.close();
       }
     },
   };
-  return gust;
+  // The controller is there exactly when P names it (EmbeddedGust's conditional type).
+  return gust as unknown as EmbeddedGust<P>;
+}
+
+/** GUST_BACKEND=knative: the provisioner's Service activities (they read actions from `stores`). */
+async function knativeActivities(config: GustConfig, stores: Stores): Promise<KnativeActivitiesOptions> {
+  const services = new KnativeServices({
+    kubeconfig: config.kubernetes.kubeconfig,
+    namespace: config.knative.namespace,
+  });
+  await services.health();
+  return { services, entities: stores.entities, config };
 }

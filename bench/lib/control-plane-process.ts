@@ -1,12 +1,13 @@
 // The bench's control plane in a process of its own: the provisioner (workflows and cluster
-// activities) and the bench host's agent, as a production deployment runs them apart from the
-// controller (docs/design.md "Processes"). The controller's process then carries only the
-// controller, so its CPU per request is the controller's, and container creation does not share its
-// thread.
+// activities) and the bench host's agent, composed by workers/embedded.ts as a production
+// deployment runs them apart from the controller (docs/design.md "Processes"). The controller's
+// process then carries only the controller, so its CPU per request is the controller's, and
+// container creation does not share its thread.
 //
 // Parent side: `startControlPlaneProcess(config, scope)`; child side: this file run by fork().
 // Messages child → parent: ready, a create seen by the agent (for the suite's "creates settled"
-// wait), stopped. Parent → child: stop. The child stops itself when the parent goes away.
+// wait), stopped (with how many of the host's containers it removed). Parent → child: stop. The
+// child stops itself when the parent goes away.
 import { fork } from 'node:child_process';
 import type {
   ActivationLogReader,
@@ -14,25 +15,18 @@ import type {
   ContainerEvent,
   ContainerState,
 } from '../../backends/backend';
-import { DockerBackend } from '../../backends/docker/backend';
 import type { GustConfig } from '../../common/config';
 import { createLogger } from '../../common/logger';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
-import { startAgent } from '../../workers/agent';
-import { startProvisioner } from '../../workers/provisioner';
-import {
-  bundleControlPathWorkflows,
-  installTemporalRuntime,
-  connectTemporal,
-  createTemporalClient,
-  type RunningWorker,
-} from '../../workers/temporal';
+import { createAgentBackend } from '../../workers/agent';
+import { startEmbeddedGust } from '../../workers/embedded';
+import { installTemporalRuntime } from '../../workers/temporal';
 import type { Scope } from '../../workflows/scope';
 
 type ToParent =
   | { type: 'ready' }
   | { type: 'create'; allowConcurrentSetByPlatform: boolean }
-  | { type: 'stopped' }
+  | { type: 'stopped'; containersRemoved: number }
   | { type: 'failed'; message: string };
 
 /**
@@ -82,8 +76,8 @@ export interface ControlPlaneProcess {
   readonly creates: number;
   /** Whether a create arrived with `__OW_ALLOW_CONCURRENT` already set by the platform. */
   readonly allowConcurrentSetByPlatform: boolean;
-  /** Stops the workers (the child exits). */
-  stop(): Promise<void>;
+  /** Stops the workers and removes the host's containers (the child exits). */
+  stop(): Promise<{ containersRemoved: number }>;
 }
 
 /** Forks the control plane and waits until its workers poll. */
@@ -93,7 +87,7 @@ export function startControlPlaneProcess(config: GustConfig, scope: Scope): Prom
   });
   let creates = 0;
   let platformSets = false;
-  let onStopped: (() => void) | undefined;
+  let onStopped: ((containersRemoved: number) => void) | undefined;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`control plane exited (${code}) before it was ready`)));
@@ -102,7 +96,7 @@ export function startControlPlaneProcess(config: GustConfig, scope: Scope): Prom
         creates++;
         if (message.allowConcurrentSetByPlatform) platformSets = true;
       } else if (message.type === 'failed') reject(new Error(`control plane: ${message.message}`));
-      else if (message.type === 'stopped') onStopped?.();
+      else if (message.type === 'stopped') onStopped?.(message.containersRemoved);
       else if (message.type === 'ready') {
         resolve({
           pid: child.pid!,
@@ -113,14 +107,15 @@ export function startControlPlaneProcess(config: GustConfig, scope: Scope): Prom
             return platformSets;
           },
           async stop() {
-            if (child.exitCode !== null || child.signalCode !== null) return;
-            const stopped = new Promise<void>((done) => (onStopped = done));
+            if (child.exitCode !== null || child.signalCode !== null) return { containersRemoved: 0 };
+            const stopped = new Promise<number>((done) => (onStopped = done));
             child.send({ type: 'stop' });
             // A stop that hangs (Temporal gone) must not hang the benchmark.
             const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-            await Promise.race([stopped, exited]);
+            const containersRemoved = await Promise.race([stopped, exited.then(() => 0)]);
             await exited;
             clearTimeout(timer);
+            return { containersRemoved };
           },
         });
       }
@@ -131,30 +126,26 @@ export function startControlPlaneProcess(config: GustConfig, scope: Scope): Prom
 async function main(): Promise<void> {
   const { config, scope } = JSON.parse(process.argv[2]!) as { config: GustConfig; scope: Scope };
   const send = (message: ToParent): void => void process.send?.(message);
-  installTemporalRuntime({ log: createLogger(config.observability.logLevel), shutdownSignals: [] });
-  const connection = await connectTemporal(config);
-  const client = createTemporalClient(connection, config);
-  const docker = new DockerBackend({
-    hostId: config.agent.hostId,
-    capacityMB: config.agent.capacityMB,
-    socketPath: config.agent.dockerSocket,
-  });
-  const backend = new ConcurrentRunsBackend(docker, (allowConcurrentSetByPlatform) =>
-    send({ type: 'create', allowConcurrentSetByPlatform }),
+  const log = createLogger(config.observability.logLevel);
+  installTemporalRuntime({ log, shutdownSignals: [] });
+  const backend = new ConcurrentRunsBackend(
+    await createAgentBackend(config),
+    (allowConcurrentSetByPlatform) => send({ type: 'create', allowConcurrentSetByPlatform }),
   );
-  await backend.health();
-  const bundle = await bundleControlPathWorkflows();
-  const workers: RunningWorker[] = [
-    await startProvisioner({ connection, client, bundle, config, scope, schedules: false }),
-    await startAgent({ connection, client, backend, config, scope }),
-  ];
+  const gust = await startEmbeddedGust({
+    config,
+    parts: ['provisioner', 'agent'],
+    scope,
+    backend,
+    schedules: false,
+    log,
+  });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      for (const worker of workers.reverse()) await worker.stop().catch(() => undefined);
+      const { containersRemoved } = await gust.stop().catch(() => ({ containersRemoved: 0 }));
       await backend.close().catch(() => undefined);
-      await connection.close().catch(() => undefined);
-      send({ type: 'stopped' });
+      send({ type: 'stopped', containersRemoved });
       process.exit(0);
     })());
   process.on('message', (message: { type: string }) => {

@@ -1,27 +1,27 @@
-// Gust composed for a benchmark as a production deployment runs it: the controller in this process,
-// the provisioner and the bench host's agent in a child process (control-plane-process.ts), docker
-// backend. Isolated: its own Temporal scope prefix, host id and controller id (`bench-<pid>`), an
-// ephemeral port, throttles raised, and an activation store that can be switched to "discard"
-// between runs. `stop()` leaves nothing behind: workflows of the scope terminated, workers
-// stopped, every container of the bench host removed.
+// Gust composed for a benchmark as a production deployment runs it, through the composition root
+// (workers/embedded.ts): the controller in this process, the provisioner and the bench host's
+// agent in a child process (control-plane-process.ts), docker backend. Isolated: its own Temporal
+// scope prefix, host id and controller id (`bench-<pid>`), an ephemeral port, throttles raised,
+// and an activation store that can be switched to "discard" between runs. `stop()` leaves nothing
+// behind: workers stopped, every container of the bench host removed, workflows of the scope
+// terminated.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import type { ContainerBackend } from '../../backends/backend';
-import { DockerBackend } from '../../backends/docker/backend';
 import { loadConfig, type GustConfig } from '../../common/config';
 import type { ControlPlane } from '../../common/contracts';
 import { LABELS } from '../../common/names';
 import type { Router } from '../../api/invoke/router';
 import type { ActivationWriter } from '../../api/activation-writer';
 import { openStores } from '../../store/open-stores';
+import { createAgentBackend } from '../../workers/agent';
 import { createControlPlane } from '../../workers/control-plane';
-import { startController } from '../../workers/controller';
-import { connectTemporal, createTemporalClient, installTemporalRuntime } from '../../workers/temporal';
+import { startEmbeddedGust } from '../../workers/embedded';
+import { installTemporalRuntime } from '../../workers/temporal';
 import type { Scope } from '../../workflows/scope';
-import { terminateRunningWorkflows } from '../../test/temporal-leftovers';
+import { terminateStoppedScope } from '../../test/temporal-leftovers';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
 import { SwitchableActivationStore } from './discard-store';
 
@@ -87,27 +87,20 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       keepAliveMs: 60 * 60_000,
     },
   };
-  const connection: NativeConnection = await connectTemporal(config);
-  const client = createTemporalClient(connection, config);
-  const backend = new DockerBackend({
-    hostId,
-    capacityMB: config.agent.capacityMB,
-    socketPath: config.agent.dockerSocket,
-  });
-  await backend.health();
+  const backend = await createAgentBackend(config);
   const controlProcess = await startControlPlaneProcess(config, scope);
   const activations = new SwitchableActivationStore();
   const stores = await openStores(config.store);
   activations.inner = stores.activations;
-  const controller = await startController({
+  const gust = await startEmbeddedGust({
     config,
-    connection,
-    client,
-    hostAccess: backend,
+    parts: ['controller'],
     scope,
-    port: 0,
+    backend,
     stores: { ...stores, activations },
+    port: 0,
   });
+  const { controller, client } = gust;
   const labels = { [LABELS.managed]: 'true', [LABELS.host]: hostId };
 
   let stopped = false;
@@ -136,24 +129,24 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
           options.log(`cleanup: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
         }
       };
-      await step('controller stop', () => controller.stop());
-      // No pool may create more containers once we start removing them.
+      await step('controller stop', () => gust.stop());
+      // The child removes the host's containers when its agent has stopped: no pool creates any after.
+      let containersRemoved = 0;
+      await step('control plane stop', async () => {
+        containersRemoved += (await controlProcess.stop()).containersRemoved;
+      });
+      // With no worker left, the scope's pools would wait on the server for good.
       let workflowsTerminated = 0;
       await step('terminate workflows', async () => {
-        workflowsTerminated = await terminateRunningWorkflows(client, scope.prefix, 'benchmark over');
+        workflowsTerminated = await terminateStoppedScope(config, scope.prefix, 'benchmark over');
       });
-      await step('control plane stop', () => controlProcess.stop());
-      let containersRemoved = 0;
       await step('remove containers', async () => {
-        // Twice: a create that was in flight when the workers stopped may land after the first pass.
-        for (let pass = 0; pass < 2; pass++) {
-          const leftovers = await backend.list({ [LABELS.host]: hostId });
-          await inParallel(leftovers, 6, (c) => backend.destroy(c.id));
-          containersRemoved += leftovers.length;
-        }
+        // What the child did not remove: the direct floors' containers, or all if it was killed.
+        const leftovers = await backend.list({ [LABELS.host]: hostId });
+        await inParallel(leftovers, 6, (c) => backend.destroy(c.id));
+        containersRemoved += leftovers.length;
       });
       await step('backend close', () => backend.close());
-      await step('connection close', () => connection.close());
       if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
       return { containersRemoved, workflowsTerminated };
     },

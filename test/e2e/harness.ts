@@ -22,9 +22,9 @@ import { migrateCassandraSchema } from '../../store/cassandra/cassandra-schema';
 import type { Scope } from '../../workflows/scope';
 import { startController, type RunningController } from '../../workers/controller';
 import { type EmbeddedGust, startEmbeddedGust } from '../../workers/embedded';
-import { connectTemporal, createTemporalClient, installTemporalRuntime } from '../../workers/temporal';
+import { installTemporalRuntime } from '../../workers/temporal';
 import { startKnativeTestCluster, type KnativeTestCluster } from '../knative/harness';
-import { deleteSchedulesOf, terminateRunningWorkflows } from '../temporal-leftovers';
+import { deleteSchedulesOf, terminateStoppedScope } from '../temporal-leftovers';
 import { startTestCluster, type TestCluster } from '../mesos/test-cluster';
 import { runId } from '../run-names';
 
@@ -174,10 +174,7 @@ export async function startGust(options: StartGustOptions = {}): Promise<GustUnd
       } finally {
         // With their workers gone, the scope's pools and alarm fires would wait on the server for
         // good (over a connection of its own: Gust's is closed by now).
-        const connection = await connectTemporal(config);
-        await terminateRunningWorkflows(createTemporalClient(connection, config), scope.prefix, 'test over')
-          .catch(() => undefined)
-          .finally(() => connection.close());
+        await terminateStoppedScope(config, scope.prefix, 'test over').catch(() => undefined);
         // Removes whatever tasks a failed stop left behind.
         await mesos?.close();
         await knative?.close();
