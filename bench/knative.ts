@@ -14,9 +14,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { GUEST_API_KEY } from '../api/api-keys';
-import { serviceName } from '../backends/knative/service-spec';
+import { serviceName, serviceRuntimeSecret } from '../backends/knative/service-spec';
 import type { GustConfig } from '../common/config';
-import { RuntimeClient, type RunPayload } from '../runtimes/runtime-client';
+import { RuntimeClient, type GatewayCall, type RunPayload } from '../runtimes/runtime-client';
 import { startKnativeTestCluster } from '../test/knative/harness';
 import { startEmbeddedGust } from '../workers/embedded';
 import { installTemporalRuntime } from '../workers/temporal';
@@ -94,7 +94,8 @@ export async function knativeBench(
   const runtime = new RuntimeClient();
   const api = `${gust.controller.url}/api/v1/namespaces/_/actions`;
   const gateway = cluster.simulator.gatewayUrl;
-  const put = async (name: string, limits: Record<string, number>): Promise<string> => {
+  /** Creates the action; answers how the gateway is called for its Service (Host and the pods' secret). */
+  const put = async (name: string, limits: Record<string, number>): Promise<GatewayCall> => {
     const response = await request(`${api}/${name}`, {
       method: 'PUT',
       headers: { authorization: AUTH, 'content-type': 'application/json' },
@@ -104,7 +105,10 @@ export async function knativeBench(
       throw new Error(`create ${name}: ${response.statusCode} ${await response.body.text()}`);
     await response.body.dump();
     const service = serviceName('guest', name);
-    return `${service}.${cluster.namespace}.example.com`;
+    return {
+      host: `${service}.${cluster.namespace}.example.com`,
+      secret: serviceRuntimeSecret(config.agent.runtimeSecretKey, 'guest', name),
+    };
   };
   const viaGust = async (name: string, n: number): Promise<void> => {
     const response = await request(`${api}/${name}?blocking=true&result=true`, {
@@ -115,8 +119,8 @@ export async function knativeBench(
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`invoke ${name}: ${response.statusCode} ${text}`);
   };
-  const viaGateway = async (host: string, n: number): Promise<string | undefined> => {
-    const reply = await runtime.run(gateway, payload(n), 60_000, { host });
+  const viaGateway = async (call: GatewayCall, n: number): Promise<string | undefined> => {
+    const reply = await runtime.run(gateway, payload(n), 60_000, call);
     if (reply.outcome !== 'response' || reply.status !== 200)
       throw new Error(`gateway: ${JSON.stringify(reply)}`);
     return reply.pod;
@@ -136,7 +140,7 @@ export async function knativeBench(
   try {
     // Warm, c = 1: one action, one pod; Gust, the gateway and the pod's own port in turn.
     const warmName = `${run}-warm`;
-    const warmHost = await put(warmName, { memory: 256, concurrency: settings.concurrency });
+    const warmCall = await put(warmName, { memory: 256, concurrency: settings.concurrency });
     await viaGust(warmName, 0); // creates the Service and its first pod
     // The pod itself: the one that answered the gateway just before (the runtime names it).
     const ports = new Map<string, string>();
@@ -158,11 +162,11 @@ export async function knativeBench(
       await viaGust(warmName, i);
       if (keep) samples.gust.push(elapsedMs(t));
       t = process.hrtime.bigint();
-      const pod = await viaGateway(warmHost, i);
+      const pod = await viaGateway(warmCall, i);
       if (keep) samples.gateway.push(elapsedMs(t));
       const url = await podUrl(pod);
       t = process.hrtime.bigint();
-      const direct = await runtime.run(url, payload(i), 60_000);
+      const direct = await runtime.run(url, payload(i), 60_000, { secret: warmCall.secret });
       if (direct.outcome !== 'response' || direct.status !== 200)
         throw new Error(`pod: ${JSON.stringify(direct)}`);
       if (keep) samples.pod.push(elapsedMs(t));
@@ -183,12 +187,12 @@ export async function knativeBench(
     log(`knative throughput: ${settings.concurrency} callers, ${settings.throughputMs} ms per path`);
     const gustPerSecond = await closedLoop((n) => viaGust(warmName, n));
     const gatewayPerSecond = await closedLoop(async (n) => {
-      await viaGateway(warmHost, n);
+      await viaGateway(warmCall, n);
     });
 
     // Cold: the same revision scaled to zero before every request, Gust and the gateway in turn.
     const coldName = `${run}-cold`;
-    const coldHost = await put(coldName, { memory: 256, concurrency: 1 });
+    const coldCall = await put(coldName, { memory: 256, concurrency: 1 });
     await viaGust(coldName, 0);
     const coldService = serviceName('guest', coldName);
     const cold = { gust: [] as number[], gateway: [] as number[] };
@@ -200,7 +204,7 @@ export async function knativeBench(
       cold.gust.push(elapsedMs(t));
       await untilZero(coldService);
       t = process.hrtime.bigint();
-      await viaGateway(coldHost, i);
+      await viaGateway(coldCall, i);
       cold.gateway.push(elapsedMs(t));
     }
 
