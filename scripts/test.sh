@@ -66,7 +66,7 @@ fi
 
 # Schedules of test runs cut short on this machine (killed, or a hook that threw) fire every second
 # or two for good and slow the dev server's scheduler for every later test (test/temporal-leftovers.ts).
-step "stale test schedules" node scripts/run-ts.js test/sweep-stale-schedules.ts || true
+step "stale test schedules and workflows" node scripts/run-ts.js test/sweep-stale-test-runs.ts || true
 
 # Request lines (info) would drown the test output; warnings and errors still show.
 export GUST_LOG_LEVEL="${GUST_LOG_LEVEL:-warn}"

@@ -88,21 +88,22 @@ async function terminateAll(
   return terminated;
 }
 
-/** Ids a scope's schedules and workflows take after its prefix (common/names.ts, alarm feeds). */
-const SCOPED_ID = [
+/** Ids Gust gives a scope's schedules and workflows after its prefix (common/names.ts, alarm feeds). */
+const GUST_IDS = [
   // schedules, and the runs they start (the schedule's id and the start time)
   `(?:${SCALE_DOWN_SCHEDULE_ID}|${RECONCILE_SCHEDULE_ID})(?:-\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z)?$`,
   `(?:alarm|alarm-fire|knative|${ACTION_POOL_ID_PREFIX.slice(0, -1)}|${STEM_CELL_POOL_ID_PREFIX.slice(0, -1)})/.+$`,
   `(?:${HOSTS_WORKFLOW_ID}|${MESOS_FRAMEWORK_WORKFLOW_ID}|${EVICTION_WORKFLOW_ID})$`,
 ].join('|');
+/** A non-empty prefix (no `/`, captured) before one of GUST_IDS. */
+const SCOPED_ID = new RegExp(`^([^/]+?-)(?:${GUST_IDS})`);
 
 /**
  * The test scope of a schedule or workflow id: a non-empty prefix (no `/`) before one of Gust's own
  * ids. A deployment's ids (no prefix) never have one.
  */
 export function testScopeOf(id: string): string | undefined {
-  const match = new RegExp(`^([^/]+?-)(?:${SCOPED_ID})`).exec(id);
-  return match?.[1];
+  return SCOPED_ID.exec(id)?.[1];
 }
 
 /**

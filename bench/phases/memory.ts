@@ -4,7 +4,7 @@
 // process's RSS (the controller alone: the provisioner and agent are in another) is sampled. The
 // figure is the RSS at the end against the RSS once warmed up; the writer's backlog and the rate
 // achieved say whether growth is a leak or load the stack could not carry.
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadResult } from '../lib/load-worker';
 import { invokeTemplate, type PhaseContext } from '../lib/phase-context';
 import type { Figure } from '../lib/report';
 
@@ -54,9 +54,8 @@ export async function memory(
   sampleRss();
   const sampler = setInterval(sampleRss, SAMPLE_MS);
   const pending = setInterval(() => (pendingMax = Math.max(pendingMax, stack.writer.pending)), 100);
-  let result;
-  try {
-    result = await load.run({
+  const result: LoadResult = await load
+    .run({
       type: 'open',
       origin: stack.url,
       requests: [request],
@@ -64,15 +63,14 @@ export async function memory(
       warmupMs: settings.warmupMs,
       durationMs: settings.durationMs - settings.warmupMs,
       maxOutstanding: 2048,
+    })
+    .finally(() => {
+      clearInterval(sampler);
+      clearInterval(pending);
     });
-  } finally {
-    clearInterval(sampler);
-    clearInterval(pending);
-  }
   sampleRss();
   const pendingEnd = stack.writer.pending;
   await stack.writer.flush();
-  await sleep(0);
   // Once warmed: the sample at the end of the warm-up; at the end: the last sample.
   const warmedMB = rssMB[Math.min(rssMB.length - 1, Math.ceil(settings.warmupMs / SAMPLE_MS))]!;
   const endMB = rssMB[rssMB.length - 1]!;

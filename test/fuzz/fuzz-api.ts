@@ -160,7 +160,8 @@ async function main(): Promise<void> {
     checked = true;
   } finally {
     const output = existsSync(outputFile) ? readFileSync(outputFile, 'utf8') : '';
-    if (checked && failures.length === 0)
+    // Empty when schemathesis wrote to the terminal (it printed there already).
+    if (output && checked && failures.length === 0)
       console.log(`fuzz: schemathesis test cases: ${testCasesOf(output)}`);
     else if (output) console.log(`fuzz: schemathesis printed:\n${output}`);
     await gust.stop().catch(() => undefined);

@@ -1,7 +1,7 @@
 // `npm test` runs this before the suites: deletes the schedules and terminates the workflows that
 // test runs cut short left behind (test/temporal-leftovers.ts), on the Temporal the configuration
 // names (GUST_TEMPORAL_ADDRESS).
-//   node scripts/run-ts.js test/sweep-stale-schedules.ts
+//   node scripts/run-ts.js test/sweep-stale-test-runs.ts
 import { loadConfig } from '../common/config';
 import { connectTemporal, createTemporalClient } from '../workers/temporal';
 import { sweepStaleTestSchedules, sweepStaleTestWorkflows } from './temporal-leftovers';
