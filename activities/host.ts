@@ -4,6 +4,7 @@
 // Timeouts and retries are chosen by the caller, in workflows/activities.ts.
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { ContainerBackend } from '../backends/backend';
+import { DEFAULT_HOST_MAX_CREATES } from '../common/config';
 import { LABELS } from '../common/names';
 import type { ContainerInfo } from '../common/types';
 
@@ -32,7 +33,7 @@ export interface HostActivitiesOptions {
   imageForKind: (kind: string) => string;
   /** How often a long create heartbeats. Must be well under the caller's heartbeatTimeout. @default 2000 */
   heartbeatEveryMs?: number;
-  /** Creations run at once on this host; more wait (heartbeating) for a turn. @default 2 */
+  /** Creations run at once on this host; more wait (heartbeating) for a turn. @default DEFAULT_HOST_MAX_CREATES */
   maxConcurrentCreates?: number;
   /** Told before a pool's container is destroyed: its exit is no death to report (container-exits.ts). */
   destroying?: (containerId: string) => void;
@@ -60,7 +61,7 @@ function turns(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
 export function createHostActivities(options: HostActivitiesOptions) {
   const { backend, hostId, imageForKind } = options;
   const heartbeatEveryMs = options.heartbeatEveryMs ?? 2000;
-  const maxConcurrentCreates = options.maxConcurrentCreates ?? 2;
+  const maxConcurrentCreates = options.maxConcurrentCreates ?? DEFAULT_HOST_MAX_CREATES;
   if (!(Number.isInteger(maxConcurrentCreates) && maxConcurrentCreates > 0))
     throw new Error('maxConcurrentCreates must be a positive integer');
   const createTurn = turns(maxConcurrentCreates);

@@ -1,7 +1,15 @@
 // The one place that reads GUST_* environment variables. Every setting has a documented default;
 // the README's configuration table mirrors this file. Durations are milliseconds.
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
+
+/**
+ * Container creations a host runs at once by default: half its cores. A creation (the engine's
+ * work, then the runtime booting) keeps a core busy for a few hundred ms; measured on 2 cores, a
+ * new action under a 400 req/s open loop settled in 3–5 s with 11–17 containers at one creation at
+ * a time, against 5–10 s and 18–39 containers at two (bench/results/invoke-measurements-2026-11-30.md §9).
+ */
+export const DEFAULT_HOST_MAX_CREATES = Math.max(1, Math.floor(availableParallelism() / 2));
 
 export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -132,7 +140,7 @@ export interface GustConfig {
     capacityMB: number;
     /**
      * Container creations this host runs at once; more wait their turn, so a scale-up does not
-     * take the CPU the warm path needs. @default 2
+     * take the CPU the warm path needs. @default DEFAULT_HOST_MAX_CREATES
      */
     maxConcurrentCreates: number;
     /**
@@ -376,7 +384,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       runtimeDir: env('GUST_RUNTIME_DIR', join(stateDir, 'runtimes')),
       runtimeSecretKey: env('GUST_RUNTIME_SECRET_KEY', ''),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
-      maxConcurrentCreates: int('GUST_HOST_MAX_CREATES', 2),
+      maxConcurrentCreates: int('GUST_HOST_MAX_CREATES', DEFAULT_HOST_MAX_CREATES),
       ...agentEndpoint(),
     },
     kubernetes: {

@@ -35,6 +35,12 @@ export type LoadJob =
       durationMs: number;
       /** Requests outstanding above this are not sent and counted as `overflow` (the target is overloaded). */
       maxOutstanding: number;
+      /**
+       * Connections the requests share; more outstanding wait for one (their latency still counts
+       * from the intended send time), as behind a reverse proxy's keep-alive pool.
+       * @default maxOutstanding: a connection per outstanding request, as independent clients.
+       */
+      connections?: number;
       /** Also answer p99 and count per second of intended send time (a ramp's shape). */
       timeline?: boolean;
     }
@@ -131,7 +137,7 @@ async function closedLoop(job: Extract<LoadJob, { type: 'closed' }>): Promise<Lo
 }
 
 async function openLoop(job: Extract<LoadJob, { type: 'open' }>): Promise<LoadResult> {
-  const pool = poolFor(job.origin, { connections: job.maxOutstanding, pipelining: 1 });
+  const pool = poolFor(job.origin, { connections: job.connections ?? job.maxOutstanding, pipelining: 1 });
   const samples: number[] = [];
   const statuses: Record<string, number> = {};
   const interval = 1000 / job.ratePerSecond;

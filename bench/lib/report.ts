@@ -215,18 +215,18 @@ function sustainedSection(result: SustainedResult): string[] {
   const lines = [
     '## Sustained load: CPU per request by process, bare-proxy floor, open loop',
     '',
-    `Pinning: ${result.pinned ?? 'none'}. Closed loops with records discarded; open loops at ${result.openRate} req/s with the run's store. ` +
+    `Pinning: ${result.pinned ?? 'none'}. Closed loops with records discarded, except one c=32 closed loop with the run's store as long as the open loops (Gust's sustained maximum); open loops at half of it, ${result.openRate} req/s, with that store. ` +
       'CPU is read from /proc (threads of each process; the container from its cgroup) at the edges of the measured window and divided by the requests completed in it. ' +
       '"controller" is the bench process, the controller alone; "control plane" is the provisioner and agent\'s process. dockerd, cassandra and temporal are whole services, which on a shared machine also serve other work (an upper bound). ELD: the controller\'s event-loop delay; GC: minor / major collections in the window.',
     '',
-    `| loop | target | c / rate | store | req/s | p50 | p99 | ${CPU_GROUPS.map((g) => `${g} ms/req`).join(' | ')} | machine busy (cores) | ELD p99 ms | GC minor/major (pause ms) | writer pending max / end |`,
+    `| loop | target | c / rate (connections) | store | req/s | p50 | p99 | ${CPU_GROUPS.map((g) => `${g} ms/req`).join(' | ')} | machine busy (cores) | ELD p99 ms | GC minor/major (pause ms) | writer pending max / end |`,
     `|${'---|'.repeat(7 + CPU_GROUPS.length + 4)}`,
   ];
   for (const r of result.runs) {
     const cpu = CPU_GROUPS.map((g) => num(r.cpuMsPerRequest[g], 3)).join(' | ');
     const c = r.controller;
     lines.push(
-      `| ${r.loop} | ${r.target} | ${r.concurrency ?? r.rate} | ${r.store} | ${num(r.throughput, 0)} | ${num(r.latency.p50, 3)} | ${num(r.latency.p99, 3)} | ${cpu} | ${num(r.machineBusyCores)} | ${c ? num(c.eventLoopDelayMs.p99) : ''} | ${c ? `${c.gc.minor}/${c.gc.major} (${num(c.gc.pauseMs, 1)})` : ''} | ${r.writer ? `${r.writer.pendingMax} / ${r.writer.pendingEnd}` : ''} |`,
+      `| ${r.loop} | ${r.target} | ${r.concurrency ?? `${r.rate} (${r.connections})`} | ${r.store} | ${num(r.throughput, 0)} | ${num(r.latency.p50, 3)} | ${num(r.latency.p99, 3)} | ${cpu} | ${num(r.machineBusyCores)} | ${c ? num(c.eventLoopDelayMs.p99) : ''} | ${c ? `${c.gc.minor}/${c.gc.major} (${num(c.gc.pauseMs, 1)})` : ''} | ${r.writer ? `${r.writer.pendingMax} / ${r.writer.pendingEnd}` : ''} |`,
     );
   }
   lines.push('');
