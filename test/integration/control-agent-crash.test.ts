@@ -58,7 +58,8 @@ installTemporalRuntime();
   };
   const connection = await NativeConnection.connect({ address: '127.0.0.1:7233' });
   const client = new Client({ connection });
-  const config = { agent: { hostId, capacityMB: 4096, backend: 'docker', dockerSocket: socketPath },
+  // Two creates at once: the test kills the agent while both are in progress.
+  const config = { agent: { hostId, capacityMB: 4096, backend: 'docker', dockerSocket: socketPath, maxConcurrentCreates: 2 },
     pools: { stemCells: [], keepAliveMs: 60000, scaleDownIntervalMs: 60000, reconcileIntervalMs: 60000, leaseTimeoutMs: Number(leaseTimeoutMs) } };
   await startAgent({ connection, client, backend, config, scope: { prefix } });
   process.send?.({ ready: true });
