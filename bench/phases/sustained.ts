@@ -39,7 +39,7 @@ import { round, type Figure } from '../lib/report';
 export type Target = 'direct' | 'proxy' | 'gust';
 
 /** Connections an open loop's requests share (a reverse proxy's upstream keep-alive pool). */
-export const OPEN_LOOP_CONNECTIONS = 64;
+const OPEN_LOOP_CONNECTIONS = 64;
 /** Requests an open loop lets be outstanding; past it they are counted as overflow. */
 const MAX_OUTSTANDING = 2048;
 
