@@ -3,7 +3,8 @@
 //
 // Contract with the pool:
 //   1. The pool records the container (name, controller) in its state before calling provision.
-//   2. Neither operation throws: a failed provision sets `removal`, and the pool then runs remove.
+//   2. Neither operation throws: a failed provision sets `removal` (and answers false), and the
+//      pool then runs remove.
 //   3. A `removal` set while provisioning is honoured once the current step ends (no lease).
 import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
 import { LABELS, chargedNamespace } from '../common/names';
@@ -37,11 +38,12 @@ export interface ProvisionSpec {
 const message = (err: unknown): string =>
   err instanceof Error ? ((err.cause as Error)?.message ?? err.message) : String(err);
 
+/** Answers whether the container was leased. */
 export async function provisionContainer(
   ctx: PoolContext,
   c: CreatingContainer,
   spec: ProvisionSpec,
-): Promise<void> {
+): Promise<boolean> {
   let stage = 'place';
   try {
     const { hostId } = await clusterActivities(ctx.names, `place ${c.name}`).place.placeContainer(ctx.scope, {
@@ -73,7 +75,7 @@ export async function provisionContainer(
       ...(spec.slots > 1 ? { concurrency: spec.slots } : {}),
     });
     c.info = info;
-    if (c.removal) return;
+    if (c.removal) return false;
     stage = 'lease';
     const { incarnation } = await controllerActivities(
       ctx.names,
@@ -81,10 +83,12 @@ export async function provisionContainer(
       `lease ${c.name} to ${c.controllerId}`,
     ).lease.leaseContainers([{ container: info, action: spec.action, slots: spec.slots }]);
     markLeased(c, { host: hostId, info, incarnation, leasedAt: Date.now() });
+    return true;
   } catch (err) {
     log.warn('provisioning failed', { name: c.name, stage, error: message(err) });
     // A lease that timed out may still have reached the router: revoke before destroying.
     c.removal ??= { revoke: stage === 'lease', reason: `${stage} failed: ${message(err)}` };
+    return false;
   }
 }
 

@@ -227,6 +227,8 @@ export interface StemCellPoolState {
   handOvers: AdoptContainerInput[];
   /** The action pools that took cells, and when (absent in runs started before it existed). */
   handedTo?: { workflowId: string; at: number }[];
+  /** Provisions that failed in a row, and when replenishing may try again (absent: none failed). */
+  provisionFailures?: { count: number; retryAt: number };
 }
 
 export interface StemCellClaimedInput {

@@ -14,6 +14,11 @@ import type {
 
 /** How long an action pool that took a cell is named in the inventory: well past visibility's lag. */
 export const HANDED_TO_KEEP_MS = 10 * 60_000;
+/**
+ * Replenishing after failed provisions waits 1 s, doubling with each failure in a row, up to 2
+ * minutes: a missing image or a full cluster is retried, not hammered.
+ */
+export const PROVISION_RETRY_MS = { initial: 1_000, max: 120_000 };
 
 /** A claimed cell on its way to its action's pool; `started` once its hand-over activity runs. */
 export interface HandOver extends AdoptContainerInput {
@@ -106,15 +111,34 @@ export class StemCellPool {
     this.cells.markGone(names, () => false);
   }
 
+  /** A provision ended: a lease resets the failures in a row, a failure backs replenishing off. */
+  provisioned(leased: boolean, now: number): void {
+    if (leased) {
+      delete this.state.provisionFailures;
+      return;
+    }
+    const count = (this.state.provisionFailures?.count ?? 0) + 1;
+    const delay = Math.min(PROVISION_RETRY_MS.max, PROVISION_RETRY_MS.initial * 2 ** (count - 1));
+    this.state.provisionFailures = { count, retryAt: now + delay };
+  }
+
+  /** Milliseconds until replenishing may create again after failures; undefined when it may now. */
+  retryIn(now: number): number | undefined {
+    const retryAt = this.state.provisionFailures?.retryAt;
+    return retryAt !== undefined && retryAt > now ? retryAt - now : undefined;
+  }
+
   /**
    * Each live controller gets `perController` cells (counting those being created): the new
-   * records, to provision. Leased cells above a lowered target are marked for removal.
+   * records, to provision; none while backing off after failures. Leased cells above a lowered
+   * target are marked for removal.
    */
   replenish(now: number): CreatingContainer[] {
     const created: CreatingContainer[] = [];
+    const backingOff = this.retryIn(now) !== undefined;
     for (const { controllerId } of this.state.controllers?.controllers ?? []) {
       const have = this.cells.live().filter((c) => c.controllerId === controllerId).length;
-      for (let i = have; i < this.perController; i++) {
+      for (let i = have; i < this.perController && !backingOff; i++) {
         created.push(
           this.cells.add({
             name: containerName(this.owner, this.state.nextSeq++),
@@ -147,6 +171,10 @@ export class StemCellPool {
   }
 
   summary(): string {
-    return `${this.cells.count('leased')} stem cells leased to ${this.state.controllers?.controllers.length ?? 0} controllers, target ${this.perController} each`;
+    const failures = this.state.provisionFailures;
+    return (
+      `${this.cells.count('leased')} stem cells leased to ${this.state.controllers?.controllers.length ?? 0} controllers, target ${this.perController} each` +
+      (failures ? `; ${failures.count} provisions failed in a row` : '')
+    );
   }
 }

@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -24,6 +25,9 @@ import {
 import { scopedNames } from './scope';
 import { shouldContinueAsNew } from './history';
 import { StemCellPool } from './stem-cell-pool-state';
+
+/** Marks histories where failed provisions back replenishing off (before it, every failure retried at once). */
+const PROVISION_BACKOFF_PATCH = 'stem-cells-back-off-failed-provisions';
 
 export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<void> {
   const owner = workflowInfo().workflowId;
@@ -75,8 +79,11 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     pool.controllersChanged({ controllers: view.controllers, asOf: view.asOf });
   }
 
+  const ready = (): boolean => dirty || shouldContinueAsNew();
   for (;;) {
-    await condition(() => dirty || shouldContinueAsNew());
+    // Backing off after failed provisions: wake when replenishing may try again.
+    const retryIn = pool.retryIn(Date.now());
+    await (retryIn === undefined ? condition(ready) : condition(ready, retryIn));
     dirty = false;
     if (shouldContinueAsNew()) break;
     pool.reclaimStaleLeases(); // leases completed since the last list
@@ -101,11 +108,17 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
       });
     }
     for (const cell of pool.replenish(Date.now())) {
-      ops.run(cell.name, () =>
-        provisionContainer(ctx, cell, { kind: input.kind, image: input.image, action: null, slots: 1 }).then(
-          changed,
-        ),
-      );
+      ops.run(cell.name, async () => {
+        const leased = await provisionContainer(ctx, cell, {
+          kind: input.kind,
+          image: input.image,
+          action: null,
+          slots: 1,
+        });
+        // Histories from before the back-off replay without it (their failures retried at once).
+        if (leased || patched(PROVISION_BACKOFF_PATCH)) pool.provisioned(leased, Date.now());
+        changed();
+      });
     }
     for (const c of pool.cells.toRemove((name) => ops.isRunning(name))) {
       ops.run(c.name, () =>

@@ -1,5 +1,6 @@
 // The docker backend: one per Docker host (run by that host's agent). Brings containers up with
 // OpenWhisk's limits, classifies failures, and removes anything half-created.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config';
 import { LABELS } from '../../common/names';
@@ -23,6 +24,7 @@ import { ContainerEvents } from './container-events';
 import { followContainerLogs } from './container-logs';
 import {
   buildContainerConfig,
+  LOOPBACK_HOSTS,
   buildForwarderConfig,
   containerInfoFromInspect,
   containerInfoFromSummary,
@@ -118,7 +120,9 @@ export class DockerBackend implements ContainerBackend {
     dir: RuntimeDir,
     signal: AbortSignal | undefined,
   ): Promise<string> {
-    const config = buildContainerConfig(spec, this.#host, dir.mountDir);
+    const hostsFile = join(dir.dir, 'hosts');
+    writeFileSync(hostsFile, LOOPBACK_HOSTS);
+    const config = buildContainerConfig(spec, this.#host, { mountDir: dir.mountDir, hostsFile });
     const socketRuntime = spec.socketRuntime ?? true;
     for (let attempt = 0; attempt < 20; attempt++) {
       const created = await this.#api.createContainer(spec.name, config, signal);

@@ -11,6 +11,8 @@ import { poolFor } from './runtime-origin';
 import { summarizeLatency, type LatencySummary } from './latency';
 
 export interface RequestTemplate {
+  /** Closed loops: this request's origin when not the job's (many containers called directly). */
+  origin?: string;
   path: string;
   headers: Record<string, string>;
   body: string;
@@ -103,7 +105,12 @@ function count(statuses: Record<string, number>, status: string): void {
 }
 
 async function closedLoop(job: Extract<LoadJob, { type: 'closed' }>): Promise<LoadResult> {
-  const pool = poolFor(job.origin, { connections: job.concurrency, pipelining: 1 });
+  const pools = new Map<string, Pool>();
+  const poolOf = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (!pool) pools.set(origin, (pool = poolFor(origin, { connections: job.concurrency, pipelining: 1 })));
+    return pool;
+  };
   const samples: number[] = [];
   const statuses: Record<string, number> = {};
   const begin = nowMs();
@@ -116,7 +123,7 @@ async function closedLoop(job: Extract<LoadJob, { type: 'closed' }>): Promise<Lo
         while (nowMs() < end) {
           const request = job.requests[next++ % job.requests.length]!;
           const t0 = nowMs();
-          const { status } = await send(pool, request);
+          const { status } = await send(poolOf(request.origin ?? job.origin), request);
           const t1 = nowMs();
           if (t0 >= measureFrom && t1 <= end) {
             count(statuses, status);
@@ -126,7 +133,7 @@ async function closedLoop(job: Extract<LoadJob, { type: 'closed' }>): Promise<Lo
       }),
     );
   } finally {
-    await pool.close();
+    await Promise.all([...pools.values()].map((pool) => pool.close()));
   }
   return {
     latency: summarizeLatency(samples),

@@ -71,6 +71,7 @@ export const RUN_BODY = JSON.stringify({
 
 /** A /run straight to a container's runtime (with its secret when it listens on a unix socket). */
 export const directTemplate = (address: string): RequestTemplate => ({
+  origin: address,
   path: '/run',
   headers: { 'content-type': 'application/json', ...runtimeHeaders(address) },
   body: RUN_BODY,

@@ -117,6 +117,28 @@ export function cpuBetween(
 }
 
 /**
+ * CPU by group over a load job's measured window: snapshots when the warm-up ends and when the
+ * window does (timers started with the job), so the warm-up is not counted.
+ */
+export function cpuOverWindow(
+  groups: CpuGroups,
+  warmupMs: number,
+  durationMs: number,
+): { end: () => ReturnType<typeof cpuBetween> } {
+  let start = snapshot(groups);
+  let last: CpuSnapshot | undefined;
+  const startTimer = setTimeout(() => (start = snapshot(groups)), warmupMs);
+  const endTimer = setTimeout(() => (last = snapshot(groups)), warmupMs + durationMs);
+  return {
+    end: () => {
+      clearTimeout(startTimer);
+      clearTimeout(endTimer);
+      return cpuBetween(start, last ?? snapshot(groups));
+    },
+  };
+}
+
+/**
  * Shared services by command name (comm is cut at 15 characters). On a shared machine they also
  * serve other work: their figures are an upper bound of what this benchmark costs them.
  */

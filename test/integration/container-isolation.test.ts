@@ -71,15 +71,19 @@ afterAll(async () => {
 it('gives a runtime container no interface but loopback, no route, no port, and keeps the secret from the action', async () => {
   const info = await backend.create(spec());
   expect(info.address).toMatch(/^unix:\//);
-  expect(await networkOf(info.id)).toEqual({ mode: 'none', networks: { none: ['', ''] }, ports: {} });
+  // Not even libnetwork's "none" endpoint: runc made the namespace.
+  expect(await networkOf(info.id)).toEqual({ mode: 'none', networks: {}, ports: {} });
 
   // What the action itself sees from inside.
-  const code = `function main() {
+  const code = `async function main() {
     const fs = require('fs');
     const table = (file) => fs.readFileSync(file, 'utf8').trim().split('\\n').slice(1);
     return {
       interfaces: table('/proc/net/dev').slice(1).map((line) => line.split(':')[0].trim()),
       routes: table('/proc/net/route'),
+      // Loopback is up (IFF_UP) and localhost resolves, as under Docker's own /etc/hosts.
+      loopbackUp: (parseInt(fs.readFileSync('/sys/class/net/lo/flags', 'utf8'), 16) & 1) === 1,
+      localhost: await new Promise((resolve) => require('dns').lookup('localhost', 4, (e, a) => resolve(e ? e.code : a))),
       env: Object.keys(process.env).filter((key) => /GUST|SECRET|CONCURRENT/.test(key)),
       secretFile: fs.existsSync('/gust/secret'),
       environ: fs.readFileSync('/proc/1/environ', 'utf8').includes('SECRET='),
@@ -100,6 +104,8 @@ it('gives a runtime container no interface but loopback, no route, no port, and 
     body: {
       interfaces: ['lo'],
       routes: [],
+      loopbackUp: true,
+      localhost: '127.0.0.1',
       env: [],
       secretFile: false,
       environ: false,
@@ -147,7 +153,8 @@ it('puts a TCP-only image and its forwarder in one network namespace that has lo
   const info = await backend.create(
     spec({ image: 'gust/blackbox-echo:test', kind: 'blackbox', socketRuntime: false }),
   );
-  expect(await networkOf(info.id)).toEqual({ mode: 'none', networks: { none: ['', ''] }, ports: {} });
+  // Not even libnetwork's "none" endpoint: runc made the namespace.
+  expect(await networkOf(info.id)).toEqual({ mode: 'none', networks: {}, ports: {} });
   const forwarder = await networkOf(forwarderName(info.name));
   expect(forwarder.mode).toBe(`container:${info.id}`);
   expect(forwarder.ports).toEqual({});

@@ -28,7 +28,11 @@ describe('docker container spec', () => {
   });
 
   it('sets memory = memory-swap, pids, nofile, dropped caps, rotated logs and no network but loopback', () => {
-    const config = buildContainerConfig(spec, { hostId: 'h1', capacityMB: 2048 }, '/state/runtimes/abc/rt');
+    const config = buildContainerConfig(
+      spec,
+      { hostId: 'h1', capacityMB: 2048 },
+      { mountDir: '/state/runtimes/abc/rt', hostsFile: '/state/runtimes/abc/hosts' },
+    );
     expect(config).toEqual({
       Image: 'gust/action-nodejs:20',
       Env: [
@@ -43,6 +47,8 @@ describe('docker container spec', () => {
         [LABELS.kind]: 'nodejs:20',
         [LABELS.memory]: '256',
       },
+      // C1 without libnetwork: runc makes the network namespace (loopback only).
+      NetworkDisabled: true,
       HostConfig: {
         Memory: 268435456,
         MemorySwap: 268435456,
@@ -54,9 +60,10 @@ describe('docker container spec', () => {
         ReadonlyRootfs: true,
         Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m,mode=1777' },
         SecurityOpt: ['no-new-privileges'],
-        // C1: no interface but loopback, nothing published; the runtime is a socket in a mounted directory.
+        // C1: no interface but loopback, nothing published; the runtime is a socket in a mounted
+        // directory, and /etc/hosts names localhost (no libnetwork sandbox writes one).
         NetworkMode: 'none',
-        Binds: ['/state/runtimes/abc/rt:/gust'],
+        Binds: ['/state/runtimes/abc/rt:/gust', '/state/runtimes/abc/hosts:/etc/hosts:ro'],
         // H2: docker keeps at most 2 × 10 MB of a container's output.
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
@@ -65,12 +72,16 @@ describe('docker container spec', () => {
 
   it('gives a TCP-only image no mount and a forwarder that shares its network namespace only', () => {
     const blackbox = { ...spec, image: 'someone/box', socketRuntime: false };
-    const config = buildContainerConfig(blackbox, { hostId: 'h1', capacityMB: 2048 }, '/d/rt') as {
+    const config = buildContainerConfig(
+      blackbox,
+      { hostId: 'h1', capacityMB: 2048 },
+      { mountDir: '/d/rt', hostsFile: '/d/hosts' },
+    ) as {
       Env: string[];
       HostConfig: Record<string, unknown>;
     };
     expect(config.Env).toEqual(['__OW_API_HOST=http://127.0.0.1:3233']);
-    expect(config.HostConfig).toMatchObject({ NetworkMode: 'none', Binds: [] });
+    expect(config.HostConfig).toMatchObject({ NetworkMode: 'none', Binds: ['/d/hosts:/etc/hosts:ro'] });
     // An image of its own may switch users or write anywhere: Docker's defaults less the risky ones.
     expect(config.HostConfig).toMatchObject({
       CapDrop: ['NET_RAW', 'NET_ADMIN', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SYS_CHROOT'],

@@ -1,7 +1,7 @@
 // The stem-cell pool's state and decisions (workflows/stem-cell-pool-state.ts), without Temporal.
 import { containerName } from '../../common/names';
 import type { ControllersChanged, PoolContainer } from '../../workflows/messages';
-import { HANDED_TO_KEEP_MS, StemCellPool } from '../../workflows/stem-cell-pool-state';
+import { HANDED_TO_KEEP_MS, PROVISION_RETRY_MS, StemCellPool } from '../../workflows/stem-cell-pool-state';
 import { creating, leased, shapes, spec } from './pool-records';
 
 const OWNER = 'stemcells/nodejs:20/256mb';
@@ -160,5 +160,40 @@ describe('failures, repairs and controllers that are gone', () => {
     p.failed('a', 'exited');
     expect(p.cells.toRemove(() => false).map((c) => c.name)).toEqual(['gust_a']);
     expect(p.summary()).toBe('2 stem cells leased to 2 controllers, target 1 each');
+  });
+});
+
+describe('failed provisions back replenishing off', () => {
+  test('each failure in a row doubles the wait, up to the maximum; nothing is created meanwhile', () => {
+    const p = pool([], 1);
+    const waits: number[] = [];
+    let now = 1_000;
+    for (let failure = 1; failure <= 9; failure++) {
+      const made = p.replenish(now);
+      expect(made).toHaveLength(1);
+      p.cells.drop(made[0]!); // the failed cell is removed
+      p.provisioned(false, now);
+      const wait = p.retryIn(now)!;
+      waits.push(wait);
+      expect(p.replenish(now + wait - 1)).toEqual([]);
+      now += wait;
+    }
+    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 64, 120, 120].map((s) => s * 1000));
+    expect(waits[0]).toBe(PROVISION_RETRY_MS.initial);
+    expect(p.summary()).toBe(
+      '0 stem cells leased to 1 controllers, target 1 each; 9 provisions failed in a row',
+    );
+    expect(p.replenish(now)).toHaveLength(1);
+  });
+
+  test('a lease ends the back-off, and it carries over continue-as-new', () => {
+    const p = pool([], 2);
+    p.provisioned(false, 0);
+    p.provisioned(false, 0);
+    expect(p.carryOver().state?.provisionFailures).toEqual({ count: 2, retryAt: 2_000 });
+    expect(p.retryIn(500)).toBe(1_500);
+    p.provisioned(true, 600);
+    expect(p.retryIn(600)).toBeUndefined();
+    expect(p.replenish(600)).toHaveLength(2);
   });
 });
