@@ -44,11 +44,31 @@ async function running(action: string): Promise<ContainerInfo[]> {
   return all.filter((_, i) => states[i]?.running);
 }
 
+/**
+ * 128 MB: no stem cell of that size, so each action's container is created for it and labelled with
+ * its name (a claimed stem cell keeps the labels it was made with, and `running` would miss it).
+ */
+const create = (name: string) => ow.actions.create({ name, action: CODE, limits: { memory: 128 } });
+
+/**
+ * The action's running containers once exactly one, other than `victim`, runs and is leased to the
+ * controller: replaced, and ready for the next request (before its lease a request would ask for one more).
+ */
+const replacementOf = (action: string, victim: ContainerInfo): Promise<ContainerInfo[]> =>
+  eventually(
+    () => running(action),
+    (cs) =>
+      cs.length === 1 &&
+      cs[0]!.id !== victim.id &&
+      gust.embedded.controller.router.leased().some((c) => c.id === cs[0]!.id && !c.revoked),
+    30_000,
+  );
+
 const invoke = async (name: string, params: Record<string, unknown> = {}): Promise<string> =>
   ((await ow.actions.invoke({ name, params, blocking: true, result: true })) as { self: string }).self;
 
 test('killed mid-run: the activation ends with a developer error, and the pool replaces the container', async () => {
-  await ow.actions.create({ name: 'midrun', action: CODE });
+  await create('midrun');
   await invoke('midrun');
   const [victim] = await running('midrun');
   expect(victim).toBeDefined();
@@ -65,27 +85,19 @@ test('killed mid-run: the activation ends with a developer error, and the pool r
   expect(activation.response?.result?.error).toBe(WHISK_MESSAGES.exitedDuringRun);
 
   // Replaced and the dead one removed, without a user request in between.
-  const replaced = await eventually(
-    () => running('midrun'),
-    (cs) => cs.length === 1 && cs[0]!.id !== victim!.id,
-    30_000,
-  );
+  const replaced = await replacementOf('midrun', victim!);
   expect(await docker.inspectContainer(victim!.id)).toBeNull();
   await invoke('midrun');
   expect((await running('midrun')).map((c) => c.id)).toEqual([replaced[0]!.id]);
 });
 
 test('killed between activations: replaced before the next request, which it serves', async () => {
-  await ow.actions.create({ name: 'idle', action: CODE });
+  await create('idle');
   const first = await invoke('idle');
   const [victim] = await running('idle');
   await docker.killContainer(victim!.id);
 
-  const [replacement] = await eventually(
-    () => running('idle'),
-    (cs) => cs.length === 1 && cs[0]!.id !== victim!.id,
-    30_000,
-  );
+  const [replacement] = await replacementOf('idle', victim!);
   const served = await invoke('idle');
   expect(served).not.toBe(first);
   expect((await running('idle')).map((c) => c.id)).toEqual([replacement!.id]);
