@@ -332,8 +332,15 @@ test('an agent is lost under an action pool: its tasks are replaced on the agent
 test('the framework continued as new on the way, with the same framework id and one subscription at a time', async () => {
   const description = await h.client.workflow.getHandle(h.names.mesosFrameworkId).describe();
   expect(description.runId).not.toBe(firstRunId);
-  const { frameworkId, subscribed } = await view();
-  expect(subscribed).toBe(true);
+  // The new run subscribes again on its own (its view says so once the SUBSCRIBED event is in).
+  const { frameworkId } = await waitFor(
+    'the new run subscribed',
+    async () => {
+      const now = await view();
+      return now.subscribed ? now : null;
+    },
+    60_000,
+  );
   const ids = subscribes().flatMap((c) =>
     c.type === 'SUBSCRIBE' && c.framework_id ? [c.framework_id.value] : [],
   );
