@@ -24,12 +24,12 @@ import { ContainerEvents } from './container-events';
 import { followContainerLogs } from './container-logs';
 import {
   buildContainerConfig,
-  LOOPBACK_HOSTS,
   buildForwarderConfig,
   containerInfoFromInspect,
   containerInfoFromSummary,
   forwarderName,
   labelFilters,
+  LOOPBACK_HOSTS,
   type HostLimits,
 } from './spec';
 

@@ -3,6 +3,7 @@
 // Groups: the processes this benchmark names by pid (controller, load generator, bare proxy, the
 // container's processes, its docker-proxy) and the shared services found by command name.
 import { readdirSync, readFileSync } from 'node:fs';
+import { round } from './report';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -114,6 +115,12 @@ export function cpuBetween(
     machineBusyMs: b.machine.busyMs - a.machine.busyMs,
     stealMs: b.machine.stealMs - a.machine.stealMs,
   };
+}
+
+/** CPU ms per completed request by group (µs precision); at least one request is counted. */
+export function msPerRequest(byGroup: Record<string, number>, completed: number): Record<string, number> {
+  const n = Math.max(1, completed);
+  return Object.fromEntries(Object.entries(byGroup).map(([group, ms]) => [group, round(ms / n, 4)]));
 }
 
 /**

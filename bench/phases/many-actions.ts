@@ -5,7 +5,7 @@
 import { inParallel } from '../lib/gust-stack';
 import { spread, type LatencySummary } from '../lib/latency';
 import { containersOf, directTemplate, invokeTemplate, type PhaseContext } from '../lib/phase-context';
-import { cpuOverWindow, pidsInCgroup, SERVICE_COMMS, type CpuGroups } from '../lib/proc-cpu';
+import { cpuOverWindow, msPerRequest, pidsInCgroup, SERVICE_COMMS, type CpuGroups } from '../lib/proc-cpu';
 import type { Figure } from '../lib/report';
 import { groupedBars } from '../lib/svg';
 
@@ -84,10 +84,7 @@ export async function manyActions(
           durationMs: settings.durationMs,
         });
         const cpu = window.end();
-        const completed = Math.max(1, result.completed);
-        const cpuMsPerRequest = Object.fromEntries(
-          Object.entries(cpu.byGroup).map(([group, ms]) => [group, Math.round((ms / completed) * 1e4) / 1e4]),
-        );
+        const cpuMsPerRequest = msPerRequest(cpu.byGroup, result.completed);
         runs.push({
           target,
           actions: count,

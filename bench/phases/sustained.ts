@@ -20,6 +20,7 @@ import type { LoadResult, RequestTemplate } from '../lib/load-worker';
 import { watchLoop, type LoopStats } from '../lib/loop-stats';
 import {
   cpuBetween,
+  msPerRequest,
   pidsInCgroup,
   pidsWithArgs,
   SERVICE_COMMS,
@@ -209,9 +210,7 @@ export async function sustained(
     await stack.writer.flush();
     const drainMs = performance.now() - t0;
     const cpu = cpuBetween(startSnap, endSnap);
-    const completed = Math.max(1, result.throughput * (duration / 1000));
-    const cpuMsPerRequest: Record<string, number> = {};
-    for (const [group, ms] of Object.entries(cpu.byGroup)) cpuMsPerRequest[group] = round(ms / completed, 4);
+    const cpuMsPerRequest = msPerRequest(cpu.byGroup, result.throughput * (duration / 1000));
     const run: SustainedRun = {
       target,
       loop: job.loop,

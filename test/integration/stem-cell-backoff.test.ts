@@ -57,6 +57,6 @@ test('failed provisions back replenishing off instead of retrying at once', asyn
     /^0 stem cells leased to 1 controllers, target 1 each; \d+ provisions failed in a row$/,
   );
   const inventory = await h.inventory(handle.workflowId);
-  // Nothing is left behind by the failures: no cell is leased, none is stuck being created.
+  // No failed cell was leased to the controller.
   expect(inventory.containers.filter((c) => c.state === 'leased')).toEqual([]);
 });
