@@ -35,6 +35,7 @@ export class LoadGenerator {
   run(job: Extract<LoadJob, { type: 'closed' | 'open' }>): Promise<LoadResult>;
   run(job: Extract<LoadJob, { type: 'burst' }>): Promise<BurstResult>;
   run(job: Extract<LoadJob, { type: 'single' }>): Promise<SingleResult>;
+  run(job: Extract<LoadJob, { type: 'sequence' }>): Promise<SingleResult[]>;
   run(job: LoadJob): Promise<unknown> {
     const id = this.#seq++;
     return new Promise((resolve, reject) => {

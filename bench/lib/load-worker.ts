@@ -5,6 +5,7 @@
 //           so queueing is not hidden: no coordinated omission)
 //   burst   n requests at once, each timed, every status kept
 //   single  one request; the answer's body comes back (cold starts read the annotations)
+//   sequence requests one after another over one new connection, each timed (a floor's /init + /run)
 // Every job is bounded in time and in count.
 import type { Pool } from 'undici';
 import { poolFor } from './runtime-origin';
@@ -47,7 +48,8 @@ export type LoadJob =
       timeline?: boolean;
     }
   | { type: 'burst'; origin: string; request: RequestTemplate; count: number; timeoutMs: number }
-  | { type: 'single'; origin: string; request: RequestTemplate; timeoutMs: number };
+  | { type: 'single'; origin: string; request: RequestTemplate; timeoutMs: number }
+  | { type: 'sequence'; origin: string; requests: RequestTemplate[]; timeoutMs: number };
 
 export interface LoadResult {
   latency: LatencySummary;
@@ -76,7 +78,7 @@ export interface SingleResult {
   body: string;
 }
 
-export type JobResult = LoadResult | BurstResult | SingleResult;
+export type JobResult = LoadResult | BurstResult | SingleResult | SingleResult[];
 
 const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
@@ -236,12 +238,22 @@ async function burst(job: Extract<LoadJob, { type: 'burst' }>): Promise<BurstRes
   }
 }
 
-async function single(job: Extract<LoadJob, { type: 'single' }>): Promise<SingleResult> {
-  const pool = poolFor(job.origin, { connections: 1, pipelining: 1 });
+/** Each request after the one before, over one new connection (the first pays its connect); stops at a failure. */
+async function sequence(
+  origin: string,
+  requests: RequestTemplate[],
+  timeoutMs: number,
+): Promise<SingleResult[]> {
+  const pool = poolFor(origin, { connections: 1, pipelining: 1 });
+  const results: SingleResult[] = [];
   try {
-    const t0 = nowMs();
-    const { status, body } = await send(pool, job.request, job.timeoutMs);
-    return { status, ms: nowMs() - t0, body };
+    for (const request of requests) {
+      const t0 = nowMs();
+      const { status, body } = await send(pool, request, timeoutMs);
+      results.push({ status, ms: nowMs() - t0, body });
+      if (status !== '200') break;
+    }
+    return results;
   } finally {
     await pool.destroy();
   }
@@ -256,7 +268,9 @@ export function runJob(job: LoadJob): Promise<JobResult> {
     case 'burst':
       return burst(job);
     case 'single':
-      return single(job);
+      return sequence(job.origin, [job.request], job.timeoutMs).then((results) => results[0]!);
+    case 'sequence':
+      return sequence(job.origin, job.requests, job.timeoutMs);
   }
 }
 

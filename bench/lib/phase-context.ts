@@ -69,12 +69,17 @@ export const RUN_BODY = JSON.stringify({
   deadline: String(Date.now() + 24 * 3600_000),
 });
 
-/** A /run straight to a container's runtime (with its secret when it listens on a unix socket). */
-export const directTemplate = (address: string): RequestTemplate => ({
+/** The no-op action's /init, as the controller sends it. */
+export const INIT_BODY = JSON.stringify({
+  value: { name: 'noop', main: 'main', code: NOOP_CODE, binary: false },
+});
+
+/** A /run (or the no-op's /init) straight to a container's runtime (with its secret on a unix socket). */
+export const directTemplate = (address: string, path: '/init' | '/run' = '/run'): RequestTemplate => ({
   origin: address,
-  path: '/run',
+  path,
   headers: { 'content-type': 'application/json', ...runtimeHeaders(address) },
-  body: RUN_BODY,
+  body: path === '/init' ? INIT_BODY : RUN_BODY,
 });
 
 /** Stem cells the controller holds now (unassigned, not revoked, of the given memory). */

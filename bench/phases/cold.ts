@@ -1,16 +1,10 @@
 // Cold starts: a new action's first invoke served from a stem cell, and with a new container (384 MB:
 // no stem cell of that size), each split into waitTime / initTime / run / other from the activation's
-// annotations; floors: the backend's create, /init and /run done directly on containers of the same image.
+// annotations; floors: the backend's create, then /init and /run sent by the same load generator
+// that invokes Gust (same client, same connection set-up), on containers of the same image.
 import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
-import { RuntimeClient } from '../../runtimes/runtime-client';
 import { spread, summarizeLatency } from '../lib/latency';
-import {
-  invokeTemplate,
-  NOOP_CODE,
-  RUN_BODY,
-  stemCellsAtTarget,
-  type PhaseContext,
-} from '../lib/phase-context';
+import { directTemplate, invokeTemplate, stemCellsAtTarget, type PhaseContext } from '../lib/phase-context';
 import type { Figure } from '../lib/report';
 import { stackedBars } from '../lib/svg';
 
@@ -89,12 +83,11 @@ export async function coldStarts(
   ctx: PhaseContext & { settings: ColdSettings; measured: (result: ColdResult) => void },
 ): Promise<{ result: ColdResult; figures: Figure[] }> {
   const { stack, load, log, prefix, settings } = ctx;
-  const runtime = new RuntimeClient({ secrets: stack.backend });
   const result: ColdResult = { stemCell: [], newContainer: [], floor: { create: [], init: [], run: [] } };
   const { stemCell, newContainer, floor } = result;
   let seq = 0;
   const directSample = async (): Promise<void> => {
-    let t = performance.now();
+    const t = performance.now();
     const container = await stack.backend.create({
       name: `gust_${prefix}_floor_${seq++}`,
       image: NODEJS_RUNTIME_IMAGE,
@@ -104,19 +97,17 @@ export async function coldStarts(
       labels: stack.labels,
     });
     floor.create.push(performance.now() - t);
-    t = performance.now();
-    const init = await runtime.init(
-      container.address,
-      { value: { name: 'noop', main: 'main', code: NOOP_CODE, binary: false } },
-      10_000,
-    );
-    floor.init.push(performance.now() - t);
-    t = performance.now();
-    const run = await runtime.run(container.address, JSON.parse(RUN_BODY), 10_000);
-    floor.run.push(performance.now() - t);
-    if (init.outcome !== 'response' || run.outcome !== 'response')
-      throw new Error('direct floor container failed');
-    await runtime.close(container.address);
+    // One connection for both, as a client calling the runtime itself would use.
+    const [init, run] = await load.run({
+      type: 'sequence',
+      origin: container.address,
+      requests: [directTemplate(container.address, '/init'), directTemplate(container.address, '/run')],
+      timeoutMs: 10_000,
+    });
+    if (init?.status !== '200' || run?.status !== '200')
+      throw new Error(`direct floor container failed: /init ${init?.status}, /run ${run?.status}`);
+    floor.init.push(init.ms);
+    floor.run.push(run.ms);
     await stack.backend.destroy(container.id);
   };
   const coldInvoke = async (path: string, name: string, timeoutMs: number): Promise<ColdSample> => {
@@ -150,7 +141,6 @@ export async function coldStarts(
     log(`  new container: p50 ${n.p50.toFixed(1)} ms, p95 ${n.p95.toFixed(1)} ms (n=${n.count})`);
   } finally {
     ctx.measured(result);
-    await runtime.closeAll();
   }
   const floorStem = p50(floor.init.map((v, i) => v + floor.run[i]!));
   const floorNew = newContainerFloorP50(floor);
