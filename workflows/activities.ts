@@ -1,6 +1,11 @@
 // Every activity the control-path workflows call, with its timeouts and retries in one place.
 // Proxies are built per call so each can carry a readable summary for the UI and its task queue.
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster';
 import type { ControllerActivities } from '../activities/controller';
 import type { HostActivities } from '../activities/host';
@@ -69,6 +74,18 @@ const PLACE: ActivityOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
 };
 
+/**
+ * place as a local activity: the same retries, run in the pool's own workflow task (its result
+ * needs no task of its own). Back-offs over a second wait on a server timer, so a pool waiting for
+ * room still takes signals in between.
+ */
+const PLACE_LOCALLY: LocalActivityOptions = {
+  startToCloseTimeout: PLACE.startToCloseTimeout,
+  scheduleToCloseTimeout: PLACE.scheduleToCloseTimeout,
+  retry: PLACE.retry,
+  localRetryThreshold: '1s',
+};
+
 /** Other cluster calls (queries, broadcasts, signal-with-start): quick, retried for a minute. */
 const CLUSTER: ActivityOptions = {
   startToCloseTimeout: '20s',
@@ -101,7 +118,10 @@ export const controllerActivities = (names: ScopedNames, controllerId: string, s
 });
 
 export const clusterActivities = (names: ScopedNames, summary?: string) => ({
+  /** Histories recorded before placement ran locally (container-ops.ts, PLACE_LOCALLY_PATCH). */
   place: proxyActivities<ClusterActivities>({ ...PLACE, taskQueue: names.provisioningQueue, summary }),
+  /** On the provisioning queue's worker, which runs the pools: one workflow task less per container. */
+  placeLocally: proxyLocalActivities<ClusterActivities>({ ...PLACE_LOCALLY, summary }),
   other: proxyActivities<ClusterActivities>({ ...CLUSTER, taskQueue: names.provisioningQueue, summary }),
 });
 

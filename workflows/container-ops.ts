@@ -6,7 +6,7 @@
 //   2. Neither operation throws: a failed provision sets `removal` (and answers false), and the
 //      pool then runs remove.
 //   3. A `removal` set while provisioning is honoured once the current step ends (no lease).
-import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, patched } from '@temporalio/workflow';
 import { LABELS, chargedNamespace } from '../common/names';
 import type { ActionRef } from '../common/types';
 import { clusterActivities, controllerActivities, hostActivities } from './activities';
@@ -35,6 +35,12 @@ export interface ProvisionSpec {
   slots: number;
 }
 
+/**
+ * Marks histories where placement runs as a local activity in the pool's workflow task: a cold
+ * start waits for one round trip through the server less (schedule, dispatch, result, next task).
+ */
+const PLACE_LOCALLY_PATCH = 'place-as-local-activity';
+
 const message = (err: unknown): string =>
   err instanceof Error ? ((err.cause as Error)?.message ?? err.message) : String(err);
 
@@ -46,7 +52,9 @@ export async function provisionContainer(
 ): Promise<boolean> {
   let stage = 'place';
   try {
-    const { hostId } = await clusterActivities(ctx.names, `place ${c.name}`).place.placeContainer(ctx.scope, {
+    const cluster = clusterActivities(ctx.names, `place ${c.name}`);
+    const place = patched(PLACE_LOCALLY_PATCH) ? cluster.placeLocally : cluster.place;
+    const { hostId } = await place.placeContainer(ctx.scope, {
       name: c.name,
       memoryMB: c.memoryMB,
       group: ctx.owner,
