@@ -44,12 +44,14 @@ const PLACE_LOCALLY_PATCH = 'place-as-local-activity';
 const message = (err: unknown): string =>
   err instanceof Error ? ((err.cause as Error)?.message ?? err.message) : String(err);
 
-/** Answers whether the container was leased. */
+/** How a provision ended: leased to its controller, withdrawn by the pool while it ran, or failed. */
+export type ProvisionOutcome = 'leased' | 'withdrawn' | 'failed';
+
 export async function provisionContainer(
   ctx: PoolContext,
   c: CreatingContainer,
   spec: ProvisionSpec,
-): Promise<boolean> {
+): Promise<ProvisionOutcome> {
   let stage = 'place';
   try {
     const cluster = clusterActivities(ctx.names, `place ${c.name}`);
@@ -83,7 +85,7 @@ export async function provisionContainer(
       ...(spec.slots > 1 ? { concurrency: spec.slots } : {}),
     });
     c.info = info;
-    if (c.removal) return false;
+    if (c.removal) return 'withdrawn';
     stage = 'lease';
     const { incarnation } = await controllerActivities(
       ctx.names,
@@ -91,12 +93,12 @@ export async function provisionContainer(
       `lease ${c.name} to ${c.controllerId}`,
     ).lease.leaseContainers([{ container: info, action: spec.action, slots: spec.slots }]);
     markLeased(c, { host: hostId, info, incarnation, leasedAt: Date.now() });
-    return true;
+    return 'leased';
   } catch (err) {
     log.warn('provisioning failed', { name: c.name, stage, error: message(err) });
     // A lease that timed out may still have reached the router: revoke before destroying.
     c.removal ??= { revoke: stage === 'lease', reason: `${stage} failed: ${message(err)}` };
-    return false;
+    return 'failed';
   }
 }
 

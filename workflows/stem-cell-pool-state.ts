@@ -2,6 +2,7 @@
 // methods; the workflow loop (stem-cell-pool.ts) runs the operations they ask for.
 import { containerName } from '../common/names';
 import { ContainerInventory, isNewerList } from './container-inventory';
+import type { ProvisionOutcome } from './container-ops';
 import type {
   AdoptContainerInput,
   ControllersChanged,
@@ -111,9 +112,13 @@ export class StemCellPool {
     this.cells.markGone(names, () => false);
   }
 
-  /** A provision ended: a lease resets the failures in a row, a failure backs replenishing off. */
-  provisioned(leased: boolean, now: number): void {
-    if (leased) {
+  /**
+   * A provision ended: a lease resets the failures in a row, a failure backs replenishing off, and
+   * a provision the pool withdrew itself (the target lowered, the controller gone) is neither.
+   */
+  provisioned(outcome: ProvisionOutcome, now: number): void {
+    if (outcome === 'withdrawn') return;
+    if (outcome === 'leased') {
       delete this.state.provisionFailures;
       return;
     }

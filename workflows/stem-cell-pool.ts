@@ -28,6 +28,8 @@ import { StemCellPool } from './stem-cell-pool-state';
 
 /** Marks histories where failed provisions back replenishing off (before it, every failure retried at once). */
 const PROVISION_BACKOFF_PATCH = 'stem-cells-back-off-failed-provisions';
+/** Marks histories where a provision the pool withdrew is no failure (before it, it backed off too). */
+const WITHDRAWN_NOT_FAILED_PATCH = 'stem-cells-withdrawn-is-no-failure';
 
 export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<void> {
   const owner = workflowInfo().workflowId;
@@ -109,14 +111,18 @@ export async function stemCellPoolWorkflow(input: StemCellPoolInput): Promise<vo
     }
     for (const cell of pool.replenish(Date.now())) {
       ops.run(cell.name, async () => {
-        const leased = await provisionContainer(ctx, cell, {
+        const outcome = await provisionContainer(ctx, cell, {
           kind: input.kind,
           image: input.image,
           action: null,
           slots: 1,
         });
-        // Histories from before the back-off replay without it (their failures retried at once).
-        if (leased || patched(PROVISION_BACKOFF_PATCH)) pool.provisioned(leased, Date.now());
+        // Histories from before the back-off replay without it (their failures retried at once),
+        // and those from before WITHDRAWN_NOT_FAILED_PATCH count a withdrawn provision as failed.
+        if (outcome === 'leased' || patched(PROVISION_BACKOFF_PATCH)) {
+          const withdrawnFails = outcome === 'withdrawn' && !patched(WITHDRAWN_NOT_FAILED_PATCH);
+          pool.provisioned(withdrawnFails ? 'failed' : outcome, Date.now());
+        }
         changed();
       });
     }

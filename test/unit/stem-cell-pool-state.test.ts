@@ -172,7 +172,7 @@ describe('failed provisions back replenishing off', () => {
       const made = p.replenish(now);
       expect(made).toHaveLength(1);
       p.cells.drop(made[0]!); // the failed cell is removed
-      p.provisioned(false, now);
+      p.provisioned('failed', now);
       const wait = p.retryIn(now)!;
       waits.push(wait);
       expect(p.replenish(now + wait - 1)).toEqual([]);
@@ -188,12 +188,22 @@ describe('failed provisions back replenishing off', () => {
 
   test('a lease ends the back-off, and it carries over continue-as-new', () => {
     const p = pool([], 2);
-    p.provisioned(false, 0);
-    p.provisioned(false, 0);
+    p.provisioned('failed', 0);
+    p.provisioned('failed', 0);
     expect(p.carryOver().state?.provisionFailures).toEqual({ count: 2, retryAt: 2_000 });
     expect(p.retryIn(500)).toBe(1_500);
-    p.provisioned(true, 600);
+    p.provisioned('leased', 600);
     expect(p.retryIn(600)).toBeUndefined();
     expect(p.replenish(600)).toHaveLength(2);
+  });
+
+  test('a provision the pool withdrew (target lowered, controller gone) neither counts nor resets', () => {
+    const p = pool([], 1);
+    p.provisioned('withdrawn', 0);
+    expect(p.retryIn(0)).toBeUndefined();
+    expect(p.replenish(0)).toHaveLength(1);
+    p.provisioned('failed', 10);
+    p.provisioned('withdrawn', 20);
+    expect(p.carryOver().state?.provisionFailures).toEqual({ count: 1, retryAt: 1_010 });
   });
 });
