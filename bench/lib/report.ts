@@ -2,6 +2,7 @@
 // — and its Markdown summary: the figures table (value, floor, ratio, target, met?), the machine,
 // the noise across repeats, and the detail tables behind the figures.
 import type { LatencySummary, Spread } from './latency';
+import { percentile } from './stats';
 import type { MachineInfo } from './machine';
 import type { KnativeBenchResult } from '../knative';
 import type { BurstResult } from '../phases/burst';
@@ -153,12 +154,20 @@ export function renderMarkdown(report: Report, svgs: Record<string, string>): st
   }
   if (report.sustained) lines.push(...sustainedSection(report.sustained));
   if (report.cold) {
+    // Nearest-rank, as the figures above (cold.ts): the table and the ratio read the same p50.
+    const p = (values: number[], q: number): string =>
+      values.length
+        ? num(
+            percentile(
+              [...values].sort((a, b) => a - b),
+              q,
+            ),
+            1,
+          )
+        : 'n/a';
     const row = (name: string, s: ColdSample[]) => {
-      const p = (f: (x: (typeof s)[number]) => number, q: number) => {
-        const v = s.map(f).sort((a, b) => a - b);
-        return v.length ? num(v[Math.min(v.length - 1, Math.ceil((q / 100) * v.length) - 1)]!, 1) : 'n/a';
-      };
-      return `| ${name} | ${s.length} | ${p((x) => x.e2e, 50)} | ${p((x) => x.e2e, 95)} | ${p((x) => x.waitTime, 50)} | ${p((x) => x.initTime, 50)} | ${p((x) => x.run, 50)} | ${p((x) => x.other, 50)} |`;
+      const of = (f: (x: ColdSample) => number, q = 50): string => p(s.map(f), q);
+      return `| ${name} | ${s.length} | ${of((x) => x.e2e)} | ${of((x) => x.e2e, 95)} | ${of((x) => x.waitTime)} | ${of((x) => x.initTime)} | ${of((x) => x.run)} | ${of((x) => x.other)} |`;
     };
     const f = report.cold.floor;
     lines.push(
@@ -168,7 +177,10 @@ export function renderMarkdown(report: Report, svgs: Record<string, string>): st
       '|---|---|---|---|---|---|---|---|',
       row('stem cell', report.cold.stemCell),
       row('new container', report.cold.newContainer),
-      `| floor: direct create / /init / /run | ${f.create.length} | ${num(median(f.create.map((v, i) => v + f.init[i]! + f.run[i]!)), 1)} | | ${num(median(f.create), 1)} (create) | ${num(median(f.init), 1)} | ${num(median(f.run), 1)} | |`,
+      `| floor: direct create / /init / /run | ${f.create.length} | ${p(
+        f.create.map((v, i) => v + f.init[i]! + f.run[i]!),
+        50,
+      )} | | ${p(f.create, 50)} (create) | ${p(f.init, 50)} | ${p(f.run, 50)} | |`,
       '',
     );
   }

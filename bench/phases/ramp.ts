@@ -15,6 +15,8 @@ export interface RampResult {
   /** p99 of the seconds before steady state (the ramp), ms. */
   rampP99: number;
   containers: number;
+  /** Containers leased to the controller for the action at the end of each second of the loop. */
+  containersPerSecond: number[];
   meanRunMs: number | null;
   littlesLaw: number;
 }
@@ -25,16 +27,20 @@ export async function ramp(
   const { stack, load, rate, durationMs, log } = ctx;
   const name = `${ctx.prefix}-ramp`;
   await ctx.putAction(name, { memory: 256, concurrency: 1 });
-  const result = await load.run({
-    type: 'open',
-    origin: stack.url,
-    requests: [invokeTemplate(name)],
-    ratePerSecond: rate,
-    warmupMs: 0,
-    durationMs,
-    maxOutstanding: 4096,
-    timeline: true,
-  });
+  const containersPerSecond: number[] = [];
+  const sampler = setInterval(() => containersPerSecond.push(containersOf(stack, name).length), 1000);
+  const result = await load
+    .run({
+      type: 'open',
+      origin: stack.url,
+      requests: [invokeTemplate(name)],
+      ratePerSecond: rate,
+      warmupMs: 0,
+      durationMs,
+      maxOutstanding: 4096,
+      timeline: true,
+    })
+    .finally(() => clearInterval(sampler));
   // NaN crosses IPC as null: a second without successes has no p99.
   const timeline = (result.timeline ?? []).map((t) => ({ ...t, p99: t.p99 ?? NaN }));
   const containers = containersOf(stack, name);
@@ -63,6 +69,7 @@ export async function ramp(
       `(Little's law ${littlesLaw.toFixed(2)} at ${meanRunMs?.toFixed(2)} ms per run), overflow ${result.overflow}, statuses ${JSON.stringify(result.statuses)}`,
   );
   log(`  per-second p99: ${timeline.map((t) => t.p99.toFixed(0)).join(' ')}`);
+  log(`  containers at each second's end: ${containersPerSecond.join(' ')}`);
   const target = 2 * Math.ceil(littlesLaw) + 1;
   return {
     result: {
@@ -72,6 +79,7 @@ export async function ramp(
       steadyAtSecond,
       rampP99,
       containers: containers.length,
+      containersPerSecond,
       meanRunMs,
       littlesLaw,
     },
