@@ -28,6 +28,12 @@ function probe(target: HttpTarget, headers: Record<string, string>, timeoutMs: n
   });
 }
 
+/**
+ * The longest pause between probes. A runtime boots in ~50–100 ms; its readiness is found at most
+ * this late. A probe of a socket that is not there yet costs a failed connect, nothing more.
+ */
+const MAX_PROBE_GAP_MS = 10;
+
 export interface WaitForHttpOptions {
   timeoutMs: number;
   signal?: AbortSignal;
@@ -42,7 +48,7 @@ export async function waitForHttp(target: HttpTarget, options: WaitForHttpOption
   const deadline = Date.now() + options.timeoutMs;
   const checkEveryMs = options.checkEveryMs ?? 250;
   let lastCheck = Date.now();
-  for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+  for (let delay = 2; ; delay = Math.min(delay * 2, MAX_PROBE_GAP_MS)) {
     options.signal?.throwIfAborted();
     if (await probe(target, options.headers ?? {}, Math.max(1, Math.min(1000, deadline - Date.now()))))
       return;
