@@ -18,6 +18,7 @@ import { serviceName, serviceRuntimeSecret } from '../backends/knative/service-s
 import type { GustConfig } from '../common/config';
 import { RuntimeClient, type GatewayCall, type RunPayload } from '../runtimes/runtime-client';
 import { startKnativeTestCluster } from '../test/knative/harness';
+import { terminateStoppedScope } from '../test/temporal-leftovers';
 import { startEmbeddedGust } from '../workers/embedded';
 import { installTemporalRuntime } from '../workers/temporal';
 import type { Figure } from './lib/report';
@@ -234,6 +235,8 @@ export async function knativeBench(
   } finally {
     await runtime.closeAll();
     await gust.stop();
+    // Its Knative Service and hosts workflows would stay running with no worker (as the main stack's cleanup).
+    await terminateStoppedScope(config, `${run}-`, 'benchmark over');
     await cluster.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
