@@ -3,7 +3,7 @@
 //
 // Contract with the pool:
 //   1. The pool records the container (name, controller) in its state before calling provision.
-//   2. Neither operation throws: a failed provision sets `removal` (and answers false), and the
+//   2. Neither operation throws: a failed provision sets `removal` (and answers 'failed'), and the
 //      pool then runs remove.
 //   3. A `removal` set while provisioning is honoured once the current step ends (no lease).
 import { getExternalWorkflowHandle, log, patched } from '@temporalio/workflow';

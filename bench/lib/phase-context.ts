@@ -8,7 +8,7 @@ import { NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
 import type { BenchStack } from './gust-stack';
 import type { LoadGenerator } from './load-client';
 import type { RequestTemplate } from './load-worker';
-import { runtimeHeaders } from './runtime-origin';
+import { NOOP_INIT, runtimeHeaders } from './runtime-origin';
 
 export interface ActionLimits {
   memory: number;
@@ -70,9 +70,7 @@ export const RUN_BODY = JSON.stringify({
 });
 
 /** The no-op action's /init, as the controller sends it. */
-export const INIT_BODY = JSON.stringify({
-  value: { name: 'noop', main: 'main', code: NOOP_CODE, binary: false },
-});
+export const INIT_BODY = JSON.stringify(NOOP_INIT);
 
 /** A /run (or the no-op's /init) straight to a container's runtime (with its secret on a unix socket). */
 export const directTemplate = (address: string, path: '/init' | '/run' = '/run'): RequestTemplate => ({
