@@ -6,7 +6,13 @@
 //   2. Neither operation throws: a failed provision sets `removal` (and answers 'failed'), and the
 //      pool then runs remove.
 //   3. A `removal` set while provisioning is honoured once the current step ends (no lease).
-import { getExternalWorkflowHandle, log, patched } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import { LABELS, chargedNamespace } from '../common/names';
 import type { ActionRef } from '../common/types';
 import { clusterActivities, controllerActivities, hostActivities } from './activities';
@@ -40,6 +46,17 @@ export interface ProvisionSpec {
  * start waits for one round trip through the server less (schedule, dispatch, result, next task).
  */
 const PLACE_LOCALLY_PATCH = 'place-as-local-activity';
+
+/**
+ * Marks histories where a lease that timed out is asked once more before the container is given
+ * up. The server times a lease out when it could not record the answer (it was frozen or down),
+ * though the router may hold the container and serve with it; leasing twice is a no-op, so the
+ * second answer tells (a dead controller times out again and the container goes).
+ */
+const LEASE_AGAIN_PATCH = 'lease-again-after-timeout';
+
+const timedOut = (err: unknown): boolean =>
+  err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
 
 const message = (err: unknown): string =>
   err instanceof Error ? ((err.cause as Error)?.message ?? err.message) : String(err);
@@ -87,11 +104,16 @@ export async function provisionContainer(
     c.info = info;
     if (c.removal) return 'withdrawn';
     stage = 'lease';
-    const { incarnation } = await controllerActivities(
-      ctx.names,
-      c.controllerId,
-      `lease ${c.name} to ${c.controllerId}`,
-    ).lease.leaseContainers([{ container: info, action: spec.action, slots: spec.slots }]);
+    const lease = (): Promise<{ incarnation: string }> =>
+      controllerActivities(
+        ctx.names,
+        c.controllerId,
+        `lease ${c.name} to ${c.controllerId}`,
+      ).lease.leaseContainers([{ container: info, action: spec.action, slots: spec.slots }]);
+    const { incarnation } = await lease().catch((err: unknown) => {
+      if (timedOut(err) && !c.removal && patched(LEASE_AGAIN_PATCH)) return lease();
+      throw err;
+    });
     markLeased(c, { host: hostId, info, incarnation, leasedAt: Date.now() });
     return 'leased';
   } catch (err) {

@@ -263,6 +263,9 @@ export async function mesosFrameworkWorkflow(input: MesosFrameworkInput): Promis
     }
   }
   closing = true;
+  // The stream goes with the subscription: from here the view no longer claims it (the master
+  // sees it close before this run hands over to the next).
+  streamId = null;
   subscriptionScope.cancel();
   await subscribed;
   await condition(allHandlersFinished);

@@ -2,13 +2,15 @@
 // path does not need it: warm containers and stem cells keep serving; a cold start that needs a
 // new container answers 503 with a clear message while Temporal is still frozen, instead of
 // hanging; afterwards everything works again and no live controller lost its containers (audit
-// M3). A whole Gust on a private Temporal dev server (so the freeze disturbs nothing else),
+// M3), not even the one whose lease was under way when Temporal froze. A whole Gust on a private Temporal dev server (so the freeze disturbs nothing else),
 // dockerd and the docker backend.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DevServer } from '../../workers/dev-server';
 import { startGust, type GustUnderTest } from '../e2e/harness';
+import { scopedNames } from '../../workflows/scope';
+import { recordHistories } from '../integration/control-harness';
 import { failure } from '../e2e/waiting';
 import { startPrivateTemporal } from './private-temporal';
 
@@ -41,6 +43,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   thaw();
+  // GUST_RECORD_HISTORIES=1: the pool that leased again after a timeout, for control-replay.test.ts.
+  if (gust) {
+    const warmPool = scopedNames(gust.scope).actionPoolId({ namespace: 'guest', name: 'warm' });
+    await recordHistories(gust.embedded.client, warmPool, 'lease-again');
+  }
   await gust?.stop();
   await server?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -55,16 +62,23 @@ test('Temporal frozen for 30 s: warm and stem-cell invokes serve, other cold sta
   const self = async (name: string): Promise<string> =>
     ((await ow.actions.invoke({ name, blocking: true, result: true })) as { self: string }).self;
   // nodejs:20 at 256 MB has a stem cell (the harness keeps one); 512 MB has none.
-  await ow.actions.create({ name: 'warm', action: CODE, limits: { memory: 256 } });
+  await ow.actions.create({ name: 'warm', action: CODE, limits: { memory: 512 } });
   await ow.actions.create({ name: 'stem', action: CODE, limits: { memory: 256 } });
   await ow.actions.create({ name: 'fresh', action: CODE, limits: { memory: 512 } });
-  const warmContainer = await self('warm');
-  // The stem cell used by `warm` is replaced by its pool: wait until the router holds one again.
-  await waitUntil(() => gust.embedded.controller.router.stats().containers.stemCell > 0);
+  const { router } = gust.embedded.controller;
+  await waitUntil(() => router.stats().containers.stemCell > 0);
 
-  server.child!.kill('SIGSTOP');
-  frozen = true;
-  const frozenAt = Date.now();
+  // Temporal freezes the moment `warm`'s first container reaches the router: its lease activity
+  // cannot report back, and the server times it out once it thaws (the worst moment to freeze).
+  let frozenAt = 0;
+  router.onLeased((container) => {
+    if (container.action?.name !== 'warm' || frozen) return;
+    server.child!.kill('SIGSTOP');
+    frozen = true;
+    frozenAt = Date.now();
+  });
+  const warmContainer = await self('warm');
+  expect(frozen).toBe(true);
 
   for (let i = 0; i < 20; i++) expect(await self('warm')).toBe(warmContainer);
   expect(await self('stem')).toEqual(expect.any(String));
@@ -81,9 +95,12 @@ test('Temporal frozen for 30 s: warm and stem-cell invokes serve, other cold sta
   await new Promise((r) => setTimeout(r, FROZEN_MS - (Date.now() - frozenAt)));
   thaw();
 
-  // Long enough for an overdue lease expiry, its broadcast and a reclaim, had there been one.
+  // Long enough for the timed-out lease to be settled, and for an overdue lease expiry, its
+  // broadcast and a reclaim, had there been one. The warm container is kept: its pool asked the
+  // router again instead of giving it up.
   await new Promise((r) => setTimeout(r, 2 * LEASE_TIMEOUT_MS));
   expect(await self('warm')).toBe(warmContainer);
+  expect(router.stats().containers.draining).toBe(0);
   expect(await self('fresh')).toEqual(expect.any(String));
 });
 
