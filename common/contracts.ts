@@ -22,8 +22,15 @@ export interface ControlPlane {
    * Resolves once the pool has accepted the request; the containers arrive through `RouterLeases.lease`.
    * `invokingNamespace`: whose runs they serve, when not the action's own tenant's (audit L9:
    * another namespace's containers have a pool of their own; `ActionRef.invoker`).
+   * `requestId`: a retry of a request that got no answer carries the same id, so a pool that got
+   * both counts it once.
    */
-  requestContainers(action: Action, count: number, invokingNamespace?: string): Promise<void>;
+  requestContainers(
+    action: Action,
+    count: number,
+    invokingNamespace?: string,
+    requestId?: string,
+  ): Promise<void>;
   /**
    * A stem cell was claimed (initialised for `action`, for `invokingNamespace` as above): the pools
    * replenish and take ownership.

@@ -44,9 +44,19 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   };
 
   return {
-    async requestContainers(action: Action, count: number, invokingNamespace?: string): Promise<void> {
+    async requestContainers(
+      action: Action,
+      count: number,
+      invokingNamespace?: string,
+      requestId?: string,
+    ): Promise<void> {
       const spec = actionSpecOf(action, invokingNamespace);
-      await signalPool(spec, requestContainersSignal, { controllerId, action: spec, count });
+      await signalPool(spec, requestContainersSignal, {
+        controllerId,
+        action: spec,
+        count,
+        ...(requestId ? { requestId } : {}),
+      });
     },
 
     async stemCellClaimed(lease: Lease, action: Action, invokingNamespace?: string): Promise<void> {

@@ -19,6 +19,8 @@ import { chooseIdleVictims, containersToAdd, MAX_CONTAINERS_PER_REQUEST } from '
 export const DEFAULT_MAX_CONTAINERS = 64;
 /** Failures of unknown containers remembered for a hand-over still under way (oldest forgotten). */
 const MAX_FAILED_BEFORE_ADOPT = 32;
+/** Request ids remembered: far more than a router retries one request while Temporal stalls. */
+const MAX_REQUEST_IDS = 64;
 
 export class ActionPool {
   readonly state: ActionPoolState;
@@ -62,6 +64,13 @@ export class ActionPool {
   request(req: RequestContainersInput): void {
     this.observe(req.action);
     this.state.pending.push({ controllerId: req.controllerId, count: req.count });
+    if (req.requestId)
+      this.state.requestIds = [...(this.state.requestIds ?? []), req.requestId].slice(-MAX_REQUEST_IDS);
+  }
+
+  /** A retry of a request this pool has taken (its router got no answer, e.g. Temporal stalled). */
+  isRetry(req: RequestContainersInput): boolean {
+    return req.requestId !== undefined && (this.state.requestIds ?? []).includes(req.requestId);
   }
 
   /** What a demand signal did before requests became the one scale-up path: for old histories only. */

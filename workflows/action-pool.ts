@@ -41,6 +41,8 @@ const IDLE_COMPLETES_PATCH = 'idle-pool-completes';
 export const IDLE_POOL_COMPLETES_MS = 15 * 60_000;
 /** Marks histories whose containers get names no other owner can produce (audit M2). */
 const DISTINCT_NAMES_PATCH = 'distinct-container-names';
+/** Marks histories where a retried request (one id) is taken once. */
+const RETRIES_TAKEN_ONCE_PATCH = 'container-request-retries-taken-once';
 /** Marks histories where a demand signal no longer scales the pool (one scale-up path: requests). */
 export const DEMAND_RETIRED_PATCH = 'demand-signal-retired';
 
@@ -69,6 +71,8 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
         log.warn('container request ignored', { controllerId: req.controllerId, reason: String(err) });
         return;
       }
+      // Its first try got through though its router heard nothing: the containers are coming.
+      if (pool.isRetry(req) && patched(RETRIES_TAKEN_ONCE_PATCH)) return;
       pool.request(req);
     }),
     { description: 'Cold path: a router asks for containers; they arrive through the lease activity.' },

@@ -154,6 +154,8 @@ export interface ActionPoolState {
    * failed while its hand-over was under way. Removed when the hand-over arrives (audit H6).
    */
   failedBeforeAdopt?: string[];
+  /** Ids of the latest requests taken (oldest forgotten): a retry of one of them is not taken again. */
+  requestIds?: string[];
 }
 
 export interface PendingRequest {
@@ -165,6 +167,8 @@ export interface RequestContainersInput {
   controllerId: string;
   action: ActionSpec;
   count: number;
+  /** Retries of one request carry its id: the pool takes it once (absent from older routers). */
+  requestId?: string;
 }
 
 export interface DemandInput extends DemandReport {

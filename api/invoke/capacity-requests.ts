@@ -3,13 +3,15 @@
 // scaling.ts `containersForLoad`), less the containers leased and those on their way — not one
 // per queued request, which a new action under an open loop turns into dozens of containers for
 // a load two serve. Containers asked for count as on their way until their lease arrives, so a
-// burst does not ask twice. A failed request is retried with back-off.
+// burst does not ask twice. A failed request is retried with back-off, as the same request: it may
+// have reached the pool though no answer came (Temporal stalled), and the pool counts it once.
 //
 // While the control path does not answer (Temporal down, audit M3) a cold start that needs a new
 // container must not wait for its whole provisioning timeout: a request that fails as unavailable
 // or gets no answer within REQUEST_DEADLINE_MS opens a breaker. While it is open, `available()` is
 // false (the invoker refuses with 503) except for one probe every PROBE_EVERY_MS, and the requests
 // queued for containers fail at once; the first request that succeeds closes it.
+import { randomUUID } from 'node:crypto';
 import type { ControlPlane } from '../../common/contracts';
 import type { Logger } from '../../common/logger';
 import { actionPath, actionVersionKey } from '../../common/names';
@@ -56,6 +58,8 @@ interface Demand {
   onTheirWay: number;
   sending: boolean;
   retryMs: number;
+  /** A request that failed: its retry is the same request (id and count). */
+  unanswered: { id: string; count: number } | null;
 }
 
 export class CapacityRequests {
@@ -108,22 +112,33 @@ export class CapacityRequests {
     const key = actionVersionKey(ref);
     let demand = this.demands.get(key);
     if (!demand) {
-      demand = { action, onTheirWay: 0, sending: false, retryMs: RETRY_FIRST_MS };
+      demand = { action, onTheirWay: 0, sending: false, retryMs: RETRY_FIRST_MS, unanswered: null };
       this.demands.set(key, demand);
     }
     if (demand.sending) return;
     const needed = this.missing(action, ref);
     if (needed <= 0) {
+      // An unanswered request nobody needs any more is not sent again (if it got through, its
+      // containers come anyway).
+      demand.unanswered = null;
       if (this.router.queued(ref) === 0 && demand.onTheirWay === 0) this.demands.delete(key);
       return;
     }
-    const count = Math.min(needed, MAX_CONTAINERS_PER_REQUEST);
+    const request = demand.unanswered ?? {
+      id: randomUUID(),
+      count: Math.min(needed, MAX_CONTAINERS_PER_REQUEST),
+    };
+    demand.unanswered = request;
     demand.sending = true;
-    withDeadline(this.control.requestContainers(action, count, ref.invoker), REQUEST_DEADLINE_MS).then(
+    withDeadline(
+      this.control.requestContainers(action, request.count, ref.invoker, request.id),
+      REQUEST_DEADLINE_MS,
+    ).then(
       () => {
         this.failingSince = undefined;
         demand.sending = false;
-        demand.onTheirWay += count;
+        demand.unanswered = null;
+        demand.onTheirWay += request.count;
         demand.retryMs = RETRY_FIRST_MS;
         this.topUp(action, ref);
       },

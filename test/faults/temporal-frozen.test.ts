@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DevServer } from '../../workers/dev-server';
 import { startGust, type GustUnderTest } from '../e2e/harness';
+import { inventoryQuery } from '../../workflows/messages';
 import { scopedNames } from '../../workflows/scope';
 import { recordHistories } from '../integration/control-harness';
 import { failure } from '../e2e/waiting';
@@ -43,15 +44,18 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   thaw();
-  // GUST_RECORD_HISTORIES=1: the pool that leased again after a timeout, for control-replay.test.ts.
+  // GUST_RECORD_HISTORIES=1: the pool that leased again after a timeout, and the one that took
+  // a retried request once, for control-replay.test.ts.
   if (gust) {
-    const warmPool = scopedNames(gust.scope).actionPoolId({ namespace: 'guest', name: 'warm' });
-    await recordHistories(gust.embedded.client, warmPool, 'lease-again');
+    await recordHistories(gust.embedded.client, poolId('warm'), 'lease-again');
+    await recordHistories(gust.embedded.client, poolId('fresh'), 'retries-once');
   }
   await gust?.stop();
   await server?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
+
+const poolId = (name: string): string => scopedNames(gust.scope).actionPoolId({ namespace: 'guest', name });
 
 // Each container names itself once, so a reply tells which container served it.
 const CODE = `const self = Math.random().toString(36).slice(2);
@@ -102,6 +106,10 @@ test('Temporal frozen for 30 s: warm and stem-cell invokes serve, other cold sta
   expect(await self('warm')).toBe(warmContainer);
   expect(router.stats().containers.draining).toBe(0);
   expect(await self('fresh')).toEqual(expect.any(String));
+  // The controller retried its request for `fresh` while Temporal was frozen; the server got every
+  // try once it thawed, and the pool took them as the one request they are.
+  const inventory = await gust.embedded.client.workflow.getHandle(poolId('fresh')).query(inventoryQuery);
+  expect(inventory.containers.map((c) => c.name)).toHaveLength(1);
 });
 
 async function waitUntil(ok: () => boolean, ms = 60_000): Promise<void> {

@@ -45,6 +45,27 @@ describe('validateRequest', () => {
   });
 });
 
+describe('a retried request (one id) is taken once', () => {
+  test('the retry is known, another id and an id-less request are not', () => {
+    const p = pool();
+    const first = { ...request(2), requestId: 'r1' };
+    expect(p.isRetry(first)).toBe(false);
+    p.request(first);
+    expect(p.isRetry({ ...request(2), requestId: 'r1' })).toBe(true);
+    expect(p.isRetry({ ...request(2), requestId: 'r2' })).toBe(false);
+    p.request(request(1));
+    expect(p.isRetry(request(1))).toBe(false);
+  });
+
+  test('only the latest 64 ids are remembered (the state stays small)', () => {
+    const p = pool();
+    for (let i = 0; i < 70; i++) p.request({ ...request(1), requestId: `r${i}` });
+    expect(p.state.requestIds).toHaveLength(64);
+    expect(p.isRetry({ ...request(1), requestId: 'r5' })).toBe(false);
+    expect(p.isRetry({ ...request(1), requestId: 'r69' })).toBe(true);
+  });
+});
+
 describe('requests become named container records', () => {
   test.each([
     ['one request', [2], undefined, 2],

@@ -15,9 +15,12 @@ function setup(fail = 0, failure: () => Error = () => new Error('in-flight updat
   let now = 0;
   const router = new Router({ maxQueuePerAction: 1000, now: () => now });
   const asked: number[] = [];
+  /** Every request sent, answered or not: its id and count. */
+  const sent: { id: string | undefined; count: number }[] = [];
   let failures = fail;
   const control: ControlPlane = {
-    requestContainers: async (_a, count) => {
+    requestContainers: async (_a, count, _invoker, id) => {
+      sent.push({ id, count });
       if (failures-- > 0) throw failure();
       asked.push(count);
     },
@@ -31,7 +34,7 @@ function setup(fail = 0, failure: () => Error = () => new Error('in-flight updat
     void router.enqueue(ref);
     capacity.topUp(action(concurrency), ref);
   };
-  return { router, asked, capacity, arrive, advance: (ms: number) => void (now += ms) };
+  return { router, asked, sent, capacity, arrive, advance: (ms: number) => void (now += ms) };
 }
 
 describe('CapacityRequests', () => {
@@ -120,6 +123,37 @@ describe('CapacityRequests on fake time (its retries wait on timers)', () => {
     await jest.advanceTimersByTimeAsync(450);
     expect(asked).toEqual([1]);
     expect(router.queued(ref)).toBe(1);
+  });
+
+  it('retries a request as the same request (its id and count), and sends the next one under a new id', async () => {
+    const { router, sent, arrive } = setup(2);
+    arrive();
+    await jest.advanceTimersByTimeAsync(450);
+    // Three tries of one request: the pool takes whichever reaches it first, once.
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((r) => r.id)).size).toBe(1);
+    expect(sent.every((r) => r.count === 1 && typeof r.id === 'string')).toBe(true);
+    router.lease([lease('c1')]);
+    router.leased()[0]!.observeRun(100);
+    for (let i = 0; i < 50; i++) arrive();
+    await jest.advanceTimersByTimeAsync(10);
+    // The requests after the answered one are new requests, each under an id of its own.
+    const ids = sent.map((r) => r.id);
+    expect(ids.length).toBeGreaterThan(3);
+    expect(new Set(ids).size).toBe(ids.length - 2);
+  });
+
+  it('drops an unanswered request once nothing needs it any more', async () => {
+    const { router, sent, capacity } = setup(1);
+    const waiting = router.enqueue(ref)!;
+    capacity.topUp(action(1), ref);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(sent).toHaveLength(1);
+    // A container arrives before the retry (the first try got through after all): nothing is sent again.
+    router.lease([lease('c1')]);
+    await expect(waiting).resolves.toMatchObject({ id: 'c1' });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toHaveLength(1);
   });
 
   it('fails the queue at once and refuses cold starts while the control path is unavailable (audit M3)', async () => {
