@@ -21,13 +21,14 @@ import { derivedRuntimeSecret } from '../backends/runtime-secret-key';
 import { assertProductionSafe, loadConfig, type GustConfig } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
 import { tracing } from '../common/tracing';
-import { hostHeartbeatSignal } from '../workflows/messages';
+import { hostHeartbeatSignal, hostLeftSignal } from '../workflows/messages';
 import { refuseDuplicateId } from './duplicate-ids';
 import { reportContainerExits } from './container-exits';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import {
   every,
   heartbeatIntervalMs,
+  leaveRegistry,
   openWorkerProcess,
   signalHostsWorkflow,
   runInBackground,
@@ -111,6 +112,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     async stop() {
       await running.stop();
       await endpoint?.close();
+      // Placement passes the host by from now on.
+      await leaveRegistry(client, scope, hostLeftSignal, { hostId }, log);
     },
   };
 }

@@ -16,12 +16,13 @@ import type { GustConfig } from '../common/config';
 import type { RouterLeases } from '../common/contracts';
 import { createLogger, type Logger } from '../common/logger';
 import { tracing } from '../common/tracing';
-import { controllerHeartbeatSignal } from '../workflows/messages';
+import { controllerHeartbeatSignal, controllerLeftSignal } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
 import { refuseDuplicateId } from './duplicate-ids';
 import {
   every,
   heartbeatIntervalMs,
+  leaveRegistry,
   signalHostsWorkflow,
   superviseWorker,
   type RunningWorker,
@@ -97,7 +98,11 @@ export async function startControllerWorker(options: ControllerWorkerOptions): P
   );
   return {
     done: supervised.done,
-    stop: () => supervised.stop(),
+    async stop() {
+      await supervised.stop();
+      // Its containers go back to their pools now, not a lease timeout later.
+      await leaveRegistry(client, scope, controllerLeftSignal, { controllerId, incarnation }, log);
+    },
     get restarts() {
       return supervised.restarts;
     },

@@ -18,7 +18,8 @@ import { loadConfig, type GustConfig } from '../common/config';
 import { createLogger, noMoreVerboseThan, temporalLogger, type Logger } from '../common/logger';
 import { ProcessMetrics } from '../common/metrics';
 import { installTracing, tracing } from '../common/tracing';
-import type { Scope } from '../workflows/scope';
+import { withDeadline } from '../common/deadline';
+import { scopedNames, type Scope } from '../workflows/scope';
 import { hostsStartOptions } from '../workflows/start-options';
 
 let runtimeInstalled = false;
@@ -280,6 +281,27 @@ export async function signalHostsWorkflow<T>(
     signal: signal as SignalDefinition<[unknown]>,
     signalArgs: [signalArg],
   });
+}
+
+/** How long a stopping controller or agent waits to tell the registry it left. */
+const LEAVE_DEADLINE_MS = 2_000;
+
+/**
+ * A controller or agent that stops cleanly leaves the registry (hosts workflow) at once: its id
+ * is free for the next start without the duplicate-id wait. If Temporal does not answer, the lease
+ * timeout does the same a little later. A plain signal: leaving starts no registry.
+ */
+export async function leaveRegistry<T>(
+  client: Client,
+  scope: Scope,
+  signal: SignalDefinition<[T]>,
+  signalArg: T,
+  log: Logger,
+): Promise<void> {
+  const registry = client.workflow.getHandle(scopedNames(scope).hostsWorkflowId);
+  await withDeadline(registry.signal(signal, signalArg), LEAVE_DEADLINE_MS).catch((err: unknown) =>
+    log.warn({ err, left: signalArg }, 'could not tell the registry this process left'),
+  );
 }
 
 /** How often agents and controllers heartbeat: three beats per lease timeout. */

@@ -16,7 +16,9 @@ import { clusterActivities } from './activities';
 import {
   clusterQuery,
   controllerHeartbeatSignal,
+  controllerLeftSignal,
   hostHeartbeatSignal,
+  hostLeftSignal,
   placeContainerUpdate,
   releaseContainersSignal,
   type ClusterView,
@@ -27,6 +29,9 @@ import {
 import { chooseHost, isHostLive, namespaceMB, reservedMB } from './placement';
 import { scopedNames } from './scope';
 import { shouldContinueAsNew } from './history';
+
+/** The heartbeat time of a host whose agent stopped cleanly (no live host has it). */
+const LEFT = 0;
 
 export async function hostsWorkflow(input: HostsInput): Promise<void> {
   const names = scopedNames(input.scope);
@@ -43,7 +48,7 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
   const heard = (now: number): void => {
     if (deaf(now)) {
       for (const c of state.controllers) c.lastSeen = now;
-      for (const h of state.hosts) h.lastHeartbeat = now;
+      for (const h of state.hosts) if (h.lastHeartbeat !== LEFT) h.lastHeartbeat = now;
     }
     if (outageGuard) state.lastHeard = now;
   };
@@ -97,6 +102,20 @@ export async function hostsWorkflow(input: HostsInput): Promise<void> {
     // New, or restarted with the same id: the old incarnation's leases are reclaimed.
     state.controllers = state.controllers.filter((c) => c.controllerId !== controllerId);
     state.controllers.push({ controllerId, incarnation, lastSeen: Date.now() });
+    membershipChanged = true;
+  });
+  setHandler(hostLeftSignal, ({ hostId }) => {
+    // Not live from now: placement passes it by and its id is free. Its heartbeat brings it back.
+    const host = state.hosts.find((h) => h.id === hostId);
+    if (host) host.lastHeartbeat = LEFT;
+  });
+  setHandler(controllerLeftSignal, ({ controllerId, incarnation }) => {
+    // Its leases are reclaimed at once, and its id is free for the next start to take without waiting.
+    const left = state.controllers.filter(
+      (c) => c.controllerId !== controllerId || c.incarnation !== incarnation,
+    );
+    if (left.length === state.controllers.length) return;
+    state.controllers = left;
     membershipChanged = true;
   });
   setHandler(

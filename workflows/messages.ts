@@ -299,7 +299,11 @@ export interface ClusterView {
 }
 
 export const hostHeartbeatSignal = defineSignal<[HostHeartbeat]>('hostHeartbeat');
+/** An agent stopped cleanly: its host is not live from now (its reservations stay with its containers). */
+export const hostLeftSignal = defineSignal<[{ hostId: string }]>('hostLeft');
 export const controllerHeartbeatSignal = defineSignal<[LiveController]>('controllerHeartbeat');
+/** A controller stopped cleanly: it leaves the registry now, not a lease timeout later. */
+export const controllerLeftSignal = defineSignal<[LiveController]>('controllerLeft');
 export const placeContainerUpdate = defineUpdate<{ hostId: string }, [PlaceContainerInput]>('placeContainer');
 export const releaseContainersSignal = defineSignal<[{ names: string[] }]>('releaseContainers');
 export const clusterQuery = defineQuery<ClusterView>('cluster');

@@ -3,6 +3,8 @@
 // containers in turn); once the first has stopped, the id is free again. The real stack (Temporal,
 // dockerd), a whole Gust and a second controller in the same process.
 import { startAgent } from '../../workers/agent';
+import { clusterQuery } from '../../workflows/messages';
+import { scopedNames } from '../../workflows/scope';
 import { startGust, type GustUnderTest } from '../e2e/harness';
 
 jest.setTimeout(120_000);
@@ -15,6 +17,7 @@ beforeAll(async () => {
 afterAll(() => gust?.stop());
 
 const second = () => gust.startController();
+const registry = () => gust.embedded.client.workflow.getHandle(scopedNames(gust.scope).hostsWorkflowId);
 
 test('a controller id in use is refused; a stopped one’s id is free', async () => {
   const ow = gust.client();
@@ -27,7 +30,12 @@ test('a controller id in use is refused; a stopped one’s id is free', async ()
   // The first one was not disturbed: same container, still leased to it.
   expect(await ow.actions.invoke({ name: 'still', blocking: true, result: true })).toEqual({ ok: true });
 
+  const { incarnation } = gust.embedded.controller;
   await gust.embedded.controller.stop();
+  // It left the registry as it stopped (not a lease timeout later): its id is free at once.
+  expect((await registry().query(clusterQuery)).controllers).not.toContainEqual(
+    expect.objectContaining({ incarnation }),
+  );
   const replacement = await second();
   gust.embedded.controller = replacement; // stopped with the rest
   expect(replacement.incarnation).not.toBe('');
@@ -47,10 +55,12 @@ test('a host id in use by a running agent is refused; a stopped one’s id is fr
   await expect(agent(running)).rejects.toThrow(
     `host id '${running}' is in use by a running host: give every host its own GUST_HOST_ID`,
   );
-  // A host that stopped heartbeating leaves its id free, though the registry still lists it.
+  // An agent that stopped leaves the registry's live hosts at once: its id is free.
   const other = `${running}-b`;
   const first = await agent(other);
+  expect((await registry().query(clusterQuery)).hosts.map((h) => h.id)).toContain(other);
   await first.stop();
+  expect((await registry().query(clusterQuery)).hosts.map((h) => h.id)).not.toContain(other);
   const again = await agent(other);
   await again.stop();
 });
