@@ -8,7 +8,7 @@ import { NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
 import type { BenchStack } from './gust-stack';
 import type { LoadGenerator } from './load-client';
 import type { RequestTemplate } from './load-worker';
-import { NOOP_INIT, runtimeHeaders } from './runtime-origin';
+import { NOOP_CODE, NOOP_INIT, runtimeHeaders } from './runtime-origin';
 
 export interface ActionLimits {
   memory: number;
@@ -25,7 +25,6 @@ export interface PhaseContext {
   putAction: (name: string, limits: ActionLimits) => Promise<void>;
 }
 
-export const NOOP_CODE = 'function main() { return {}; }';
 const AUTH = `Basic ${Buffer.from(GUEST_API_KEY).toString('base64')}`;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,9 +7,11 @@ import { SECRET_HEADER } from '../../runtimes/nodejs/src/runtime-secret';
 import { secretFileOf, socketPathOf } from '../../runtimes/runtime-address';
 import type { InitPayload, RunPayload } from '../../runtimes/runtime-client';
 
-/** The floors' action: a noop, its /init and its /run. */
+/** The bench's action everywhere (Gust's and the floors'): a noop. */
+export const NOOP_CODE = 'function main() { return {}; }';
+/** The floors' /init and /run of it. */
 export const NOOP_INIT: InitPayload = {
-  value: { name: 'noop', main: 'main', code: 'function main() { return {}; }', binary: false },
+  value: { name: 'noop', main: 'main', code: NOOP_CODE, binary: false },
 };
 export const NOOP_RUN: RunPayload = {
   value: {},

@@ -4,7 +4,8 @@ import type { Action } from '../../common/types';
 import { NODEJS_RUNTIME_IMAGE, NODEJS_RUNTIME_KIND } from '../../runtimes/nodejs/runtime-entry';
 import { inParallel } from '../lib/gust-stack';
 import { spread } from '../lib/latency';
-import { containersOf, NOOP_CODE, waitFor, type PhaseContext } from '../lib/phase-context';
+import { containersOf, waitFor, type PhaseContext } from '../lib/phase-context';
+import { NOOP_CODE } from '../lib/runtime-origin';
 import type { Figure } from '../lib/report';
 
 export interface ProvisioningSettings {
