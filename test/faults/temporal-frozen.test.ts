@@ -2,8 +2,9 @@
 // path does not need it: warm containers and stem cells keep serving; a cold start that needs a
 // new container answers 503 with a clear message while Temporal is still frozen, instead of
 // hanging; afterwards everything works again and no live controller lost its containers (audit
-// M3), not even the one whose lease was under way when Temporal froze. A whole Gust on a private Temporal dev server (so the freeze disturbs nothing else),
-// dockerd and the docker backend.
+// M3), not even the one whose lease was under way when Temporal froze, and the container
+// requests retried meanwhile count once. A whole Gust on a private Temporal dev server (so the
+// freeze disturbs nothing else), dockerd and the docker backend.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
