@@ -32,6 +32,11 @@ export interface ControlPlane {
     requestId?: string,
   ): Promise<void>;
   /**
+   * The load fell: `count` of the containers asked for are no longer needed. The pool forgets those
+   * whose creation has not started; the others still arrive. Best effort: resolves once sent.
+   */
+  withdrawContainers(action: Action, count: number, invokingNamespace?: string): Promise<void>;
+  /**
    * A stem cell was claimed (initialised for `action`, for `invokingNamespace` as above): the pools
    * replenish and take ownership.
    */

@@ -12,6 +12,7 @@ import {
   containerFailedSignal,
   requestContainersSignal,
   stemCellClaimedSignal,
+  withdrawContainersSignal,
   type ActionSpec,
 } from '../workflows/messages';
 import { DEFAULT_SCOPE, scopedNames, type Scope } from '../workflows/scope';
@@ -57,6 +58,18 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         count,
         ...(requestId ? { requestId } : {}),
       });
+    },
+
+    async withdrawContainers(action: Action, count: number, invokingNamespace?: string): Promise<void> {
+      const { ref } = actionSpecOf(action, invokingNamespace);
+      try {
+        await client.workflow
+          .getHandle(names.actionPoolId(ref))
+          .signal(withdrawContainersSignal, { controllerId, count });
+      } catch (err) {
+        // No pool: nothing is on its way.
+        if (!isWorkflowGone(err)) throw err;
+      }
     },
 
     async stemCellClaimed(lease: Lease, action: Action, invokingNamespace?: string): Promise<void> {

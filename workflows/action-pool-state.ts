@@ -13,10 +13,18 @@ import type {
   PoolContainer,
   RequestContainersInput,
   ScaleDownInput,
+  WithdrawContainersInput,
 } from './messages';
 import { chooseIdleVictims, containersToAdd, MAX_CONTAINERS_PER_REQUEST } from './scaling';
 
 export const DEFAULT_MAX_CONTAINERS = 64;
+/**
+ * Containers a pool creates at once; more requested wait in `pending`, where a router can still
+ * withdraw them when its load falls (a host runs its creations one at a time per two cores, so a
+ * pool that started them all would be committed to containers it asked for at the ramp's peak).
+ * Two: one creating, one placed and waiting behind it.
+ */
+export const DEFAULT_MAX_CREATING = 2;
 /** Failures of unknown containers remembered for a hand-over still under way (oldest forgotten). */
 const MAX_FAILED_BEFORE_ADOPT = 32;
 /** Request ids remembered: far more than a router retries one request while Temporal stalls. */
@@ -27,11 +35,16 @@ export class ActionPool {
   readonly containers: ContainerInventory;
   readonly maxContainers: number;
 
-  /** `naming`: the names of new containers (workflows/action-pool.ts chooses it by patch). */
+  /**
+   * `naming`: the names of new containers; `maxCreating`: containers created at once (Infinity:
+   * every request at once, as histories recorded before pacing). workflows/action-pool.ts chooses
+   * both by patch.
+   */
   constructor(
     readonly input: ActionPoolInput,
     readonly owner: string,
     readonly naming: (owner: string, seq: number) => string = containerName,
+    readonly maxCreating: number = Infinity,
   ) {
     this.state = input.state ?? { action: null, nextSeq: 0, containers: [], pending: [], controllers: null };
     this.containers = new ContainerInventory(this.state.containers);
@@ -61,11 +74,29 @@ export class ActionPool {
     }
   }
 
-  request(req: RequestContainersInput): void {
+  /** `now`: workflow time, so a request can be told from a list of live controllers made before it. */
+  request(req: RequestContainersInput, now = 0): void {
     this.observe(req.action);
-    this.state.pending.push({ controllerId: req.controllerId, count: req.count });
+    this.state.pending.push({ controllerId: req.controllerId, count: req.count, since: now });
     if (req.requestId)
       this.state.requestIds = [...(this.state.requestIds ?? []), req.requestId].slice(-MAX_REQUEST_IDS);
+  }
+
+  /**
+   * A router no longer needs `count` of the containers it asked for: those not started yet are
+   * forgotten, its latest requests first. Returns how many were.
+   */
+  withdraw(w: WithdrawContainersInput): number {
+    let left = w.count;
+    for (let i = this.state.pending.length - 1; i >= 0 && left > 0; i--) {
+      const p = this.state.pending[i]!;
+      if (p.controllerId !== w.controllerId) continue;
+      const taken = Math.min(p.count, left);
+      p.count -= taken;
+      left -= taken;
+      if (p.count === 0) this.state.pending.splice(i, 1);
+    }
+    return w.count - left;
   }
 
   /** A retry of a request this pool has taken (its router got no answer, e.g. Temporal stalled). */
@@ -161,31 +192,57 @@ export class ActionPool {
     this.reclaimStaleLeases();
   }
 
-  /** Marks leases of controllers that are gone (run again whenever a lease completes). */
+  /**
+   * Marks leases of controllers that are gone (run again whenever a lease completes). A paced pool
+   * also forgets their requests not started: nobody would take those containers.
+   */
   reclaimStaleLeases(): void {
-    if (this.state.controllers) this.containers.reclaimStale(this.state.controllers);
+    const change = this.state.controllers;
+    if (!change) return;
+    this.containers.reclaimStale(change);
+    if (this.maxCreating === Infinity) return;
+    const live = new Set(change.controllers.map((c) => c.controllerId));
+    this.state.pending = this.state.pending.filter(
+      (p) => live.has(p.controllerId) || (p.since ?? 0) > change.asOf,
+    );
   }
 
-  /** Turns pending requests into container records (named now, so retries and reconcile know them). */
+  /**
+   * Turns pending requests into container records (named now, so retries and reconcile know them),
+   * oldest first, while fewer than `maxCreating` are being created. Requests past the pool's
+   * ceiling are dropped.
+   */
   startPending(now: number): CreatingContainer[] {
     const action = this.state.action;
     if (!action) return [];
     const created: CreatingContainer[] = [];
-    for (const p of this.state.pending) {
-      for (let i = 0; i < p.count && this.live().length < this.maxContainers; i++) {
-        created.push(
-          this.containers.add({
-            name: this.naming(this.owner, this.state.nextSeq++),
-            memoryMB: action.memoryMB,
-            version: action.ref.version,
-            controllerId: p.controllerId,
-            since: now,
-          }),
-        );
+    const pending = this.state.pending;
+    while (pending.length > 0 && this.roomToCreate() > 0) {
+      if (this.live().length >= this.maxContainers) {
+        pending.length = 0;
+        break;
       }
+      const p = pending[0]!;
+      created.push(
+        this.containers.add({
+          name: this.naming(this.owner, this.state.nextSeq++),
+          memoryMB: action.memoryMB,
+          version: action.ref.version,
+          controllerId: p.controllerId,
+          since: now,
+        }),
+      );
+      if (--p.count <= 0) pending.shift();
     }
-    this.state.pending = [];
     return created;
+  }
+
+  /** Creations this pool may start now: `maxCreating` less the containers placed or being created. */
+  roomToCreate(): number {
+    const creating = this.state.containers.filter(
+      (c) => c.state === 'creating' && c.info === null && !c.removal,
+    ).length;
+    return this.maxCreating - creating;
   }
 
   /** Containers marked for removal whose current step has ended. */
@@ -212,7 +269,7 @@ export class ActionPool {
   }
 
   get hasWork(): boolean {
-    return this.state.pending.length > 0 && this.state.action !== null;
+    return this.state.pending.length > 0 && this.state.action !== null && this.roomToCreate() > 0;
   }
 
   summary(): string {

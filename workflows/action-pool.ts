@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import { containerName, distinctContainerName } from '../common/names';
 import { ACTION_ATTR, HOST_ATTR, KIND_ATTR, NAMESPACE_ATTR } from '../common/search-attributes';
-import { ActionPool } from './action-pool-state';
+import { ActionPool, DEFAULT_MAX_CREATING } from './action-pool-state';
 import { Operations, provisionContainer, removeContainer, type PoolContext } from './container-ops';
 import {
   adoptContainerSignal,
@@ -26,6 +26,7 @@ import {
   requestContainersSignal,
   requestContainersUpdate,
   scaleDownSignal,
+  withdrawContainersSignal,
   type ActionPoolInput,
 } from './messages';
 import { scopedNames } from './scope';
@@ -43,6 +44,11 @@ export const IDLE_POOL_COMPLETES_MS = 15 * 60_000;
 const DISTINCT_NAMES_PATCH = 'distinct-container-names';
 /** Marks histories where a retried request (one id) is taken once. */
 const RETRIES_TAKEN_ONCE_PATCH = 'container-request-retries-taken-once';
+/**
+ * Marks histories where a pool creates a few containers at a time and a router may withdraw
+ * requests it has not started (before: every request's containers at once).
+ */
+const PACED_PATCH = 'paced-creations';
 /** Marks histories where a demand signal no longer scales the pool (one scale-up path: requests). */
 export const DEMAND_RETIRED_PATCH = 'demand-signal-retired';
 
@@ -50,7 +56,8 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
   const owner = workflowInfo().workflowId;
   // Audit M2: names that no other owner can produce. Runs recorded before keep the old names.
   const naming = patched(DISTINCT_NAMES_PATCH) ? distinctContainerName : containerName;
-  const pool = new ActionPool(input, owner, naming);
+  const maxCreating = patched(PACED_PATCH) ? (input.maxCreating ?? DEFAULT_MAX_CREATING) : Infinity;
+  const pool = new ActionPool(input, owner, naming, maxCreating);
   const ctx: PoolContext = { scope: input.scope, names: scopedNames(input.scope), owner };
   const ops = new Operations();
   let dirty = true;
@@ -73,9 +80,21 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
       }
       // Its first try got through though its router heard nothing: the containers are coming.
       if (pool.isRetry(req) && patched(RETRIES_TAKEN_ONCE_PATCH)) return;
-      pool.request(req);
+      pool.request(req, Date.now());
     }),
     { description: 'Cold path: a router asks for containers; they arrive through the lease activity.' },
+  );
+  setHandler(
+    withdrawContainersSignal,
+    touch((w) => {
+      const withdrawn = pool.withdraw(w);
+      if (withdrawn < w.count)
+        log.info('containers already on their way', {
+          controllerId: w.controllerId,
+          count: w.count - withdrawn,
+        });
+    }),
+    { description: "A router's load fell: forget requested containers whose creation has not started." },
   );
   // Only for pools started before the signal replaced it (see requestContainersSignal).
   setHandler(

@@ -133,6 +133,8 @@ export interface ActionPoolInput {
   invoker?: string;
   /** Ceiling on the pool's containers. @default 64 */
   maxContainers?: number;
+  /** Containers the pool creates at once; further requests wait, withdrawable. @default 2 (DEFAULT_MAX_CREATING) */
+  maxCreating?: number;
   /**
    * A pool with no containers and nothing asked of it for this long completes (audit M6); the next
    * request starts a new one. @default 15 minutes (IDLE_POOL_COMPLETES_MS)
@@ -161,6 +163,8 @@ export interface ActionPoolState {
 export interface PendingRequest {
   controllerId: string;
   count: number;
+  /** Workflow time the request was taken (absent from histories before pacing). */
+  since?: number;
 }
 
 export interface RequestContainersInput {
@@ -169,6 +173,12 @@ export interface RequestContainersInput {
   count: number;
   /** Retries of one request carry its id: the pool takes it once (absent from older routers). */
   requestId?: string;
+}
+
+/** A router's load fell: it no longer needs `count` of the containers it asked for. */
+export interface WithdrawContainersInput {
+  controllerId: string;
+  count: number;
 }
 
 export interface DemandInput extends DemandReport {
@@ -195,6 +205,8 @@ export interface ScaleDownInput {
  * creates the pool.
  */
 export const requestContainersSignal = defineSignal<[RequestContainersInput]>('containersRequested');
+/** The pool forgets that many of the router's requested containers it has not started creating. */
+export const withdrawContainersSignal = defineSignal<[WithdrawContainersInput]>('containersWithdrawn');
 /**
  * The update this request used to be. Kept registered so pools started by an earlier Gust replay;
  * no current caller sends it.

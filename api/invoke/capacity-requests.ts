@@ -5,6 +5,9 @@
 // a load two serve. Containers asked for count as on their way until their lease arrives, so a
 // burst does not ask twice. A failed request is retried with back-off, as the same request: it may
 // have reached the pool though no answer came (Temporal stalled), and the pool counts it once.
+// When the load falls below what is leased and on its way (a ramp's backlog drained), the surplus
+// is withdrawn: the pool creates a few containers at a time and forgets the requests it has not
+// started. The count is checked on every cold start and every lease that arrives.
 //
 // While the control path does not answer (Temporal down, audit M3) a cold start that needs a new
 // container must not wait for its whole provisioning timeout: a request that fails as unavailable
@@ -81,6 +84,12 @@ export class CapacityRequests {
       if (demand.onTheirWay > 0) demand.onTheirWay--;
       // Every lease is in: forget the demand and the Action it holds (audit H4).
       if (demand.onTheirWay === 0 && !demand.sending) this.demands.delete(key!);
+      // Still some on their way: the load they were asked for may have passed. Checked once the
+      // router has added this container (it tells listeners first).
+      else {
+        const ref = container.action;
+        queueMicrotask(() => this.topUp(demand.action, ref));
+      }
     });
   }
 
@@ -107,7 +116,10 @@ export class CapacityRequests {
     return containersForLoad(load, action.limits.concurrency) - load.containers - onTheirWay;
   }
 
-  /** Makes sure enough containers are on their way for the load on this action version. */
+  /**
+   * Makes sure enough containers are on their way for the load on this action version, and no
+   * more: a surplus among those on their way is withdrawn.
+   */
   topUp(action: Action, ref: ActionRef): void {
     const key = actionVersionKey(ref);
     let demand = this.demands.get(key);
@@ -121,7 +133,11 @@ export class CapacityRequests {
       // An unanswered request nobody needs any more is not sent again (if it got through, its
       // containers come anyway).
       demand.unanswered = null;
-      if (this.router.queued(ref) === 0 && demand.onTheirWay === 0) this.demands.delete(key);
+      // Not while requests wait: a backlog needs more than the arrival rate does (and the estimate
+      // swings while it drains).
+      if (needed < 0 && demand.onTheirWay > 0 && this.router.queued(ref) === 0)
+        this.withdraw(demand, ref, Math.min(-needed, demand.onTheirWay));
+      else if (this.router.queued(ref) === 0 && demand.onTheirWay === 0) this.demands.delete(key);
       return;
     }
     const request = demand.unanswered ?? {
@@ -162,6 +178,27 @@ export class CapacityRequests {
         demand.retryMs = Math.min(demand.retryMs * 2, RETRY_MAX_MS);
       },
     );
+  }
+
+  /**
+   * Tells the pool `count` of the containers on their way are not needed. They stop counting as on
+   * their way at once; any the pool had started arrive anyway, as spare capacity scale-down reclaims.
+   * A withdrawal that fails is not retried: its containers come, as without it.
+   */
+  private withdraw(demand: Demand, ref: ActionRef, count: number): void {
+    demand.onTheirWay -= count;
+    demand.sending = true;
+    withDeadline(this.control.withdrawContainers(demand.action, count, ref.invoker), REQUEST_DEADLINE_MS)
+      .catch((error: unknown) =>
+        this.log.warn(
+          { err: error, action: actionPath(demand.action), count },
+          'withdrawing containers failed',
+        ),
+      )
+      .finally(() => {
+        demand.sending = false;
+        this.topUp(demand.action, ref);
+      });
   }
 
   /** A queued request gave up waiting: what was asked for is no longer counted as coming. */

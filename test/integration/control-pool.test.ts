@@ -9,7 +9,14 @@ import { actionSpecOf, demandSignal, requestContainersSignal } from '../../workf
 import type { ReconcileResult } from '../../workflows/reconcile';
 import { actionPoolStartOptions } from '../../workflows/start-options';
 import type { RecordingRouter } from './control-harness';
-import { createHarness, testAction, testConfig, waitFor, type ControlPathHarness } from './control-harness';
+import {
+  createHarness,
+  recordHistories,
+  testAction,
+  testConfig,
+  waitFor,
+  type ControlPathHarness,
+} from './control-harness';
 import { testRun } from '../run-names';
 
 jest.setTimeout(90_000);
@@ -95,6 +102,35 @@ test('demand for an action leads to containers leased to the requesting controll
   ]);
   const all = [...(await running(hosts[0]!)), ...(await running(hosts[1]!))];
   for (const l of leases) expect(all).toContain(l.container.id);
+});
+
+test('a pool creates two containers at a time; the rest wait, and a router withdraws those', async () => {
+  // Six asked, nothing withdrawn: never more than two placed or being created at once.
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'paced'), 6);
+  let mostCreating = 0;
+  await waitFor(
+    'six paced leases',
+    async () => {
+      const { containers } = await h.inventory(poolId('paced'));
+      const creating = containers.filter((c) => c.state === 'creating' && c.info === null).length;
+      mostCreating = Math.max(mostCreating, creating);
+      return c1.forAction('paced').length === 6;
+    },
+    30_000,
+    20,
+  );
+  expect(mostCreating).toBeGreaterThan(0);
+  expect(mostCreating).toBeLessThanOrEqual(2);
+
+  // Six asked, four withdrawn at once: the two started come, the others are never created.
+  await h.controlPlane('c1').requestContainers(testAction(NS, 'withdrawn'), 6);
+  await h.controlPlane('c1').withdrawContainers(testAction(NS, 'withdrawn'), 4);
+  await waitFor('two leases of withdrawn', () => c1.forAction('withdrawn').length === 2);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const { containers } = await h.inventory(poolId('withdrawn'));
+  expect(containers.map((c) => c.state)).toEqual(['leased', 'leased']);
+  expect(c1.forAction('withdrawn')).toHaveLength(2);
+  await recordHistories(h.client, poolId('withdrawn'), 'paced', ['actionPoolWorkflow']);
 });
 
 test('a demand signal (retired: requests are the one scale-up path) adds no container', async () => {

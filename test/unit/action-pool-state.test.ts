@@ -2,6 +2,7 @@
 import { containerName } from '../../common/names';
 import { ActionPool } from '../../workflows/action-pool-state';
 import type { ControllersChanged, PoolContainer } from '../../workflows/messages';
+import { testLease } from './fixtures';
 import { creating, leased, shapes, spec } from './pool-records';
 
 const OWNER = 'pool/guest/a';
@@ -88,6 +89,72 @@ describe('requests become named container records', () => {
     p.state.pending.push({ controllerId: 'c1', count: 1 });
     expect(p.startPending(0)).toEqual([]);
     expect(p.hasWork).toBe(false);
+  });
+});
+
+describe('a paced pool creates a few at a time, and a router withdraws what has not started', () => {
+  const paced = (maxCreating = 2): ActionPool =>
+    new ActionPool(
+      { scope: { prefix: '' }, namespace: 'guest', name: 'a' },
+      OWNER,
+      containerName,
+      maxCreating,
+    );
+
+  test('requests wait while two are being created; a created one (its lease on its way) makes room', () => {
+    const p = paced();
+    p.request(request(3));
+    p.request(request(2, '0.0.1', 1, 'c2'));
+    const first = p.startPending(0);
+    expect(first.map((c) => c.controllerId)).toEqual(['c1', 'c1']);
+    expect(p.state.pending).toMatchObject([
+      { controllerId: 'c1', count: 1 },
+      { controllerId: 'c2', count: 2 },
+    ]);
+    expect(p.hasWork).toBe(false); // no room: the workflow loop waits
+    expect(p.startPending(1)).toEqual([]);
+    first[0]!.info = testLease('x', null).container;
+    expect(p.hasWork).toBe(true);
+    expect(p.startPending(2).map((c) => c.controllerId)).toEqual(['c1']);
+    first[1]!.removal = { revoke: false, reason: 'create failed' };
+    expect(p.startPending(3).map((c) => c.controllerId)).toEqual(['c2']);
+    expect(p.state.pending).toMatchObject([{ controllerId: 'c2', count: 1 }]);
+  });
+
+  test("a withdrawal takes that router's latest requests not started, and says how many", () => {
+    const p = paced();
+    p.request(request(4));
+    p.request(request(1, '0.0.1', 1, 'c2'));
+    p.request(request(3));
+    p.startPending(0); // two of c1's first four are being created
+    expect(p.withdraw({ controllerId: 'c1', count: 4 })).toBe(4);
+    expect(p.state.pending).toMatchObject([
+      { controllerId: 'c1', count: 1 },
+      { controllerId: 'c2', count: 1 },
+    ]);
+    expect(p.withdraw({ controllerId: 'c1', count: 5 })).toBe(1); // the two created come anyway
+    expect(p.state.pending).toMatchObject([{ controllerId: 'c2', count: 1 }]);
+    expect(p.withdraw({ controllerId: 'c3', count: 1 })).toBe(0);
+  });
+
+  test("a gone controller's requests not started are forgotten; one newer than the list is kept", () => {
+    const p = paced();
+    p.request(request(3), 10);
+    p.request(request(3, '0.0.1', 1, 'c2'), 10);
+    p.request(request(1, '0.0.1', 1, 'c3'), 30); // c3 started after the list below was made
+    p.startPending(11); // two of c1's
+    p.controllersChanged({ asOf: 20, controllers: [{ controllerId: 'c1', incarnation: 'i1' }] });
+    expect(p.state.pending).toMatchObject([
+      { controllerId: 'c1', count: 1 },
+      { controllerId: 'c3', count: 1 },
+    ]);
+  });
+
+  test('unpaced (histories before pacing): every request at once', () => {
+    const p = pool();
+    p.request(request(5));
+    expect(p.startPending(0)).toHaveLength(5);
+    expect(p.state.pending).toEqual([]);
   });
 });
 

@@ -32,6 +32,7 @@ beforeAll(async () => {
   // The pool workflow accepts requests but leases nothing: requests queue.
   const control: ControlPlane = {
     requestContainers: async (_action, count) => void asked.push(count),
+    withdrawContainers: async () => undefined,
     stemCellClaimed: async () => undefined,
     containerFailed: async () => undefined,
   };

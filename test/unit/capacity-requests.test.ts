@@ -17,6 +17,7 @@ function setup(fail = 0, failure: () => Error = () => new Error('in-flight updat
   const asked: number[] = [];
   /** Every request sent, answered or not: its id and count. */
   const sent: { id: string | undefined; count: number }[] = [];
+  const withdrawn: number[] = [];
   let failures = fail;
   const control: ControlPlane = {
     requestContainers: async (_a, count, _invoker, id) => {
@@ -24,6 +25,7 @@ function setup(fail = 0, failure: () => Error = () => new Error('in-flight updat
       if (failures-- > 0) throw failure();
       asked.push(count);
     },
+    withdrawContainers: async (_a, count) => void withdrawn.push(count),
     stemCellClaimed: async () => undefined,
     containerFailed: async () => undefined,
   };
@@ -34,7 +36,7 @@ function setup(fail = 0, failure: () => Error = () => new Error('in-flight updat
     void router.enqueue(ref);
     capacity.topUp(action(concurrency), ref);
   };
-  return { router, asked, sent, capacity, arrive, advance: (ms: number) => void (now += ms) };
+  return { router, asked, sent, withdrawn, capacity, arrive, advance: (ms: number) => void (now += ms) };
 }
 
 describe('CapacityRequests', () => {
@@ -45,16 +47,24 @@ describe('CapacityRequests', () => {
     expect(asked).toEqual([1]);
   });
 
-  it('sizes the pool by Little’s law once run times are known, 32 containers per request at most', async () => {
-    const { router, asked, arrive, advance } = setup();
+  /** One container, busy, whose runs take 100 ms; then 400 arrivals in a second. Returns the container. */
+  async function spike({ router, arrive, advance }: ReturnType<typeof setup>) {
     router.lease([lease('c1')]);
-    router.leased()[0]!.observeRun(100);
+    const c1 = router.leased()[0]!;
+    c1.observeRun(100);
     router.acquire(ref); // c1 busy
     for (let i = 0; i < 400; i++) {
       arrive();
       advance(2.5);
     }
     await settle();
+    return c1;
+  }
+
+  it('sizes the pool by Little’s law once run times are known, 32 containers per request at most', async () => {
+    const capacity = setup();
+    await spike(capacity);
+    const { asked } = capacity;
     // 400/s × 100 ms = 40 busy slots, at 70% utilisation 58 containers; c1 is one of them. The
     // first request went out when only two arrivals were counted.
     expect(asked).toEqual([1, 32, 24]);
@@ -101,6 +111,37 @@ describe('CapacityRequests', () => {
     expect(capacity.size).toBe(1000);
     for (let v = 0; v < 1000; v++) router.lease([testLease(`c${v}`, { ...ref, version: `0.0.${v}` })]);
     expect(capacity.size).toBe(0);
+  });
+
+  it('withdraws the containers on their way that a fallen load no longer needs, once', async () => {
+    const capacity = setup();
+    const { router, asked, withdrawn, advance } = capacity;
+    const c1 = await spike(capacity);
+    expect(asked).toEqual([1, 32, 24]);
+    // The backlog drains (c1 passes from one waiter to the next) and the load falls to 10/s: one
+    // container serves it. While requests waited, nothing was withdrawn.
+    for (let i = 0; i < 400; i++) c1.observeRun(1);
+    expect(router.queued(ref)).toBeGreaterThan(0);
+    while (router.queued(ref) > 0) {
+      router.release(c1);
+    }
+    await settle();
+    expect(withdrawn).toEqual([]);
+    router.release(c1);
+    for (let i = 0; i < 20; i++) {
+      const taken = router.acquire(ref);
+      if (taken) router.release(taken);
+      advance(100);
+    }
+    expect(withdrawn).toEqual([]);
+    router.lease([lease('c2')]);
+    await settle();
+    // 57 were asked for; c2 is one of them; c1 and c2 serve the load: the other 56 are withdrawn.
+    expect(withdrawn).toEqual([56]);
+    router.lease([lease('c3')]); // started before the withdrawal reached the pool: it arrives anyway
+    await settle();
+    expect(withdrawn).toEqual([56]);
+    expect(asked).toEqual([1, 32, 24]);
   });
 
   it('forgets what was on its way when a request gives up', async () => {

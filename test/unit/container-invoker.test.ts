@@ -74,6 +74,7 @@ function setup({
       // The lease comes later, as the pool workflow's activity delivers it: a turn of the event loop.
       if (leases) setImmediate(() => router.lease([lease('new', true)]));
     },
+    withdrawContainers: async () => undefined,
     stemCellClaimed: async (l) => void calls.push(`claimed ${l.container.id}`),
     containerFailed: async (l, reason) => void calls.push(`failed ${l.container.id}: ${reason}`),
   };
