@@ -12,7 +12,8 @@ import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { InitPayload, RuntimeCallResult, RuntimeClient } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
 import { initContextEnv, runPayload } from './run-payload';
-import { CapacityRequests, ControlPlaneUnavailable } from './capacity-requests';
+import { CapacityRequests, ControlPlaneUnavailable, REQUEST_DEADLINE_MS } from './capacity-requests';
+import { withDeadline } from '../../common/deadline';
 import type { ActivationResponse } from './classify';
 import { classifyInitFailure, classifyRun, developerError, failureReason, whiskError } from './classify';
 import { ContainerSessions, type InitOutcome } from './container-sessions';
@@ -48,6 +49,9 @@ export interface ContainerInvokerDeps {
  * CPU, but an action that runs long must not keep the pools from hearing of it for that long.
  */
 export const CLAIM_REPORT_MAX_DELAY_MS = 200;
+/** A claim report that failed is sent again after this, doubling up to CLAIM_RETRY_MAX_MS. */
+const CLAIM_RETRY_FIRST_MS = 100;
+const CLAIM_RETRY_MAX_MS = 2_000;
 
 /** What a /init or /run call came to, as a value. */
 interface Interpreted {
@@ -149,11 +153,22 @@ export class ContainerInvoker implements Invoker {
     if (cell) {
       const { lease } = cell;
       const timer = setTimeout(() => void this.#reportClaim(cell.id), CLAIM_REPORT_MAX_DELAY_MS);
-      this.#unreportedClaims.set(cell.id, () => {
+      this.#unreportedClaims.set(cell.id, async () => {
         clearTimeout(timer);
-        return control
-          .stemCellClaimed(lease, action, ref.invoker)
-          .catch((error: unknown) => log.warn({ err: error }, 'stem-cell claim report failed'));
+        // Until a stem-cell pool hears of the claim it counts the cell as its own and never
+        // replaces it: tried again (a claim heard twice is taken once) until the container is gone.
+        for (let retryMs = CLAIM_RETRY_FIRST_MS; ; retryMs = Math.min(2 * retryMs, CLAIM_RETRY_MAX_MS)) {
+          try {
+            return await withDeadline(
+              control.stemCellClaimed(lease, action, ref.invoker),
+              REQUEST_DEADLINE_MS,
+            );
+          } catch (error) {
+            log.warn({ err: error, retryMs: cell.revoked ? null : retryMs }, 'stem-cell claim report failed');
+            if (cell.revoked) return;
+            await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+          }
+        }
       });
     }
     return cell;

@@ -12,7 +12,7 @@ import type { RuntimeCallResult } from '../../runtimes/runtime-client';
 import type { ActivationLogReader } from '../../backends/backend';
 import type { Action, ContainerInfo } from '../../common/types';
 import { testAction, testLease } from './fixtures';
-import { advanceUntilSettled } from './fake-time';
+import { advanceUntilSettled, useFakeTimeInEachTest } from './fake-time';
 
 const action = testAction({ namespace: 'guest', name: 'hello', version: '0.0.1' });
 const ref = actionRefOf(action);
@@ -35,6 +35,8 @@ interface Setup {
   runGate?: Promise<void>;
   /** The action's limits (default: testAction's). */
   limits?: Partial<Action['limits']>;
+  /** Claim reports that fail before one gets through (Temporal refuses connections). */
+  claimFailures?: number;
 }
 
 function setup({
@@ -44,6 +46,7 @@ function setup({
   leases = true,
   runGate,
   limits,
+  claimFailures = 0,
 }: Setup = {}) {
   const calls: string[] = [];
   const prepared: string[] = [];
@@ -75,7 +78,13 @@ function setup({
       if (leases) setImmediate(() => router.lease([lease('new', true)]));
     },
     withdrawContainers: async () => undefined,
-    stemCellClaimed: async (l) => void calls.push(`claimed ${l.container.id}`),
+    stemCellClaimed: async (l) => {
+      if (claimFailures-- > 0) {
+        calls.push(`claim refused ${l.container.id}`);
+        throw Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14 });
+      }
+      calls.push(`claimed ${l.container.id}`);
+    },
     containerFailed: async (l, reason) => void calls.push(`failed ${l.container.id}: ${reason}`),
   };
   const invoker = new ContainerInvoker({
@@ -187,6 +196,40 @@ describe('ContainerInvoker', () => {
     const reports = calls.filter((c) => c.startsWith('claimed') || c.startsWith('failed'));
     expect(reports).toEqual(['claimed cell', expect.stringMatching(/^failed cell: /)]);
     expect(calls).not.toContain('run http://127.0.0.1/cell');
+  });
+
+  describe('a claim report that fails (fake time: its retries wait on timers)', () => {
+    useFakeTimeInEachTest();
+
+    it('is sent again until a pool hears of it', async () => {
+      const { router, calls, invoke } = setup({ claimFailures: 2 });
+      router.lease([lease('cell', false)]);
+      await advanceUntilSettled(invoke());
+      await jest.advanceTimersByTimeAsync(0);
+      expect(calls.filter((c) => c.includes('claim'))).toEqual(['claim refused cell']);
+      await jest.advanceTimersByTimeAsync(100);
+      expect(calls.filter((c) => c.includes('claim'))).toEqual(['claim refused cell', 'claim refused cell']);
+      await jest.advanceTimersByTimeAsync(200);
+      expect(calls.filter((c) => c.includes('claim'))).toEqual([
+        'claim refused cell',
+        'claim refused cell',
+        'claimed cell',
+      ]);
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(calls.filter((c) => c.includes('claim'))).toHaveLength(3);
+    });
+
+    it('is given up once the container is gone, and its failure is reported', async () => {
+      const { router, calls, invoke } = setup({
+        claimFailures: Infinity,
+        init: reply(502, '{"error":"bad"}'),
+      });
+      router.lease([lease('cell', false)]);
+      await advanceUntilSettled(invoke());
+      await jest.advanceTimersByTimeAsync(10_000);
+      const reports = calls.filter((c) => c.includes('claim') || c.startsWith('failed'));
+      expect(reports).toEqual(['claim refused cell', expect.stringMatching(/^failed cell: /)]);
+    });
   });
 
   it('opens a stem cell’s log stream as it is leased, and the claiming activation’s logs come from it', async () => {
