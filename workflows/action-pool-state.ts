@@ -25,6 +25,11 @@ export const DEFAULT_MAX_CONTAINERS = 64;
  * Two: one creating, one placed and waiting behind it.
  */
 export const DEFAULT_MAX_CREATING = 2;
+/**
+ * A creation still unfinished after this no longer holds one of the pool's turns: its host may be
+ * gone (the create then waits out its retries, minutes), and the pool's other requests go on.
+ */
+export const CREATE_TURN_MS = 20_000;
 /** Failures of unknown containers remembered for a hand-over still under way (oldest forgotten). */
 const MAX_FAILED_BEFORE_ADOPT = 32;
 /** Request ids remembered: far more than a router retries one request while Temporal stalls. */
@@ -217,7 +222,7 @@ export class ActionPool {
     if (!action) return [];
     const created: CreatingContainer[] = [];
     const pending = this.state.pending;
-    while (pending.length > 0 && this.roomToCreate() > 0) {
+    while (pending.length > 0 && this.roomToCreate(now) > 0) {
       if (this.live().length >= this.maxContainers) {
         pending.length = 0;
         break;
@@ -237,10 +242,13 @@ export class ActionPool {
     return created;
   }
 
-  /** Creations this pool may start now: `maxCreating` less the containers placed or being created. */
-  roomToCreate(): number {
+  /**
+   * Creations this pool may start at `now`: `maxCreating` less the containers placed or being
+   * created, counting only those started within CREATE_TURN_MS.
+   */
+  roomToCreate(now: number): number {
     const creating = this.state.containers.filter(
-      (c) => c.state === 'creating' && c.info === null && !c.removal,
+      (c) => c.state === 'creating' && c.info === null && !c.removal && now - c.since < CREATE_TURN_MS,
     ).length;
     return this.maxCreating - creating;
   }
@@ -268,8 +276,9 @@ export class ActionPool {
     );
   }
 
-  get hasWork(): boolean {
-    return this.state.pending.length > 0 && this.state.action !== null && this.roomToCreate() > 0;
+  /** Requests to start at `now` (workflow time). */
+  hasWork(now: number): boolean {
+    return this.state.pending.length > 0 && this.state.action !== null && this.roomToCreate(now) > 0;
   }
 
   summary(): string {

@@ -9,12 +9,13 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { containerName, distinctContainerName } from '../common/names';
 import { ACTION_ATTR, HOST_ATTR, KIND_ATTR, NAMESPACE_ATTR } from '../common/search-attributes';
-import { ActionPool, DEFAULT_MAX_CREATING } from './action-pool-state';
+import { ActionPool, CREATE_TURN_MS, DEFAULT_MAX_CREATING } from './action-pool-state';
 import { Operations, provisionContainer, removeContainer, type PoolContext } from './container-ops';
 import {
   adoptContainerSignal,
@@ -152,7 +153,10 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
   };
 
   const ready = (): boolean =>
-    dirty || pool.hasWork || pool.toRemove(ops.isRunning.bind(ops)).length > 0 || shouldContinueAsNew();
+    dirty ||
+    pool.hasWork(Date.now()) ||
+    pool.toRemove(ops.isRunning.bind(ops)).length > 0 ||
+    shouldContinueAsNew();
   let idle = false;
   /** Workflow time the pool was last found empty; signals that leave it empty do not restart the clock. */
   let emptySince: number | null = null;
@@ -173,6 +177,8 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
     const action = pool.action;
     for (const c of pool.startPending(Date.now())) {
       if (!action) break;
+      // Paced: wakes the loop when this creation stops holding a turn, should it still be running.
+      if (maxCreating !== Infinity) void sleep(CREATE_TURN_MS).then(() => (dirty = true));
       ops.run(c.name, () =>
         provisionContainer(ctx, c, {
           kind: action.kind,

@@ -1,6 +1,6 @@
 // The action pool's state and decisions (workflows/action-pool-state.ts), without Temporal.
 import { containerName } from '../../common/names';
-import { ActionPool } from '../../workflows/action-pool-state';
+import { ActionPool, CREATE_TURN_MS } from '../../workflows/action-pool-state';
 import type { ControllersChanged, PoolContainer } from '../../workflows/messages';
 import { testLease } from './fixtures';
 import { creating, leased, shapes, spec } from './pool-records';
@@ -88,7 +88,7 @@ describe('requests become named container records', () => {
     const p = pool();
     p.state.pending.push({ controllerId: 'c1', count: 1 });
     expect(p.startPending(0)).toEqual([]);
-    expect(p.hasWork).toBe(false);
+    expect(p.hasWork(0)).toBe(false);
   });
 });
 
@@ -111,14 +111,24 @@ describe('a paced pool creates a few at a time, and a router withdraws what has 
       { controllerId: 'c1', count: 1 },
       { controllerId: 'c2', count: 2 },
     ]);
-    expect(p.hasWork).toBe(false); // no room: the workflow loop waits
+    expect(p.hasWork(1)).toBe(false); // no room: the workflow loop waits
     expect(p.startPending(1)).toEqual([]);
     first[0]!.info = testLease('x', null).container;
-    expect(p.hasWork).toBe(true);
+    expect(p.hasWork(1)).toBe(true);
     expect(p.startPending(2).map((c) => c.controllerId)).toEqual(['c1']);
     first[1]!.removal = { revoke: false, reason: 'create failed' };
     expect(p.startPending(3).map((c) => c.controllerId)).toEqual(['c2']);
     expect(p.state.pending).toMatchObject([{ controllerId: 'c2', count: 1 }]);
+  });
+
+  test('a creation unfinished after CREATE_TURN_MS (its host gone) no longer holds a turn', () => {
+    const p = paced();
+    p.request(request(3));
+    expect(p.startPending(0)).toHaveLength(2);
+    expect(p.hasWork(CREATE_TURN_MS - 1)).toBe(false);
+    expect(p.hasWork(CREATE_TURN_MS)).toBe(true);
+    expect(p.startPending(CREATE_TURN_MS)).toHaveLength(1);
+    expect(p.state.pending).toEqual([]);
   });
 
   test("a withdrawal takes that router's latest requests not started, and says how many", () => {
