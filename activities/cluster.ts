@@ -76,6 +76,8 @@ export interface ClusterActivitiesOptions {
   minContainers?: Record<string, number>;
   /** Memory one namespace's containers may reserve in all (GUST_NAMESPACE_MEMORY_QUOTA_MB); 0: no quota. */
   namespaceQuotaMB?: number;
+  /** Containers a pool started here (by a stem cell's hand-over) creates at once (GUST_POOL_MAX_CREATING). */
+  maxCreating?: number;
   /** Test seam: pools the visibility listing misses, as it may for a while after a continue-as-new. */
   unindexedPools?: (workflowId: string) => boolean;
 }
@@ -205,7 +207,7 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
     /** Gives a claimed stem cell to its action's pool, starting the pool if it does not exist. */
     async handOverStemCell(scope: Scope, input: AdoptContainerInput): Promise<void> {
       await getClient().workflow.signalWithStart('actionPoolWorkflow', {
-        ...actionPoolStartOptions(scope, input.action),
+        ...actionPoolStartOptions(scope, input.action, { maxCreating: options.maxCreating }),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         signal: adoptContainerSignal,
         signalArgs: [input],

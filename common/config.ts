@@ -2,6 +2,7 @@
 // the README's configuration table mirrors this file. Durations are milliseconds.
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_MAX_CREATING } from '../workflows/action-pool-state';
 
 /**
  * Container creations a host runs at once by default: half its cores. A creation (the engine's
@@ -208,6 +209,11 @@ export interface GustConfig {
     minContainersPerAction: Record<string, number>;
     /** Memory one namespace's containers may reserve in all; 0: no quota. */
     namespaceMemoryQuotaMB: number;
+    /**
+     * Containers one action's pool creates at once (the rest of a request waits, withdrawable);
+     * raise it for many hosts or a cluster that creates many pods at once. Read when a pool starts.
+     */
+    maxCreatingPerPool: number;
     scaleDownIntervalMs: number;
     reconcileIntervalMs: number;
     /** A controller that has not been heard from for this long loses its leases. */
@@ -227,6 +233,12 @@ function int(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0)
     throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const value = int(name, fallback);
+  if (value === 0) throw new Error(`${name} must be at least 1`);
   return value;
 }
 
@@ -427,6 +439,7 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       keepAliveMs: int('GUST_KEEP_ALIVE_MS', 10 * 60_000),
       minContainersPerAction: parseMinContainers(env('GUST_MIN_CONTAINERS', '')),
       namespaceMemoryQuotaMB: int('GUST_NAMESPACE_MEMORY_QUOTA_MB', 0),
+      maxCreatingPerPool: positiveInt('GUST_POOL_MAX_CREATING', DEFAULT_MAX_CREATING),
       scaleDownIntervalMs: int('GUST_SCALE_DOWN_INTERVAL_MS', 10_000),
       reconcileIntervalMs: int('GUST_RECONCILE_INTERVAL_MS', 60_000),
       leaseTimeoutMs: int('GUST_LEASE_TIMEOUT_MS', 30_000),

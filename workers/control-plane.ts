@@ -24,6 +24,8 @@ export interface ControlPlaneOptions {
   controllerId: string;
   /** @default DEFAULT_SCOPE (no prefix) */
   scope?: Scope;
+  /** Containers a pool this controller starts creates at once (GUST_POOL_MAX_CREATING). @default the pool's */
+  maxCreating?: number;
 }
 
 /** What starting an action's pool needs to know of the action. */
@@ -37,7 +39,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   // Signal-with-start: the first message for an action creates its pool.
   const signalPool = async <T>(spec: PoolOf, signal: SignalDefinition<[T]>, arg: T): Promise<void> => {
     await client.workflow.signalWithStart('actionPoolWorkflow', {
-      ...actionPoolStartOptions(scope, spec),
+      ...actionPoolStartOptions(scope, spec, { maxCreating: options.maxCreating }),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       signal,
       signalArgs: [arg],

@@ -135,7 +135,12 @@ export async function startController(options: ControllerOptions): Promise<Runni
           router,
           runtime,
           log,
-          control: createControlPlane({ client, controllerId: controller.id, scope: options.scope }),
+          control: createControlPlane({
+            client,
+            controllerId: controller.id,
+            scope: options.scope,
+            maxCreating: config.pools.maxCreatingPerPool,
+          }),
           openLogs: (container) => hosts.logs(container),
           containerState: (container) => hosts.state(container, { awaitExitMs: 2_000 }),
           provisionTimeoutMs: controller.provisionTimeoutMs,

@@ -106,6 +106,7 @@ export async function startProvisioner(options: ProvisionerOptions): Promise<Run
       ...createClusterActivities({
         minContainers: config.pools.minContainersPerAction,
         namespaceQuotaMB: config.pools.namespaceMemoryQuotaMB,
+        maxCreating: config.pools.maxCreatingPerPool,
         unindexedPools: options.unindexedPools,
       }),
       ...(mesosApi ? createMesosActivities(mesosApi, { secretKey: options.mesos?.runtimeSecretKey }) : {}),

@@ -7,10 +7,11 @@ import type { KnativeServiceInput } from './knative-messages';
 import type { MesosFrameworkInput } from './mesos-messages';
 import { scopedNames, type Scope } from './scope';
 
+/** `limits`: the pool's ceilings, read when it starts (continue-as-new keeps them). */
 export function actionPoolStartOptions(
   scope: Scope,
   action: Pick<ActionSpec, 'ref' | 'kind' | 'memoryMB'>,
-  maxContainers?: number,
+  limits: Pick<ActionPoolInput, 'maxContainers' | 'maxCreating'> = {},
 ) {
   const names = scopedNames(scope);
   const { namespace, name, invoker } = action.ref;
@@ -20,7 +21,8 @@ export function actionPoolStartOptions(
       namespace,
       name,
       ...(invoker === undefined ? {} : { invoker }),
-      ...(maxContainers ? { maxContainers } : {}),
+      ...(limits.maxContainers ? { maxContainers: limits.maxContainers } : {}),
+      ...(limits.maxCreating ? { maxCreating: limits.maxCreating } : {}),
     },
   ];
   const forInvoker = invoker === undefined ? '' : ` invoked by namespace ${invoker}`;

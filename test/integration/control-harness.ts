@@ -19,6 +19,7 @@ import {
   installTemporalRuntime,
   type RunningWorker,
 } from '../../workers/temporal';
+import { DEFAULT_MAX_CREATING } from '../../workflows/action-pool-state';
 import { inventoryQuery, type PoolInventory } from '../../workflows/messages';
 import { scopedNames, type Scope } from '../../workflows/scope';
 import { deleteSchedulesOf, terminateRunningWorkflows } from '../temporal-leftovers';
@@ -66,6 +67,7 @@ export function testConfig(
       keepAliveMs: 2000,
       minContainersPerAction: {},
       namespaceMemoryQuotaMB: 0,
+      maxCreatingPerPool: DEFAULT_MAX_CREATING,
       scaleDownIntervalMs: 1000,
       reconcileIntervalMs: 1000,
       leaseTimeoutMs: 3000,

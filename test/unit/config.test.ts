@@ -5,6 +5,7 @@ import {
   parseStemCells,
   type GustConfig,
 } from '../../common/config';
+import { actionPoolStartOptions } from '../../workflows/start-options';
 
 describe('configuration parsing', () => {
   it('reads stem-cell targets as <kind>:<MB>=<count>', () => {
@@ -21,6 +22,31 @@ describe('configuration parsing', () => {
       'guest/pkg/echo': 1,
     });
     expect(parseMinContainers('')).toEqual({});
+  });
+
+  it("reads a pool's creations at once (2 by default) and starts pools with it", () => {
+    const withEnv = (value: string | undefined): number => {
+      const before = process.env.GUST_POOL_MAX_CREATING;
+      if (value === undefined) delete process.env.GUST_POOL_MAX_CREATING;
+      else process.env.GUST_POOL_MAX_CREATING = value;
+      try {
+        return loadConfig().pools.maxCreatingPerPool;
+      } finally {
+        if (before === undefined) delete process.env.GUST_POOL_MAX_CREATING;
+        else process.env.GUST_POOL_MAX_CREATING = before;
+      }
+    };
+    expect(withEnv(undefined)).toBe(2);
+    expect(() => withEnv('0')).toThrow('GUST_POOL_MAX_CREATING must be at least 1');
+    const maxCreating = withEnv('8');
+    expect(maxCreating).toBe(8);
+    const action = {
+      ref: { namespace: 'guest', name: 'a', version: '0.0.1' },
+      kind: 'nodejs:20',
+      memoryMB: 256,
+    };
+    expect(actionPoolStartOptions({ prefix: '' }, action, { maxCreating }).args[0].maxCreating).toBe(8);
+    expect(actionPoolStartOptions({ prefix: '' }, action).args[0]).not.toHaveProperty('maxCreating');
   });
 
   it.each([
