@@ -23,8 +23,9 @@ import { containersForLoad, MAX_CONTAINERS_PER_REQUEST } from '../../workflows/s
 import type { Router } from './router';
 import { withDeadline } from '../../common/deadline';
 
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 2_000;
+/** A message to the control path that failed is sent again after this, doubling up to RETRY_MAX_MS. */
+export const RETRY_FIRST_MS = 100;
+export const RETRY_MAX_MS = 2_000;
 /** A container request not accepted within this counts as failed. */
 export const REQUEST_DEADLINE_MS = 5_000;
 /** While the breaker is open, one cold start per this long is let through to try again. */

@@ -12,7 +12,13 @@ import { WHISK_MESSAGES } from '../../common/whisk-messages';
 import type { InitPayload, RuntimeCallResult, RuntimeClient } from '../../runtimes/runtime-client';
 import { activationRecord } from './activation-record';
 import { initContextEnv, runPayload } from './run-payload';
-import { CapacityRequests, ControlPlaneUnavailable, REQUEST_DEADLINE_MS } from './capacity-requests';
+import {
+  CapacityRequests,
+  ControlPlaneUnavailable,
+  REQUEST_DEADLINE_MS,
+  RETRY_FIRST_MS,
+  RETRY_MAX_MS,
+} from './capacity-requests';
 import { withDeadline } from '../../common/deadline';
 import type { ActivationResponse } from './classify';
 import { classifyInitFailure, classifyRun, developerError, failureReason, whiskError } from './classify';
@@ -49,9 +55,6 @@ export interface ContainerInvokerDeps {
  * CPU, but an action that runs long must not keep the pools from hearing of it for that long.
  */
 export const CLAIM_REPORT_MAX_DELAY_MS = 200;
-/** A claim report that failed is sent again after this, doubling up to CLAIM_RETRY_MAX_MS. */
-const CLAIM_RETRY_FIRST_MS = 100;
-const CLAIM_RETRY_MAX_MS = 2_000;
 
 /** What a /init or /run call came to, as a value. */
 interface Interpreted {
@@ -157,7 +160,7 @@ export class ContainerInvoker implements Invoker {
         clearTimeout(timer);
         // Until a stem-cell pool hears of the claim it counts the cell as its own and never
         // replaces it: tried again (a claim heard twice is taken once) until the container is gone.
-        for (let retryMs = CLAIM_RETRY_FIRST_MS; ; retryMs = Math.min(2 * retryMs, CLAIM_RETRY_MAX_MS)) {
+        for (let retryMs = RETRY_FIRST_MS; ; retryMs = Math.min(2 * retryMs, RETRY_MAX_MS)) {
           try {
             return await withDeadline(
               control.stemCellClaimed(lease, action, ref.invoker),
