@@ -205,7 +205,7 @@ export class ActionPool {
     const change = this.state.controllers;
     if (!change) return;
     this.containers.reclaimStale(change);
-    if (this.maxCreating === Infinity) return;
+    if (!this.paced) return;
     const live = new Set(change.controllers.map((c) => c.controllerId));
     this.state.pending = this.state.pending.filter(
       (p) => live.has(p.controllerId) || (p.since ?? 0) > change.asOf,
@@ -274,6 +274,11 @@ export class ActionPool {
       this.state.pending.length === 0 &&
       !this.state.failedBeforeAdopt?.length
     );
+  }
+
+  /** Creating a few at a time, requests kept for withdrawal (false: histories before pacing). */
+  get paced(): boolean {
+    return this.maxCreating !== Infinity;
   }
 
   /** Requests to start at `now` (workflow time). */

@@ -178,7 +178,7 @@ export async function actionPoolWorkflow(input: ActionPoolInput): Promise<void> 
     for (const c of pool.startPending(Date.now())) {
       if (!action) break;
       // Paced: wakes the loop when this creation stops holding a turn, should it still be running.
-      if (maxCreating !== Infinity) void sleep(CREATE_TURN_MS).then(() => (dirty = true));
+      if (pool.paced) void sleep(CREATE_TURN_MS).then(() => (dirty = true));
       ops.run(c.name, () =>
         provisionContainer(ctx, c, {
           kind: action.kind,
