@@ -19,6 +19,7 @@ import {
 } from '../workflows/messages';
 import { scopedNames, type Scope } from '../workflows/scope';
 import { actionPoolStartOptions } from '../workflows/start-options';
+import { untilAborted } from '../common/deadline';
 import { isWorkflowGone } from '../common/temporal-errors';
 
 /** How long reconcile waits for one pool's inventory before it counts the pool as unanswered. */
@@ -113,7 +114,10 @@ export function createClusterActivities(options: ClusterActivitiesOptions = {}) 
       const request =
         quota > 0 && input.namespace !== undefined ? { ...input, namespaceQuotaMB: quota } : input;
       try {
-        return await hosts.executeUpdate(placeContainerUpdate, { args: [request] });
+        // The hosts workflow runs on this worker's queue, and a worker shutting down answers no
+        // update: the placement ends on the shutdown's cancellation, or the shutdown waits for it.
+        const update = hosts.executeUpdate(placeContainerUpdate, { args: [request] });
+        return await untilAborted(update, cancellationSignal());
       } catch (err) {
         const cause = (err as { cause?: { message?: string; type?: string } }).cause;
         if (cause?.type === 'NoCapacity' || cause?.type === 'NamespaceQuota') {

@@ -4,6 +4,7 @@
 // its logs from the agent's sandbox. The agent process that runs it registers one logical host
 // whose capacity is what Gust may use of the Mesos cluster; Mesos' offers place the tasks.
 import type { Client } from '@temporalio/client';
+import { untilAborted } from '../../common/deadline';
 import { LABELS } from '../../common/names';
 import type { ContainerInfo, ContainerSpec } from '../../common/types';
 import {
@@ -153,7 +154,7 @@ export class MesosBackend implements ContainerBackend {
         const update = this.#handle().executeUpdate(launchTaskUpdate, { args: [task] });
         // The update's long poll does not stop on an abort: stop waiting for it instead (the
         // workflow keeps the task wanted until a destroy, as after a crash of this process).
-        return await (signal ? raceAbort(update, signal) : update);
+        return await (signal ? untilAborted(update, signal) : update);
       } catch (err) {
         if (!isAskAgain(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -244,15 +245,6 @@ export class MesosBackend implements ContainerBackend {
   async close(): Promise<void> {
     await this.#master.close();
   }
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason ?? new Error('aborted'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function signalAborted(err: unknown): boolean {
