@@ -22,6 +22,7 @@ import {
   type CreatingContainer,
   type LeasedContainer,
   type PoolContainer,
+  type Removal,
   type RemovingContainer,
 } from './messages';
 import type { Scope, ScopedNames } from './scope';
@@ -54,6 +55,13 @@ const PLACE_LOCALLY_PATCH = 'place-as-local-activity';
  * second answer tells (a dead controller times out again and the container goes).
  */
 const LEASE_AGAIN_PATCH = 'lease-again-after-timeout';
+
+/**
+ * Marks histories where a container marked for removal while its lease was on the way is revoked
+ * before it is destroyed. Its controller seemed gone (left the list of live ones), yet the lease was
+ * answered: by a restarted incarnation on the same queue, which serves with it until told.
+ */
+const REVOKE_LATE_LEASE_PATCH = 'revoke-a-lease-answered-after-removal';
 
 const timedOut = (err: unknown): boolean =>
   err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
@@ -115,6 +123,8 @@ export async function provisionContainer(
       throw err;
     });
     markLeased(c, { host: hostId, info, incarnation, leasedAt: Date.now() });
+    const removal = removalOf(c);
+    if (removal && !removal.revoke && patched(REVOKE_LATE_LEASE_PATCH)) removal.revoke = true;
     return 'leased';
   } catch (err) {
     log.warn('provisioning failed', { name: c.name, stage, error: message(err) });
@@ -152,6 +162,9 @@ export async function removeContainer(ctx: PoolContext, record: PoolContainer): 
     });
   }
 }
+
+/** What the pool's handlers decided while an activity ran (a read TypeScript would narrow away). */
+const removalOf = (c: PoolContainer): Removal | null => c.removal;
 
 /** The lease is done: the record becomes a leased one, in place (the pool's state holds it too). */
 function markLeased(
