@@ -8,7 +8,7 @@ import type { ActivationWriter } from '../activation-writer';
 import type { Identity } from '../authenticator';
 import type { EntityCache } from '../entity-cache';
 import type { ActivationStarter, StartResult } from '../invoke/activation-starter';
-import { newActivationId } from '../invoke/activation-starter';
+import { newActivationId } from '../../common/activation-id';
 import type { ActivationResponse } from '../invoke/classify';
 import { whiskError } from '../invoke/classify';
 import { apiError } from '../errors';

@@ -8,7 +8,7 @@ import { resolveAction } from '../action-resolution';
 import type { Identity } from '../authenticator';
 import type { EntityCache } from '../entity-cache';
 import { isApiError } from '../errors';
-import { newActivationId } from '../invoke/activation-starter';
+import { newActivationId } from '../../common/activation-id';
 import type { NamespaceThrottles } from '../namespace-throttles';
 import type { Rule, Trigger } from '../trigger-model';
 import { refPath } from '../trigger-model';

@@ -17,7 +17,7 @@
 //   activation is handed to the ActivationWriter exactly once.
 // - `settle(graceMs)` is the controller's last word before it closes the writer: it waits for the
 //   running activations, and records the ones still running after the grace as whisk errors.
-import { randomUUID } from 'node:crypto';
+import { newActivationId } from '../../common/activation-id';
 import type { Logger } from '../../common/logger';
 import { withDeadline } from '../../common/deadline';
 import { actionPath } from '../../common/names';
@@ -63,9 +63,6 @@ export interface StartContext {
   /** The API key the action gets (`provide-api-key`), or a promise of it. */
   apiKey?: string | Promise<string>;
 }
-
-/** 32 lowercase hex: a random UUID without dashes (entity/ActivationId.scala). */
-export const newActivationId = (): string => randomUUID().replace(/-/g, '');
 
 /** A started activation not yet handed to the writer. */
 interface Running {

@@ -9,6 +9,7 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import { Client, types } from 'cassandra-driver';
 import openwhisk from 'openwhisk';
+import { CassandraActivationStore } from '../../store/cassandra/cassandra-activation-store';
 
 const RECORD_TIMEOUT_MS = 30_000;
 
@@ -41,7 +42,7 @@ async function storedRecord(ow: ReturnType<typeof openwhisk>, id: string): Promi
   }
 }
 
-/** The record straight from the stack's Cassandra (keyspace gust, store/cassandra/cassandra-schema.ts). */
+/** The record straight from the stack's Cassandra (keyspace gust), through the store's own reads. */
 async function cassandraRecord(port: number, namespace: string, id: string): Promise<Record | undefined> {
   const client = new Client({
     contactPoints: ['127.0.0.1'],
@@ -49,13 +50,8 @@ async function cassandraRecord(port: number, namespace: string, id: string): Pro
     protocolOptions: { port, maxVersion: types.protocolVersion.v4 },
   });
   try {
-    const rows = await client.execute(
-      'SELECT doc FROM gust.activations_by_id WHERE namespace = ? AND activation_id = ?',
-      [namespace, id],
-      { prepare: true },
-    );
-    const doc = rows.first()?.get('doc') as string | undefined;
-    return doc === undefined ? undefined : (JSON.parse(doc) as Record);
+    const store = new CassandraActivationStore(client, 'gust', { ttlSeconds: 0 });
+    return (await store.get(namespace, id)) as unknown as Record | undefined;
   } finally {
     await client.shutdown();
   }
@@ -114,7 +110,7 @@ async function main(): Promise<void> {
       { id: stored?.activationId, status: stored?.response.status, result: stored?.response.result },
       { id: record.activationId, status: 'success', result: { greeting: 'Hello Gust' } },
     );
-    console.log(`and found in Cassandra (gust.activations_by_id)`);
+    console.log('and found in Cassandra (keyspace gust)');
   } finally {
     await ow.actions.delete({ name });
   }

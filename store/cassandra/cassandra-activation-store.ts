@@ -1,11 +1,13 @@
-// ActivationStore on Cassandra: three tables written per record (by id; by namespace and day;
-// by namespace, name and day), each row with the configured TTL. The full record is written once,
-// by id; listing rows carry only keys (their `doc` is empty), and a listing reads the records it
-// returns by id. Listings walk the day partitions newest first and stop once skip + limit rows
+// ActivationStore on Cassandra: three rows written per record (the record; by namespace and day;
+// by namespace, name and day), each with the configured TTL. The full record is written once, in
+// the partition of its namespace and the second its id was made (common/activation-id.ts), or
+// by id for ids that carry no time; listing rows carry only keys (their `doc` is empty), and a
+// listing reads the records it returns by id. Listings walk the day partitions newest first and stop once skip + limit rows
 // are found. A flush's rows go out as a few unlogged batches of any partitions, each under
 // MAX_BATCH_BYTES: one request for many records instead of one or more per record. (On a
 // multi-node cluster, grouping the rows by replica would spare the coordinator its fan-out.)
 import type { Client } from 'cassandra-driver';
+import { activationIdTime } from '../../common/activation-id';
 import type { Activation } from '../../common/types';
 import type { ActivationQuery, ActivationStore } from '../activation-store';
 import { activationFilterName } from '../activation-store';
@@ -34,10 +36,12 @@ export class CassandraActivationStore implements ActivationStore {
     this.#ttlSeconds = options.ttlSeconds;
     const ks = keyspace;
     this.#cql = {
+      putBySecond: `INSERT INTO ${ks}.activations_by_second (namespace, second, activation_id, doc) VALUES (?, ?, ?, ?) USING TTL ?`,
       putById: `INSERT INTO ${ks}.activations_by_id (namespace, activation_id, doc) VALUES (?, ?, ?) USING TTL ?`,
       putByNamespace: `INSERT INTO ${ks}.activations_by_namespace (namespace, day, start, activation_id, doc) VALUES (?, ?, ?, ?, ?) USING TTL ?`,
       putByName: `INSERT INTO ${ks}.activations_by_name (namespace, name, day, start, activation_id, doc) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?`,
-      get: `SELECT doc FROM ${ks}.activations_by_id WHERE namespace = ? AND activation_id = ?`,
+      getBySecond: `SELECT doc FROM ${ks}.activations_by_second WHERE namespace = ? AND second = ? AND activation_id = ?`,
+      getById: `SELECT doc FROM ${ks}.activations_by_id WHERE namespace = ? AND activation_id = ?`,
       listByNamespace: `SELECT activation_id FROM ${ks}.activations_by_namespace WHERE namespace = ? AND day = ? AND start >= ? AND start <= ? LIMIT ?`,
       listByName: `SELECT activation_id FROM ${ks}.activations_by_name WHERE namespace = ? AND name = ? AND day = ? AND start >= ? AND start <= ? LIMIT ?`,
       countByNamespace: `SELECT count(*) AS n FROM ${ks}.activations_by_namespace WHERE namespace = ? AND day = ? AND start >= ? AND start <= ?`,
@@ -64,7 +68,7 @@ export class CassandraActivationStore implements ActivationStore {
       const day = dayOf(r.start);
       const name = activationFilterName(r);
       // A record larger than a batch goes alone (Cassandra only warns above the threshold).
-      add({ query: this.#cql.putById, params: [r.namespace, r.activationId, doc, ttl] }, doc.length);
+      add(this.#recordRow('put', r.namespace, r.activationId, [doc, ttl]), doc.length);
       add(
         { query: this.#cql.putByNamespace, params: [r.namespace, day, r.start, r.activationId, '', ttl] },
         LISTING_ROW_BYTES,
@@ -80,7 +84,8 @@ export class CassandraActivationStore implements ActivationStore {
   }
 
   async get(namespace: string, activationId: string): Promise<Activation | undefined> {
-    const row = (await this.#client.execute(this.#cql.get, [namespace, activationId])).first();
+    const { query, params } = this.#recordRow('get', namespace, activationId, []);
+    const row = (await this.#client.execute(query, params)).first();
     return row ? (JSON.parse(row.get('doc') as string) as Activation) : undefined;
   }
 
@@ -114,6 +119,20 @@ export class CassandraActivationStore implements ActivationStore {
       total += Number(row?.get('n') ?? 0);
     }
     return total;
+  }
+
+  /** The statement that puts or gets a record, in the table its id's layout picks. */
+  #recordRow(verb: 'put' | 'get', namespace: string, activationId: string, rest: unknown[]): Statement {
+    const createdAt = activationIdTime(activationId);
+    return createdAt === undefined
+      ? {
+          query: verb === 'put' ? this.#cql.putById : this.#cql.getById,
+          params: [namespace, activationId, ...rest],
+        }
+      : {
+          query: verb === 'put' ? this.#cql.putBySecond : this.#cql.getBySecond,
+          params: [namespace, Math.floor(createdAt / 1000), activationId, ...rest],
+        };
   }
 
   /**

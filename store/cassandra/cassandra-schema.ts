@@ -20,6 +20,12 @@ function schemaStatements(keyspace: string, replicationFactor: number): string[]
        minute bigint, at bigint, id timeuuid, collection text, namespace text, name text,
        PRIMARY KEY ((minute), at, id))
      WITH default_time_to_live = 3600`,
+    // Records whose id carries its creation time (common/activation-id.ts), one partition per
+    // namespace and second: a flush's records are a few partitions' mutations, not one each.
+    `CREATE TABLE IF NOT EXISTS ${ks}.activations_by_second (
+       namespace text, second bigint, activation_id text, doc text,
+       PRIMARY KEY ((namespace, second), activation_id))`,
+    // Records with any other id (OpenWhisk's random ones, written before).
     `CREATE TABLE IF NOT EXISTS ${ks}.activations_by_id (
        namespace text, activation_id text, doc text,
        PRIMARY KEY ((namespace, activation_id)))`,
