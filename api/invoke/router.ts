@@ -10,12 +10,59 @@ import { actionVersionKey } from '../../common/names';
 import type { ActionRef, ContainerInfo, ContainerUsage, Lease } from '../../common/types';
 import type { ObservedLoad } from '../../workflows/scaling';
 
-/** Weight of the newest run in a container's mean run time. */
-const RUN_EWMA_WEIGHT = 0.2;
-/** Arrival rates are counted over windows of this length. */
+/** Arrival rates and run times are counted over windows of this length. */
 const RATE_WINDOW_MS = 1_000;
 /** A window younger than this is counted as this long (a burst's first moments are not a rate). */
 const MIN_RATE_WINDOW_MS = 250;
+
+/**
+ * The load on one action version: arrivals and /run times, counted over the current window and
+ * the last full one. The run time is the mean over all of the action's recent runs, not a mean of
+ * each container's: a container that ran once, slowly (its first, JIT-cold run, while others
+ * started), and then idled would keep that figure and, counted like the busy ones, size the pool
+ * up for a load it does not have — in a ramp, each new container so asked for another.
+ */
+class ActionLoad {
+  #windowStart: number;
+  #arrivals = 0;
+  #rate = 0;
+  #runs = 0;
+  #runMs = 0;
+  #lastRuns = 0;
+  #lastRunMs = 0;
+
+  constructor(now: number) {
+    this.#windowStart = now;
+  }
+
+  arrive(now: number): void {
+    if (now - this.#windowStart >= RATE_WINDOW_MS) {
+      this.#rate = (this.#arrivals * 1000) / (now - this.#windowStart);
+      // A window without a finished run keeps the last one's (long runs finish rarely).
+      if (this.#runs > 0) {
+        this.#lastRuns = this.#runs;
+        this.#lastRunMs = this.#runMs;
+      }
+      this.#arrivals = this.#runs = this.#runMs = 0;
+      this.#windowStart = now;
+    }
+    this.#arrivals++;
+  }
+
+  observeRun(ms: number): void {
+    this.#runs++;
+    this.#runMs += ms;
+  }
+
+  observed(now: number): Pick<ObservedLoad, 'arrivalsPerSecond' | 'meanRunMs'> {
+    const elapsed = Math.max(MIN_RATE_WINDOW_MS, now - this.#windowStart);
+    const runs = this.#lastRuns + this.#runs;
+    return {
+      arrivalsPerSecond: Math.max(this.#rate, (this.#arrivals * 1000) / elapsed),
+      meanRunMs: runs > 0 ? (this.#lastRunMs + this.#runMs) / runs : undefined,
+    };
+  }
+}
 
 /** One container leased to this controller. */
 export class LeasedContainer {
@@ -26,8 +73,8 @@ export class LeasedContainer {
   inFlight = 0;
   lastUsed: number;
   revoked = false;
-  /** Mean time an activation holds a slot here (/run only), ms; undefined before the first. */
-  meanRunMs: number | undefined;
+  /** The load of the action version it serves (none while a stem cell). */
+  #load: ActionLoad | undefined;
   /** Where /init and /run go: the container's own address, or its agent's route (RouterOptions.addressOf). */
   readonly address: string;
 
@@ -47,10 +94,14 @@ export class LeasedContainer {
     return this.revoked ? 0 : this.slots - this.inFlight;
   }
 
-  /** One /run took `ms` (for the pool's sizing: api/invoke/capacity-requests.ts). */
+  /** One /run here took `ms` (for the pool's sizing: api/invoke/capacity-requests.ts). */
   observeRun(ms: number): void {
-    this.meanRunMs =
-      this.meanRunMs === undefined ? ms : this.meanRunMs + RUN_EWMA_WEIGHT * (ms - this.meanRunMs);
+    this.#load?.observeRun(ms);
+  }
+
+  /** Now serving the action version whose load this is. */
+  attach(load: ActionLoad): void {
+    this.#load = load;
   }
 }
 
@@ -60,10 +111,7 @@ type Waiter = { resolve: (container: LeasedContainer) => void; reject: (error: E
 interface ActionEntry {
   containers: LeasedContainer[];
   waiters: Waiter[];
-  /** Arrivals in the current rate window, since `windowStart`; `rate` is the last full window's. */
-  arrivals: number;
-  windowStart: number;
-  rate: number;
+  load: ActionLoad;
 }
 
 /** Queue depth and containers by state, for metrics (api/controller-metrics.ts). */
@@ -110,13 +158,7 @@ export class Router implements RouterLeases {
    */
   acquire(ref: ActionRef): LeasedContainer | undefined {
     const entry = this.entry(ref);
-    const now = this.now();
-    if (now - entry.windowStart >= RATE_WINDOW_MS) {
-      entry.rate = (entry.arrivals * 1000) / (now - entry.windowStart);
-      entry.arrivals = 0;
-      entry.windowStart = now;
-    }
-    entry.arrivals++;
+    entry.load.arrive(this.now());
     return this.pick(entry);
   }
 
@@ -124,25 +166,9 @@ export class Router implements RouterLeases {
   load(ref: ActionRef): ObservedLoad & { containers: number } {
     const entry = this.actions.get(actionVersionKey(ref));
     if (!entry) return { arrivalsPerSecond: 0, meanRunMs: undefined, queued: 0, containers: 0 };
-    const elapsed = Math.max(MIN_RATE_WINDOW_MS, this.now() - entry.windowStart);
-    const current = (entry.arrivals * 1000) / elapsed;
-    let runMs = 0;
-    let measured = 0;
     let containers = 0;
-    for (const c of entry.containers) {
-      if (c.revoked) continue;
-      containers++;
-      if (c.meanRunMs !== undefined) {
-        runMs += c.meanRunMs;
-        measured++;
-      }
-    }
-    return {
-      arrivalsPerSecond: Math.max(entry.rate, current),
-      meanRunMs: measured > 0 ? runMs / measured : undefined,
-      queued: entry.waiters.length,
-      containers,
-    };
+    for (const c of entry.containers) if (!c.revoked) containers++;
+    return { ...entry.load.observed(this.now()), queued: entry.waiters.length, containers };
   }
 
   private pick(entry: ActionEntry): LeasedContainer | undefined {
@@ -204,7 +230,7 @@ export class Router implements RouterLeases {
     cell.action = ref;
     cell.slots = Math.max(1, slots);
     cell.lease = { ...cell.lease, action: ref, slots: cell.slots };
-    this.entry(ref).containers.push(cell);
+    this.attach(cell, this.entry(ref));
     this.take(cell);
     return cell;
   }
@@ -237,7 +263,7 @@ export class Router implements RouterLeases {
       this.containers.set(container.id, container);
       for (const listener of this.leasedListeners) listener(container);
       if (lease.action) {
-        this.entry(lease.action).containers.push(container);
+        this.attach(container, this.entry(lease.action));
         this.serveWaiters(lease.action);
       } else {
         const key = stemCellKey(lease.container.kind, lease.container.memoryMB);
@@ -323,10 +349,15 @@ export class Router implements RouterLeases {
     const key = actionVersionKey(ref);
     let entry = this.actions.get(key);
     if (!entry) {
-      entry = { containers: [], waiters: [], arrivals: 0, windowStart: this.now(), rate: 0 };
+      entry = { containers: [], waiters: [], load: new ActionLoad(this.now()) };
       this.actions.set(key, entry);
     }
     return entry;
+  }
+
+  private attach(container: LeasedContainer, entry: ActionEntry): void {
+    entry.containers.push(container);
+    container.attach(entry.load);
   }
 
   private detach(container: LeasedContainer): void {

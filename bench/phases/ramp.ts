@@ -44,10 +44,9 @@ export async function ramp(
   // NaN crosses IPC as null: a second without successes has no p99.
   const timeline = (result.timeline ?? []).map((t) => ({ ...t, p99: t.p99 ?? NaN }));
   const containers = containersOf(stack, name);
-  const measured = containers.filter((c) => c.meanRunMs !== undefined);
-  const meanRunMs = measured.length
-    ? measured.reduce((sum, c) => sum + c.meanRunMs!, 0) / measured.length
-    : null;
+  // The action's mean /run time over its recent runs, as the router sizes the pool by it.
+  const ref = containers[0]?.action;
+  const meanRunMs = (ref && stack.router.load(ref).meanRunMs) ?? null;
   const littlesLaw = meanRunMs === null ? NaN : (rate * meanRunMs) / 1000;
   // Settled: the last third's median p99, with room (×2, at least +20 ms).
   const tail = timeline

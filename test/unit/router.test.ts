@@ -158,4 +158,65 @@ describe('Router', () => {
     router.lease([lease('c1', hello)]);
     await expect(kept).resolves.toMatchObject({ id: 'c1' });
   });
+
+  describe('load', () => {
+    /** `runs` arrivals of `ref`, each served and finished in `ms`, `gap` ms apart. */
+    function serve(router: Router, tick: (ms: number) => number, runs: number, ms: number, gap = 1) {
+      for (let i = 0; i < runs; i++) {
+        const container = router.acquire(hello)!;
+        container.observeRun(ms);
+        router.release(container);
+        tick(gap);
+      }
+    }
+
+    it('knows no run time before the first run ends', () => {
+      const { router } = makeRouter();
+      router.lease([lease('c1', hello)]);
+      router.acquire(hello);
+      expect(router.load(hello)).toEqual({
+        arrivalsPerSecond: 4,
+        meanRunMs: undefined,
+        queued: 0,
+        containers: 1,
+      });
+    });
+
+    it("is the mean over the action's recent runs, not of each container's mean", () => {
+      // Containers that ran once, slowly (JIT-cold, while others started), then idled: counted per
+      // container they would make the mean 40 ms and ask for ten times the containers needed.
+      const { router, tick } = makeRouter();
+      router.lease(['c1', 'c2', 'c3', 'c4', 'c5'].map((id) => lease(id, hello)));
+      for (const container of router.leased()) {
+        router.acquire(hello);
+        container.observeRun(50);
+      }
+      for (const container of router.leased()) router.release(container);
+      serve(router, tick, 400, 1, 2.5);
+      const { meanRunMs, arrivalsPerSecond, containers } = router.load(hello);
+      expect(meanRunMs).toBeCloseTo((5 * 50 + 400 * 1) / 405);
+      expect(arrivalsPerSecond).toBe(405);
+      expect(containers).toBe(5);
+    });
+
+    it('follows the run time as it changes, window by window', () => {
+      const { router, tick } = makeRouter();
+      router.lease([lease('c1', hello)]);
+      serve(router, tick, 100, 20, 10);
+      expect(router.load(hello).meanRunMs).toBeCloseTo(20);
+      serve(router, tick, 200, 2, 10);
+      expect(router.load(hello).meanRunMs).toBeCloseTo(2);
+    });
+
+    it('keeps the last run time through windows in which no run ended (long runs)', () => {
+      const { router, tick } = makeRouter();
+      router.lease([lease('c1', hello, 10)]);
+      serve(router, tick, 2, 5_000, 1);
+      tick(3_000);
+      router.acquire(hello); // a new window, no run ended in it
+      tick(3_000);
+      router.acquire(hello);
+      expect(router.load(hello).meanRunMs).toBe(5_000);
+    });
+  });
 });
