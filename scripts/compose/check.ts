@@ -7,9 +7,9 @@
 // Exits 0 when every check holds; otherwise prints what differed and exits 1. A check for a human
 // (or CI's log) to read: plain stdout/stderr, not Gust's JSON log.
 import { deepStrictEqual } from 'node:assert/strict';
-import { Client, types } from 'cassandra-driver';
 import openwhisk from 'openwhisk';
 import { CassandraActivationStore } from '../../store/cassandra/cassandra-activation-store';
+import { createCassandraClient } from '../../store/cassandra/cassandra-client';
 
 const RECORD_TIMEOUT_MS = 30_000;
 
@@ -42,13 +42,9 @@ async function storedRecord(ow: ReturnType<typeof openwhisk>, id: string): Promi
   }
 }
 
-/** The record straight from the stack's Cassandra (keyspace gust), through the store's own reads. */
+/** The record straight from the stack's Cassandra (keyspace gust), through the store's own client and reads. */
 async function cassandraRecord(port: number, namespace: string, id: string): Promise<Record | undefined> {
-  const client = new Client({
-    contactPoints: ['127.0.0.1'],
-    localDataCenter: 'datacenter1',
-    protocolOptions: { port, maxVersion: types.protocolVersion.v4 },
-  });
+  const client = createCassandraClient({ contactPoints: ['127.0.0.1'], keyspace: 'gust', port });
   try {
     const store = new CassandraActivationStore(client, 'gust', { ttlSeconds: 0 });
     return (await store.get(namespace, id)) as unknown as Record | undefined;

@@ -20,6 +20,12 @@ const LISTING_ROW_BYTES = 128;
 
 type Statement = { query: string; params: unknown[] };
 
+/**
+ * Every query prepared, whatever the client's defaults: unprepared, the driver guesses a number's
+ * type, and a bigint key (`second`, `start`) sent as a double matches no row.
+ */
+const PREPARED = { prepare: true } as const;
+
 /** How far back a listing looks when `since` is not given and there is no TTL. */
 const UNBOUNDED_LOOKBACK_DAYS = 31;
 
@@ -85,7 +91,7 @@ export class CassandraActivationStore implements ActivationStore {
 
   async get(namespace: string, activationId: string): Promise<Activation | undefined> {
     const { query, params } = this.#recordRow('get', namespace, activationId, []);
-    const row = (await this.#client.execute(query, params)).first();
+    const row = (await this.#client.execute(query, params, PREPARED)).first();
     return row ? (JSON.parse(row.get('doc') as string) as Activation) : undefined;
   }
 
@@ -98,7 +104,7 @@ export class CassandraActivationStore implements ActivationStore {
       const { cql, params } = this.#dayQuery('list', namespace, query, day);
       // Iterating the result set fetches its further pages: `skip` past one page (5000 rows) of
       // a day still lands on the right rows (audit L12).
-      const result = await this.#client.execute(cql, [...params, wanted - found.length]);
+      const result = await this.#client.execute(cql, [...params, wanted - found.length], PREPARED);
       for await (const row of result) {
         found.push(row.get('activation_id') as string);
         if (found.length >= wanted) break;
@@ -115,7 +121,7 @@ export class CassandraActivationStore implements ActivationStore {
     for (const day of this.#days(query)) {
       query.signal?.throwIfAborted();
       const { cql, params } = this.#dayQuery('count', namespace, query, day);
-      const row = (await this.#client.execute(cql, params)).first();
+      const row = (await this.#client.execute(cql, params, PREPARED)).first();
       total += Number(row?.get('n') ?? 0);
     }
     return total;

@@ -1,6 +1,8 @@
 // Where the Cassandra store puts a record (real Cassandra): one partition per namespace and second
 // for Gust's time-ordered ids, so a flush is a few partitions' mutations; by id for any other id.
+import { Client, types } from 'cassandra-driver';
 import { activationIdTime, newActivationId } from '../../common/activation-id';
+import { CassandraActivationStore } from '../../store/cassandra/cassandra-activation-store';
 import { activation, runNamespace, useCassandraKeyspace } from './cassandra-fixtures';
 
 const KEYSPACE = 'gust_layout_test';
@@ -31,4 +33,25 @@ test('records with time-ordered ids share their second’s partition; others are
     expect(await store.get(namespace, record.activationId)).toEqual(record);
   }
   expect(await store.count(namespace, {})).toBe(61);
+});
+
+test("a client without the store's defaults reads the same records (its queries are prepared)", async () => {
+  const namespace = runNamespace('plain');
+  const record = activation(namespace, 0, { activationId: newActivationId() });
+  await cassandra.store().putBatch([record]);
+  // As the compose check connects: the driver's defaults, so unprepared queries unless asked.
+  const plain = new Client({
+    contactPoints: ['127.0.0.1'],
+    localDataCenter: 'datacenter1',
+    protocolOptions: { maxVersion: types.protocolVersion.v4 },
+  });
+  try {
+    const store = new CassandraActivationStore(plain, KEYSPACE, { ttlSeconds: 3600 });
+    expect(await store.get(namespace, record.activationId)).toEqual(record);
+    expect((await store.list(namespace, { skip: 0, limit: 10 })).map((r) => r.activationId)).toEqual([
+      record.activationId,
+    ]);
+  } finally {
+    await plain.shutdown();
+  }
 });
