@@ -3,7 +3,10 @@
 // stderr into one stream, each line `<RFC3339Nano> <text>`, and the runtime ends every activation
 // with a sentinel on each stream: so within an activation, lines up to the first sentinel are
 // given as stdout and lines up to the second as stderr (OpenWhisk's Kubernetes factory calls
-// every line stdout and waits for two sentinels: the same framing).
+// every line stdout and waits for two sentinels: the same framing). The kubelet reads the two
+// pipes apart, so when a run starts before the last one's stderr reached the log, the new run's
+// first stdout lines can come before it and are then counted as the last activation's stderr
+// (seen in CI, 2026-12-02): the merged stream cannot tell them apart.
 import { Writable } from 'node:stream';
 import { Log, type KubeConfig } from '@kubernetes/client-node';
 import type { ActivationLogReader } from '../backend';

@@ -171,15 +171,19 @@ describeKubernetes('kubernetes backend', () => {
       info.address,
       'function main(p) { console.log("out " + p.n); console.error("err " + p.n); return {}; }',
     );
+    // Each activation's lines are read before the next run: the kubelet reads stdout and stderr
+    // apart, so a run started at once can reach the merged log before the last one's stderr
+    // (backends/kubernetes/pod-logs.ts, CI 2026-12-02).
+    const collected: string[][] = [];
     for (const n of [1, 2]) {
       const run = await client.run(info.address, { ...runPayload, value: { n } }, 10_000);
       expect(run).toMatchObject({ outcome: 'response', status: 200 });
+      collected.push(await logs.next({ limitBytes: 10_000, waitMs: 10_000 }));
     }
-    const first = await logs.next({ limitBytes: 10_000, waitMs: 10_000 });
-    const second = await logs.next({ limitBytes: 10_000, waitMs: 10_000 });
+    const [first, second] = collected;
     for (const [lines, n] of [
-      [first, 1],
-      [second, 2],
+      [first!, 1],
+      [second!, 2],
     ] as const) {
       expect(lines).toHaveLength(2);
       expect(lines.join('\n')).toContain(`out ${n}`);
