@@ -4,23 +4,14 @@
 // written in the same second go to Cassandra as one partition's mutation, not one per record
 // (measured: half of Cassandra's CPU per record). Ids of other layouts (OpenWhisk's random UUIDs,
 // records written before) stay valid everywhere; `activationIdTime` answers undefined for them.
-import { randomBytes } from 'node:crypto';
-
-/** Random bytes drawn 8 KiB at a time: one OpenSSL call per 800 ids, not per id. */
-let entropy = Buffer.alloc(0);
-let used = 0;
+import { takeRandomBytes } from './random-pool';
 
 const RANDOM_BYTES = 10;
 const HEX = /^[0-9a-f]{32}$/;
 
 /** A new id for an activation created at `now` (ms since the epoch, 0 ≤ now < 2^48). */
 export function newActivationId(now: number = Date.now()): string {
-  if (used + RANDOM_BYTES > entropy.length) {
-    entropy = randomBytes(RANDOM_BYTES * 800);
-    used = 0;
-  }
-  const random = entropy.toString('hex', used, used + RANDOM_BYTES);
-  used += RANDOM_BYTES;
+  const random = takeRandomBytes(RANDOM_BYTES).toString('hex');
   // 48-bit time, version 7, 12 random bits, variant 10xx, 62 random bits.
   const variant = ((parseInt(random[3]!, 16) & 0x3) | 0x8).toString(16);
   return `${now.toString(16).padStart(12, '0')}7${random.slice(0, 3)}${variant}${random.slice(4, 19)}`;
