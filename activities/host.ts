@@ -6,6 +6,7 @@ import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } 
 import type { ContainerBackend } from '../backends/backend';
 import { DEFAULT_HOST_MAX_CREATES } from '../common/config';
 import { LABELS } from '../common/names';
+import { creationTurns } from './creation-turns';
 import type { ContainerInfo } from '../common/types';
 
 export interface CreateContainerInput {
@@ -35,27 +36,18 @@ export interface HostActivitiesOptions {
   heartbeatEveryMs?: number;
   /** Creations run at once on this host; more wait (heartbeating) for a turn. @default DEFAULT_HOST_MAX_CREATES */
   maxConcurrentCreates?: number;
+  /**
+   * A creation whose turn has come waits while this host's CPU is at least this busy (0–1), at most
+   * `createCpuWaitMs` (activities/creation-turns.ts). Only for a host whose containers run on this
+   * machine. @default 1 (never waits)
+   */
+  createMaxCpu?: number;
+  /** @default DEFAULT_CREATE_MAX_CPU_WAIT_MS */
+  createCpuWaitMs?: number;
   /** Told before a pool's container is destroyed: its exit is no death to report (container-exits.ts). */
   destroying?: (containerId: string) => void;
   /** The agent endpoint this host advertises, stamped on every container it reports (backends/host-routes.ts). */
   agentUrl?: string;
-}
-
-/** A counting semaphore: `run` waits for one of `size` turns. */
-function turns(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let free = size;
-  const waiting: (() => void)[] = [];
-  return async (fn) => {
-    if (free > 0) free--;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    }
-  };
 }
 
 export function createHostActivities(options: HostActivitiesOptions) {
@@ -64,7 +56,11 @@ export function createHostActivities(options: HostActivitiesOptions) {
   const maxConcurrentCreates = options.maxConcurrentCreates ?? DEFAULT_HOST_MAX_CREATES;
   if (!(Number.isInteger(maxConcurrentCreates) && maxConcurrentCreates > 0))
     throw new Error('maxConcurrentCreates must be a positive integer');
-  const createTurn = turns(maxConcurrentCreates);
+  const createTurn = creationTurns({
+    size: maxConcurrentCreates,
+    maxBusy: options.createMaxCpu,
+    maxWaitMs: options.createCpuWaitMs,
+  });
   const ownLabels = { [LABELS.managed]: 'true', [LABELS.host]: hostId };
   const { agentUrl } = options;
   const advertised = (info: ContainerInfo): ContainerInfo =>
@@ -81,29 +77,31 @@ export function createHostActivities(options: HostActivitiesOptions) {
       heartbeat();
       const timer = setInterval(() => heartbeat(), heartbeatEveryMs);
       try {
-        return await createTurn(async () =>
-          advertised(
-            await backend.create(
-              {
-                name: input.name,
-                image: input.image ?? imageForKind(input.kind),
-                kind: input.kind,
-                memoryMB: input.memoryMB,
-                // Overlapping runs only for actions that allow them (audit C1): an image reads this at
-                // start; Gust's runtime also learns it from the /init env (a stem cell has no action yet).
-                env: (input.concurrency ?? 1) > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {},
-                // Gust's own runtime images serve the runtime socket; a blackbox image gets a forwarder.
-                socketRuntime: input.image === undefined,
-                labels: {
-                  ...input.labels,
-                  ...ownLabels,
-                  [LABELS.kind]: input.kind,
-                  [LABELS.memory]: String(input.memoryMB),
+        return await createTurn(
+          async () =>
+            advertised(
+              await backend.create(
+                {
+                  name: input.name,
+                  image: input.image ?? imageForKind(input.kind),
+                  kind: input.kind,
+                  memoryMB: input.memoryMB,
+                  // Overlapping runs only for actions that allow them (audit C1): an image reads this at
+                  // start; Gust's runtime also learns it from the /init env (a stem cell has no action yet).
+                  env: (input.concurrency ?? 1) > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {},
+                  // Gust's own runtime images serve the runtime socket; a blackbox image gets a forwarder.
+                  socketRuntime: input.image === undefined,
+                  labels: {
+                    ...input.labels,
+                    ...ownLabels,
+                    [LABELS.kind]: input.kind,
+                    [LABELS.memory]: String(input.memoryMB),
+                  },
                 },
-              },
-              { signal: cancellationSignal() },
+                { signal: cancellationSignal() },
+              ),
             ),
-          ),
+          cancellationSignal(),
         );
       } catch (err) {
         // A developer error (no such image, no executable) fails the same way every time.

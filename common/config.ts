@@ -2,6 +2,7 @@
 // the README's configuration table mirrors this file. Durations are milliseconds.
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_CREATE_MAX_CPU_WAIT_MS } from '../activities/creation-turns';
 import { DEFAULT_MAX_CREATING } from '../workflows/action-pool-state';
 
 /**
@@ -145,6 +146,14 @@ export interface GustConfig {
      */
     maxConcurrentCreates: number;
     /**
+     * A creation waits while the host's CPU is at least this busy (0–1; 1: never), at most
+     * createCpuWaitMs, so a scale-up does not starve the runs whose times size it
+     * (activities/creation-turns.ts). @default 0.8
+     */
+    createMaxCpu: number;
+    /** @default 2000 */
+    createCpuWaitMs: number;
+    /**
      * The agent endpoint (backends/docker/agent-endpoint.ts): what a controller on another machine
      * calls this host's containers through. Absent (GUST_AGENT_ENDPOINT_PORT unset): none, the
      * single-host default, where every controller shares the machine and calls the containers'
@@ -233,6 +242,14 @@ function int(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0)
     throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+}
+
+/** A share from 0 to 1. */
+function share(name: string, fallback: number): number {
+  const raw = env(name, String(fallback));
+  const value = Number(raw);
+  if (!(value >= 0 && value <= 1)) throw new Error(`${name} must be a number from 0 to 1, got '${raw}'`);
   return value;
 }
 
@@ -397,6 +414,8 @@ export function loadConfig(options: { embedded?: boolean } = {}): GustConfig {
       runtimeSecretKey: env('GUST_RUNTIME_SECRET_KEY', ''),
       capacityMB: int('GUST_HOST_CAPACITY_MB', 8192),
       maxConcurrentCreates: int('GUST_HOST_MAX_CREATES', DEFAULT_HOST_MAX_CREATES),
+      createMaxCpu: share('GUST_HOST_CREATE_MAX_CPU', 0.8),
+      createCpuWaitMs: int('GUST_HOST_CREATE_CPU_WAIT_MS', DEFAULT_CREATE_MAX_CPU_WAIT_MS),
       ...agentEndpoint(),
     },
     kubernetes: {

@@ -92,6 +92,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         hostId,
         imageForKind: options.imageForKind ?? defaultImageForKind,
         maxConcurrentCreates: config.agent.maxConcurrentCreates,
+        // Mesos runs its tasks on its agents, not here: this machine's CPU says nothing of theirs.
+        ...(config.agent.backend === 'mesos'
+          ? {}
+          : { createMaxCpu: config.agent.createMaxCpu, createCpuWaitMs: config.agent.createCpuWaitMs }),
         destroying: exits?.expectExit,
         agentUrl,
       }),

@@ -82,6 +82,8 @@ export function testConfig(
       runtimeSecretKey: '',
       capacityMB: 4096,
       maxConcurrentCreates: 2,
+      createMaxCpu: 1,
+      createCpuWaitMs: 0,
     },
   };
 }

@@ -7,6 +7,19 @@ import {
 } from '../../common/config';
 import { actionPoolStartOptions } from '../../workflows/start-options';
 
+/** What `read` finds in the configuration loaded with `name` set to `value` (unset: undefined). */
+function readWith<T>(name: string, value: string | undefined, read: (config: GustConfig) => T): T {
+  const before = process.env[name];
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+  try {
+    return read(loadConfig());
+  } finally {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  }
+}
+
 describe('configuration parsing', () => {
   it('reads stem-cell targets as <kind>:<MB>=<count>', () => {
     expect(parseStemCells('nodejs:20:256=2, nodejs:20:512=1')).toEqual([
@@ -25,17 +38,8 @@ describe('configuration parsing', () => {
   });
 
   it("reads a pool's creations at once (2 by default) and starts pools with it", () => {
-    const withEnv = (value: string | undefined): number => {
-      const before = process.env.GUST_POOL_MAX_CREATING;
-      if (value === undefined) delete process.env.GUST_POOL_MAX_CREATING;
-      else process.env.GUST_POOL_MAX_CREATING = value;
-      try {
-        return loadConfig().pools.maxCreatingPerPool;
-      } finally {
-        if (before === undefined) delete process.env.GUST_POOL_MAX_CREATING;
-        else process.env.GUST_POOL_MAX_CREATING = before;
-      }
-    };
+    const withEnv = (value: string | undefined): number =>
+      readWith('GUST_POOL_MAX_CREATING', value, (config) => config.pools.maxCreatingPerPool);
     expect(withEnv(undefined)).toBe(2);
     expect(() => withEnv('0')).toThrow('GUST_POOL_MAX_CREATING must be at least 1');
     const maxCreating = withEnv('8');
@@ -47,6 +51,16 @@ describe('configuration parsing', () => {
     };
     expect(actionPoolStartOptions({ prefix: '' }, action, { maxCreating }).args[0].maxCreating).toBe(8);
     expect(actionPoolStartOptions({ prefix: '' }, action).args[0]).not.toHaveProperty('maxCreating');
+  });
+
+  it("reads the host's CPU bound for creations as a share (0.8 by default)", () => {
+    const withEnv = (value: string | undefined): number =>
+      readWith('GUST_HOST_CREATE_MAX_CPU', value, (config) => config.agent.createMaxCpu);
+    expect(withEnv(undefined)).toBe(0.8);
+    expect(withEnv('1')).toBe(1);
+    expect(withEnv('0.65')).toBe(0.65);
+    expect(() => withEnv('80')).toThrow('GUST_HOST_CREATE_MAX_CPU must be a number from 0 to 1');
+    expect(() => withEnv('busy')).toThrow('GUST_HOST_CREATE_MAX_CPU must be a number from 0 to 1');
   });
 
   it.each([
