@@ -24,6 +24,8 @@ export interface CreationTurnsOptions {
   busy?: CpuBusy;
   /** How often a waiting creation looks again. @default 100 */
   pollMs?: number;
+  /** Told how long a creation waited for the CPU, when it did. */
+  waited?: (ms: number) => void;
   now?: () => number;
 }
 
@@ -41,11 +43,15 @@ export function creationTurns(options: CreationTurnsOptions): CreationTurn {
   const waiting: (() => void)[] = [];
 
   async function cpuToSpare(signal?: AbortSignal): Promise<void> {
-    const deadline = now() + maxWaitMs;
+    const start = now();
+    const deadline = start + maxWaitMs;
+    let polls = 0;
     for (let share = busy(); share !== undefined && share >= maxBusy && now() < deadline; share = busy()) {
       signal?.throwIfAborted();
       await new Promise((resolve) => setTimeout(resolve, pollMs));
+      polls++;
     }
+    if (polls > 0) options.waited?.(now() - start);
   }
 
   return async (fn, signal) => {

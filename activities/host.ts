@@ -60,6 +60,8 @@ export function createHostActivities(options: HostActivitiesOptions) {
     size: maxConcurrentCreates,
     maxBusy: options.createMaxCpu,
     maxWaitMs: options.createCpuWaitMs,
+    // Called in the waiting activity's context: the log line carries its workflow and activity.
+    waited: (ms) => log.info('creation waited for CPU to spare', { waitedMs: ms }),
   });
   const ownLabels = { [LABELS.managed]: 'true', [LABELS.host]: hostId };
   const { agentUrl } = options;

@@ -49,7 +49,15 @@ describe('creationTurns', () => {
 
   it('waits while the CPU is at least as busy as the bound, and starts once it is not', async () => {
     const host = cpu(0.95);
-    const turn = creationTurns({ size: 2, busy: host.busy, maxBusy: 0.8, maxWaitMs: 10_000, pollMs: 2 });
+    const waits: number[] = [];
+    const turn = creationTurns({
+      size: 2,
+      busy: host.busy,
+      maxBusy: 0.8,
+      maxWaitMs: 10_000,
+      pollMs: 2,
+      waited: (ms) => waits.push(ms),
+    });
     let started = false;
     const created = turn(async () => (started = true));
     await sleep(20);
@@ -57,6 +65,11 @@ describe('creationTurns', () => {
     host.set(0.5);
     await created;
     expect(started).toBe(true);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(15);
+    // A creation that found the CPU free did not wait, and says nothing.
+    await turn(async () => 'created');
+    expect(waits).toHaveLength(1);
   });
 
   it('waits at most maxWaitMs: a creation is deferred, never refused', async () => {
