@@ -122,6 +122,13 @@ export class MesosBackend implements ContainerBackend {
     let running: MesosTaskRecord;
     try {
       running = await this.#launch(task, signal);
+      // Running with no address: the master launched it from an ACCEPT whose workflow task died with
+      // its provisioner, and a later status adopted it (CI 2026-12-02). Nobody can reach it: replace it.
+      for (let attempt = 1; running.hostname === null || running.hostPort === null; attempt++) {
+        if (attempt > 3) throw new Error(`task ${task.taskId} keeps running without an address`);
+        await this.#untilGone(task.taskId, signal);
+        running = await this.#launch(task, signal);
+      }
     } catch (err) {
       throw this.#startError(spec, err);
     }
@@ -144,6 +151,17 @@ export class MesosBackend implements ContainerBackend {
       // Never leave a half-started task behind; a retry launches it again under the same id.
       await this.destroy(task.taskId).catch(() => undefined);
       throw this.#startError(spec, err);
+    }
+  }
+
+  /** Kills the task and waits until the framework has it gone, so the next launch of its id is a new task. */
+  async #untilGone(taskId: string, signal: AbortSignal | undefined): Promise<void> {
+    await this.destroy(taskId);
+    const deadline = Date.now() + this.#readyTimeoutMs;
+    while (((await this.#task(taskId))?.phase ?? 'gone') !== 'gone') {
+      signal?.throwIfAborted();
+      if (Date.now() > deadline) throw new Error(`task ${taskId} did not end after its kill`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
