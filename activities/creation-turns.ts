@@ -8,7 +8,7 @@
 // (bench/results/invoke-measurements-2026-11-30.md §17). So a turn, once it comes, also waits
 // while the host's CPU was at least `maxBusy` busy over the last sample — at most `maxWaitMs`: a
 // creation is deferred, never refused, so a host busy with its own runs still grows.
-import { readFileSync } from 'node:fs';
+import { readCpuTicks } from '../common/proc-stat';
 
 /** The host's CPU busy share (0–1) over the last sample interval; undefined if unknown. */
 export type CpuBusy = () => number | undefined;
@@ -75,17 +75,10 @@ const SAMPLE_MS = 250;
  * (an unref'd timer: four small reads a second). Always undefined where /proc/stat is missing.
  */
 export function procStatBusy(path = '/proc/stat'): CpuBusy {
+  // Stolen time counts as busy: the hypervisor did not give it to this machine.
   const read = (): { busy: number; total: number } | undefined => {
-    try {
-      const fields = readFileSync(path, 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
-      const [user, nice, system, idle, iowait, irq, softirq, steal] = fields
-        .slice(1, 9)
-        .map(Number) as number[];
-      const busy = user! + nice! + system! + irq! + softirq! + steal!;
-      return { busy, total: busy + idle! + iowait! };
-    } catch {
-      return undefined;
-    }
+    const ticks = readCpuTicks(path);
+    return ticks && { busy: ticks.busy + ticks.steal, total: ticks.busy + ticks.steal + ticks.idle };
   };
   let last = read();
   let share: number | undefined;

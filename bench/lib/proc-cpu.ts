@@ -3,6 +3,7 @@
 // Groups: the processes this benchmark names by pid (controller, load generator, bare proxy, the
 // container's processes, its docker-proxy) and the shared services found by command name.
 import { readdirSync, readFileSync } from 'node:fs';
+import { readCpuTicks } from '../../common/proc-stat';
 import { round } from './report';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
@@ -41,13 +42,9 @@ function comm(pid: string): string {
 }
 
 function machine(): CpuSnapshot['machine'] {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu as number[];
-  return {
-    busyMs: (user! + nice! + system! + irq! + softirq!) * TICK_MS,
-    stealMs: steal! * TICK_MS,
-    idleMs: (idle! + iowait!) * TICK_MS,
-  };
+  const ticks = readCpuTicks();
+  if (!ticks) throw new Error('/proc/stat cannot be read: the CPU figures need Linux');
+  return { busyMs: ticks.busy * TICK_MS, stealMs: ticks.steal * TICK_MS, idleMs: ticks.idle * TICK_MS };
 }
 
 /** Pids whose cgroup path names `id` (a container's processes, on cgroup v1 or v2). */

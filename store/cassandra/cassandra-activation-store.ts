@@ -3,9 +3,10 @@
 // the partition of its namespace and the second its id was made (common/activation-id.ts), or
 // by id for ids that carry no time; listing rows carry only keys (their `doc` is empty), and a
 // listing reads the records it returns by id. Listings walk the day partitions newest first and
-// stop once skip + limit rows are found. A flush's rows go out as a few unlogged batches of any partitions, each under
-// MAX_BATCH_BYTES: one request for many records instead of one or more per record. (On a
-// multi-node cluster, grouping the rows by replica would spare the coordinator its fan-out.)
+// stop once skip + limit rows are found. A flush's rows go out as a few unlogged batches of any
+// partitions, each under MAX_BATCH_BYTES: one request for many records instead of one or more per
+// record. (On a multi-node cluster, grouping the rows by replica would spare the coordinator its
+// fan-out.)
 import type { Client } from 'cassandra-driver';
 import { activationIdTime } from '../../common/activation-id';
 import type { Activation } from '../../common/types';
