@@ -29,6 +29,16 @@ function schemaStatements(keyspace: string, replicationFactor: number): string[]
     `CREATE TABLE IF NOT EXISTS ${ks}.activations_by_id (
        namespace text, activation_id text, doc text,
        PRIMARY KEY ((namespace, activation_id)))`,
+    // The listing's index: per namespace (and per name), for each second of `start`, the ids and
+    // starts of the records that started in it, one cell per flush (JSON [[id, start], …], named
+    // by a hash of it). Cassandra's work goes by cells: a row per record, or a cell, was most of
+    // its work per record. `name` '' is the row of every name.
+    `CREATE TABLE IF NOT EXISTS ${ks}.activation_starts (
+       namespace text, name text, day int, second bigint, starts map<text, text>,
+       PRIMARY KEY ((namespace, name, day), second))
+     WITH CLUSTERING ORDER BY (second DESC)`,
+    // A listing row per record, as versions before 2026-12-02 wrote them: read (not written) until
+    // the records in them have expired.
     `CREATE TABLE IF NOT EXISTS ${ks}.activations_by_namespace (
        namespace text, day int, start bigint, activation_id text, doc text,
        PRIMARY KEY ((namespace, day), start, activation_id))

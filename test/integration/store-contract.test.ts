@@ -50,6 +50,7 @@ async function openCassandra(): Promise<Stores> {
     'auth_keys',
     'activations_by_second',
     'activations_by_id',
+    'activation_starts',
     'activations_by_namespace',
     'activations_by_name',
     'entity_changes',
