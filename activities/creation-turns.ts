@@ -8,6 +8,11 @@
 // (bench/results/invoke-measurements-2026-11-30.md §17). So a turn, once it comes, also waits
 // while the host's CPU was at least `maxBusy` busy over the last sample — at most `maxWaitMs`: a
 // creation is deferred, never refused, so a host busy with its own runs still grows.
+//
+// A spare (a stem cell, made ahead of any demand) waits for CPU to spare before it queues for a
+// turn, and longer (`spareWaitMs`): a claimed stem cell's replacement is asked for in the very
+// seconds its action's load is ramping up, and must not take the turn or the CPU of the containers
+// that load needs.
 import { readCpuTicks } from '../common/proc-stat';
 
 /** The host's CPU busy share (0–1) over the last sample interval; undefined if unknown. */
@@ -20,6 +25,8 @@ export interface CreationTurnsOptions {
   maxBusy?: number;
   /** The longest a creation waits for the CPU. @default 2000 */
   maxWaitMs?: number;
+  /** The longest a spare waits for the CPU before it queues for a turn. @default 10 × maxWaitMs */
+  spareWaitMs?: number;
   /** @default this machine's /proc/stat (procStatBusy) */
   busy?: CpuBusy;
   /** How often a waiting creation looks again. @default 100 */
@@ -29,22 +36,30 @@ export interface CreationTurnsOptions {
   now?: () => number;
 }
 
-/** Runs `fn` in a turn; `signal` gives the turn up while it waits for the CPU. */
-export type CreationTurn = <T>(fn: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+/**
+ * Runs `fn` in a turn; `signal` gives the turn up while it waits for the CPU. `spare`: a container
+ * no load asked for yet (a stem cell), which yields to those one did.
+ */
+export type CreationTurn = <T>(
+  fn: () => Promise<T>,
+  signal?: AbortSignal,
+  options?: { spare?: boolean },
+) => Promise<T>;
 
 export const DEFAULT_CREATE_MAX_CPU_WAIT_MS = 2_000;
 
 export function creationTurns(options: CreationTurnsOptions): CreationTurn {
   const { size, maxBusy = 1, maxWaitMs = DEFAULT_CREATE_MAX_CPU_WAIT_MS, pollMs = 100 } = options;
+  const spareWaitMs = options.spareWaitMs ?? 10 * maxWaitMs;
   const now = options.now ?? Date.now;
   const gated = maxBusy < 1 && maxWaitMs > 0;
   const busy = options.busy ?? (gated ? procStatBusy() : () => undefined);
   let free = size;
   const waiting: (() => void)[] = [];
 
-  async function cpuToSpare(signal?: AbortSignal): Promise<void> {
+  async function cpuToSpare(waitMs: number, signal?: AbortSignal): Promise<void> {
     const start = now();
-    const deadline = start + maxWaitMs;
+    const deadline = start + waitMs;
     let polls = 0;
     for (let share = busy(); share !== undefined && share >= maxBusy && now() < deadline; share = busy()) {
       signal?.throwIfAborted();
@@ -54,11 +69,12 @@ export function creationTurns(options: CreationTurnsOptions): CreationTurn {
     if (polls > 0) options.waited?.(now() - start);
   }
 
-  return async (fn, signal) => {
+  return async (fn, signal, { spare = false } = {}) => {
+    if (gated && spare) await cpuToSpare(spareWaitMs, signal);
     if (free > 0) free--;
     else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
-      if (gated) await cpuToSpare(signal);
+      if (gated) await cpuToSpare(maxWaitMs, signal);
       return await fn();
     } finally {
       const next = waiting.shift();

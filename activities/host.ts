@@ -104,6 +104,8 @@ export function createHostActivities(options: HostActivitiesOptions) {
               ),
             ),
           cancellationSignal(),
+          // A container for no action yet is a stem cell: it yields to the containers a load asked for.
+          { spare: input.labels[LABELS.action] === undefined },
         );
       } catch (err) {
         // A developer error (no such image, no executable) fails the same way every time.

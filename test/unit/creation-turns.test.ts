@@ -43,8 +43,33 @@ describe('creationTurns', () => {
   it('does not look at the CPU unless a bound below 1 is set', async () => {
     const host = cpu(1);
     await creationTurns({ size: 1, busy: host.busy })(async () => 'created');
-    await creationTurns({ size: 1, busy: host.busy, maxBusy: 1 })(async () => 'created');
+    await creationTurns({ size: 1, busy: host.busy, maxBusy: 1 })(async () => 'created', undefined, {
+      spare: true,
+    });
     expect(host.reads).toBe(0);
+  });
+
+  it('lets a creation a load asked for pass a spare (a stem cell) while the CPU is busy', async () => {
+    const host = cpu(0.95);
+    const turn = creationTurns({
+      size: 1,
+      busy: host.busy,
+      maxBusy: 0.8,
+      maxWaitMs: 10,
+      spareWaitMs: 10_000,
+      pollMs: 2,
+    });
+    const order: string[] = [];
+    const spare = turn(async () => void order.push('stem cell'), undefined, { spare: true });
+    await sleep(5);
+    const needed = turn(async () => void order.push("the action's container"));
+    await needed;
+    await sleep(30);
+    // The needed one waited its 10 ms for the CPU, then went; the spare waits for the CPU itself.
+    expect(order).toEqual(["the action's container"]);
+    host.set(0.5);
+    await spare;
+    expect(order).toEqual(["the action's container", 'stem cell']);
   });
 
   it('waits while the CPU is at least as busy as the bound, and starts once it is not', async () => {
