@@ -236,31 +236,39 @@ export class CassandraActivationStore implements ActivationStore {
   }
 
   /** From the listing rows per record of earlier versions, newest first. */
-  async #legacyOn(
-    namespace: string,
-    { name, since, upto }: Bounds,
-    day: number,
-    wanted: number,
-  ): Promise<Started[]> {
-    const [cql, params] =
-      name === undefined
-        ? [this.#cql.legacyByNamespace, [namespace, day, since, upto, wanted]]
-        : [this.#cql.legacyByName, [namespace, name, day, since, upto, wanted]];
+  async #legacyOn(namespace: string, bounds: Bounds, day: number, wanted: number): Promise<Started[]> {
+    const { cql, params } = this.#legacyQuery('list', namespace, bounds, day);
     const started: Started[] = [];
-    for await (const row of await this.#client.execute(cql, params, PREPARED)) {
+    for await (const row of await this.#client.execute(cql, [...params, wanted], PREPARED)) {
       started.push({ start: toNumber(row.get('start') as BigInt64), id: row.get('activation_id') as string });
       if (started.length >= wanted) break;
     }
     return started;
   }
 
-  async #legacyCountOn(namespace: string, { name, since, upto }: Bounds, day: number): Promise<number> {
-    const [cql, params] =
-      name === undefined
-        ? [this.#cql.legacyCountByNamespace, [namespace, day, since, upto]]
-        : [this.#cql.legacyCountByName, [namespace, name, day, since, upto]];
+  async #legacyCountOn(namespace: string, bounds: Bounds, day: number): Promise<number> {
+    const { cql, params } = this.#legacyQuery('count', namespace, bounds, day);
     const row = (await this.#client.execute(cql, params, PREPARED)).first();
     return Number(row?.get('n') ?? 0);
+  }
+
+  /** The query of a day's listing rows per record, by namespace or by name. */
+  #legacyQuery(
+    kind: 'list' | 'count',
+    namespace: string,
+    { name, since, upto }: Bounds,
+    day: number,
+  ): { cql: string; params: unknown[] } {
+    const cql = this.#cql;
+    return name === undefined
+      ? {
+          cql: kind === 'list' ? cql.legacyByNamespace : cql.legacyCountByNamespace,
+          params: [namespace, day, since, upto],
+        }
+      : {
+          cql: kind === 'list' ? cql.legacyByName : cql.legacyCountByName,
+          params: [namespace, name, day, since, upto],
+        };
   }
 
   /** The statement that puts or gets a record, in the table its id's layout picks. */

@@ -5,6 +5,7 @@
 import { Client, types } from 'cassandra-driver';
 import { activationIdTime, newActivationId } from '../../common/activation-id';
 import { CassandraActivationStore } from '../../store/cassandra/cassandra-activation-store';
+import { dayOf } from '../../store/cassandra/cassandra-schema';
 import { activation, runNamespace, useCassandraKeyspace } from './cassandra-fixtures';
 
 const KEYSPACE = 'gust_layout_test';
@@ -77,7 +78,7 @@ test('a flush indexes its records in a few cells per namespace, name and second 
     .client()
     .execute(
       `SELECT name, second, starts FROM ${KEYSPACE}.activation_starts WHERE namespace = ? AND name IN ('', 'a', 'b') AND day = ?`,
-      [namespace, Math.floor((second * 1000) / 86_400_000)],
+      [namespace, dayOf(second * 1000)],
       { prepare: true },
     );
   // Each row: its cells (a flush's records, at most 256 each), and the records in them.
@@ -120,7 +121,7 @@ test('records listed by the rows per record of earlier versions are still listed
   const namespace = runNamespace('legacy');
   const store = cassandra.store();
   const now = Date.now();
-  const day = Math.floor(now / 86_400_000);
+  const day = dayOf(now);
   const indexed = [
     activation(namespace, 0, { start: now - 3000 }),
     activation(namespace, 2, { start: now - 1000 }),
